@@ -1,0 +1,19 @@
+"""spinla: NumPy-like fixed-point linear algebra for SpiNNaker.
+
+Arrays are 16-bit fixed point (spinla.fixed); every op is lowered into a Program of kernel
+calls placed on SpiNNaker cores (spinla.program), run by the host emulator (spinla.emulator)
+and priced by the cost model (spinla.cost).
+"""
+from . import fixed, machine  # noqa: F401
+from .array import Array  # noqa: F401
+from .fixed import BOOL, INT16, NEAREST, STOCHASTIC, Format, q  # noqa: F401
+from .machine import Machine, set_machine  # noqa: F401
+from .ops import *  # noqa: F401,F403
+from .ops import __dict__ as _ops_dict
+from .program import Program  # noqa: F401
+from .runtime import SaturationWarning, jit, reset_stats, seed, stats  # noqa: F401
+
+__version__ = "0.1.0"
+__all__ = [n for n in _ops_dict if not n.startswith("_")] + [
+    "Array", "Format", "q", "BOOL", "INT16", "NEAREST", "STOCHASTIC", "Machine", "set_machine",
+    "Program", "SaturationWarning", "jit", "reset_stats", "seed", "stats", "fixed", "machine"]

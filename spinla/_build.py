@@ -1,0 +1,38 @@
+"""cffi build of the kernel library (run by setuptools at install time, never at import time).
+
+The kernels in spinla_c/ are compiled for the host together with the emulator's tile runners
+in spinla_c/host/.  -march defaults to `native` because the package is built on the machine
+that runs it; set SPINLA_MARCH (for example `x86-64-v3`) to build a portable wheel.
+"""
+import os
+from pathlib import Path
+
+from cffi import FFI
+
+HERE = Path(__file__).resolve().parent
+C_DIR = HERE.parent / "spinla_c"
+
+ffibuilder = FFI()
+ffibuilder.cdef((C_DIR / "host" / "spl_host.h").read_text())
+
+
+def _sources():
+    rel = lambda p: os.path.relpath(p, HERE.parent)  # setuptools wants paths from setup.py
+    kernels = sorted(C_DIR.glob("*.c"))
+    runners = sorted((C_DIR / "host").glob("*.c"))
+    return [rel(p) for p in kernels + runners]
+
+
+_march = os.environ.get("SPINLA_MARCH", "native")
+ffibuilder.set_source(
+    "spinla._kernels",
+    '#include "spinla.h"\n#include "host/spl_host.h"\n',
+    sources=_sources(),
+    include_dirs=[os.path.relpath(C_DIR, HERE.parent)],
+    extra_compile_args=["-std=c99", "-O3", f"-march={_march}", "-fopenmp",
+                        "-Wall", "-Wno-unused-function"],
+    extra_link_args=["-fopenmp"],
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=True)

@@ -1,0 +1,52 @@
+"""The Python side of each kernel family in spinla_c/: how an op is tiled into a Call
+(lowering), how the emulator runs the Call through the C library, and the cycle formula the
+cost model prices it with.  One module per C family; each registers its kernels here."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+try:
+    from .. import _kernels
+except ImportError as e:  # pragma: no cover - a build problem, reported clearly
+    raise ImportError(
+        "spinla's C kernels are not built. Install the package (`pip install .` or "
+        "`make install`), which compiles spinla_c/ with cffi.") from e
+
+ffi, lib = _kernels.ffi, _kernels.lib
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """run(call, inputs, outputs, seed) -> saturation count, on NumPy int16 buffers;
+    cycles(call, machine) -> per-tile ARM968 cycles (NumPy array)."""
+
+    name: str
+    run: Callable
+    cycles: Callable
+    doc: str = ""
+
+
+KERNELS: dict[str, Kernel] = {}
+
+
+def register(name: str, cycles: Callable, doc: str = ""):
+    def deco(run):
+        KERNELS[name] = Kernel(name, run, cycles, doc)
+        return run
+    return deco
+
+
+def threads() -> int:
+    """Host threads the emulator's tile loops use (SPINLA_THREADS, default all CPUs)."""
+    v = os.environ.get("SPINLA_THREADS")
+    return max(1, int(v)) if v else (os.cpu_count() or 1)
+
+
+def ptr(a, ctype="int16_t *"):
+    """cffi pointer to a C-contiguous NumPy array (no copy).  The caller must keep `a`
+    referenced until C is done with it: the cast does not."""
+    if not a.flags.c_contiguous:
+        raise ValueError("internal: kernel buffer must be C-contiguous")
+    return ffi.cast(ctype, a.ctypes.data)

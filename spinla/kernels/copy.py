@@ -1,0 +1,109 @@
+"""copy_q15: every data-movement op (transpose, permute, flip, slice, pad, concatenate,
+stack, broadcast) as one Call made of strided pieces copied into a fresh output buffer.
+
+A piece copies a box of `shape` from input `src` (element offset and strides, negative to flip,
+zero to broadcast) to the output (offset and strides); `fill` first sets the whole output
+(padding).  Tiles split each piece along its first dimension.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import tiling
+from ..program import Call
+from . import ffi, lib, ptr, register, threads
+
+# ASSUMPTION: a core moves data through DTCM at ~2 cycles per element (LDRH/STRH pairs while
+# the DMA engine streams rows); fill costs 0.5 cycles per element (STM of zeros).
+CYCLES_PER_ELEM = 2.0
+CYCLES_PER_FILL = 0.5
+CYCLES_PER_TILE = 200
+
+
+def _cycles(call, machine):
+    return CYCLES_PER_TILE + CYCLES_PER_ELEM * call.elems + CYCLES_PER_FILL * (
+        call.params["fill"] is not None) * call.dma_out / 2
+
+
+def _i32(v):
+    return np.ascontiguousarray(v, dtype=np.int32)
+
+
+@register("copy_q15", _cycles, "strided box copies (DMA work)")
+def _run(call, ins, outs, seed):
+    out = outs[0]
+    fill = call.params["fill"]
+    if fill is not None:
+        lib.arm_fill_q15(ptr(out), out.size, int(fill))
+    nth = threads()
+    for pi, pc in enumerate(call.params["pieces"]):
+        src = ins[pc["src"]]
+        sel = call.tiles[call.tiles[:, 0] == pi][:, 1:]
+        # Keep every array referenced while C reads it: ffi.cast does not.
+        tiles, shape = _i32(sel), _i32(pc["shape"])
+        sst, dst = _i32(pc["src_strides"]), _i32(pc["dst_strides"])
+        lib.spl_run_copy(ptr(src) + pc["src_offset"], ptr(sst, "int32_t *"),
+                         ptr(out) + pc["dst_offset"], ptr(dst, "int32_t *"),
+                         ptr(shape, "int32_t *"), len(shape), ptr(tiles, "int32_t *"),
+                         len(tiles), nth)
+    return 0
+
+
+def contiguous_strides(shape):
+    st, acc = [], 1
+    for s in reversed(shape):
+        st.append(acc)
+        acc *= s
+    return tuple(reversed(st))
+
+
+def piece(src: int, shape, src_offset=0, src_strides=None, dst_offset=0, dst_strides=None,
+          src_shape=None, dst_shape=None):
+    shape = tuple(shape) or (1,)
+    return dict(src=src, shape=shape, src_offset=int(src_offset),
+                src_strides=tuple(src_strides if src_strides is not None
+                                  else contiguous_strides(src_shape or shape)) or (0,),
+                dst_offset=int(dst_offset),
+                dst_strides=tuple(dst_strides if dst_strides is not None
+                                  else contiguous_strides(dst_shape or shape)) or (0,))
+
+
+def lower(inputs, out_buf, pieces, *, machine, op: str, fill=None):
+    rows = []
+    for pi, pc in enumerate(pieces):
+        if len(pc["shape"]) > 6:
+            raise ValueError(f"{op}: at most 6 dimensions are supported, got {len(pc['shape'])}")
+        n0 = pc["shape"][0]
+        inner = int(np.prod(pc["shape"][1:], dtype=np.int64))
+        if 2 * inner > machine.tile_budget_bytes // 2:
+            # One first-dimension row must fit DTCM twice (in and out buffers); the DMA
+            # engine handles longer rows in several transfers, which the cost model ignores.
+            pass
+        per = max(1, int(np.ceil(max(n0, 1) * inner / max(1, machine.cores) / max(inner, 1))))
+        per = max(per, int(np.ceil(256 / max(inner, 1))))
+        for d0 in range(0, n0, per):
+            rows.append((pi, d0, min(n0, d0 + per)))
+    tiles = np.asarray(rows or [(0, 0, 0)], dtype=np.int32)
+    inner = np.asarray([int(np.prod(pieces[p]["shape"][1:], dtype=np.int64)) if pieces else 0
+                        for p in tiles[:, 0]], dtype=np.int64)
+    elems = (tiles[:, 2] - tiles[:, 1]).astype(np.int64) * inner
+    fill_elems = out_buf.size / max(1, len(tiles)) if fill is not None else 0
+    dma_out = 2 * elems + (2 * fill_elems if fill is not None else 0)
+    return Call(kernel="copy_q15", op=op, inputs=tuple(inputs), outputs=(out_buf,),
+                params=dict(pieces=pieces, fill=fill), tiles=tiles,
+                cores=tiling.place(len(tiles), machine), macs=np.zeros(len(tiles), np.int64),
+                elems=elems, dma_in=2 * elems, dma_out=np.asarray(dma_out, np.float64) * 1,
+                dtcm=np.minimum(4 * elems, machine.tile_budget_bytes))
+
+
+@register("view", lambda call, machine: np.zeros(call.ntiles), "reshape: no data moves")
+def _run_view(call, ins, outs, seed):
+    outs[0] = ins[0].reshape(call.params["shape"])
+    return 0
+
+
+def lower_view(in_buf, out_buf, *, op: str):
+    z = np.zeros(1, np.int64)
+    return Call(kernel="view", op=op, inputs=(in_buf,), outputs=(out_buf,),
+                params=dict(shape=out_buf.shape), tiles=np.zeros((1, 0), np.int32),
+                cores=np.zeros(1, np.int32), macs=z, elems=z, dma_in=z, dma_out=z, dtcm=z)

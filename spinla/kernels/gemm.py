@@ -1,0 +1,99 @@
+"""gemm_q15: C = requant(A . Bt^T) with A (m x k) and Bt (n x k), optionally batched.
+
+Tiling: a tile is an (mt x nt) block of C whose A rows and Bt rows (all of k) sit in DTCM
+together with the tile's output, so a core DMAs (mt + nt) * k * 2 bytes in and mt * nt * 2 out
+and runs mt * nt * k MACs.  Tiles shrink until there are enough to occupy every core.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import tiling
+from ..fixed import ROUNDING_MODES, STOCHASTIC
+from ..program import Call
+from . import lib, ptr, register, threads
+
+# ASSUMPTION (to be calibrated on ARM instruction counts): the 4x4 register block of
+# gemm_q15.c issues per k-pair 4 LDR for A, 4 for B and 32 SMLAxy = 40 cycles for 32 MACs,
+# i.e. 1.25 cycles per MAC; requantising an output costs ~12 cycles; a tile's fixed overhead
+# (call, max-abs scan setup, DMA descriptors) ~300 cycles; the max-abs scan 2 cycles/element.
+CYCLES_PER_MAC = 1.25
+CYCLES_PER_OUTPUT = 12
+CYCLES_PER_SCAN = 2
+CYCLES_PER_TILE = 300
+
+
+def _cycles(call, machine):
+    t = call.tiles
+    m, n = (t[:, 2] - t[:, 1]).astype(np.float64), (t[:, 4] - t[:, 3]).astype(np.float64)
+    k = call.params["k"]
+    return (CYCLES_PER_TILE + CYCLES_PER_MAC * m * n * k + CYCLES_PER_OUTPUT * m * n
+            + CYCLES_PER_SCAN * (m + n) * k)
+
+
+@register("gemm_q15", _cycles, "fixed-point matrix multiply, k-contiguous operands")
+def _run(call, ins, outs, seed):
+    a, bt = ins
+    c = outs[0]
+    p = call.params
+    tiles = np.ascontiguousarray(call.tiles, dtype=np.int32)
+    return int(lib.spl_run_gemm(ptr(a), ptr(bt), ptr(c), p["m"], p["n"], p["k"],
+                                ptr(tiles, "int32_t *"), len(tiles), p["shift"],
+                                ROUNDING_MODES[p["rounding"]], seed, threads()))
+
+
+def tile_shape(m: int, n: int, k: int, machine, batch: int = 1):
+    """(mt, nt) for an m x n x k product: the largest near-square block within the DTCM
+    budget, then halved until every core has a tile."""
+    budget = machine.tile_budget_bytes
+
+    def need(mt, nt):
+        return 2 * (mt + nt) * k + 2 * mt * nt
+
+    if need(1, 1) > budget:
+        return None
+    # Largest square s with need(s, s) <= budget, in multiples of 4 where possible.
+    s = int((-(4 * k) + math.sqrt(16 * k * k + 8 * budget)) / 4)
+    s = max(1, s - s % 4 if s >= 4 else s)
+    mt, nt = max(1, min(m, s)), max(1, min(n, s))
+    while need(mt, nt) > budget:
+        if mt >= nt:
+            mt = max(1, mt - 1)
+        else:
+            nt = max(1, nt - 1)
+    while batch * math.ceil(m / mt) * math.ceil(n / nt) < machine.cores and (mt > 4 or nt > 4):
+        if mt >= nt:
+            mt = max(4, (mt + 1) // 2)
+        else:
+            nt = max(4, (nt + 1) // 2)
+    return mt, nt
+
+
+def lower(a_buf, bt_buf, c_buf, *, shift: int, rounding: str, machine, op: str = "matmul"):
+    """Call for C[b] = A[b] . Bt[b]^T; shapes (b?, m, k), (b?, n, k), (b?, m, n)."""
+    batch = 1 if len(a_buf.shape) == 2 else a_buf.shape[0]
+    m, k = a_buf.shape[-2:]
+    n = bt_buf.shape[-2]
+    ts = tile_shape(m, n, k, machine, batch)
+    if ts is None:
+        raise tiling.no_fit(op, [a_buf.shape, bt_buf.shape], 2 * (2 * k + 1),
+                            machine.tile_budget_bytes,
+                            "the contraction dimension is too long for one core")
+    mt, nt = ts
+    mb, nb = np.arange(0, m, mt), np.arange(0, n, nt)
+    bb, mm, nn = np.meshgrid(np.arange(batch), mb, nb, indexing="ij")
+    bb, mm, nn = bb.ravel(), mm.ravel(), nn.ravel()
+    tiles = np.stack([bb, mm, np.minimum(mm + mt, m), nn, np.minimum(nn + nt, n)], 1)
+    tiles = tiles.astype(np.int32)
+    tm = (tiles[:, 2] - tiles[:, 1]).astype(np.int64)
+    tn = (tiles[:, 4] - tiles[:, 3]).astype(np.int64)
+    from ..runtime import next_seed
+    return Call(kernel="gemm_q15", op=op, inputs=(a_buf, bt_buf), outputs=(c_buf,),
+                params=dict(m=m, n=n, k=k, shift=shift, rounding=rounding),
+                tiles=tiles, cores=tiling.place(len(tiles), machine),
+                macs=tm * tn * k, elems=tm * tn, dma_in=2 * (tm + tn) * k,
+                dma_out=2 * tm * tn, dtcm=2 * (tm + tn) * k + 2 * tm * tn,
+                seed=next_seed() if rounding == STOCHASTIC else 0,
+                stochastic=rounding == STOCHASTIC)

@@ -1,0 +1,77 @@
+"""matmul: lowered to gemm_q15 with k-contiguous operands (b is transposed first)."""
+from __future__ import annotations
+
+import math
+
+from ..array import Array
+from ..fixed import Format, parse_format
+from ..kernels import gemm
+from ._core import check_rounding, machine, new_buffer, operand, run
+from .manipulation import broadcast_to, matrix_transpose, reshape
+
+
+def _out_fmt(a: Array, b: Array, fmt):
+    if fmt is not None:
+        return parse_format(fmt)
+    return Format(min(a.fmt.frac, b.fmt.frac))
+
+
+def matmul(x1, x2, /, *, fmt=None, rounding=None) -> Array:
+    """x1 @ x2 in fixed point: exact integer accumulation, one rounding per output.
+
+    The result's format defaults to the coarser of the two operands' (fewer fractional bits);
+    pass fmt= to choose it.  1-d operands are promoted as in NumPy; batch dimensions
+    broadcast."""
+    a, b = operand(x1, "matmul"), operand(x2, "matmul")
+    for i, t in enumerate((a, b)):
+        if t.ndim == 0:
+            raise ValueError(f"matmul: Input operand {i} does not have enough dimensions "
+                             f"(has 0, gufunc core with signature (n?,k),(k,m?)->(n?,m?) "
+                             f"requires 1)")
+    mode = check_rounding("matmul", rounding)
+    fo = _out_fmt(a, b, fmt)
+    a2 = reshape(a, (1,) + a.shape) if a.ndim == 1 else a
+    b2 = reshape(b, b.shape + (1,)) if b.ndim == 1 else b
+    k = a2.shape[-1]
+    if b2.shape[-2] != k:
+        raise ValueError(f"matmul: Input operand 1 has a mismatch in its core dimension 0, "
+                         f"with gufunc signature (n?,k),(k,m?)->(n?,m?) (size {b2.shape[-2]} "
+                         f"is different from {k})")
+    m, n = a2.shape[-2], b2.shape[-1]
+    if b2.ndim == 2:
+        # Fold a's batch dimensions into its rows: one 2-d product.
+        lead = a2.shape[:-2]
+        a3 = reshape(a2, (math.prod(lead) * m, k)) if lead else a2
+        bt = matrix_transpose(b2)
+        out = new_buffer((a3.shape[0], n), fo)
+        c = _gemm(a3, bt, out, fo, mode)
+        c = reshape(c, lead + (m, n)) if lead else c
+    else:
+        try:
+            import numpy as np
+            lead = tuple(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]))
+        except ValueError:
+            raise ValueError(f"matmul: operands could not be broadcast together with shapes "
+                             f"{a.shape} {b.shape}") from None
+        nb = math.prod(lead)
+        a3 = reshape(broadcast_to(a2, lead + (m, k)), (nb, m, k))
+        bt = reshape(matrix_transpose(broadcast_to(b2, lead + (k, n))), (nb, n, k))
+        out = new_buffer((nb, m, n), fo)
+        c = reshape(_gemm(a3, bt, out, fo, mode), lead + (m, n))
+    if a.ndim == 1:
+        c = reshape(c, c.shape[:-2] + (c.shape[-1],))
+    if b.ndim == 1:
+        c = reshape(c, c.shape[:-1])
+    return c
+
+
+def _gemm(a: Array, bt: Array, out, fo: Format, mode: str) -> Array:
+    shift = a.fmt.frac + bt.fmt.frac - fo.frac
+    if a.size == 0 or bt.size == 0:
+        from .creation import zeros
+        return zeros(out.shape, fmt=fo)
+    call = gemm.lower(a.buffer, bt.buffer, out, shift=shift, rounding=mode, machine=machine(),
+                      op="matmul")
+    return run([call], [out])[0]
+
+

@@ -1,0 +1,256 @@
+"""Shape and data-movement ops (Array API names): reshape, permute_dims, flip, indexing, pad,
+concat, stack, broadcast_to, expand_dims, squeeze, and astype (a change of format)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..array import Array
+from ..fixed import parse_format
+from ..kernels import copy as kcopy
+from ..kernels import requant as krequant
+from ._core import check_rounding, machine, new_buffer, normalize_axis, operand, run
+
+
+def reshape(x, shape, *, copy=None) -> Array:
+    x = operand(x, "reshape")
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    if shape.count(-1) > 1:
+        raise ValueError("reshape: can only specify one unknown dimension")
+    if -1 in shape:
+        rest = math.prod(s for s in shape if s != -1)
+        if rest == 0 or x.size % rest:
+            raise ValueError(f"reshape: cannot reshape array of size {x.size} into shape "
+                             f"{shape}")
+        shape = tuple(x.size // rest if s == -1 else s for s in shape)
+    if math.prod(shape) != x.size or any(s < 0 for s in shape):
+        raise ValueError(f"reshape: cannot reshape array of size {x.size} into shape {shape}")
+    if shape == x.shape:
+        return x
+    out = new_buffer(shape, x.fmt)
+    return run([kcopy.lower_view(x.buffer, out, op="reshape")], [out])[0]
+
+
+def _strided(x: Array, shape, offset, strides, op: str) -> Array:
+    out = new_buffer(shape, x.fmt)
+    if math.prod(shape) == 0:
+        out.data = np.zeros(shape, np.int16)
+        return Array(out)
+    pc = kcopy.piece(0, shape, src_offset=offset, src_strides=strides)
+    return run([kcopy.lower([x.buffer], out, [pc], machine=machine(), op=op)], [out])[0]
+
+
+def permute_dims(x, axes) -> Array:
+    x = operand(x, "permute_dims")
+    axes = tuple(normalize_axis(a, x.ndim, "permute_dims") for a in axes)
+    if sorted(axes) != list(range(x.ndim)):
+        raise ValueError(f"permute_dims: axes {axes} are not a permutation of "
+                         f"{tuple(range(x.ndim))}")
+    if axes == tuple(range(x.ndim)):
+        return x
+    if x.ndim == 2 and x.buffer.origin is not None and x.buffer.origin[0] == "T":
+        return Array(x.buffer.origin[1])
+    st = kcopy.contiguous_strides(x.shape)
+    res = _strided(x, tuple(x.shape[a] for a in axes), 0, tuple(st[a] for a in axes),
+                   "permute_dims")
+    if x.ndim == 2:
+        res.buffer.origin = ("T", x.buffer)
+    return res
+
+
+transpose = permute_dims
+
+
+def matrix_transpose(x) -> Array:
+    x = operand(x, "matrix_transpose")
+    if x.ndim < 2:
+        raise ValueError("matrix_transpose: needs at least 2 dimensions")
+    axes = list(range(x.ndim))
+    axes[-2], axes[-1] = axes[-1], axes[-2]
+    return permute_dims(x, axes)
+
+
+def flip(x, axis=None) -> Array:
+    x = operand(x, "flip")
+    axes = range(x.ndim) if axis is None else (
+        [axis] if isinstance(axis, int) else list(axis))
+    axes = {normalize_axis(a, x.ndim, "flip") for a in axes}
+    st = list(kcopy.contiguous_strides(x.shape))
+    off = 0
+    for a in axes:
+        off += (x.shape[a] - 1) * st[a]
+        st[a] = -st[a]
+    return _strided(x, x.shape, off, st, "flip")
+
+
+def getitem(x: Array, key) -> Array:
+    """Basic indexing: integers, slices (any step), Ellipsis and None."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    if any(isinstance(k, (Array, np.ndarray, list)) for k in key):
+        raise TypeError("indexing: only integers, slices, Ellipsis and None are supported "
+                        "(basic indexing); use spinla.where or take for data-dependent "
+                        "selection")
+    n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
+    if n_real > x.ndim:
+        raise IndexError(f"too many indices for array: array is {x.ndim}-dimensional, but "
+                         f"{n_real} were indexed")
+    if sum(1 for k in key if k is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if Ellipsis in key:
+        i = key.index(Ellipsis)
+        key = key[:i] + (slice(None),) * (x.ndim - n_real) + key[i + 1:]
+    key = key + (slice(None),) * (x.ndim - sum(1 for k in key if k is not None))
+    st = kcopy.contiguous_strides(x.shape)
+    shape, strides, off, d = [], [], 0, 0
+    for k in key:
+        if k is None:
+            shape.append(1)
+            strides.append(0)
+            continue
+        n = x.shape[d]
+        if isinstance(k, slice):
+            start, stop, step = k.indices(n)
+            ln = len(range(start, stop, step))
+            shape.append(ln)
+            strides.append(st[d] * step)
+            off += start * st[d] if ln else 0
+        else:
+            try:
+                i = int(k.__index__())
+            except (AttributeError, TypeError):
+                raise TypeError(f"indexing: unsupported index {k!r}") from None
+            if not -n <= i < n:
+                raise IndexError(f"index {i} is out of bounds for axis {d} with size {n}")
+            off += (i % n) * st[d]
+        d += 1
+    shape = tuple(shape)
+    if shape == x.shape and off == 0 and list(strides) == list(st):
+        return x
+    return _strided(x, shape, off, strides, "getitem")
+
+
+def pad(x, pad_width, mode="constant", constant_values=0) -> Array:
+    """Zero (or constant) padding; pad_width as in NumPy: int, (before, after) or per axis."""
+    x = operand(x, "pad")
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    pw = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+    if np.any(pw < 0):
+        raise ValueError("pad: pad widths must be non-negative")
+    shape = tuple(int(s + a + b) for s, (a, b) in zip(x.shape, pw))
+    from ..fixed import quantize
+    fill, _ = quantize(np.asarray([constant_values], float), x.fmt)
+    out = new_buffer(shape, x.fmt)
+    dst = kcopy.contiguous_strides(shape)
+    pc = kcopy.piece(0, x.shape, dst_offset=sum(int(a) * s for (a, _), s in zip(pw, dst)),
+                     dst_strides=dst)
+    pieces = [pc] if x.size else []
+    return run([kcopy.lower([x.buffer], out, pieces, machine=machine(), op="pad",
+                            fill=int(fill[0]))], [out])[0]
+
+
+def _common_fmt(arrays, op):
+    from .manipulation import astype as _astype
+    fixed = [a.fmt for a in arrays]
+    if len(set(fixed)) == 1:
+        return arrays, fixed[0]
+    f = min(a.fmt.frac for a in arrays)
+    from ..fixed import Format
+    tgt = Format(f)
+    return [a if a.fmt == tgt else _astype(a, tgt) for a in arrays], tgt
+
+
+def concat(arrays, /, *, axis=0) -> Array:
+    arrays = [operand(a, "concat") for a in arrays]
+    if not arrays:
+        raise ValueError("concat: need at least one array")
+    if axis is None:
+        arrays, axis = [reshape(a, (-1,)) for a in arrays], 0
+    nd = arrays[0].ndim
+    if nd == 0:
+        raise ValueError("concat: zero-dimensional arrays cannot be concatenated")
+    axis = normalize_axis(axis, nd, "concat")
+    for a in arrays:
+        if a.ndim != nd or any(s != t for i, (s, t) in enumerate(zip(a.shape, arrays[0].shape))
+                               if i != axis):
+            raise ValueError(f"concat: all the input array dimensions except for the "
+                             f"concatenation axis must match exactly, got shapes "
+                             f"{[x.shape for x in arrays]}")
+    arrays, fmt = _common_fmt(arrays, "concat")
+    shape = list(arrays[0].shape)
+    shape[axis] = sum(a.shape[axis] for a in arrays)
+    out = new_buffer(tuple(shape), fmt)
+    dst = kcopy.contiguous_strides(shape)
+    pieces, pos = [], 0
+    for i, a in enumerate(arrays):
+        if a.size:
+            pieces.append(kcopy.piece(i, a.shape, dst_offset=pos * dst[axis], dst_strides=dst))
+        pos += a.shape[axis]
+    return run([kcopy.lower([a.buffer for a in arrays], out, pieces, machine=machine(),
+                            op="concat")], [out])[0]
+
+
+concatenate = concat
+
+
+def stack(arrays, /, *, axis=0) -> Array:
+    arrays = [operand(a, "stack") for a in arrays]
+    if not arrays:
+        raise ValueError("stack: need at least one array")
+    if any(a.shape != arrays[0].shape for a in arrays):
+        raise ValueError(f"stack: all input arrays must have the same shape, got "
+                         f"{[a.shape for a in arrays]}")
+    axis = normalize_axis(axis, arrays[0].ndim + 1, "stack")
+    return concat([expand_dims(a, axis=axis) for a in arrays], axis=axis)
+
+
+def expand_dims(x, /, *, axis=0) -> Array:
+    x = operand(x, "expand_dims")
+    axis = normalize_axis(axis, x.ndim + 1, "expand_dims")
+    return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+def squeeze(x, /, axis=None) -> Array:
+    x = operand(x, "squeeze")
+    if axis is None:
+        return reshape(x, tuple(s for s in x.shape if s != 1))
+    axes = {normalize_axis(a, x.ndim, "squeeze") for a in
+            ((axis,) if isinstance(axis, int) else axis)}
+    for a in axes:
+        if x.shape[a] != 1:
+            raise ValueError(f"squeeze: cannot select an axis to squeeze out which has size "
+                             f"not equal to one (axis {a}, size {x.shape[a]})")
+    return reshape(x, tuple(s for i, s in enumerate(x.shape) if i not in axes))
+
+
+def broadcast_to(x, /, shape) -> Array:
+    x = operand(x, "broadcast_to")
+    shape = tuple(int(s) for s in shape)
+    try:
+        np.broadcast_shapes(x.shape, shape)
+    except ValueError:
+        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
+    if np.broadcast_shapes(x.shape, shape) != shape:
+        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}")
+    if shape == x.shape:
+        return x
+    st = kcopy.contiguous_strides(x.shape)
+    lead = len(shape) - x.ndim
+    strides = [0] * lead + [0 if s == 1 and t != 1 else st[i]
+                            for i, (s, t) in enumerate(zip(x.shape, shape[lead:]))]
+    return _strided(x, shape, 0, strides, "broadcast_to")
+
+
+def astype(x, fmt, /, *, rounding=None, copy=True) -> Array:
+    """Change format: a rounding (nearest or stochastic), saturating shift."""
+    x = operand(x, "astype")
+    f = parse_format(fmt)
+    if f == x.fmt:
+        return x
+    mode = check_rounding("astype", rounding)
+    out = new_buffer(x.shape, f)
+    shift = x.fmt.frac - f.frac
+    return run([krequant.lower(x.buffer, out, shift=shift, rounding=mode, machine=machine(),
+                               op="astype")], [out])[0]

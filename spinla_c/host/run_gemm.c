@@ -1,0 +1,25 @@
+/* Emulator runner for gemm: tiles are (batch, m0, m1, n0, n1) rows; the batch stride of each
+ * operand is its full matrix. */
+#include "../spinla.h"
+#include "spl_host.h"
+
+uint64_t spl_run_gemm(const int16_t *a, const int16_t *bt, int16_t *c, int32_t M, int32_t N,
+                      int32_t K, const int32_t *tiles, int32_t ntiles, int32_t shift,
+                      int32_t mode, uint32_t seed, int32_t nthreads)
+{
+    uint64_t sat = 0;
+    spl_requant_t rq = {shift, mode, seed};
+#pragma omp parallel for schedule(dynamic, 1) reduction(+ : sat) num_threads(nthreads)
+    for (int32_t t = 0; t < ntiles; t++) {
+        const int32_t *tl = tiles + 5 * t;
+        int64_t b = tl[0];
+        int32_t m0 = tl[1], m1 = tl[2], n0 = tl[3], n1 = tl[4];
+        /* Each batch gets its own index space so stochastic bits differ between batches. */
+        spl_requant_t r = rq;
+        r.seed = b ? spl_seed_mix(seed, (uint32_t)b) : seed;
+        sat += arm_gemm_q15(a + (b * M + m0) * K, K, bt + (b * N + n0) * K, K,
+                            c + (b * M + m0) * N + n0, N, m1 - m0, n1 - n0, K, &r,
+                            (uint32_t)m0, (uint32_t)n0, (uint32_t)N);
+    }
+    return sat;
+}

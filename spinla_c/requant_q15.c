@@ -1,0 +1,43 @@
+/* The one place where exact integers become q15 outputs: rounding and counted saturation. */
+#include "spinla.h"
+
+static inline q15_t saturate(q63_t v, uint32_t *sat)
+{
+    if (v > SPL_Q15_MAX) { ++*sat; return SPL_Q15_MAX; }
+    if (v < SPL_Q15_MIN) { ++*sat; return SPL_Q15_MIN; }
+    return (q15_t)v;
+}
+
+/* Right shifts of negative values are arithmetic (floor) in GCC for both targets; the
+ * rounding offset is added before the shift so that the floor becomes the chosen rounding. */
+q15_t spl_requant_q63(q63_t acc, const spl_requant_t *rq, uint32_t index, uint32_t *sat)
+{
+    int32_t s = rq->shift;
+    if (s > 0) {
+        q63_t offset;
+        if (rq->mode == SPL_ROUND_STOCHASTIC)
+            offset = (q63_t)(spl_rand_u32(rq->seed, index) >> (32 - (s > 32 ? 32 : s)));
+        else
+            offset = (q63_t)1 << (s - 1);
+        if (s > 32 && rq->mode == SPL_ROUND_STOCHASTIC)
+            offset <<= (s - 32);
+        return saturate((acc + offset) >> s, sat);
+    }
+    if (s < 0) {
+        /* Clamp before shifting left so the shift itself cannot overflow int64. */
+        if (acc > ((q63_t)1 << 16)) acc = (q63_t)1 << 40;
+        if (acc < -((q63_t)1 << 16)) acc = -((q63_t)1 << 16);
+        return saturate(acc * ((q63_t)1 << -s), sat);
+    }
+    return saturate(acc, sat);
+}
+
+/* Changes the format of a q15 vector (a shift with rounding and saturation). */
+uint32_t arm_requant_q15(const q15_t *src, q15_t *dst, int32_t n, const spl_requant_t *rq,
+                         uint32_t index0)
+{
+    uint32_t sat = 0;
+    for (int32_t i = 0; i < n; i++)
+        dst[i] = spl_requant_q63(src[i], rq, index0 + (uint32_t)i, &sat);
+    return sat;
+}
