@@ -9,11 +9,11 @@ from .array import Array  # noqa: F401
 from .fixed import BOOL, INT16, NEAREST, STOCHASTIC, Format, q  # noqa: F401
 from .machine import Machine, set_machine  # noqa: F401
 from .ops import *  # noqa: F401,F403
-from .ops import __dict__ as _ops_dict
+from .ops import __all__ as _ops_all
 from .program import Program  # noqa: F401
 from .runtime import SaturationWarning, jit, reset_stats, seed, stats  # noqa: F401
 
 __version__ = "0.1.0"
-__all__ = [n for n in _ops_dict if not n.startswith("_")] + [
+__all__ = list(_ops_all) + [
     "Array", "Format", "q", "BOOL", "INT16", "NEAREST", "STOCHASTIC", "Machine", "set_machine",
     "Program", "SaturationWarning", "jit", "reset_stats", "seed", "stats", "fixed", "machine"]

@@ -13,7 +13,8 @@ HERE = Path(__file__).resolve().parent
 C_DIR = HERE.parent / "spinla_c"
 
 ffibuilder = FFI()
-ffibuilder.cdef((C_DIR / "host" / "spl_host.h").read_text())
+# Every family declares its host runners in its own spinla_c/host/*.h (declarations only).
+ffibuilder.cdef("\n".join(p.read_text() for p in sorted((C_DIR / "host").glob("*.h"))))
 
 
 def _sources():
@@ -26,7 +27,8 @@ def _sources():
 _march = os.environ.get("SPINLA_MARCH", "native")
 ffibuilder.set_source(
     "spinla._kernels",
-    '#include "spinla.h"\n#include "host/spl_host.h"\n',
+    "\n".join(['#include "spinla.h"'] + [f'#include "host/{p.name}"'
+                                        for p in sorted((C_DIR / "host").glob("*.h"))]),
     sources=_sources(),
     include_dirs=[os.path.relpath(C_DIR, HERE.parent)],
     extra_compile_args=["-std=c99", "-O3", f"-march={_march}", "-fopenmp",

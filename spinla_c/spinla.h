@@ -68,4 +68,14 @@ void arm_copy_q15(const q15_t *src, const int32_t *src_strides, q15_t *dst,
                   const int32_t *dst_strides, const int32_t *shape, int32_t ndim);
 void arm_fill_q15(q15_t *dst, int32_t n, q15_t value);
 
+/* --- element-wise, unary functions, reductions, softmax ------------------------------------
+ * (eltwise_q15.c, lut_q15.c, reduce_q15.c, softmax_q15.c) */
+/* @@eltwise@@ */
+
+/* --- convolution and pooling (conv2d_q15.c, pool_q15.c) --------------------------------- */
+/* @@conv@@ */
+
+/* --- optimiser updates (optim_q15.c) ----------------------------------------------------- */
+/* @@optim@@ */
+
 #endif

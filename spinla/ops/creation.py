@@ -1,6 +1,8 @@
 """Arrays made on the host and placed in SDRAM: asarray, zeros, ones, full, *_like, eye."""
 from __future__ import annotations
 
+__all__ = ["asarray", "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "eye"]
+
 import numpy as np
 
 from ..array import Array

@@ -1,6 +1,8 @@
 """matmul: lowered to gemm_q15 with k-contiguous operands (b is transposed first)."""
 from __future__ import annotations
 
+__all__ = ["matmul"]
+
 import math
 
 from ..array import Array
