@@ -1,0 +1,64 @@
+# spinla: `make demo` runs the main job on the emulator; `make test` runs the test suite.
+# Both set themselves up (virtualenv, install, C build) on a fresh clone.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+SHARED_DATA := $(abspath ../shared/datasets)
+export SPINLA_DATA ?= $(if $(wildcard $(SHARED_DATA)/mnist),$(SHARED_DATA),)
+
+ARM_CC    ?= arm-none-eabi-gcc
+ARM_SIZE  ?= arm-none-eabi-size
+ARM_FLAGS := -std=c99 -mcpu=arm968e-s -marm -O2 -ffreestanding -fno-builtin -nostdlib \
+             -fno-tree-loop-distribute-patterns \
+             -Wall -Wextra -Werror -Ispinla_c
+ARM_OUT   := arm-build
+KERNELS   := $(wildcard spinla_c/*.c)
+
+.PHONY: all install build test test-all demo arm bench clean
+
+all: test
+
+$(STAMP): pyproject.toml setup.py spinla/_build.py $(KERNELS) $(wildcard spinla_c/*.h spinla_c/host/*)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Rebuild the C extension in place after editing spinla_c/ (install does it the first time).
+build: $(STAMP)
+	$(PY) setup.py -q build_ext --inplace 2>&1 | grep -v -i warn || true
+
+test: $(STAMP)
+	@if [ -z "$$SPINLA_DATA" ]; then echo "note: ../shared/datasets/mnist not found and SPINLA_DATA unset: tests that need MNIST will be skipped"; fi
+	@command -v $(ARM_CC) >/dev/null || echo "note: $(ARM_CC) not installed: the ARM build test is skipped (apt-get install gcc-arm-none-eabi)"
+	$(PY) -m pytest -q -rs
+
+# Everything, the slow tests too.
+test-all: $(STAMP)
+	$(PY) -m pytest -q -rs -m ''
+
+demo: $(STAMP)
+	$(PY) -m spinla.demo
+
+# Cross-compile every kernel for the ARM968E-S, freestanding, and print each object's size.
+arm:
+	@command -v $(ARM_CC) >/dev/null || { echo "$(ARM_CC) not found: apt-get install gcc-arm-none-eabi"; exit 1; }
+	@mkdir -p $(ARM_OUT)
+	@for f in $(KERNELS); do \
+	  o=$(ARM_OUT)/$$(basename $${f%.c}).o; \
+	  $(ARM_CC) $(ARM_FLAGS) -c $$f -o $$o || exit 1; \
+	done
+	@# Freestanding means no libc: only our own symbols and libgcc's helpers may be undefined.
+	@bad=$$(arm-none-eabi-nm -u $(ARM_OUT)/*.o | awk '$$1=="U"{print $$2}' | grep -v -E '^(arm_|spl_|__aeabi_|__gnu_)' | sort -u); \
+	if [ -n "$$bad" ]; then echo "kernels call symbols outside spinla and libgcc: $$bad"; exit 1; fi
+	@$(ARM_SIZE) $(ARM_OUT)/*.o | awk 'NR==1{printf "%-28s %8s %8s %8s\n","object","text","data","bss"; next} {printf "%-28s %8d %8d %8d\n",$$6,$$1,$$2,$$3; t+=$$1} END{printf "%-28s %8d   (ITCM is 32768 bytes)\n","total .text",t}'
+
+bench: $(STAMP)
+	$(PY) bench/kernels.py
+
+clean:
+	rm -rf $(VENV) build $(ARM_OUT) *.egg-info spinla/_kernels*.so .pytest_cache .hypothesis

@@ -41,3 +41,15 @@ void arm_fill_q15(q15_t *dst, int32_t n, q15_t value)
     for (int32_t i = 0; i < n; i++)
         dst[i] = value;
 }
+
+/* Row gather (take along the leading axis): the DMA engine fetches each selected row. */
+void arm_gather_rows_q15(const q15_t *src, int32_t row_len, const int32_t *rows, int32_t n,
+                         q15_t *dst)
+{
+    for (int32_t r = 0; r < n; r++) {
+        const q15_t *s = src + (int64_t)rows[r] * row_len;
+        q15_t *t = dst + (int64_t)r * row_len;
+        for (int32_t i = 0; i < row_len; i++)
+            t[i] = s[i];
+    }
+}

@@ -27,16 +27,18 @@ int32_t spl_max_abs_q15(const q15_t *x, int32_t rows, int32_t cols, int32_t ld)
     return m;
 }
 
-/* Longest run of products whose int32 sum cannot overflow (at least 1: one product of two
- * q15 values is at most 2^30). */
+/* Longest power-of-two run of products whose int32 sum cannot overflow (at least 1: one
+ * product of two q15 values is at most 2^30).  Powers of two avoid a division, which the
+ * ARM968 would do in software. */
 int32_t spl_safe_chunk(int32_t max_a, int32_t max_b, int32_t k)
 {
-    int64_t p = (int64_t)max_a * max_b;
+    uint32_t p = (uint32_t)max_a * (uint32_t)max_b; /* <= 2^30 */
     if (p == 0)
         return k > 0 ? k : 1;
-    int64_t c = (int64_t)0x7FFFFFFF / p;
-    if (c < 1) c = 1;
-    return c > k ? k : (int32_t)c;
+    int32_t c = 1;
+    while (c < k && (uint64_t)p * (uint32_t)(2 * c) <= 0x7FFFFFFFu)
+        c *= 2;
+    return c > k ? (k > 0 ? k : 1) : c;
 }
 
 /* MR x NR register block: the hot loop of every GEMM and convolution. */
@@ -87,7 +89,10 @@ uint32_t arm_gemm_q15(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb,
     int32_t mb = m - m % MR, nb = n - n % NR;
     for (int32_t i = 0; i < mb; i += MR) {
         for (int32_t j = 0; j < nb; j += NR) {
-            q63_t acc[MR][NR] = {{0}};
+            q63_t acc[MR][NR];
+            for (int32_t r = 0; r < MR; r++)
+                for (int32_t s = 0; s < NR; s++)
+                    acc[r][s] = 0;
             block_4x4(a + (int64_t)i * lda, lda, bt + (int64_t)j * ldb, ldb, k, chunk, acc);
             for (int32_t r = 0; r < MR; r++)
                 for (int32_t s = 0; s < NR; s++)

@@ -67,6 +67,8 @@ int32_t spl_safe_chunk(int32_t max_a, int32_t max_b, int32_t k);
 void arm_copy_q15(const q15_t *src, const int32_t *src_strides, q15_t *dst,
                   const int32_t *dst_strides, const int32_t *shape, int32_t ndim);
 void arm_fill_q15(q15_t *dst, int32_t n, q15_t value);
+void arm_gather_rows_q15(const q15_t *src, int32_t row_len, const int32_t *rows, int32_t n,
+                         q15_t *dst);
 
 /* --- element-wise, unary functions, reductions, softmax ------------------------------------
  * (eltwise_q15.c, lut_q15.c, reduce_q15.c, softmax_q15.c) */

@@ -96,14 +96,46 @@ def lower(inputs, out_buf, pieces, *, machine, op: str, fill=None):
                 dtcm=np.minimum(4 * elems, machine.tile_budget_bytes))
 
 
-@register("view", lambda call, machine: np.zeros(call.ntiles), "reshape: no data moves")
+@register("view", lambda call, machine: np.zeros(call.ntiles),
+          "reshape or a contiguous slice: the same SDRAM bytes under another shape")
 def _run_view(call, ins, outs, seed):
-    outs[0] = ins[0].reshape(call.params["shape"])
+    off = call.params["offset"]
+    size = int(np.prod(call.params["shape"], dtype=np.int64))
+    outs[0] = ins[0].reshape(-1)[off:off + size].reshape(call.params["shape"])
     return 0
 
 
-def lower_view(in_buf, out_buf, *, op: str):
+def lower_view(in_buf, out_buf, *, op: str, offset: int = 0):
     z = np.zeros(1, np.int64)
     return Call(kernel="view", op=op, inputs=(in_buf,), outputs=(out_buf,),
-                params=dict(shape=out_buf.shape), tiles=np.zeros((1, 0), np.int32),
+                params=dict(shape=out_buf.shape, offset=int(offset)),
+                tiles=np.zeros((1, 0), np.int32),
                 cores=np.zeros(1, np.int32), macs=z, elems=z, dma_in=z, dma_out=z, dtcm=z)
+
+
+# ASSUMPTION: a gathered row costs one DMA set-up on top of the per-element copy.
+@register("gather_rows_q15", lambda call, machine: CYCLES_PER_TILE + CYCLES_PER_ELEM
+          * call.elems + machine.dma_setup_cycles * (call.tiles[:, 1] - call.tiles[:, 0]),
+          "take along the leading axis (row gather)")
+def _run_gather(call, ins, outs, seed):
+    rows = call.params["rows"]
+    tiles = _i32(call.tiles)
+    lib.spl_run_gather(ptr(ins[0]), call.params["row_len"], ptr(rows, "int32_t *"),
+                       ptr(outs[0]), ptr(tiles, "int32_t *"), len(tiles), threads())
+    return 0
+
+
+def lower_gather(in_buf, out_buf, rows: np.ndarray, *, machine, op: str = "take"):
+    row_len = int(np.prod(in_buf.shape[1:], dtype=np.int64))
+    rows = np.ascontiguousarray(rows, dtype=np.int32)
+    per_row = max(1, 2 * row_len)
+    per = max(1, min(len(rows), (machine.tile_budget_bytes // 2) // per_row,
+                     -(-len(rows) // machine.cores)))
+    b = np.arange(0, len(rows), per, dtype=np.int64)
+    tiles = np.stack([b, np.minimum(b + per, len(rows))], 1).astype(np.int32)
+    n = (tiles[:, 1] - tiles[:, 0]).astype(np.int64)
+    return Call(kernel="gather_rows_q15", op=op, inputs=(in_buf,), outputs=(out_buf,),
+                params=dict(rows=rows, row_len=row_len), tiles=tiles,
+                cores=tiling.place(len(tiles), machine), macs=np.zeros(len(n), np.int64),
+                elems=n * row_len, dma_in=2 * n * row_len + 4 * n, dma_out=2 * n * row_len,
+                dtcm=np.minimum(2 * n * row_len, machine.tile_budget_bytes))

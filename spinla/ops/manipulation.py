@@ -3,7 +3,7 @@ concat, stack, broadcast_to, expand_dims, squeeze, and astype (a change of forma
 from __future__ import annotations
 
 __all__ = ["reshape", "permute_dims", "transpose", "matrix_transpose", "flip", "getitem", "pad", "concat",
-           "concatenate", "stack", "expand_dims", "squeeze", "broadcast_to", "astype"]
+           "concatenate", "stack", "expand_dims", "squeeze", "broadcast_to", "astype", "take"]
 
 import math
 
@@ -131,7 +131,40 @@ def getitem(x: Array, key) -> Array:
     shape = tuple(shape)
     if shape == x.shape and off == 0 and list(strides) == list(st):
         return x
+    if list(strides) == list(kcopy.contiguous_strides(shape)) or math.prod(shape) == 0:
+        # A contiguous run of the buffer (e.g. a batch of rows): no data moves.
+        out = new_buffer(shape, x.fmt)
+        return run([kcopy.lower_view(x.buffer, out, op="getitem", offset=off)], [out])[0]
     return _strided(x, shape, off, strides, "getitem")
+
+
+def take(x, indices, /, *, axis=None) -> Array:
+    """Rows of x selected by host-side integer indices (NumPy's take); axis 0 or None (flat).
+
+    The indices are host data (a NumPy integer array or a concrete int16 Array), sent to the
+    machine with the call: this is how a training set resident in SDRAM is shuffled."""
+    x = operand(x, "take")
+    if axis is None:
+        x, axis = reshape(x, (x.size,)), 0
+    if normalize_axis(axis, x.ndim, "take") != 0:
+        raise ValueError("take: only axis=0 (or None) is supported; permute_dims first")
+    if isinstance(indices, Array):
+        if indices.fmt.kind == "fixed":
+            raise TypeError("take: indices must be integers")
+        indices = indices.to_numpy()
+    idx = np.asarray(indices)
+    if idx.dtype.kind not in "iu" or idx.ndim != 1:
+        raise TypeError(f"take: indices must be a 1-d integer array, got dtype {idx.dtype} "
+                        f"and {idx.ndim} dimensions")
+    n = x.shape[0]
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError(f"take: index out of range for axis 0 with size {n}")
+    idx = np.where(idx < 0, idx + n, idx)
+    out = new_buffer((len(idx),) + x.shape[1:], x.fmt)
+    if out.size == 0:
+        out.data = np.zeros(out.shape, np.int16)
+        return Array(out)
+    return run([kcopy.lower_gather(x.buffer, out, idx, machine=machine())], [out])[0]
 
 
 def pad(x, pad_width, mode="constant", constant_values=0) -> Array:

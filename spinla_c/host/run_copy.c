@@ -33,3 +33,13 @@ uint64_t spl_run_requant(const int16_t *src, int16_t *dst, int32_t n, const int3
     }
     return sat;
 }
+
+void spl_run_gather(const int16_t *src, int32_t row_len, const int32_t *rows, int16_t *dst,
+                    const int32_t *tiles, int32_t ntiles, int32_t nthreads)
+{
+#pragma omp parallel for schedule(static) num_threads(nthreads)
+    for (int32_t t = 0; t < ntiles; t++) {
+        int32_t r0 = tiles[2 * t], r1 = tiles[2 * t + 1];
+        arm_gather_rows_q15(src, row_len, rows + r0, r1 - r0, dst + (int64_t)r0 * row_len);
+    }
+}
