@@ -4,41 +4,66 @@
  * ARM968 fetches two q15 values per LDR and feeds SMLABB/SMLATT, and where the host compiler
  * turns the inner loop into a 16-bit dot-product instruction (pmaddwd / vpdpwssd).
  *
- * Exactness: an int32 accumulator can hold `chunk` products when
- * chunk * max|a| * max|b| < 2^31.  The kernel measures the tile's maxima, sums chunks of that
- * length in int32 (the fast path on both targets) and adds the chunk sums in int64, so the
- * result equals the exact integer dot product for every input, with no overflow check in the
- * hot loop. */
+ * Exactness: the kernel bounds, from the tile's own data, how many products an int32 sum can
+ * take without overflow (spl_safe_chunk), sums chunks of that length in int32 (the fast path on
+ * both targets) and adds the chunk sums in int64, so the result equals the exact integer dot
+ * product for every input, with no overflow check in the hot loop. */
 #include "spinla.h"
 
 #define MR 4
 #define NR 4
 
-int32_t spl_max_abs_q15(const q15_t *x, int32_t rows, int32_t cols, int32_t ld)
+/* Largest |x| and largest row sum of |x| over a rows x cols block. */
+static void abs_stats(const q15_t *x, int32_t rows, int32_t cols, int32_t ld, uint32_t *max_abs,
+                      uint64_t *max_row_sum)
 {
-    int32_t m = 0;
+    uint32_t m = 0;
+    uint64_t rs = 0;
     for (int32_t i = 0; i < rows; i++) {
         const q15_t *r = x + (int64_t)i * ld;
+        uint32_t s = 0, rm = 0; /* cols * 32768 < 2^32 for cols < 131072 */
         for (int32_t j = 0; j < cols; j++) {
-            int32_t v = r[j] < 0 ? -(int32_t)r[j] : r[j];
-            m = v > m ? v : m;
+            uint32_t v = (uint32_t)(r[j] < 0 ? -(int32_t)r[j] : r[j]);
+            s += v;
+            rm = v > rm ? v : rm;
         }
+        m = rm > m ? rm : m;
+        rs = s > rs ? s : rs;
     }
-    return m;
+    *max_abs = m;
+    *max_row_sum = rs;
 }
 
-/* Longest power-of-two run of products whose int32 sum cannot overflow (at least 1: one
- * product of two q15 values is at most 2^30).  Powers of two avoid a division, which the
- * ARM968 would do in software. */
-int32_t spl_safe_chunk(int32_t max_a, int32_t max_b, int32_t k)
+int32_t spl_max_abs_q15(const q15_t *x, int32_t rows, int32_t cols, int32_t ld)
 {
-    uint32_t p = (uint32_t)max_a * (uint32_t)max_b; /* <= 2^30 */
-    if (p == 0)
-        return k > 0 ? k : 1;
+    uint32_t m;
+    uint64_t rs;
+    abs_stats(x, rows, cols, ld, &m, &rs);
+    return (int32_t)m;
+}
+
+/* Longest run of k over which an int32 dot product of any row of A with any row of Bt
+ * cannot overflow.  The whole of k is safe when sum|a_k| * max|b| (or max|a| * sum|b_k|)
+ * stays below 2^31, which holds for most real data (activations are small or sparse);
+ * otherwise the worst case max|a| * max|b| per product decides a power-of-two chunk (at
+ * least 1: one product of two q15 values is at most 2^30).  Powers of two avoid a division,
+ * which the ARM968 would do in software. */
+int32_t spl_safe_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb, int32_t m,
+                       int32_t n, int32_t k)
+{
+    uint32_t ma, mb;
+    uint64_t sa, sb;
+    abs_stats(a, m, k, lda, &ma, &sa);
+    abs_stats(bt, n, k, ldb, &mb, &sb);
+    if (k <= 0)
+        return 1;
+    if (sa * mb <= 0x7FFFFFFFu || sb * ma <= 0x7FFFFFFFu)
+        return k;
+    uint32_t p = ma * mb; /* <= 2^30 */
     int32_t c = 1;
     while (c < k && (uint64_t)p * (uint32_t)(2 * c) <= 0x7FFFFFFFu)
         c *= 2;
-    return c > k ? (k > 0 ? k : 1) : c;
+    return c > k ? k : c;
 }
 
 /* MR x NR register block: the hot loop of every GEMM and convolution. */
@@ -84,8 +109,7 @@ uint32_t arm_gemm_q15(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb,
                       uint32_t row0, uint32_t col0, uint32_t ncols_total)
 {
     uint32_t sat = 0;
-    int32_t chunk = spl_safe_chunk(spl_max_abs_q15(a, m, k, lda),
-                                   spl_max_abs_q15(bt, n, k, ldb), k);
+    int32_t chunk = spl_safe_chunk(a, lda, bt, ldb, m, n, k);
     int32_t mb = m - m % MR, nb = n - n % NR;
     for (int32_t i = 0; i < mb; i += MR) {
         for (int32_t j = 0; j < nb; j += NR) {

@@ -51,14 +51,15 @@ uint32_t arm_requant_q15(const q15_t *src, q15_t *dst, int32_t n, const spl_requ
 /* --- matrix multiply (gemm_q15.c) -------------------------------------------------------- */
 /* C[m x n] = requant(A[m x k] * Bt[n x k]^T): both operands k-contiguous, so each 32-bit load
  * fetches a pair of q15 values for the ARM968's single-cycle SMLAxy.  Exact: products are summed
- * in int32 over chunks short enough that no int32 overflow is possible (from the tile's maximum
- * magnitudes) and the chunks in int64.  index0/ncols_total place the tile in the full output
+ * in int32 over chunks short enough that no int32 overflow is possible (bounded from the tile's
+ * own magnitudes, spl_safe_chunk) and the chunks in int64.  index0/ncols_total place the tile in the full output
  * for the stochastic-rounding bits.  Returns the count of saturated outputs. */
 uint32_t arm_gemm_q15(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb, q15_t *c,
                       int32_t ldc, int32_t m, int32_t n, int32_t k, const spl_requant_t *rq,
                       uint32_t row0, uint32_t col0, uint32_t ncols_total);
 int32_t spl_max_abs_q15(const q15_t *x, int32_t rows, int32_t cols, int32_t ld);
-int32_t spl_safe_chunk(int32_t max_a, int32_t max_b, int32_t k);
+int32_t spl_safe_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb, int32_t m,
+                       int32_t n, int32_t k);
 
 /* --- strided copy: transpose, permute, flip, slice, pad, concatenate (copy_q15.c) -------- */
 /* Copies a box of up to SPL_MAX_DIMS dimensions between two strided views (element strides,
