@@ -1,55 +1,75 @@
 """SpiNNaker machines: every hardware figure the lowering and the cost model use, in one place,
-each with its source.  A figure without a public source is a named parameter whose doc says
-it is an assumption (see ../shared/spinnaker-facts.md for the sources cited here)."""
+each with its source.  A figure without a public source is a named parameter whose source
+says ASSUMPTION and why the value was chosen (see ../shared/spinnaker-facts.md for the sources
+cited here).  The source text lives in each field's metadata, so `Machine.describe()` prints
+exactly what the code uses and where it comes from.
+
+Only SpiNNaker1 is modelled.  A SpiNNaker2 model is left out on purpose: the kernels' cycle
+formulas are ARM968 instruction counts (spinla/kernels/*.py) and would be wrong for a Cortex-M4F
+with a MAC array, and SpiNNaker2's production clock and power are not settled in public sources.
+"""
 from __future__ import annotations
 
 import contextlib
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
+
+
+def _p(default, source: str):
+    """A machine parameter with the source (or ASSUMPTION reasoning) of its value."""
+    return field(default=default, metadata={"source": source})
 
 
 @dataclass(frozen=True)
 class Machine:
-    name: str
-    chips: int
-    boards: int = 1
-    # spinnaker_tools include/spinnaker.h (NUM_CPUS = 18: 1 monitor, 16 application, 1 spare)
-    app_cores_per_chip: int = 16
-    # spinnaker_tools tools/boot/sark.struct: 200 MHz default CPU clock
-    clock_hz: float = 200e6
-    # spinnaker_tools include/spinnaker.h: 64 KB DTCM, 32 KB ITCM per core
-    dtcm_bytes: int = 64 * 1024
-    itcm_bytes: int = 32 * 1024
-    # ASSUMPTION: DTCM kept back from tiles for the stack, the runtime's globals and the DMA
-    # descriptors of double buffering; to be replaced by the size map of the ARM build.
-    dtcm_reserve_bytes: int = 8 * 1024
-    # sPyNNaker PR #1241 error text: 123,469,792 bytes of the 128 MB SDRAM are allocatable
-    sdram_bytes_per_chip: int = 123_469_792
-    # ASSUMPTION (facts sheet marks it unknown): sustained SDRAM bandwidth one chip's DMA
-    # engine delivers, shared by its cores.  SDRAM is clocked at 130 MHz (sark.struct); a
-    # 32-bit DDR interface at that clock peaks near 1 GB/s, of which we assume 60 %.
-    sdram_bandwidth_bytes_per_s: float = 0.6e9
-    # ASSUMPTION: fixed cost of setting up one DMA transfer (descriptor write, interrupt).
-    dma_setup_cycles: int = 100
-    # Furber et al. 2013: 72-bit packets (key + 32-bit payload) carry 4 data bytes each.
-    packet_payload_bytes: int = 4
-    # ASSUMPTION: packets one chip's router injects/accepts per second per link direction.
-    # Furber et al. 2013 give > 5e9 packets/s bisection for the full machine (57,600 chips);
-    # we take 1e7 packets/s per link as a conservative per-link figure.
-    link_packets_per_s: float = 1e7
-    links_per_chip: int = 6  # Manchester APT hardware page
-    # Painkras et al. 2013 (IEEE JSSC): "a 1-W 18-core system-on-chip" at full load.
-    chip_active_power_w: float = 1.0
-    # ASSUMPTION: a chip's power with every core idle (clocks running, SDRAM refreshed);
-    # 0.36 W chosen as 36 % of the active figure pending a board measurement.
-    chip_idle_power_w: float = 0.36
-    # ASSUMPTION: board-level power outside the chips (FPGAs, regulators, BMP, fans) per
-    # board.  SpiNN-5's supply is 12 V 6 A (72 W max, APT hardware page) for 48 chips; we
-    # attribute 72 W - 48 x 1 W = 24 W to the board.  SpiNN-3: 5 V 1 A = 5 W for 4 chips -> 1 W.
-    board_overhead_w: float = 24.0
-    # ASSUMPTION: cycles a barrier between two phases costs (a multicast round of "done"
-    # packets and the host-free start of the next phase).
-    barrier_cycles: int = 2000
+    name: str = field(metadata={"source": "label"})
+    chips: int = field(metadata={"source": "board type: SpiNN-3 4, SpiNN-5 48 per board "
+                                           "(Manchester APT hardware page)"})
+    boards: int = _p(1, "board count of the machine")
+    app_cores_per_chip: int = _p(
+        16, "spinnaker_tools include/spinnaker.h: NUM_CPUS = 18 = 1 monitor + 16 application "
+            "+ 1 spare")
+    clock_hz: float = _p(200e6, "spinnaker_tools tools/boot/sark.struct: 200 MHz default CPU "
+                                "clock")
+    dtcm_bytes: int = _p(64 * 1024, "spinnaker_tools include/spinnaker.h: 64 KB DTCM per core")
+    itcm_bytes: int = _p(32 * 1024, "spinnaker_tools include/spinnaker.h: 32 KB ITCM per core")
+    dtcm_reserve_bytes: int = _p(
+        8 * 1024, "ASSUMPTION: DTCM kept back from tiles for the stack, the runtime's globals "
+                  "and the DMA descriptors of double buffering; to be replaced by the size map "
+                  "of the ARM build")
+    sdram_bytes_per_chip: int = _p(
+        123_469_792, "sPyNNaker PR #1241 error text: 123,469,792 of the 128 MB SDRAM are "
+                     "allocatable to applications")
+    sdram_bandwidth_bytes_per_s: float = _p(
+        0.6e9, "ASSUMPTION (no published sustained figure found): SDRAM is clocked at 130 MHz "
+               "(sark.struct); a 32-bit DDR interface at that clock peaks near 1 GB/s, of which "
+               "60 % is assumed sustained; shared by the chip's cores")
+    dma_setup_cycles: int = _p(
+        100, "ASSUMPTION: CPU cycles to set up one DMA transfer (descriptor write, completion "
+             "interrupt)")
+    packet_payload_bytes: int = _p(
+        4, "Furber et al. 2013 (IEEE TC 62(12)): 72-bit multicast packets carry a 32-bit "
+           "payload")
+    link_packets_per_s: float = _p(
+        2.6e6, "DERIVED, an ASSUMPTION that the floor is the rate: Furber et al. 2013 give "
+               "> 5e9 packets/s bisection for the 57,600-chip machine; a 240 x 240 triangular "
+               "torus has ~1,920 directed links across its bisection, so >= ~2.6e6 packets/s "
+               "per link in one direction")
+    links_per_chip: int = _p(6, "Manchester APT hardware page: 6 inter-chip links per chip")
+    chip_active_power_w: float = _p(
+        1.0, "Painkras et al. 2012 (CICC) / 2013 (IEEE JSSC): 1 W at 1.2 V with all 18 cores "
+             "at nominal frequency")
+    chip_idle_power_w: float = _p(
+        0.36, "ASSUMPTION: chip power with every core idle (clocks running, SDRAM refreshed); "
+              "Stromatias et al. 2014 (IJCNN, 'Optimising the overall power usage on the "
+              "SpiNNaker neuromimetic platform') report that idle chips dissipate a significant "
+              "amount of power but the figure used here, 36 % of active, is not from them")
+    board_overhead_w: float = _p(
+        24.0, "ASSUMPTION: board power outside the chips (FPGAs, regulators, BMP, fans): "
+              "SpiNN-5's 12 V 6 A supply (72 W max, APT hardware page) less 48 chips x 1 W")
+    barrier_cycles: int = _p(
+        2000, "ASSUMPTION: cycles of the barrier ending a phase (a multicast round of 'done' "
+              "packets and the start of the next phase, no host involved)")
 
     @property
     def cores(self) -> int:
@@ -57,14 +77,23 @@ class Machine:
         return self.chips * self.app_cores_per_chip
 
     @property
+    def chips_per_board(self) -> int:
+        return max(1, self.chips // max(1, self.boards))
+
+    @property
     def tile_budget_bytes(self) -> int:
         """DTCM a kernel tile may use."""
         return self.dtcm_bytes - self.dtcm_reserve_bytes
 
     @property
+    def core_peak_macs_per_s(self) -> float:
+        """One 16x16 MAC per cycle (SMLAxy issues every cycle on ARM9E; facts sheet)."""
+        return self.clock_hz
+
+    @property
     def peak_macs_per_s(self) -> float:
-        """One 16x16 MAC per cycle per core (SMLAxy issues every cycle; facts sheet)."""
-        return self.cores * self.clock_hz
+        """Peak 16-bit MAC rate of every application core together."""
+        return self.cores * self.core_peak_macs_per_s
 
     def core_location(self, core_id: int):
         """Global application-core id -> (chip, physical core); physical core 0 is the monitor."""
@@ -73,9 +102,44 @@ class Machine:
     def with_(self, **kw) -> "Machine":
         return replace(self, **kw)
 
+    def parameters(self):
+        """(name, value, source) for every parameter, in declaration order."""
+        return [(f.name, getattr(self, f.name), f.metadata.get("source", ""))
+                for f in fields(self)]
+
+    def describe(self, width: int = 100) -> str:
+        """A table of the parameters with their sources; derived figures at the end."""
+        import textwrap
+        rows = [(n, _fmt(v), s) for n, v, s in self.parameters()]
+        rows += [("cores (derived)", _fmt(self.cores), "chips x app_cores_per_chip"),
+                 ("tile_budget_bytes (derived)", _fmt(self.tile_budget_bytes),
+                  "dtcm_bytes - dtcm_reserve_bytes"),
+                 ("peak_macs_per_s (derived)", _fmt(self.peak_macs_per_s),
+                  "cores x clock_hz (one 16-bit MAC per cycle)")]
+        w0 = max(len(r[0]) for r in rows)
+        w1 = max(len(r[1]) for r in rows)
+        ws = max(20, width - w0 - w1 - 4)
+        out = [f"Machine {self.name!r}: {self.boards} board(s), {self.chips} chips, "
+               f"{self.cores} application cores",
+               f"{'parameter':<{w0}}  {'value':>{w1}}  source"]
+        for n, v, s in rows:
+            lines = textwrap.wrap(s, ws) or [""]
+            out.append(f"{n:<{w0}}  {v:>{w1}}  {lines[0]}")
+            out += [f"{'':<{w0}}  {'':>{w1}}  {ln}" for ln in lines[1:]]
+        return "\n".join(out)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
+    return str(v)
+
 
 def spinn3() -> Machine:
-    # SpiNN-3: 4 chips, 72 cores, 5 V 1 A supply (APT hardware page)
+    # SpiNN-3: 4 chips, 72 cores, 5 V 1 A supply (APT hardware page): 5 W - 4 x 1 W = 1 W
+    # of board overhead (ASSUMPTION, same reasoning as SpiNN-5's 24 W).
     return Machine("spinn3", chips=4, boards=1, board_overhead_w=1.0)
 
 

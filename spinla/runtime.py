@@ -169,6 +169,17 @@ def _flatten(out):
                     f"lists, dicts of them), got {type(out).__name__}")
 
 
+def _live_calls(calls, outputs):
+    """Drop calls whose results nothing reads (e.g. a transpose that matmul looked through)."""
+    needed = {a.buffer.id for a in outputs}
+    live = []
+    for c in reversed(calls):
+        if any(b.id in needed for b in c.outputs):
+            live.append(c)
+            needed.update(b.id for b in c.inputs)
+    return live[::-1]
+
+
 class Jitted:
     """A function traced into one Program per (argument shapes and formats, machine)."""
 
@@ -196,7 +207,7 @@ class Jitted:
             finally:
                 _local.trace = prev
             flat, rebuild = _flatten(out)
-            prog = Program(calls=tr.calls, inputs=placeholders, outputs=[a.buffer for a in flat],
+            prog = Program(calls=_live_calls(tr.calls, flat), inputs=placeholders, outputs=[a.buffer for a in flat],
                            machine=current(), name=self.name)
             entry = self.programs[key] = (prog, rebuild)
         return entry

@@ -1,0 +1,289 @@
+"""The cost model (spinla.cost) and the profiler (spinla.profile): hand-computed formulas on
+hand-built Calls, structural properties on lowered Programs, and the profile report."""
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+import spinla
+from spinla import machine as mach
+from spinla.cost import Cost, cost_of
+from spinla.fixed import Format
+from spinla.kernels import copy as kcopy
+from spinla.kernels import gemm
+from spinla.program import Buffer, Call, Program
+
+F = Format(12)
+
+
+def gemm_call(tiles, cores, k=32, m=64, n=64):
+    """A gemm_q15 Call over hand-chosen (batch, m0, m1, n0, n1) tiles on hand-chosen cores."""
+    t = np.asarray(tiles, np.int32)
+    tm = (t[:, 2] - t[:, 1]).astype(np.int64)
+    tn = (t[:, 4] - t[:, 3]).astype(np.int64)
+    a, bt, c = Buffer((m, k), F), Buffer((n, k), F), Buffer((m, n), F)
+    return Call(kernel="gemm_q15", op="matmul", inputs=(a, bt), outputs=(c,),
+                params=dict(m=m, n=n, k=k, shift=12, rounding="nearest"), tiles=t,
+                cores=np.asarray(cores, np.int32), macs=tm * tn * k, elems=tm * tn,
+                dma_in=2 * (tm + tn) * k, dma_out=2 * tm * tn,
+                dtcm=2 * (tm + tn) * k + 2 * tm * tn)
+
+
+def copy_call(ntiles, elems, cores, packets=None):
+    """A copy_q15 Call: ntiles tiles of `elems` elements, 2 bytes in and out per element."""
+    e = np.full(ntiles, elems, np.int64)
+    return Call(kernel="copy_q15", op="permute_dims", inputs=(Buffer((ntiles * elems,), F),),
+                outputs=(Buffer((ntiles * elems,), F),), params=dict(pieces=[], fill=None),
+                tiles=np.zeros((ntiles, 3), np.int32), cores=np.asarray(cores, np.int32),
+                macs=np.zeros(ntiles, np.int64), elems=e, dma_in=2 * e, dma_out=2 * e,
+                dtcm=4 * e, packets=packets)
+
+
+def gemm_tile_cycles(mt, nt, k):
+    return (gemm.CYCLES_PER_TILE + gemm.CYCLES_PER_MAC * mt * nt * k
+            + gemm.CYCLES_PER_OUTPUT * mt * nt + gemm.CYCLES_PER_SCAN * (mt + nt) * k)
+
+
+def test_one_gemm_tile_by_hand():
+    m = mach.spinn5()
+    k = 32
+    c = cost_of(gemm_call([(0, 0, 16, 0, 16)], [0], k=k), m)
+    comp = gemm_tile_cycles(16, 16, k)                         # 15,660 cycles
+    dma_bytes = 2 * (16 + 16) * k + 2 * 16 * 16                 # 2,560 bytes
+    dma = dma_bytes * m.clock_hz / m.sdram_bandwidth_bytes_per_s  # one busy core: whole chip
+    assert comp > dma                                          # compute bound
+    busy = comp + 3 * m.dma_setup_cycles                       # two inputs, one output
+    cycles = busy + m.barrier_cycles
+    cc = c.calls[0]
+    assert cc.cycles_max == pytest.approx(busy)
+    assert c.cycles == pytest.approx(cycles)
+    assert c.time_s == pytest.approx(cycles / m.clock_hz)
+    assert c.macs == 16 * 16 * k and c.dma_bytes == dma_bytes
+    assert c.packets == 0 and c.chips_used == 1 and c.cores_used == 1
+    assert cc.bound == "compute"
+    # every chip and board is charged as idle for the phase, the busy core adds its share
+    idle_w = m.chip_idle_power_w * m.chips + m.board_overhead_w * m.boards
+    dyn = (m.chip_active_power_w - m.chip_idle_power_w) / m.app_cores_per_chip
+    assert c.energy_j == pytest.approx(idle_w * c.time_s + dyn * busy / m.clock_hz)
+    assert c.utilisation_used_cores == pytest.approx(16 * 16 * k / cycles)
+    assert c.utilisation_machine == pytest.approx(16 * 16 * k / cycles / m.cores)
+    assert list(c.core_cycles) == pytest.approx([busy])
+
+
+def test_dma_bound_tile_shares_the_chips_sdram():
+    # A machine with slow SDRAM makes the tile DMA bound; two busy cores on one chip each get
+    # half of the bandwidth, so each tile's DMA takes twice as long as alone.
+    m = mach.spinn5().with_(sdram_bandwidth_bytes_per_s=1e7)
+    one = cost_of(gemm_call([(0, 0, 16, 0, 16)], [0]), m).calls[0]
+    two = cost_of(gemm_call([(0, 0, 16, 0, 16), (0, 16, 32, 0, 16)], [0, 1]), m).calls[0]
+    setup = 3 * m.dma_setup_cycles
+    dma1 = 2560 * m.clock_hz / 1e7
+    assert one.cycles_max == pytest.approx(dma1 + setup)
+    assert two.cycles_max == pytest.approx(2 * dma1 + setup)
+    assert one.bound == two.bound == "sdram"
+    assert two.sdram_bound_cycles == pytest.approx(2 * dma1)
+
+
+def test_phase_is_max_over_cores_not_sum():
+    m = mach.spinn5()
+    tiles = [(0, 0, 16, 0, 16), (0, 16, 32, 0, 16)]
+    apart = cost_of(gemm_call(tiles, [0, 1]), m)     # same chip, two cores
+    same = cost_of(gemm_call(tiles, [0, 0]), m)      # one core runs both tiles
+    work_apart = apart.cycles - m.barrier_cycles
+    work_same = same.cycles - m.barrier_cycles
+    assert work_same == pytest.approx(2 * work_apart)
+    assert apart.macs == same.macs
+    assert apart.cores_used == 2 and same.cores_used == 1
+    assert apart.utilisation_used_cores == pytest.approx(same.utilisation_used_cores * (
+        same.cycles / apart.cycles) / 2)
+    # program time is the sum of its phases
+    prog = Program(calls=[gemm_call(tiles, [0, 1]), gemm_call(tiles, [0, 0])], machine=m)
+    assert cost_of(prog).time_s == pytest.approx(apart.time_s + same.time_s)
+
+
+def test_sdram_bound_binds_for_a_copy_heavy_call():
+    m = mach.spinn5()
+    elems = 4096
+    c = cost_of(copy_call(16, elems, np.arange(16)), m)      # one chip, every core busy
+    cc = c.calls[0]
+    chip_bytes = 16 * 4 * elems
+    sdram = chip_bytes * m.clock_hz / m.sdram_bandwidth_bytes_per_s
+    compute = kcopy.CYCLES_PER_TILE + kcopy.CYCLES_PER_ELEM * elems
+    assert sdram > 5 * compute                                # copies wait on SDRAM
+    assert cc.bound == "sdram"
+    assert cc.sdram_bound_cycles == pytest.approx(sdram)
+    assert c.cycles >= sdram + m.barrier_cycles
+    assert c.cycles == pytest.approx(sdram + 2 * m.dma_setup_cycles + m.barrier_cycles)
+    # the same bytes on twice the bandwidth take half the SDRAM time
+    fast = cost_of(copy_call(16, elems, np.arange(16)),
+                   m.with_(sdram_bandwidth_bytes_per_s=2 * m.sdram_bandwidth_bytes_per_s))
+    assert fast.calls[0].sdram_bound_cycles == pytest.approx(sdram / 2)
+
+
+def test_multichip_packets_and_link_bound():
+    m = mach.spinn5()
+    elems = 4096
+    call = copy_call(32, elems, np.arange(32))               # chips 0 and 1: U = 2
+    c = cost_of(call, m)
+    per_tile = np.ceil(2 * elems * (2 - 1) / 2 / m.packet_payload_bytes)
+    assert c.chips_used == 2
+    assert c.packets == pytest.approx(32 * per_tile)
+    link = 16 * per_tile * m.clock_hz / (m.link_packets_per_s * 1)  # U - 1 = 1 link in use
+    assert c.calls[0].link_bound_cycles == pytest.approx(link)
+    assert c.cycles == pytest.approx(max(link, c.calls[0].sdram_bound_cycles,
+                                         c.calls[0].cycles_max) + m.barrier_cycles)
+    # a kernel's own packet counts win, and the Call is not mutated
+    assert call.packets is None
+    own = copy_call(32, elems, np.arange(32), packets=np.full(32, 7))
+    assert cost_of(own, m).packets == 32 * 7
+    assert cost_of(copy_call(16, elems, np.arange(16)), m).packets == 0  # one chip
+
+
+def test_view_calls_are_free():
+    spinla.set_machine("spinn3")
+    f = spinla.jit(lambda x: spinla.reshape(x, (6, 4)))
+    p = f.program(spinla.asarray(np.ones((4, 6))))
+    c = cost_of(p)
+    assert [k.kernel for k in p.calls] == ["view"]
+    assert c.time_s == 0 and c.energy_j == 0 and c.calls[0].bound == "none"
+
+
+def _matmul_program(machine, n=256):
+    spinla.set_machine(machine)
+    rng = np.random.default_rng(1)
+    a = spinla.asarray(rng.standard_normal((n, n)) * 0.1)
+    b = spinla.asarray(rng.standard_normal((n, n)) * 0.1)
+    return spinla.jit(lambda x, y: spinla.matmul(x, y)).program(a, b)
+
+
+def test_more_cores_less_time_for_a_big_matmul():
+    c3 = cost_of(_matmul_program("spinn3"))
+    c5 = cost_of(_matmul_program("spinn5"))
+    assert c3.machine == "spinn3" and c5.machine == "spinn5"
+    assert c5.macs == c3.macs == 256 ** 3
+    assert c5.cores_used > c3.cores_used
+    assert c5.time_s < c3.time_s
+    for c in (c3, c5):
+        assert 0 < c.utilisation_machine <= c.utilisation_used_cores <= 1
+        assert all(0 <= k.utilisation_used_cores <= 1 for k in c.calls)
+        assert len(c.core_cycles) <= mach.get(c.machine).cores
+        assert c.core_cycles.sum() / 2e8 == pytest.approx(c.busy_core_s)
+
+
+def test_energy_positive_and_grows_with_time():
+    m = mach.spinn5()
+    small = cost_of(gemm_call([(0, 0, 16, 0, 16)], [0], k=32), m)
+    big = cost_of(gemm_call([(0, 0, 16, 0, 16)], [0], k=128, m=16, n=16), m)
+    assert 0 < small.energy_j < big.energy_j and small.time_s < big.time_s
+    assert (small * 3).energy_j == pytest.approx(3 * small.energy_j)
+    assert (small + small).time_s == pytest.approx(2 * small.time_s)
+    used = cost_of(gemm_call([(0, 0, 16, 0, 16)], [0], k=32), m, charge_idle_chips=False)
+    assert 0 < used.energy_j < small.energy_j
+    assert used.time_s == small.time_s
+    idle_used = m.chip_idle_power_w * 1 + m.board_overhead_w * 1   # one chip, its board
+    dyn = small.energy_j - (m.chip_idle_power_w * m.chips + m.board_overhead_w) * small.time_s
+    assert used.energy_j == pytest.approx(idle_used * used.time_s + dyn)
+
+
+def test_utilisation_at_most_one_even_compute_bound():
+    m = mach.spinn5().with_(sdram_bandwidth_bytes_per_s=1e15, barrier_cycles=0,
+                            dma_setup_cycles=0)
+    c = cost_of(gemm_call([(0, 0, 64, 0, 64)], [0], k=64), m)
+    assert c.utilisation_used_cores <= 1
+    assert c.utilisation_used_cores == pytest.approx(64 ** 3 / gemm_tile_cycles(64, 64, 64))
+
+
+def test_cost_is_cached_per_program_and_machine():
+    p = _matmul_program("spinn3", n=64)
+    assert cost_of(p) is cost_of(p)
+    assert cost_of(p, "spinn3") is cost_of(p)
+    other = cost_of(p, mach.spinn3().with_(barrier_cycles=0))
+    assert other is not cost_of(p) and other.time_s < cost_of(p).time_s
+    assert cost_of(p, charge_idle_chips=False).energy_j <= cost_of(p).energy_j  # 4 of 4 chips
+    with pytest.raises(TypeError, match="cost_of"):
+        cost_of("matmul")
+
+
+def test_cost_to_dict_is_json():
+    c = cost_of(_matmul_program("spinn3", n=64))
+    d = c.to_dict()
+    assert json.loads(json.dumps(d)) == d
+    assert d["macs"] == 64 ** 3 and len(d["calls"]) == len(c.calls)
+    assert (c * 0).time_s == 0 and sum([c, c]).runs == 2 and (c + c).macs == 2 * c.macs
+
+
+def _ops_inside():
+    rng = np.random.default_rng(2)
+    a = spinla.asarray(rng.standard_normal((40, 24)) * 0.2)
+    b = spinla.asarray(rng.standard_normal((24, 8)) * 0.2)
+    c = spinla.matmul(a, b)
+    d = spinla.pad(c, 1)
+    e = spinla.permute_dims(spinla.reshape(d, (6, 7, 10)), (2, 0, 1))
+    g = spinla.astype(e, "q4.11")
+    h = spinla.concat([g, g], axis=1)
+    f = spinla.jit(lambda x, y: spinla.matmul(x, y), name="mm")
+    for _ in range(3):
+        f(a, b)
+    return h
+
+
+def test_profile_report_rows_and_totals():
+    spinla.set_machine("spinn3")
+    with spinla.profile("spinn5") as p:
+        assert mach.current().name == "spinn5"
+        _ops_inside()
+    assert mach.current().name == "spinn3"
+    ops = {r.op: r for r in p.ops}
+    assert set(ops) >= {"matmul", "pad", "reshape", "permute_dims", "astype", "concat"}
+    assert ops["matmul"].calls == 4 and ops["matmul"].macs == 4 * 40 * 24 * 8
+    t = p.total
+    assert t.machine == "spinn5" and p.runs == t.runs >= 9
+    for name in ("time_s", "energy_j", "macs", "dma_bytes", "packets", "cycles",
+                 "busy_core_s"):
+        assert getattr(t, name) == pytest.approx(sum(getattr(r, name) for r in p.ops)), name
+    assert 0 < t.utilisation_machine <= t.utilisation_used_cores <= 1
+    rep = p.report()
+    for op in ops:
+        assert op in rep
+    assert "total" in rep and "emulator wall time (host)" in rep and "modelled" in rep
+    head = rep.splitlines()[1:3]
+    assert head[0].count("modelled") >= 7          # every modelled column says so
+    assert p.wall_s() > 0
+
+
+def test_profile_restores_machine_on_error_and_stops_observing():
+    spinla.set_machine("spinn3")
+    with pytest.raises(RuntimeError):
+        with spinla.profile("spinn5x2") as p:
+            assert mach.current().name == "spinn5x2"
+            spinla.astype(spinla.asarray(np.ones(10)), "q2.13")
+            raise RuntimeError("boom")
+    assert mach.current().name == "spinn3"
+    runs = p.runs
+    spinla.astype(spinla.asarray(np.ones(10)), "q2.13")     # after the block: not counted
+    assert p.runs == runs == 1
+    with spinla.profile() as q:                               # default: the current machine
+        spinla.astype(spinla.asarray(np.ones(10)), "q2.13")
+    assert q.total.machine == "spinn3" and mach.current().name == "spinn3"
+
+
+def test_profile_to_dict_json_round_trip():
+    with spinla.profile("spinn3") as p:
+        _ops_inside()
+    d = p.to_dict()
+    assert json.loads(json.dumps(d)) == d
+    assert d["machine"] == "spinn3" and d["emulator_wall_time_host_s"] > 0
+    assert {r["op"] for r in d["ops"]} == {r.op for r in p.ops}
+    assert d["total"]["time_s"] == pytest.approx(sum(r["time_s"] for r in d["ops"]))
+
+
+def test_machine_describe_lists_every_parameter_with_a_source():
+    m = mach.spinn5()
+    text = m.describe()
+    for f in dataclasses.fields(m):
+        assert f.name in text
+        assert f.metadata.get("source")
+    assert "ASSUMPTION" in text and "Painkras" in text
+    assert all(src for _, _, src in m.parameters())
+    assert m.peak_macs_per_s == m.cores * m.clock_hz
