@@ -73,12 +73,167 @@ void arm_gather_rows_q15(const q15_t *src, int32_t row_len, const int32_t *rows,
 
 /* --- element-wise, unary functions, reductions, softmax ------------------------------------
  * (eltwise_q15.c, lut_q15.c, reduce_q15.c, softmax_q15.c) */
+/* Element-wise (eltwise_q15.c).  The ops; their numbers are mirrored in
+ * spinla/kernels/eltwise.py.  Operands are aligned to a common frac by left shifts
+ * (shift_a/b/c), combined exactly and requantised once by rq (see eltwise_q15.c for DIV, CLIP
+ * and AXPBY, which use k0/k1/v0/v1). */
+enum {
+    SPL_EW_ADD = 0, SPL_EW_SUB, SPL_EW_MUL, SPL_EW_DIV, SPL_EW_MAX, SPL_EW_MIN,
+    SPL_EW_LT, SPL_EW_LE, SPL_EW_GT, SPL_EW_GE, SPL_EW_EQ, SPL_EW_NE,
+    SPL_EW_WHERE, SPL_EW_NEG, SPL_EW_ABS, SPL_EW_SQUARE, SPL_EW_CLIP, SPL_EW_AXPBY
+};
+typedef struct {
+    int32_t op;
+    int32_t shift_a, shift_b, shift_c;
+    int32_t k0, k1;     /* comparison constant / clip thresholds / axpby alpha, beta */
+    int64_t v0, v1;     /* clip results below k0 / above k1, in output LSBs */
+    spl_requant_t rq;
+} spl_eltwise_t;
+uint32_t arm_eltwise_run_q15(const spl_eltwise_t *p, const q15_t *a, int32_t sa,
+                             const q15_t *b, int32_t sb, const q15_t *c, int32_t sc, q15_t *y,
+                             int32_t n, uint32_t index0);
+uint32_t arm_eltwise_q15(const spl_eltwise_t *p, const q15_t *a, const int32_t *sa,
+                         const q15_t *b, const int32_t *sb, const q15_t *c, const int32_t *sc,
+                         q15_t *y, const int32_t *shape, int32_t ndim, uint32_t e0, int32_t n);
+
+/* Unary functions by table + linear interpolation (lut_q15.c; tables in tables_q15.h).
+ * y = f(x * 2^-frac_in) in frac_out, one rounding (mode, seed) at the end.  Error bounds are
+ * in lut_q15.c.  log and sqrt of inputs outside their domain give -32768, counted. */
+enum { SPL_FN_EXP = 0, SPL_FN_LOG, SPL_FN_TANH, SPL_FN_SIGMOID, SPL_FN_SQRT };
+uint32_t arm_lut_q15(int32_t fn, const q15_t *x, q15_t *y, int32_t n, int32_t frac_in,
+                     int32_t frac_out, int32_t mode, uint32_t seed, uint32_t index0);
+uint32_t arm_exp_q15(const q15_t *x, q15_t *y, int32_t n, int32_t frac_in, int32_t frac_out,
+                     int32_t mode, uint32_t seed, uint32_t index0);
+uint32_t arm_log_q15(const q15_t *x, q15_t *y, int32_t n, int32_t frac_in, int32_t frac_out,
+                     int32_t mode, uint32_t seed, uint32_t index0);
+uint32_t arm_tanh_q15(const q15_t *x, q15_t *y, int32_t n, int32_t frac_in, int32_t frac_out,
+                      int32_t mode, uint32_t seed, uint32_t index0);
+uint32_t arm_sigmoid_q15(const q15_t *x, q15_t *y, int32_t n, int32_t frac_in,
+                         int32_t frac_out, int32_t mode, uint32_t seed, uint32_t index0);
+uint32_t arm_sqrt_q15(const q15_t *x, q15_t *y, int32_t n, int32_t frac_in, int32_t frac_out,
+                      int32_t mode, uint32_t seed, uint32_t index0);
+/* exp(d * 2^-frac) for d <= 0 as Q30 in [0, 2^30] (truncated), and ln(v * 2^-frac) for v > 0
+ * as Q30: the building blocks softmax and logsumexp share with exp and log. */
+uint32_t spl_exp_neg_q30(int32_t d, int32_t frac);
+int64_t spl_ln_q30(uint64_t v, int32_t frac);
+
+/* Reductions over the middle axis of a (rows, n, m) view (reduce_q15.c):
+ * y[r*ld_y + j] = op_k x[r*ld_row + k*ld_n + j] for j < m, k < n.  The sum is exact (int64)
+ * and rounded once by rq; MEAN multiplies the exact sum by round(2^SPL_MEAN_SHIFT / n)
+ * (one division per call) and rounds once, so rq->shift must include SPL_MEAN_SHIFT.
+ * ARGMAX/ARGMIN give the first index of the extreme value (INT16, saturating past 32767). */
+#define SPL_MEAN_SHIFT 46
+enum { SPL_RED_SUM = 0, SPL_RED_MEAN, SPL_RED_MAX, SPL_RED_MIN, SPL_RED_ARGMAX,
+       SPL_RED_ARGMIN };
+uint32_t arm_reduce_q15(int32_t op, const q15_t *x, int32_t rows, int32_t ld_row, int32_t n,
+                        int32_t ld_n, int32_t m, q15_t *y, int32_t ld_y,
+                        const spl_requant_t *rq, uint32_t index0);
+
+/* Softmax and logsumexp along contiguous rows of length n (softmax_q15.c): per row the max,
+ * exp(x - max) by the LUT in Q30, an exact int64 sum, one reciprocal (one division) per row. */
+uint32_t arm_softmax_q15(const q15_t *x, q15_t *y, int32_t rows, int32_t n, int32_t frac_in,
+                         int32_t frac_out, int32_t mode, uint32_t seed, uint32_t index0);
+uint32_t arm_logsumexp_q15(const q15_t *x, q15_t *y, int32_t rows, int32_t n,
+                           int32_t frac_in, int32_t frac_out, int32_t mode, uint32_t seed,
+                           uint32_t index0);
 /* @@eltwise@@ */
 
 /* --- convolution and pooling (conv2d_q15.c, pool_q15.c) --------------------------------- */
+/* Geometry of a 2-D convolution: NHWC input (n, h, w, cin), output (n, oh, ow, cout), kernel
+ * kh x kw, strides (sy, sx), zero padding pt rows above and pl columns left (the bottom/right
+ * padding follows from oh/ow; negative values crop). */
+typedef struct {
+    int32_t n, h, w, cin, oh, ow, cout, kh, kw, sy, sx, pt, pl;
+} spl_conv2d_t;
+/* One tile: output pixels p0..p1 (flattened (n, oy, ox)) x channels c0..c1.  x holds the input
+ * from global row xrow0 = n * h + iy on (the rows the tile's DMA fetched); wt the packed weight
+ * rows c0..c1 (k = kh * kw * cin contiguous, row stride ldw >= k); y the tile's output (row
+ * stride ldy).  scratch: scratch_rows x ldw q15 of DTCM for im2col rows.  Exact like
+ * arm_gemm_q15, which it calls; stochastic bits follow the flat index p * cout + c. */
+uint32_t arm_conv2d_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_t *g, const q15_t *wt,
+                        int32_t ldw, q15_t *y, int32_t ldy, int32_t p0, int32_t p1, int32_t c0,
+                        int32_t c1, q15_t *scratch, int32_t scratch_rows,
+                        const spl_requant_t *rq);
+/* HWIO weights -> packed rows r0..r1 (row stride ldd, zero beyond k): forward (flip = 0) row co
+ * = w[:, :, :, co]; flipped (flip = 1) row ci = w[::-1, ::-1, ci, :], the input gradient's
+ * weights.  table (cin x cout, 0 = no connection, or NULL) zeroes left-out connections. */
+void arm_conv2d_pack_q15(const q15_t *w, int32_t kh, int32_t kw, int32_t cin, int32_t cout,
+                         const q15_t *table, int32_t flip, q15_t *dst, int32_t ldd, int32_t r0,
+                         int32_t r1);
+/* Exact partial weight gradient of pixels p0..p1, channels c0..c1 (delta: row p0 col c0, row
+ * stride ldd): acc[k][c - c0] (row stride ldacc) = sum_p im2col(x)[p][k] * delta[p][c].
+ * scratch: (2 * k4 + n4) x scratch_cols q15, k4 and n4 = k and c1 - c0 rounded up to multiples
+ * of 4; scratch_cols <= 256 (what makes the byte-split int32 sums safe). */
+void arm_conv2d_grad_weight_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_t *g,
+                                const q15_t *delta, int32_t ldd, int32_t p0, int32_t p1,
+                                int32_t c0, int32_t c1, q63_t *acc, int32_t ldacc,
+                                q15_t *scratch, int32_t scratch_cols);
+/* dw rows k0..k1 of (k x cout) = requant(sum of nparts partials, pstride apart); flat index
+ * k * cout + co seeds stochastic rounding; table zeroes left-out connections exactly. */
+uint32_t arm_conv2d_grad_weight_reduce_q15(const q63_t *part, int32_t nparts, int64_t pstride,
+                                           int32_t k0, int32_t k1, int32_t cin, int32_t cout,
+                                           const q15_t *table, q15_t *dw,
+                                           const spl_requant_t *rq);
+/* Geometry of a 2-D pooling: NHWC input (n, h, w, c), output (n, oh, ow, c), window kh x kw,
+ * strides (sy, sx), valid windows only. */
+typedef struct {
+    int32_t n, h, w, c, oh, ow, kh, kw, sy, sx;
+} spl_pool2d_t;
+/* Forward tiles: global output rows r0..r1 (r = n * oh + oy); x holds input from global row
+ * xrow0 on; y (and arg) the tile's rows.  Average: out = requant(window sum * mult) with rq's
+ * shift (mult = 1 and shift = log2(kh * kw) for power-of-two windows: exact); acc: ow * c int32
+ * of scratch.  Max: values and window offsets ky * kw + kx of the first maximum. */
+uint32_t arm_avg_pool2d_q15(const q15_t *x, int32_t xrow0, const spl_pool2d_t *g, q15_t *y,
+                            int32_t r0, int32_t r1, int32_t mult, const spl_requant_t *rq,
+                            q31_t *acc);
+void arm_max_pool2d_q15(const q15_t *x, int32_t xrow0, const spl_pool2d_t *g, q15_t *y,
+                        q15_t *arg, int32_t r0, int32_t r1);
+/* Gradient tiles: global input rows r0..r1 (r = n * h + iy); d (and arg) hold output-gradient
+ * rows from global row drow0 on; dx the tile's rows; acc: (r1 - r0) * w * c int32 of scratch.
+ * Every window covering a row contributes exactly; one rounding (avg) or none (max). */
+uint32_t arm_avg_pool2d_grad_q15(const q15_t *d, int32_t drow0, const spl_pool2d_t *g,
+                                 q15_t *dx, int32_t r0, int32_t r1, int32_t mult,
+                                 const spl_requant_t *rq, q31_t *acc);
+uint32_t arm_max_pool2d_grad_q15(const q15_t *d, const q15_t *arg, int32_t drow0,
+                                 const spl_pool2d_t *g, q15_t *dx, int32_t r0, int32_t r1,
+                                 q31_t *acc);
 /* @@conv@@ */
 
 /* --- optimiser updates (optim_q15.c) ----------------------------------------------------- */
+/* Element-wise optimiser steps over a weight tensor (one tile).  lr is the one-element q0.15
+ * learning-rate input L; the step uses L * 2^-(15 + lr_exp).  Shifts are chosen by
+ * spinla/kernels/optim.py so that every term sits at one common scale; all are in 0..47.
+ * mode is SPL_ROUND_*; each stored output has its own seed.  Return saturated outputs. */
+typedef struct {
+    int32_t mu;          /* momentum, Q15 (0: plain SGD, v and v_out unused) */
+    int32_t w_shift;     /* w << w_shift is at the accumulator scale; also the final shift */
+    int32_t p_shift;     /* (L * g) << p_shift is at the accumulator scale */
+    int32_t v_shift;     /* (mu * v) << v_shift is at the velocity accumulator scale */
+    int32_t v_round;     /* velocity accumulator -> velocity format */
+    int32_t mode;
+    uint32_t seed_w, seed_v;
+} spl_sgd_t;
+uint32_t arm_sgd_q15(const q15_t *w, const q15_t *g, const q15_t *v, q15_t lr, q15_t *w_out,
+                     q15_t *v_out, int32_t n, const spl_sgd_t *p, uint32_t index0);
+
+/* Adam with r = sqrt(v) stored in the gradient's format (m likewise); beta1/beta2 in Q30;
+ * eps in units of 2^-(frac_g + 15); the update ratio m/(r + eps) is Q16, clamped to
+ * ratio_max; w << w_shift is at the scale of L * ratio (2^-(15 + lr_exp + 16)). */
+typedef struct {
+    int32_t beta1, beta2;
+    int64_t eps;
+    int32_t ratio_max;
+    int32_t w_shift;
+    int32_t mode;
+    uint32_t seed_w, seed_m, seed_r;
+} spl_adam_t;
+uint32_t arm_adam_q15(const q15_t *w, const q15_t *g, const q15_t *m, const q15_t *r, q15_t lr,
+                      q15_t *w_out, q15_t *m_out, q15_t *r_out, int32_t n, const spl_adam_t *p,
+                      uint32_t index0);
+/* Table square root of v < 2^62 and num * 2^16 / den (num < 2^30, 0 < den < 2^32), both with
+ * relative error below 2^-18; exposed for tests. */
+uint64_t spl_sqrt_u62(uint64_t v);
+uint64_t spl_ratio_q16(uint64_t num, uint64_t den);
 /* @@optim@@ */
 
 #endif

@@ -80,7 +80,7 @@ def asarray(obj, fmt=None, *, rounding=None, copy=None, dtype=None, device=None,
     else:
         data, sat = quantize(x, f, mode, seed=runtime.next_seed() if mode != NEAREST else 0)
     runtime.record(op, sat)
-    return Array(Buffer(x.shape, f, data=np.ascontiguousarray(data)))
+    return Array(Buffer(x.shape, f, data=np.asarray(data, order="C")))  # keeps 0-d
 
 
 def operand(x, op: str, like: Array | None = None) -> Array:

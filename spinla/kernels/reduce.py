@@ -1,0 +1,96 @@
+"""reduce_q15: sum, mean, max, min, argmax, argmin over the middle axis of an (outer, n, inner)
+view of a C-contiguous buffer (spinla_c/reduce_q15.c).  spinla/ops/reduction.py brings every
+reduction into that form (a contiguous block of reduced axes needs no data movement; other
+axis sets are permuted to the end first).
+
+Tiling: a tile is an (outer rows x inner columns) block of the output.  The core streams the
+tile's input through DTCM in double-buffered blocks (a reduction never needs all n values at
+once), keeping one int64 accumulator (or int32 extreme and index) per column and its outputs;
+so any n fits, and a tile's DTCM is its stream buffers plus 10 bytes per column plus its
+outputs.  Tiles shrink (rows first, then columns) until every core has one, but keep at least
+MIN_TILE_INPUT input elements each.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..fixed import ROUNDING_MODES, STOCHASTIC
+from ..program import Call
+from ..tiling import place
+from . import lib, ptr, register, threads
+
+OPS = {"sum": 0, "mean": 1, "max": 2, "min": 3, "argmax": 4, "argmin": 5}  # SPL_RED_* order
+MEAN_SHIFT = 46  # SPL_MEAN_SHIFT: mean = requant(sum * round(2^46 / n), fi + 46 - fo)
+MAX_COLS = 2048
+MIN_TILE_INPUT = 256
+
+# ASSUMPTION (ARM968 cycles, to be calibrated): per input element LDRH + ADD ~2 cycles for
+# sum/mean (int32 accumulation, the chunk flush to int64 amortised), LDRH + CMP + MOVcc ~3
+# for max/min and ~4 for argmax/argmin (the index moves too).  Per output: the requant call
+# ~10 cycles, the mean's 64x64 multiply by the reciprocal ~8 more, stochastic hash ~10.  Per
+# tile ~200 cycles, plus the mean's one 64-bit software division (__aeabi_uldivmod) ~150.
+CYCLES_PER_IN = {"sum": 2.0, "mean": 2.0, "max": 3.0, "min": 3.0, "argmax": 4.0,
+                 "argmin": 4.0}
+CYCLES_PER_OUT = 10.0
+CYCLES_MEAN_MUL = 8.0
+CYCLES_PER_RAND = 10.0
+CYCLES_PER_TILE = 200
+CYCLES_DIVISION = 150
+
+
+def _cycles(call, machine):
+    p = call.params
+    t = call.tiles.astype(np.float64)
+    outs = (t[:, 1] - t[:, 0]) * (t[:, 3] - t[:, 2])
+    per_out = CYCLES_PER_OUT + (CYCLES_MEAN_MUL if p["op"] == "mean" else 0) + (
+        CYCLES_PER_RAND if call.stochastic else 0)
+    return (CYCLES_PER_TILE + (CYCLES_DIVISION if p["op"] == "mean" else 0)
+            + CYCLES_PER_IN[p["op"]] * outs * p["n"] + per_out * outs)
+
+
+@register("reduce_q15", _cycles, "sum, mean, max, min, argmax, argmin along one axis")
+def _run(call, ins, outs, seed):
+    p = call.params
+    x = np.ascontiguousarray(ins[0])
+    tiles = np.ascontiguousarray(call.tiles, dtype=np.int32)
+    return int(lib.spl_run_reduce(OPS[p["op"]], ptr(x), ptr(outs[0]), p["outer"], p["n"],
+                                  p["inner"], p["shift"], ROUNDING_MODES[p["rounding"]], seed,
+                                  ptr(tiles, "int32_t *"), len(tiles), threads()))
+
+
+def tile_shape(outer: int, n: int, inner: int, machine):
+    """(rows, cols) of an output tile."""
+    half = machine.tile_budget_bytes // 2  # the other half is the input stream buffers
+    cols = min(inner, MAX_COLS, max(1, half // 12))
+    want = max(1, min(machine.cores, math.ceil(outer * n * inner / MIN_TILE_INPUT)))
+    ncols = math.ceil(inner / cols)
+    rows_max = max(1, (half - 10 * cols) // (2 * cols))
+    rows = max(1, min(rows_max, outer, math.ceil(outer / max(1, math.ceil(want / ncols)))))
+    while math.ceil(outer / rows) * math.ceil(inner / cols) < want and cols > 64:
+        cols = max(64, math.ceil(cols / 2))
+    return rows, cols
+
+
+def lower(op: str, in_buf, out_buf, *, outer: int, n: int, inner: int, shift: int,
+          rounding: str, machine, label: str) -> Call:
+    from ..runtime import next_seed
+    rows, cols = tile_shape(outer, n, inner, machine)
+    o0, i0 = np.arange(0, outer, rows), np.arange(0, inner, cols)
+    oo, ii = np.meshgrid(o0, i0, indexing="ij")
+    oo, ii = oo.ravel(), ii.ravel()
+    tiles = np.stack([oo, np.minimum(oo + rows, outer), ii, np.minimum(ii + cols, inner)], 1)
+    tiles = tiles.astype(np.int32)
+    tr = (tiles[:, 1] - tiles[:, 0]).astype(np.int64)
+    tc = (tiles[:, 3] - tiles[:, 2]).astype(np.int64)
+    nin = tr * tc * n
+    stream = np.minimum(2 * nin, machine.tile_budget_bytes // 4)
+    st = rounding == STOCHASTIC and shift > 0  # otherwise nothing is rounded
+    return Call(kernel="reduce_q15", op=label, inputs=(in_buf,), outputs=(out_buf,),
+                params=dict(op=op, outer=outer, n=n, inner=inner, shift=shift,
+                            rounding=rounding),
+                tiles=tiles, cores=place(len(tiles), machine),
+                macs=np.zeros(len(tiles), np.int64), elems=nin, dma_in=2 * nin,
+                dma_out=2 * tr * tc, dtcm=2 * stream + 10 * tc + 2 * tr * tc,
+                seed=next_seed() if st else 0, stochastic=st)

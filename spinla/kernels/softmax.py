@@ -1,0 +1,91 @@
+"""softmax_q15: softmax and logsumexp along contiguous rows (spinla_c/softmax_q15.c).
+
+A tile is a range of rows.  The kernel makes three passes over a row (max, sum of exp, output),
+so a tile keeps its rows' input and outputs in DTCM together with the exp and ln tables; a row
+longer than that budget is streamed three times from SDRAM in double-buffered blocks (one row
+per tile, three times the input DMA).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..fixed import ROUNDING_MODES, STOCHASTIC
+from ..program import Call
+from ..tiling import place
+from . import lib, ptr, register, threads
+
+OPS = {"softmax": 0, "logsumexp": 1}
+TABLE_BYTES = 2 * 4 * 257  # the 2^r and ln tables
+MIN_TILE_INPUT = 256
+
+# ASSUMPTION (ARM968 cycles, to be calibrated): per element the max pass ~3 (LDRH, CMP,
+# MOVcc), exp(x - max) ~22 each time it is computed (SMULL by log2 e, table, interpolation,
+# shift; computed twice for softmax, once for logsumexp), the 64-bit sum ~2, and for softmax
+# the 64x64 multiply by the row's reciprocal + requant ~16.  Per row: one 64-bit software
+# division (__aeabi_uldivmod) ~150 for softmax, ln + requant ~40 for logsumexp.  Stochastic
+# rounding adds ~10 per output.  Per tile ~200.
+CYCLES_MAX = 3.0
+CYCLES_EXP = 22.0
+CYCLES_SUM = 2.0
+CYCLES_SCALE = 16.0
+CYCLES_DIVISION = 150.0
+CYCLES_LOG = 40.0
+CYCLES_PER_RAND = 10.0
+CYCLES_PER_TILE = 200
+
+
+def _cycles(call, machine):
+    p = call.params
+    t = call.tiles
+    rows = (t[:, 1] - t[:, 0]).astype(np.float64)
+    n = p["n"]
+    rnd = CYCLES_PER_RAND if call.stochastic else 0.0
+    if p["op"] == "softmax":
+        per_row = n * (CYCLES_MAX + 2 * CYCLES_EXP + CYCLES_SUM + CYCLES_SCALE + rnd) + \
+            CYCLES_DIVISION
+    else:
+        per_row = n * (CYCLES_MAX + CYCLES_EXP + CYCLES_SUM) + CYCLES_LOG + rnd
+    return CYCLES_PER_TILE + rows * per_row
+
+
+@register("softmax_q15", _cycles, "softmax and logsumexp along rows")
+def _run(call, ins, outs, seed):
+    p = call.params
+    x = np.ascontiguousarray(ins[0])
+    tiles = np.ascontiguousarray(call.tiles, dtype=np.int32)
+    return int(lib.spl_run_softmax(OPS[p["op"]], ptr(x), ptr(outs[0]), p["rows"], p["n"],
+                                   p["frac_in"], p["frac_out"], ROUNDING_MODES[p["rounding"]],
+                                   seed, ptr(tiles, "int32_t *"), len(tiles), threads()))
+
+
+def lower(op: str, in_buf, out_buf, *, rows: int, n: int, rounding: str, machine,
+          label: str) -> Call:
+    from ..runtime import next_seed
+    budget = machine.tile_budget_bytes - TABLE_BYTES
+    out_per_row = 2 * n if op == "softmax" else 2
+    per_row = 2 * n + out_per_row
+    streamed = per_row > budget
+    if streamed:
+        rt = 1
+    else:
+        want = max(1, min(machine.cores, math.ceil(rows * n / MIN_TILE_INPUT)))
+        rt = max(1, min(budget // per_row, math.ceil(rows / want)))
+    r0 = np.arange(0, rows, rt)
+    tiles = np.stack([r0, np.minimum(r0 + rt, rows)], 1).astype(np.int32)
+    tr = (tiles[:, 1] - tiles[:, 0]).astype(np.int64)
+    if streamed:
+        dtcm = np.full(len(tr), machine.tile_budget_bytes, np.int64)
+        dma_in = 3 * 2 * n * tr
+    else:
+        dtcm = per_row * tr + TABLE_BYTES
+        dma_in = 2 * n * tr
+    st = rounding == STOCHASTIC
+    return Call(kernel="softmax_q15", op=label, inputs=(in_buf,), outputs=(out_buf,),
+                params=dict(op=op, rows=rows, n=n, frac_in=in_buf.fmt.frac,
+                            frac_out=out_buf.fmt.frac, rounding=rounding, streamed=streamed),
+                tiles=tiles, cores=place(len(tiles), machine),
+                macs=np.zeros(len(tiles), np.int64), elems=tr * n, dma_in=dma_in,
+                dma_out=tr * out_per_row, dtcm=dtcm,
+                seed=next_seed() if st else 0, stochastic=st)
