@@ -168,10 +168,11 @@ void arm_conv2d_grad_weight_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_
                                 const q15_t *delta, int32_t ldd, int32_t p0, int32_t p1,
                                 int32_t c0, int32_t c1, q63_t *acc, int32_t ldacc,
                                 q15_t *scratch, int32_t scratch_cols);
-/* dw rows k0..k1 of (k x cout) = requant(sum of nparts partials, pstride apart); flat index
- * k * cout + co seeds stochastic rounding; table zeroes left-out connections exactly. */
+/* dw[e0..e1) of the flat (k x cout) = HWIO weight gradient = requant(sum of nparts partials,
+ * pstride apart); the flat index e seeds stochastic rounding; table zeroes left-out
+ * connections exactly. */
 uint32_t arm_conv2d_grad_weight_reduce_q15(const q63_t *part, int32_t nparts, int64_t pstride,
-                                           int32_t k0, int32_t k1, int32_t cin, int32_t cout,
+                                           int32_t e0, int32_t e1, int32_t cin, int32_t cout,
                                            const q15_t *table, q15_t *dw,
                                            const spl_requant_t *rq);
 /* Geometry of a 2-D pooling: NHWC input (n, h, w, c), output (n, oh, ow, c), window kh x kw,

@@ -1,0 +1,418 @@
+"""conv2d_q15 family: 2-D convolution (NHWC) and the pieces of its gradients.
+
+Kernels (spinla_c/conv2d_q15.c):
+  conv2d_pack_q15        HWIO weights -> packed rows (forward: cout x K, K = (ky, kx, ci);
+                         flipped: cin x K' for the input gradient), table-masked.
+  conv2d_q15             forward tile = output pixels [p0, p1) x channels [c0, c1): im2col rows
+                         built in DTCM scratch, then arm_gemm_q15.  Also runs the input
+                         gradient (on the stride-dilated delta with the flipped weights).
+  conv2d_gw_q15          weight gradient partials: exact int64 sums over a pixel range, from
+                         transposed im2col chunks (byte-split when magnitudes are large).
+  conv2d_gw_reduce_q15   sum of the partials, one rounding per weight, table mask; tiles are
+                         flat ranges of the weights.
+
+Packed rows are padded to a multiple of K_ALIGN q15 values (zeros, exact) so that every row
+starts word-aligned on the ARM968 and the host's vector loops run without a scalar tail.
+DTCM per tile is accounted as the brief of each lowering says (weights slice, scratch, the
+input rows the tile reads, its outputs); tiles that cannot fit raise tiling.no_fit.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from .. import tiling
+from ..fixed import INT16, ROUNDING_MODES, STOCHASTIC
+from ..program import Buffer, Call
+from . import ffi, gemm, lib, ptr, register, threads
+
+# Packed row stride alignment (q15 values).  ASSUMPTION: 2 would do for the ARM968 (one LDR per
+# pair); 16 lets the host's 256/512-bit loops of arm_gemm_q15 run whole vectors.  The padding
+# is zeros, so results are unchanged; the cycle formulas count the true K, not the padding,
+# since the ARM build would pack with alignment 2.
+K_ALIGN = 16
+
+# Scratch rows per arm_gemm_q15 call (forward) and pixels per chunk (weight gradient).
+# ASSUMPTION: 32 rows amortise the GEMM's per-call max-abs scan of the weight slice (2 cycles
+# per weight per call) to ~5 % of the MACs while costing 64 * K bytes of DTCM.
+SCRATCH_ROWS = 32
+GW_SCRATCH_COLS = 64
+# ASSUMPTION: weight-gradient partial traffic vs MAC time.  A tile spends ~2 * 1.25 cycles
+# per MAC (the byte split, below); a partial byte costs ~1 cycle of a chip's share of SDRAM
+# and inter-chip links (machine.py: 0.6 GB/s SDRAM, 6 links of 1e7 4-byte packets/s, at
+# 200 MHz) and each weight is 8 bytes, so balancing M k cout 2.5 / T against
+# 8 T k cout / chips gives T^2 = M chips / 3.2; doubled for the reduce re-reading them.
+GW_PARTIAL_BALANCE = 6.4
+# Reduce DTCM per weight: int64 sum, two int64 partial slices in flight, q15 output.
+REDUCE_DTCM_PER_ELEM = 8 * 3 + 2
+
+# ASSUMPTION (to be calibrated on ARM instruction counts), forward:
+#  - MACs and requantisation cost what they cost in gemm_q15 (same microkernel);
+#  - building an im2col row copies kh runs of kw * cin values: ~1.5 cycles per value (LDM/STM
+#    of pairs where aligned, LDRH/STRH at the ragged ends) plus ~20 cycles per kernel row
+#    (bounds checks, pointer setup);
+#  - each arm_gemm_q15 call costs ~80 cycles of call/setup and scans the scratch rows and the
+#    weight slice at gemm.CYCLES_PER_SCAN per value;
+#  - a tile's fixed cost (DMA descriptors for weights, input rows, output; first-pixel
+#    divisions, ~40 cycles in software on the ARM968) ~400 cycles.
+CYCLES_PER_MAC = gemm.CYCLES_PER_MAC
+CYCLES_PER_OUTPUT = gemm.CYCLES_PER_OUTPUT
+CYCLES_PER_SCAN = gemm.CYCLES_PER_SCAN
+CYCLES_PER_IM2COL = 1.5
+CYCLES_PER_KROW = 20
+CYCLES_PER_GEMM_CALL = 80
+CYCLES_PER_TILE = 400
+# ASSUMPTION, weight gradient: the transposed im2col store is strided (STRH per value, ~3
+# cycles); the dot over pixels runs the same 4-wide SMLAxy loop as the GEMM (1.25 per MAC),
+# twice when the operands' magnitudes force the byte split (conv2d_q15.c), which we assume
+# always (gradients in dynamic fixed point use their formats' full range), plus ~3 cycles per
+# im2col value to split it (LDRH, ASR/AND, two STRH); reduce: LDRD + ADDS/ADC per partial term
+# ~4 cycles, requantisation 12 per weight.
+CYCLES_PER_GW_IM2COL = 3.0
+GW_SPLIT_MAC_FACTOR = 2.0
+CYCLES_PER_GW_SPLIT = 3.0
+CYCLES_PER_PARTIAL_TERM = 4.0
+# ASSUMPTION, packing: a strided gather of one weight (LDRH, table test, STRH) ~4 cycles.
+CYCLES_PER_PACK = 4.0
+
+
+def k_stride(k: int) -> int:
+    return -(-k // K_ALIGN) * K_ALIGN
+
+
+def geometry(n, h, w, cin, oh, ow, cout, kh, kw, sy, sx, pt, pl):
+    """The spl_conv2d_t fields, in order."""
+    return tuple(int(v) for v in (n, h, w, cin, oh, ow, cout, kh, kw, sy, sx, pt, pl))
+
+
+def _g(geom):
+    return dict(zip("n h w cin oh ow cout kh kw sy sx pt pl".split(), geom))
+
+
+def _i32(v):
+    return np.ascontiguousarray(v, dtype=np.int32)
+
+
+def _input_rows(g, p0, p1):
+    """First global input row (n * h + iy) and row count each pixel range [p0, p1) reads."""
+    per = g["oh"] * g["ow"]
+    first, last = p0, np.maximum(p1 - 1, p0)
+    n0, oy0 = first // per, (first % per) // g["ow"]
+    n1, oy1 = last // per, (last % per) // g["ow"]
+    h = g["h"]
+    start = n0 * h + np.minimum(np.maximum(oy0 * g["sy"] - g["pt"], 0), h)
+    end = n1 * h + np.minimum(np.maximum(oy1 * g["sy"] - g["pt"] + g["kh"], 0), h)
+    end = np.maximum(end, start)
+    return start.astype(np.int64), (end - start).astype(np.int64)
+
+
+def _pixel_ranges(m, per):
+    b = np.arange(0, m, per, dtype=np.int64)
+    return b, np.minimum(b + per, m)
+
+
+# --- packing ---------------------------------------------------------------------------------
+
+def _pack_cycles(call, machine):
+    t = call.tiles
+    k = call.params["k"]
+    return CYCLES_PER_TILE + CYCLES_PER_PACK * (t[:, 1] - t[:, 0]).astype(np.float64) * k
+
+
+@register("conv2d_pack_q15", _pack_cycles, "HWIO weights -> packed k-contiguous rows, masked")
+def _run_pack(call, ins, outs, seed):
+    p = call.params
+    w = ins[0]
+    table = ins[1] if len(ins) > 1 else None
+    tiles = _i32(call.tiles)
+    kh, kw, cin, cout = p["wshape"]
+    tptr = ptr(table) if table is not None else ffi.NULL
+    lib.spl_run_conv2d_pack(ptr(w), kh, kw, cin, cout, tptr, int(p["flip"]), ptr(outs[0]),
+                            p["ldw"], ptr(tiles, "int32_t *"), len(tiles), threads())
+    return 0
+
+
+def lower_pack(w_buf, table_buf, out_buf, *, flip: bool, machine, op: str):
+    """Call packing HWIO weights into out_buf (rows x ldw): rows = cout (forward) or cin
+    (flipped, for the input gradient)."""
+    kh, kw, cin, cout = w_buf.shape
+    rows, ldw = out_buf.shape
+    k = kh * kw * (cout if flip else cin)
+    ins = (w_buf,) if table_buf is None else (w_buf, table_buf)
+    tbytes = 0 if table_buf is None else 2 * cin * cout
+    # A core gathers whole packed rows (in and out buffers); rows per tile fit DTCM.
+    per = max(1, min(math.ceil(rows / machine.cores),
+                     (machine.tile_budget_bytes - tbytes) // (4 * ldw)))
+    b = np.arange(0, rows, per, dtype=np.int64)
+    tiles = np.stack([b, np.minimum(b + per, rows)], 1).astype(np.int32)
+    nr = (tiles[:, 1] - tiles[:, 0]).astype(np.int64)
+    return Call(kernel="conv2d_pack_q15", op=op, inputs=ins, outputs=(out_buf,),
+                params=dict(wshape=(kh, kw, cin, cout), flip=bool(flip), ldw=ldw, k=k),
+                tiles=tiles, cores=tiling.place(len(tiles), machine),
+                macs=np.zeros(len(tiles), np.int64), elems=nr * k,
+                dma_in=2 * nr * k + tbytes, dma_out=2 * nr * ldw,
+                dtcm=4 * nr * ldw + tbytes)
+
+
+# --- forward ---------------------------------------------------------------------------------
+
+def _conv_cycles(call, machine):
+    g, p = _g(call.params["geom"]), call.params
+    t = call.tiles
+    pix = (t[:, 1] - t[:, 0]).astype(np.float64)
+    ct = (t[:, 3] - t[:, 2]).astype(np.float64)
+    k = g["kh"] * g["kw"] * g["cin"]
+    calls = np.ceil(pix / p["scratch_rows"])
+    return (CYCLES_PER_TILE + CYCLES_PER_MAC * pix * ct * k + CYCLES_PER_OUTPUT * pix * ct
+            + pix * (CYCLES_PER_IM2COL * k + CYCLES_PER_KROW * g["kh"])
+            + calls * (CYCLES_PER_GEMM_CALL + CYCLES_PER_SCAN * ct * k)
+            + CYCLES_PER_SCAN * pix * k)
+
+
+@register("conv2d_q15", _conv_cycles, "2-D convolution: fused im2col + gemm microkernel")
+def _run_conv(call, ins, outs, seed):
+    x, wt = ins
+    y = outs[0]
+    p = call.params
+    nth = threads()
+    ldw, rows = p["ldw"], p["scratch_rows"]
+    scratch = np.empty((nth, rows * ldw), np.int16)
+    geom, tiles = _i32(p["geom"]), _i32(call.tiles)
+    return int(lib.spl_run_conv2d(ptr(x), ptr(wt), ptr(y), ptr(geom, "int32_t *"), ldw,
+                                  ptr(tiles, "int32_t *"), len(tiles), ptr(scratch), rows,
+                                  p["shift"], ROUNDING_MODES[p["rounding"]], seed, nth))
+
+
+def _shrink(fits, per, ct, rows, budget, k):
+    """Largest (per, ct, rows) found by shrinking until fits(per, ct, rows): first the scratch
+    while it takes over a quarter of DTCM (rows >= 4 keep the 4x4 register block busy), then the
+    pixel range, then the channel slice, then everything down to single pixels.  None if even
+    (1, 1, 1) does not fit."""
+    while not fits(per, ct, rows):
+        if rows > 4 and 2 * rows * k > budget // 4:
+            rows //= 2
+        elif per > 4:
+            per = max(4, per * 3 // 4)
+        elif ct > 1:
+            ct = (ct + 1) // 2
+        elif rows > 1:
+            rows //= 2
+        elif per > 1:
+            per -= 1
+        else:
+            return None
+    return per, ct, rows
+
+
+def _frozen(*arrays):
+    for a in arrays:
+        a.setflags(write=False)
+    return arrays
+
+
+@functools.lru_cache(maxsize=256)
+def _conv_plan(geom, machine, op, shapes):
+    """Tiles (p0, p1, c0, c1, xrow0), scratch rows and per-tile DTCM bytes: weight slice +
+    im2col scratch + input rows + output tile fit the budget; tiles are spread over the
+    cores.  Cached (a traced training step lowers the same shapes again and again), so the
+    arrays are read-only."""
+    g = _g(geom)
+    budget = machine.tile_budget_bytes
+    m, cout, k = g["n"] * g["oh"] * g["ow"], g["cout"], g["kh"] * g["kw"] * g["cin"]
+    rowb = 2 * g["w"] * g["cin"]
+
+    def need(per, ct, rows):
+        p0, p1 = _pixel_ranges(m, per)
+        _, nrows = _input_rows(g, p0, p1)
+        pix = p1 - p0
+        return 2 * ct * k + 2 * min(rows, per) * k + rowb * nrows + 2 * pix * ct
+
+    ct = cout
+    while ct > 1 and 2 * ct * k > budget // 2:
+        ct = (ct + 1) // 2
+    nct = math.ceil(cout / ct)
+    per = max(min(m, 16), math.ceil(m * nct / machine.cores))
+    per = min(m, -(-per // 4) * 4)
+    plan = _shrink(lambda p, c, r: need(p, c, r).max() <= budget, per, ct, SCRATCH_ROWS,
+                   budget, k)
+    if plan is None:
+        raise tiling.no_fit(op, shapes, int(need(1, 1, 1).max()), budget,
+                            "one output pixel's weights, input rows and im2col row exceed "
+                            "DTCM")
+    per, ct, rows = plan
+    rows = min(rows, per)
+    p0, p1 = _pixel_ranges(m, per)
+    xrow0, nrows = _input_rows(g, p0, p1)
+    c0 = np.arange(0, cout, ct, dtype=np.int64)
+    c1 = np.minimum(c0 + ct, cout)
+    pi, ci = np.meshgrid(np.arange(len(p0)), np.arange(len(c0)), indexing="ij")
+    pi, ci = pi.ravel(), ci.ravel()
+    tiles = np.stack([p0[pi], p1[pi], c0[ci], c1[ci], xrow0[pi]], 1).astype(np.int32)
+    pix, tct = (p1 - p0)[pi], (c1 - c0)[ci]
+    dtcm = 2 * tct * k + 2 * rows * k + rowb * nrows[pi] + 2 * pix * tct
+    return (rows,) + _frozen(tiles, pix, tct, nrows[pi], dtcm)
+
+
+def _macs(pix, c0, c1, k, connected):
+    """MACs of tiles over channels [c0, c1): dense, or only the connected K entries."""
+    if connected is None:
+        return pix * (c1 - c0).astype(np.int64) * k
+    csum = np.concatenate([[0], np.cumsum(np.asarray(connected, np.int64))])
+    return pix * (csum[c1] - csum[c0])
+
+
+def lower_conv(x_buf, wt_buf, y_buf, geom, *, shift: int, rounding: str, machine, op: str,
+               connected=None):
+    """Call for y = requant(conv(x, packed weights)).  connected: per output channel, the number
+    of K entries the channel table keeps (None: all); the `macs` annotation counts only those
+    (useful work), while the cycle formula prices the dense MACs the kernel executes."""
+    from ..runtime import next_seed
+    g = _g(geom)
+    k = g["kh"] * g["kw"] * g["cin"]
+    ldw = wt_buf.shape[1]
+    rows, tiles, pix, tct, nrows, dtcm = _conv_plan(tuple(geom), machine, op,
+                                                    (x_buf.shape, y_buf.shape))
+    macs = _macs(pix, tiles[:, 2], tiles[:, 3], k, connected)
+    st = rounding == STOCHASTIC
+    return Call(kernel="conv2d_q15", op=op, inputs=(x_buf, wt_buf), outputs=(y_buf,),
+                params=dict(geom=tuple(geom), ldw=ldw, scratch_rows=rows, shift=shift,
+                            rounding=rounding),
+                tiles=tiles, cores=tiling.place(len(tiles), machine), macs=macs,
+                elems=pix * tct, dma_in=2 * tct * k + 2 * g["w"] * g["cin"] * nrows,
+                dma_out=2 * pix * tct, dtcm=dtcm,
+                seed=next_seed() if st else 0, stochastic=st)
+
+
+# --- weight gradient ---------------------------------------------------------------------------
+
+def _gw_cycles(call, machine):
+    g = _g(call.params["geom"])
+    t = call.tiles
+    pix = (t[:, 2] - t[:, 1]).astype(np.float64)
+    ct = (t[:, 4] - t[:, 3]).astype(np.float64)
+    k = g["kh"] * g["kw"] * g["cin"]
+    chunks = np.ceil(pix / call.params["scratch_cols"])
+    return (CYCLES_PER_TILE + GW_SPLIT_MAC_FACTOR * CYCLES_PER_MAC * pix * ct * k
+            + pix * k * (CYCLES_PER_GW_IM2COL + CYCLES_PER_GW_SPLIT)
+            + pix * ct * CYCLES_PER_GW_IM2COL + CYCLES_PER_SCAN * pix * (k + ct)
+            + chunks * CYCLES_PER_GEMM_CALL + 2 * k * ct)
+
+
+@register("conv2d_gw_q15", _gw_cycles, "conv2d weight gradient: exact int64 partial sums")
+def _run_gw(call, ins, outs, seed):
+    x, delta = ins
+    part = outs[0]
+    p = call.params
+    g = _g(p["geom"])
+    nth = threads()
+    cols = p["scratch_cols"]
+    k = g["kh"] * g["kw"] * g["cin"]
+    scratch = np.empty((nth, gw_scratch(k, g["cout"], cols)), np.int16)
+    part64 = part.view(np.int64)
+    geom, tiles = _i32(p["geom"]), _i32(call.tiles)
+    lib.spl_run_conv2d_grad_weight(ptr(x), ptr(delta), ptr(part64, "int64_t *"),
+                                   ptr(geom, "int32_t *"), ptr(tiles, "int32_t *"), len(tiles),
+                                   ptr(scratch), cols, nth)
+    return 0
+
+
+def gw_scratch(k, nc, cols):
+    """q15 values of conv2d_gw_q15's scratch: im2col and its high bytes (k rows each) and
+    delta (nc rows), rows padded to multiples of 4, `cols` pixels per row."""
+    return (2 * (-(-k // 4) * 4) + -(-nc // 4) * 4) * cols
+
+
+def _reduce_cycles(call, machine):
+    t = call.tiles
+    p = call.params
+    n = (t[:, 1] - t[:, 0]).astype(np.float64)
+    return CYCLES_PER_TILE + n * (CYCLES_PER_PARTIAL_TERM * p["nparts"] + CYCLES_PER_OUTPUT)
+
+
+@register("conv2d_gw_reduce_q15", _reduce_cycles,
+          "conv2d weight gradient: sum of partials, one rounding, table mask")
+def _run_reduce(call, ins, outs, seed):
+    part = ins[0].view(np.int64)
+    table = ins[1] if len(ins) > 1 else None
+    p = call.params
+    tiles = _i32(call.tiles)
+    return int(lib.spl_run_conv2d_grad_weight_reduce(
+        ptr(part, "int64_t *"), p["nparts"], p["k"], p["cin"], p["cout"],
+        ptr(table) if table is not None else ffi.NULL, ptr(outs[0]),
+        ptr(tiles, "int32_t *"), len(tiles), p["shift"], ROUNDING_MODES[p["rounding"]], seed,
+        threads()))
+
+
+def lower_grad_weight(x_buf, d_buf, table_buf, dw_buf, geom, *, shift: int, rounding: str,
+                      machine, op: str, connected=None):
+    """Two Calls: exact partials over pixel ranges (an int64 SDRAM buffer, 4 q15 words per
+    value), then their sum with one rounding per weight.  connected: as for lower_conv (the
+    `macs` annotation only)."""
+    from ..runtime import next_seed
+    g = _g(geom)
+    budget = machine.tile_budget_bytes
+    m, cout, k = g["n"] * g["oh"] * g["ow"], g["cout"], g["kh"] * g["kw"] * g["cin"]
+    rowb = 2 * g["w"] * g["cin"]
+    shapes = [x_buf.shape, d_buf.shape, dw_buf.shape]
+
+    def need(per, ct, cols):
+        p0, p1 = _pixel_ranges(m, per)
+        _, nrows = _input_rows(g, p0, p1)
+        pix = p1 - p0
+        return 8 * k * ct + 2 * gw_scratch(k, ct, min(cols, per)) + rowb * nrows + 2 * pix * ct
+
+    ct = cout
+    while ct > 1 and 8 * k * ct > budget // 2:
+        ct = (ct + 1) // 2
+    nct = math.ceil(cout / ct)
+    # How many pixel ranges (partials): each costs 8 bytes per weight of SDRAM traffic, read
+    # back by the reduce, while more ranges share the MACs among more cores.  Per core, MAC
+    # time ~ M * k * cout / T and partial traffic ~ T * k * cout * 8 / chips bytes, which
+    # balance at T ~ sqrt(M * chips / GW_PARTIAL_BALANCE).
+    parts = max(1, min(math.ceil(m / 4), machine.cores // nct,
+                       round(math.sqrt(m * machine.chips / GW_PARTIAL_BALANCE))))
+    per = min(m, -(-math.ceil(m / parts) // 4) * 4)
+    plan = _shrink(lambda p, c, r: need(p, c, r).max() <= budget, per, ct, GW_SCRATCH_COLS,
+                   budget, 2 * k + ct)
+    if plan is None:
+        raise tiling.no_fit(op, shapes, int(need(1, 1, 1).max()), budget,
+                            "one weight-gradient column and one pixel's im2col row exceed "
+                            "DTCM")
+    per, ct, cols = plan
+    cols = min(cols, per)
+    p0, p1 = _pixel_ranges(m, per)
+    xrow0, nrows = _input_rows(g, p0, p1)
+    c0 = np.arange(0, cout, ct, dtype=np.int64)
+    c1 = np.minimum(c0 + ct, cout)
+    pi, ci = np.meshgrid(np.arange(len(p0)), np.arange(len(c0)), indexing="ij")
+    pi, ci = pi.ravel(), ci.ravel()
+    tiles = np.stack([pi, p0[pi], p1[pi], c0[ci], c1[ci], xrow0[pi]], 1).astype(np.int32)
+    pix, tct = (p1 - p0)[pi], (c1 - c0)[ci]
+    nparts = len(p0)
+    part = Buffer((nparts, k, cout, 4), INT16, name="conv2d_gw_partials")
+    gw = Call(kernel="conv2d_gw_q15", op=op, inputs=(x_buf, d_buf), outputs=(part,),
+              params=dict(geom=tuple(geom), scratch_cols=cols),
+              tiles=tiles, cores=tiling.place(len(tiles), machine),
+              macs=_macs(pix, tiles[:, 3], tiles[:, 4], k, connected),
+              elems=pix * k, dma_in=rowb * nrows[pi] + 2 * pix * tct, dma_out=8 * k * tct,
+              dtcm=8 * k * tct + 2 * gw_scratch(k, tct, cols) + rowb * nrows[pi] + 2 * pix * tct)
+    # Reduce: flat ranges of the k x cout weights over the cores, each streaming its slice of
+    # every partial through DTCM (double-buffered) next to its int64 sums and q15 outputs.
+    ne = k * cout
+    per_e = max(1, min(budget // REDUCE_DTCM_PER_ELEM, math.ceil(ne / machine.cores)))
+    eb = np.arange(0, ne, per_e, dtype=np.int64)
+    rt = np.stack([eb, np.minimum(eb + per_e, ne)], 1).astype(np.int32)
+    nk = (rt[:, 1] - rt[:, 0]).astype(np.int64)
+    ins = (part,) if table_buf is None else (part, table_buf)
+    st = rounding == STOCHASTIC
+    red = Call(kernel="conv2d_gw_reduce_q15", op=op, inputs=ins, outputs=(dw_buf,),
+               params=dict(nparts=nparts, k=k, cin=g["cin"], cout=cout, shift=shift,
+                           rounding=rounding),
+               tiles=rt, cores=tiling.place(len(rt), machine),
+               macs=np.zeros(len(rt), np.int64), elems=nk * nparts,
+               dma_in=8 * nk * nparts + (0 if table_buf is None else 2 * g["cin"] * cout),
+               dma_out=2 * nk, dtcm=nk * REDUCE_DTCM_PER_ELEM,
+               seed=next_seed() if st else 0, stochastic=st)
+    return [gw, red]

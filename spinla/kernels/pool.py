@@ -1,0 +1,231 @@
+"""pool_q15 family: 2-D average and max pooling (NHWC, valid windows) and their gradients.
+
+Forward tiles are ranges of global output rows (n * oh + oy) with the input rows they read;
+gradient tiles are ranges of global input rows (n * h + iy) with the output-gradient rows of
+every window touching them, so overlapping windows are gathered per core and never need a
+cross-core reduction.  Tile fields: (r0, r1, row0), row0 = the first global row of the input
+the tile's DMA fetches.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import tiling
+from ..fixed import ROUNDING_MODES, STOCHASTIC
+from ..program import Call
+from . import lib, ptr, register, threads
+
+# ASSUMPTION (to be calibrated on ARM instruction counts):
+#  - average window sum: LDRH + ADD per window value ~2 cycles; the multiply by the
+#    reciprocal (SMULL) and requantisation ~14 cycles per output;
+#  - max: LDRH, CMP and two conditional moves per window value ~4 cycles, STRH x2 per output;
+#  - gradients: each window value scattered (LDRH delta, LDR/ADD/STR of the int32 sum) ~4
+#    cycles, +1 for the argmax test of max pooling; the final rounding (avg) or saturation
+#    (max) 12 / 6 cycles per input element;
+#  - per tile: DMA descriptors and the row's image division (software on the ARM968) ~200.
+CYCLES_PER_SUM = 2.0
+CYCLES_PER_AVG_OUT = 14.0
+CYCLES_PER_MAX = 4.0
+CYCLES_PER_MAX_OUT = 4.0
+CYCLES_PER_SCATTER = 4.0
+CYCLES_PER_ARG_TEST = 1.0
+CYCLES_PER_GRAD_AVG_OUT = 12.0
+CYCLES_PER_GRAD_MAX_OUT = 6.0
+CYCLES_PER_TILE = 200
+
+
+def geometry(n, h, w, c, oh, ow, kh, kw, sy, sx):
+    """The spl_pool2d_t fields, in order."""
+    return tuple(int(v) for v in (n, h, w, c, oh, ow, kh, kw, sy, sx))
+
+
+def _g(geom):
+    return dict(zip("n h w c oh ow kh kw sy sx".split(), geom))
+
+
+def reciprocal(window: int):
+    """(mult, shift) with mult / 2^shift ~ 1 / window: exact for powers of two, else
+    mult in (2^30, 2^31) so the relative error is below 2^-31."""
+    if window & (window - 1) == 0:
+        return 1, window.bit_length() - 1
+    p = math.ceil(math.log2(window))
+    shift = 30 + p
+    mult = ((1 << shift) + window // 2) // window
+    return mult, shift
+
+
+def _i32(v):
+    return np.ascontiguousarray(v, dtype=np.int32)
+
+
+def _fwd_rows(g, r0, r1):
+    """First global input row and row count of output-row ranges [r0, r1)."""
+    n0, oy0 = r0 // g["oh"], r0 % g["oh"]
+    last = np.maximum(r1 - 1, r0)
+    n1, oy1 = last // g["oh"], last % g["oh"]
+    start = n0 * g["h"] + oy0 * g["sy"]
+    end = n1 * g["h"] + oy1 * g["sy"] + g["kh"]
+    return start.astype(np.int64), (end - start).astype(np.int64)
+
+
+def _grad_rows(g, r0, r1):
+    """First global output-gradient row and row count that input-row ranges [r0, r1) gather."""
+    h, oh, kh, sy = g["h"], g["oh"], g["kh"], g["sy"]
+    n0, a = r0 // h, r0 % h
+    last = np.maximum(r1 - 1, r0)
+    n1, b = last // h, last % h
+    t = a - kh + 1
+    lo = np.where(t <= 0, 0, (t + sy - 1) // sy)
+    hi = np.minimum(b // sy + 1, oh)
+    start = n0 * oh + np.minimum(lo, oh)
+    end = np.maximum(n1 * oh + hi, start)
+    start = np.minimum(start, max(g["n"] * oh - 1, 0))
+    return start.astype(np.int64), (end - start).astype(np.int64)
+
+
+def _plan(total, need, machine, op, shapes, what):
+    budget = machine.tile_budget_bytes
+    per = max(1, math.ceil(total / machine.cores))
+    while True:
+        b = np.arange(0, total, per, dtype=np.int64)
+        e = np.minimum(b + per, total)
+        if need(b, e).max() <= budget:
+            return b, e
+        if per == 1:
+            raise tiling.no_fit(op, shapes, int(need(b, e).max()), budget, what)
+        per = max(1, per * 3 // 4 if per > 3 else per - 1)
+
+
+# --- forward -----------------------------------------------------------------------------------
+
+def _fwd_cycles(call, machine):
+    g = _g(call.params["geom"])
+    rows = (call.tiles[:, 1] - call.tiles[:, 0]).astype(np.float64)
+    outs = rows * g["ow"] * g["c"]
+    win = outs * g["kh"] * g["kw"]
+    if call.kernel == "avg_pool2d_q15":
+        return CYCLES_PER_TILE + CYCLES_PER_SUM * win + CYCLES_PER_AVG_OUT * outs
+    return CYCLES_PER_TILE + CYCLES_PER_MAX * win + CYCLES_PER_MAX_OUT * outs
+
+
+@register("avg_pool2d_q15", _fwd_cycles, "average pooling: exact sum, reciprocal multiply")
+def _run_avg(call, ins, outs, seed):
+    p = call.params
+    g = _g(p["geom"])
+    nth = threads()
+    per = g["ow"] * g["c"]
+    scratch = np.empty((nth, max(per, 1)), np.int32)
+    geom, tiles = _i32(p["geom"]), _i32(call.tiles)
+    return int(lib.spl_run_avg_pool2d(ptr(ins[0]), ptr(outs[0]), ptr(geom, "int32_t *"),
+                                      ptr(tiles, "int32_t *"), len(tiles), p["mult"],
+                                      p["shift"], ROUNDING_MODES[p["rounding"]], seed,
+                                      ptr(scratch, "int32_t *"), per, nth))
+
+
+@register("max_pool2d_q15", _fwd_cycles, "max pooling: values and first-argmax offsets")
+def _run_max(call, ins, outs, seed):
+    p = call.params
+    geom, tiles = _i32(p["geom"]), _i32(call.tiles)
+    lib.spl_run_max_pool2d(ptr(ins[0]), ptr(outs[0]), ptr(outs[1]), ptr(geom, "int32_t *"),
+                           ptr(tiles, "int32_t *"), len(tiles), threads())
+    return 0
+
+
+def lower_forward(x_buf, out_bufs, geom, *, kind: str, machine, op: str, mult=1, shift=0,
+                  rounding="nearest"):
+    """kind 'avg' (out_bufs = (y,)) or 'max' (out_bufs = (y, argmax))."""
+    from ..runtime import next_seed
+    g = _g(geom)
+    rowb_in = 2 * g["w"] * g["c"]
+    rowb_out = 2 * g["ow"] * g["c"] * (2 if kind == "max" else 1)
+    acc = 4 * g["ow"] * g["c"] if kind == "avg" else 0
+
+    def need(r0, r1):
+        _, nrows = _fwd_rows(g, r0, r1)
+        return rowb_in * nrows + rowb_out * (r1 - r0) + acc
+
+    shapes = [x_buf.shape, out_bufs[0].shape]
+    r0, r1 = _plan(g["n"] * g["oh"], need, machine, op, shapes,
+                   "one output row, its window rows and sums exceed DTCM")
+    row0, nrows = _fwd_rows(g, r0, r1)
+    tiles = np.stack([r0, r1, row0], 1).astype(np.int32)
+    nout = (r1 - r0) * g["ow"] * g["c"]
+    st = kind == "avg" and rounding == STOCHASTIC
+    return Call(kernel=f"{kind}_pool2d_q15", op=op, inputs=(x_buf,), outputs=tuple(out_bufs),
+                params=dict(geom=tuple(geom), mult=int(mult), shift=int(shift),
+                            rounding=rounding),
+                tiles=tiles, cores=tiling.place(len(tiles), machine),
+                macs=np.zeros(len(tiles), np.int64), elems=nout * g["kh"] * g["kw"],
+                dma_in=rowb_in * nrows, dma_out=rowb_out * (r1 - r0),
+                dtcm=need(r0, r1), seed=next_seed() if st else 0, stochastic=st)
+
+
+# --- gradients ---------------------------------------------------------------------------------
+
+def _grad_cycles(call, machine):
+    g = _g(call.params["geom"])
+    t = call.tiles
+    nin = (t[:, 1] - t[:, 0]).astype(np.float64) * g["w"] * g["c"]
+    # Window values scattered: the gathered output rows times ow * c * (window rows inside).
+    scat = nin * g["kh"] * g["kw"] / max(1, g["sy"] * g["sx"])
+    if call.kernel == "avg_pool2d_grad_q15":
+        return CYCLES_PER_TILE + CYCLES_PER_SCATTER * scat + CYCLES_PER_GRAD_AVG_OUT * nin
+    return (CYCLES_PER_TILE + (CYCLES_PER_SCATTER + CYCLES_PER_ARG_TEST) * scat
+            + CYCLES_PER_GRAD_MAX_OUT * nin)
+
+
+@register("avg_pool2d_grad_q15", _grad_cycles, "average pooling gradient: exact, one rounding")
+def _run_avg_grad(call, ins, outs, seed):
+    p = call.params
+    nth = threads()
+    per = p["acc_per_tile"]
+    scratch = np.empty((nth, max(per, 1)), np.int32)
+    geom, tiles = _i32(p["geom"]), _i32(call.tiles)
+    return int(lib.spl_run_avg_pool2d_grad(ptr(ins[0]), ptr(outs[0]), ptr(geom, "int32_t *"),
+                                           ptr(tiles, "int32_t *"), len(tiles), p["mult"],
+                                           p["shift"], ROUNDING_MODES[p["rounding"]], seed,
+                                           ptr(scratch, "int32_t *"), per, nth))
+
+
+@register("max_pool2d_grad_q15", _grad_cycles, "max pooling gradient: routed to the argmax")
+def _run_max_grad(call, ins, outs, seed):
+    p = call.params
+    nth = threads()
+    per = p["acc_per_tile"]
+    scratch = np.empty((nth, max(per, 1)), np.int32)
+    geom, tiles = _i32(p["geom"]), _i32(call.tiles)
+    return int(lib.spl_run_max_pool2d_grad(ptr(ins[0]), ptr(ins[1]), ptr(outs[0]),
+                                           ptr(geom, "int32_t *"), ptr(tiles, "int32_t *"),
+                                           len(tiles), ptr(scratch, "int32_t *"), per, nth))
+
+
+def lower_grad(in_bufs, dx_buf, geom, *, kind: str, machine, op: str, mult=1, shift=0,
+               rounding="nearest"):
+    """kind 'avg' (in_bufs = (delta,)) or 'max' (in_bufs = (delta, argmax))."""
+    from ..runtime import next_seed
+    g = _g(geom)
+    rowb_d = 2 * g["ow"] * g["c"] * len(in_bufs)
+    rowb_x = (2 + 4) * g["w"] * g["c"]  # output row + int32 sums
+
+    def need(r0, r1):
+        _, nrows = _grad_rows(g, r0, r1)
+        return rowb_d * nrows + rowb_x * (r1 - r0)
+
+    shapes = [b.shape for b in in_bufs] + [dx_buf.shape]
+    r0, r1 = _plan(g["n"] * g["h"], need, machine, op, shapes,
+                   "one input row, its sums and the gradient rows of its windows exceed DTCM")
+    row0, nrows = _grad_rows(g, r0, r1)
+    tiles = np.stack([r0, r1, row0], 1).astype(np.int32)
+    nin = (r1 - r0) * g["w"] * g["c"]
+    st = kind == "avg" and rounding == STOCHASTIC
+    return Call(kernel=f"{kind}_pool2d_grad_q15", op=op, inputs=tuple(in_bufs),
+                outputs=(dx_buf,),
+                params=dict(geom=tuple(geom), mult=int(mult), shift=int(shift),
+                            rounding=rounding,
+                            acc_per_tile=int((r1 - r0).max()) * g["w"] * g["c"]),
+                tiles=tiles, cores=tiling.place(len(tiles), machine),
+                macs=np.zeros(len(tiles), np.int64), elems=nin,
+                dma_in=rowb_d * nrows, dma_out=2 * nin, dtcm=need(r0, r1),
+                seed=next_seed() if st else 0, stochastic=st)

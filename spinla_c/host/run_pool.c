@@ -1,0 +1,95 @@
+/* Emulator runners for pooling.  Forward tiles (r0, r1, xrow0) over global output rows;
+ * gradient tiles (r0, r1, drow0) over global input rows; xrow0/drow0 is the first global row of
+ * the tile's input that its DMA fetched. */
+#include "../spinla.h"
+#include "spl_host.h"
+#ifdef _OPENMP
+#include <omp.h>
+#define THREAD_ID() omp_get_thread_num()
+#else
+#define THREAD_ID() 0
+#endif
+
+/* Calls with fewer element visits than this run on one host thread (see run_conv.c). */
+#define PAR_MIN_WORK (1 << 16)
+
+static spl_pool2d_t geometry(const int32_t *v)
+{
+    spl_pool2d_t g = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]};
+    return g;
+}
+
+static int64_t work(const spl_pool2d_t *g)
+{
+    return (int64_t)g->n * g->oh * g->ow * g->c * g->kh * g->kw;
+}
+
+uint64_t spl_run_avg_pool2d(const int16_t *x, int16_t *y, const int32_t *geom,
+                            const int32_t *tiles, int32_t ntiles, int32_t mult, int32_t shift,
+                            int32_t mode, uint32_t seed, int32_t *scratch, int32_t per,
+                            int32_t nthreads)
+{
+    uint64_t sat = 0;
+    spl_pool2d_t g = geometry(geom);
+    spl_requant_t rq = {shift, mode, seed};
+    int64_t wc = (int64_t)g.w * g.c, owc = (int64_t)g.ow * g.c;
+#pragma omp parallel for schedule(dynamic, 1) reduction(+ : sat) num_threads(nthreads) \
+    if (work(&g) >= PAR_MIN_WORK)
+    for (int32_t t = 0; t < ntiles; t++) {
+        const int32_t *tl = tiles + 3 * t;
+        sat += arm_avg_pool2d_q15(x + tl[2] * wc, tl[2], &g, y + tl[0] * owc, tl[0], tl[1],
+                                  mult, &rq, scratch + (int64_t)THREAD_ID() * per);
+    }
+    return sat;
+}
+
+void spl_run_max_pool2d(const int16_t *x, int16_t *y, int16_t *arg, const int32_t *geom,
+                        const int32_t *tiles, int32_t ntiles, int32_t nthreads)
+{
+    spl_pool2d_t g = geometry(geom);
+    int64_t wc = (int64_t)g.w * g.c, owc = (int64_t)g.ow * g.c;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) \
+    if (work(&g) >= PAR_MIN_WORK)
+    for (int32_t t = 0; t < ntiles; t++) {
+        const int32_t *tl = tiles + 3 * t;
+        arm_max_pool2d_q15(x + tl[2] * wc, tl[2], &g, y + tl[0] * owc, arg + tl[0] * owc,
+                           tl[0], tl[1]);
+    }
+}
+
+uint64_t spl_run_avg_pool2d_grad(const int16_t *d, int16_t *dx, const int32_t *geom,
+                                 const int32_t *tiles, int32_t ntiles, int32_t mult,
+                                 int32_t shift, int32_t mode, uint32_t seed, int32_t *scratch,
+                                 int32_t per, int32_t nthreads)
+{
+    uint64_t sat = 0;
+    spl_pool2d_t g = geometry(geom);
+    spl_requant_t rq = {shift, mode, seed};
+    int64_t wc = (int64_t)g.w * g.c, owc = (int64_t)g.ow * g.c;
+#pragma omp parallel for schedule(dynamic, 1) reduction(+ : sat) num_threads(nthreads) \
+    if (work(&g) >= PAR_MIN_WORK)
+    for (int32_t t = 0; t < ntiles; t++) {
+        const int32_t *tl = tiles + 3 * t;
+        sat += arm_avg_pool2d_grad_q15(d + tl[2] * owc, tl[2], &g, dx + tl[0] * wc, tl[0],
+                                       tl[1], mult, &rq, scratch + (int64_t)THREAD_ID() * per);
+    }
+    return sat;
+}
+
+uint64_t spl_run_max_pool2d_grad(const int16_t *d, const int16_t *arg, int16_t *dx,
+                                 const int32_t *geom, const int32_t *tiles, int32_t ntiles,
+                                 int32_t *scratch, int32_t per, int32_t nthreads)
+{
+    uint64_t sat = 0;
+    spl_pool2d_t g = geometry(geom);
+    int64_t wc = (int64_t)g.w * g.c, owc = (int64_t)g.ow * g.c;
+#pragma omp parallel for schedule(dynamic, 1) reduction(+ : sat) num_threads(nthreads) \
+    if (work(&g) >= PAR_MIN_WORK)
+    for (int32_t t = 0; t < ntiles; t++) {
+        const int32_t *tl = tiles + 3 * t;
+        sat += arm_max_pool2d_grad_q15(d + tl[2] * owc, arg + tl[2] * owc, tl[2], &g,
+                                       dx + tl[0] * wc, tl[0], tl[1],
+                                       scratch + (int64_t)THREAD_ID() * per);
+    }
+    return sat;
+}
