@@ -38,8 +38,16 @@ def register(name: str, cycles: Callable, doc: str = ""):
     return deco
 
 
-def threads() -> int:
-    """Host threads the emulator's tile loops use (SPINLA_THREADS, default all CPUs)."""
+# Below this much work (elements or MACs) a call runs on one host thread: waking an OpenMP
+# team costs more than it saves, and far more when another process holds the other cores.
+PARALLEL_MIN_WORK = 1 << 16
+
+
+def threads(work: int | None = None) -> int:
+    """Host threads the emulator's tile loops use (SPINLA_THREADS, default all CPUs); one for
+    calls with less than PARALLEL_MIN_WORK units of work."""
+    if work is not None and work < PARALLEL_MIN_WORK:
+        return 1
     v = os.environ.get("SPINLA_THREADS")
     return max(1, int(v)) if v else (os.cpu_count() or 1)
 

@@ -35,7 +35,7 @@ def _run(call, ins, outs, seed):
     fill = call.params["fill"]
     if fill is not None:
         lib.arm_fill_q15(ptr(out), out.size, int(fill))
-    nth = threads()
+    nth = threads(out.size)
     for pi, pc in enumerate(call.params["pieces"]):
         src = ins[pc["src"]]
         sel = call.tiles[call.tiles[:, 0] == pi][:, 1:]
@@ -121,7 +121,7 @@ def _run_gather(call, ins, outs, seed):
     rows = call.params["rows"]
     tiles = _i32(call.tiles)
     lib.spl_run_gather(ptr(ins[0]), call.params["row_len"], ptr(rows, "int32_t *"),
-                       ptr(outs[0]), ptr(tiles, "int32_t *"), len(tiles), threads())
+                       ptr(outs[0]), ptr(tiles, "int32_t *"), len(tiles), threads(outs[0].size))
     return 0
 
 

@@ -84,7 +84,7 @@ def _run(call, ins, outs, seed):
     return int(lib.spl_run_eltwise(ptr(params, "int64_t *"), seed, ptrs[0], sptrs[0], ptrs[1],
                                    sptrs[1], ptrs[2], sptrs[2], ptr(outs[0]),
                                    ptr(shape, "int32_t *"), len(shape),
-                                   ptr(tiles, "int32_t *"), len(tiles), threads()))
+                                   ptr(tiles, "int32_t *"), len(tiles), threads(outs[0].size)))
 
 
 def operand_strides(shape, out_shape):

@@ -41,7 +41,8 @@ def _run(call, ins, outs, seed):
     tiles = np.ascontiguousarray(call.tiles, dtype=np.int32)
     return int(lib.spl_run_gemm(ptr(a), ptr(bt), ptr(c), p["m"], p["n"], p["k"],
                                 ptr(tiles, "int32_t *"), len(tiles), p["shift"],
-                                ROUNDING_MODES[p["rounding"]], seed, threads()))
+                                ROUNDING_MODES[p["rounding"]], seed,
+                                threads(int(c.size) * p["k"])))
 
 
 def tile_shape(m: int, n: int, k: int, machine, batch: int = 1):

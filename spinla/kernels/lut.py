@@ -47,7 +47,7 @@ def _run(call, ins, outs, seed):
     tiles = np.ascontiguousarray(call.tiles, dtype=np.int32)
     return int(lib.spl_run_lut(FUNCTIONS[p["fn"]], ptr(x), ptr(outs[0]), p["frac_in"],
                                p["frac_out"], ROUNDING_MODES[p["rounding"]], seed,
-                               ptr(tiles, "int32_t *"), len(tiles), threads()))
+                               ptr(tiles, "int32_t *"), len(tiles), threads(outs[0].size)))
 
 
 def lower(fn: str, in_buf, out_buf, *, rounding: str, machine, op: str) -> Call:

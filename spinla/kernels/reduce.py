@@ -57,7 +57,7 @@ def _run(call, ins, outs, seed):
     tiles = np.ascontiguousarray(call.tiles, dtype=np.int32)
     return int(lib.spl_run_reduce(OPS[p["op"]], ptr(x), ptr(outs[0]), p["outer"], p["n"],
                                   p["inner"], p["shift"], ROUNDING_MODES[p["rounding"]], seed,
-                                  ptr(tiles, "int32_t *"), len(tiles), threads()))
+                                  ptr(tiles, "int32_t *"), len(tiles), threads(ins[0].size)))
 
 
 def tile_shape(outer: int, n: int, inner: int, machine):

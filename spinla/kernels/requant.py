@@ -26,7 +26,7 @@ def _run(call, ins, outs, seed):
     p = call.params
     return int(lib.spl_run_requant(ptr(ins[0]), ptr(outs[0]), ins[0].size,
                                    ptr(tiles, "int32_t *"), len(tiles), p["shift"],
-                                   ROUNDING_MODES[p["rounding"]], seed, threads()))
+                                   ROUNDING_MODES[p["rounding"]], seed, threads(ins[0].size)))
 
 
 def lower(in_buf, out_buf, *, shift: int, rounding: str, machine, op: str):

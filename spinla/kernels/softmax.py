@@ -57,7 +57,7 @@ def _run(call, ins, outs, seed):
     tiles = np.ascontiguousarray(call.tiles, dtype=np.int32)
     return int(lib.spl_run_softmax(OPS[p["op"]], ptr(x), ptr(outs[0]), p["rows"], p["n"],
                                    p["frac_in"], p["frac_out"], ROUNDING_MODES[p["rounding"]],
-                                   seed, ptr(tiles, "int32_t *"), len(tiles), threads()))
+                                   seed, ptr(tiles, "int32_t *"), len(tiles), threads(ins[0].size)))
 
 
 def lower(op: str, in_buf, out_buf, *, rows: int, n: int, rounding: str, machine,
