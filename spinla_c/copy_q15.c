@@ -2,25 +2,56 @@
  * broadcast) is one of these, which on SpiNNaker is a sequence of DMA descriptors. */
 #include "spinla.h"
 
+/* The last two dimensions of a box.  A transposing copy (strided reads) goes in square blocks
+ * so that both sides stay within a few cache lines (on the host) or DMA rows (on SpiNNaker). */
+static void copy2d(const q15_t *src, int32_t ss0, int32_t ss1, q15_t *dst, int32_t ds0,
+                   int32_t ds1, int32_t n0, int32_t n1)
+{
+    enum { B = 16 };
+    if (ss1 == 1 && ds1 == 1) {
+        for (int32_t i = 0; i < n0; i++) {
+            const q15_t *s = src + (int64_t)i * ss0;
+            q15_t *t = dst + (int64_t)i * ds0;
+            for (int32_t j = 0; j < n1; j++)
+                t[j] = s[j];
+        }
+        return;
+    }
+    for (int32_t i0 = 0; i0 < n0; i0 += B) {
+        int32_t i1 = i0 + B < n0 ? i0 + B : n0;
+        for (int32_t j0 = 0; j0 < n1; j0 += B) {
+            int32_t j1 = j0 + B < n1 ? j0 + B : n1;
+            for (int32_t i = i0; i < i1; i++) {
+                const q15_t *s = src + (int64_t)i * ss0;
+                q15_t *t = dst + (int64_t)i * ds0;
+                for (int32_t j = j0; j < j1; j++)
+                    t[(int64_t)j * ds1] = s[(int64_t)j * ss1];
+            }
+        }
+    }
+}
+
 void arm_copy_q15(const q15_t *src, const int32_t *src_strides, q15_t *dst,
                   const int32_t *dst_strides, const int32_t *shape, int32_t ndim)
 {
-    int32_t idx[SPL_MAX_DIMS] = {0};
+    int32_t idx[SPL_MAX_DIMS] = {0, 0, 0, 0, 0, 0};
     for (int32_t d = 0; d < ndim; d++)
         if (shape[d] <= 0)
             return;
-    int32_t last = ndim - 1;
-    int32_t n = ndim > 0 ? shape[last] : 1;
-    int32_t ss = ndim > 0 ? src_strides[last] : 0, ds = ndim > 0 ? dst_strides[last] : 0;
+    if (ndim == 0) {
+        *dst = *src;
+        return;
+    }
+    if (ndim == 1) {
+        copy2d(src, 0, src_strides[0], dst, 0, dst_strides[0], 1, shape[0]);
+        return;
+    }
+    int32_t a = ndim - 2, b = ndim - 1;
     for (;;) {
-        const q15_t *s = src;
-        q15_t *t = dst;
-        if (ss == 1 && ds == 1)
-            for (int32_t i = 0; i < n; i++) t[i] = s[i];
-        else
-            for (int32_t i = 0; i < n; i++) t[(int64_t)i * ds] = s[(int64_t)i * ss];
-        /* Odometer over the outer dimensions. */
-        int32_t d = last - 1;
+        copy2d(src, src_strides[a], src_strides[b], dst, dst_strides[a], dst_strides[b],
+               shape[a], shape[b]);
+        /* Odometer over the dimensions before the last two. */
+        int32_t d = a - 1;
         while (d >= 0) {
             src += src_strides[d];
             dst += dst_strides[d];

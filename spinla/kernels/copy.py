@@ -7,6 +7,8 @@ zero to broadcast) to the output (offset and strides); `fill` first sets the who
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import tiling
@@ -74,18 +76,15 @@ def lower(inputs, out_buf, pieces, *, machine, op: str, fill=None):
         if len(pc["shape"]) > 6:
             raise ValueError(f"{op}: at most 6 dimensions are supported, got {len(pc['shape'])}")
         n0 = pc["shape"][0]
-        inner = int(np.prod(pc["shape"][1:], dtype=np.int64))
-        if 2 * inner > machine.tile_budget_bytes // 2:
-            # One first-dimension row must fit DTCM twice (in and out buffers); the DMA
-            # engine handles longer rows in several transfers, which the cost model ignores.
-            pass
-        per = max(1, int(np.ceil(max(n0, 1) * inner / max(1, machine.cores) / max(inner, 1))))
-        per = max(per, int(np.ceil(256 / max(inner, 1))))
-        for d0 in range(0, n0, per):
-            rows.append((pi, d0, min(n0, d0 + per)))
+        inner = max(1, math.prod(pc["shape"][1:]))
+        # Spread over the cores, at least 256 elements a tile.  A first-dimension row longer
+        # than DTCM is moved in several DMA transfers, which the cost model ignores.
+        per = max(-(-n0 // machine.cores), -(-256 // inner), 1)
+        d0 = np.arange(0, n0, per)
+        rows.extend(zip([pi] * len(d0), d0.tolist(), np.minimum(d0 + per, n0).tolist()))
     tiles = np.asarray(rows or [(0, 0, 0)], dtype=np.int32)
-    inner = np.asarray([int(np.prod(pieces[p]["shape"][1:], dtype=np.int64)) if pieces else 0
-                        for p in tiles[:, 0]], dtype=np.int64)
+    per_piece = np.asarray([math.prod(pc["shape"][1:]) for pc in pieces] or [0], np.int64)
+    inner = per_piece[tiles[:, 0]]
     elems = (tiles[:, 2] - tiles[:, 1]).astype(np.int64) * inner
     fill_elems = out_buf.size / max(1, len(tiles)) if fill is not None else 0
     dma_out = 2 * elems + (2 * fill_elems if fill is not None else 0)
