@@ -217,14 +217,17 @@ typedef struct {
 uint32_t arm_sgd_q15(const q15_t *w, const q15_t *g, const q15_t *v, q15_t lr, q15_t *w_out,
                      q15_t *v_out, int32_t n, const spl_sgd_t *p, uint32_t index0);
 
-/* Adam with r = sqrt(v) stored in the gradient's format (m likewise); beta1/beta2 in Q30;
- * eps in units of 2^-(frac_g + 15); the update ratio m/(r + eps) is Q16, clamped to
- * ratio_max; w << w_shift is at the scale of L * ratio (2^-(15 + lr_exp + 16)). */
+/* Adam with m and r = sqrt(v) in one state format g_shift (0..15) bits finer than the
+ * gradient's (g << g_shift is clipped to +-32767, counted); beta1/beta2 in Q30; eps in units
+ * of 2^-(frac_state + 15); the update ratio m/(r + eps) is Q16, clamped to ratio_max;
+ * w << w_shift is at the scale of L * ratio (2^-(15 + lr_exp + 16)).  Outputs must not
+ * overlap inputs. */
 typedef struct {
     int32_t beta1, beta2;
     int64_t eps;
     int32_t ratio_max;
     int32_t w_shift;
+    int32_t g_shift;
     int32_t mode;
     uint32_t seed_w, seed_m, seed_r;
 } spl_adam_t;

@@ -1,0 +1,134 @@
+"""One training epoch of each MNIST network: spinla's emulator against PyTorch CPU float32.
+
+    python bench/train_speed.py [--nets mlp1,lenet5,...] [--limit N] [--batch-size 64]
+
+Both sides train the same architecture (bench/torch_reference.py builds PyTorch's twin from the
+spinla model, with the same initial weights), batch 64, Adam 1e-3, softmax cross-entropy, on the
+60,000 MNIST training images already in memory.  Each (framework, network) runs in its own
+subprocess so that its peak resident memory is its own; both use every CPU of this host.
+Boosted LeNet-4's epoch is one epoch of each of its three nets on the sets boosting gives them
+(60,000, 30,000 and 30,000 images), with the two filtering passes.
+
+Targets (issue): the emulator's epoch takes at most 2x PyTorch's for every network (aim 1x);
+peak resident memory while training LeNet-5 at most 2 GB.  The emulator's times are host wall
+times; the modelled SpiNNaker time and energy of the same epoch are reported beside them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+NETS = ["mlp1", "mlp2", "lenet1", "lenet4", "lenet5", "boosted_lenet4"]
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _data(limit):
+    from spinla.datasets import mnist
+    (x, y), _ = mnist.load_data()
+    return (x[:limit], y[:limit]) if limit else (x, y)
+
+
+def worker_spinla(net: str, limit, batch: int) -> dict:
+    import spinla
+    from spinla.nn import models
+    x, y = _data(limit)
+    model = getattr(models, net)(seed=0)
+    t0 = time.perf_counter()
+    with spinla.profile("spinn5") as prof:
+        hist = model.fit(x, y, epochs=1, batch_size=batch, seed=0, verbose=0)
+    wall = time.perf_counter() - t0
+    hists = hist if isinstance(hist, list) else [hist]
+    return dict(wall_s=wall, images=len(x), loss=[h["loss"][-1] for h in hists],
+                modelled_spinnaker_time_s=prof.total.time_s,
+                modelled_spinnaker_energy_j=prof.total.energy_j)
+
+
+def worker_torch(net: str, limit, batch: int) -> dict:
+    import numpy as np
+    import torch
+
+    import torch_reference as tr
+    from spinla.nn import models
+    torch.set_num_threads(os.cpu_count() or 1)
+    x, y = _data(limit)
+    xt, yt = tr.images(x), torch.tensor(y.astype(np.int64))
+    gen = torch.Generator().manual_seed(0)
+    spin = getattr(models, net)(seed=0)
+    nets = spin.nets if net == "boosted_lenet4" else [spin]
+    twins = [tr.twin(m) for m in nets]
+    opts = [torch.optim.Adam(t.parameters(), lr=1e-3) for t in twins]
+    t0 = time.perf_counter()
+    losses = [tr.train_epoch(twins[0], opts[0], xt, yt, batch, gen)]
+    if net == "boosted_lenet4":
+        rng = np.random.default_rng(0)
+        n, half = len(x), len(x) // 4
+        p1 = tr.predict(twins[0], xt).argmax(1)
+        wrong, right = np.flatnonzero(p1 != y), np.flatnonzero(p1 == y)
+        idx2 = np.concatenate([rng.choice(wrong, half, replace=len(wrong) < half),
+                               rng.choice(right, n // 2 - half, replace=False)])
+        losses.append(tr.train_epoch(twins[1], opts[1], xt[idx2], yt[idx2], batch, gen))
+        p2 = tr.predict(twins[1], xt).argmax(1)
+        dis = np.flatnonzero(p1 != p2)
+        idx3 = rng.choice(dis if len(dis) else np.arange(n), n // 2, replace=True)
+        losses.append(tr.train_epoch(twins[2], opts[2], xt[idx3], yt[idx3], batch, gen))
+    return dict(wall_s=time.perf_counter() - t0, images=len(x), loss=losses)
+
+
+def run_worker(kind, net, limit, batch) -> dict:
+    cmd = [sys.executable, __file__, "--worker", kind, "--nets", net, "--batch-size",
+           str(batch)] + (["--limit", str(limit)] if limit else [])
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"{kind} {net} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--nets", default=",".join(NETS))
+    ap.add_argument("--limit", type=int, default=None, help="first N training images only")
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--worker", choices=["spinla", "torch"], help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    nets = args.nets.split(",")
+    if args.worker:
+        fn = worker_spinla if args.worker == "spinla" else worker_torch
+        res = fn(nets[0], args.limit, args.batch_size)
+        res["peak_rss_mb"] = _peak_rss_mb()
+        print(json.dumps(res))
+        return
+    import _common
+    rows = []
+    for net in nets:
+        t = run_worker("torch", net, args.limit, args.batch_size)
+        s = run_worker("spinla", net, args.limit, args.batch_size)
+        ratio = s["wall_s"] / t["wall_s"]
+        rows.append(dict(net=net, spinla=s, torch=t, time_ratio=ratio))
+        print(f"{net:<15s} emulator {s['wall_s']:7.1f} s ({s['peak_rss_mb']:6.0f} MB)   "
+              f"pytorch f32 {t['wall_s']:7.1f} s ({t['peak_rss_mb']:6.0f} MB)   "
+              f"ratio {ratio:5.2f}   modelled SpiNN-5 {s['modelled_spinnaker_time_s']:.2f} s "
+              f"{s['modelled_spinnaker_energy_j']:.1f} J", flush=True)
+    worst = max(r["time_ratio"] for r in rows)
+    lenet5 = [r["spinla"]["peak_rss_mb"] for r in rows if r["net"] == "lenet5"]
+    print(f"highest time ratio {worst:.2f} (target <= 2)"
+          + (f"; LeNet-5 peak RSS {lenet5[0]:.0f} MB (target <= 2048)" if lenet5 else ""))
+    path = _common.save("train_speed", dict(batch_size=args.batch_size, limit=args.limit,
+                                            rows=rows, target_time_ratio=2.0,
+                                            highest_time_ratio=worst))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""`spinla` command line: train the MNIST networks on the emulated machine, describe machines.
+
+    spinla train lenet5 --epochs 10 --machine spinn5 [--out result.json]
+    spinla machines
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import time
+
+MODELS = ("mlp1", "mlp2", "lenet1", "lenet4", "lenet5", "boosted_lenet4")
+
+
+def _positive(kind):
+    def parse(s):
+        v = kind(s)
+        if v <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {s}")
+        return v
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="spinla", description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    tr = sub.add_parser("train", help="train one of the six MNIST networks on the emulator")
+    tr.add_argument("model", choices=MODELS)
+    tr.add_argument("--epochs", type=_positive(int), default=1)
+    tr.add_argument("--batch-size", type=_positive(int), default=64)
+    tr.add_argument("--machine", default="spinn5",
+                    help="spinn3, spinn5, spinn5xN (N boards) or million (default spinn5)")
+    tr.add_argument("--optimizer", choices=("adam", "sgd"), default=None,
+                    help="default: the model's own (Adam)")
+    tr.add_argument("--lr", type=_positive(float), default=None, help="learning rate")
+    tr.add_argument("--train-limit", type=_positive(int), default=None,
+                    help="use only the first N training images")
+    tr.add_argument("--test-limit", type=_positive(int), default=None,
+                    help="evaluate on the first N test images only")
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--data", default=None,
+                    help="folder with the MNIST IDX files or an mnist.npz (default: "
+                         "$SPINLA_DATA/mnist, then the caches)")
+    tr.add_argument("--out", default=None, help="JSON result file (default: "
+                    "results/<model>-<machine>.json)")
+    tr.add_argument("--report", action="store_true",
+                    help="print the per-op cost report of training")
+    tr.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sub.add_parser("machines", help="print the machine models and their parameters")
+    return ap
+
+
+def _atomic_json(path: str, payload: dict):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(payload, f, indent=2, default=float)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def train(args) -> dict:
+    import numpy as np
+
+    import spinla
+    from spinla.datasets import mnist
+    from spinla.nn import models
+
+    machine = spinla.machine.get(args.machine)      # a bad name fails before any work
+    (x_train, y_train), (x_test, y_test) = mnist.load_data(args.data)
+    if args.train_limit:
+        x_train, y_train = x_train[:args.train_limit], y_train[:args.train_limit]
+    if args.test_limit:
+        x_test, y_test = x_test[:args.test_limit], y_test[:args.test_limit]
+    model = getattr(models, args.model)(seed=args.seed)
+    if args.optimizer or args.lr:
+        opt = args.optimizer or "adam"
+        cfg = {"name": opt, "learning_rate": args.lr or (1e-3 if opt == "adam" else 0.01)}
+        model.compile(optimizer=cfg, loss="categorical_crossentropy")
+    spinla.reset_stats()
+    print(f"training {args.model} on {len(x_train)} MNIST images for {args.epochs} epoch(s), "
+          f"batch {args.batch_size}, emulating {machine.name} ({machine.cores} cores)",
+          file=sys.stderr)
+    t0 = time.perf_counter()
+    with spinla.profile(machine) as prof:
+        hist = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
+                         seed=args.seed, verbose=0 if args.quiet else 1)
+    train_wall = time.perf_counter() - t0
+    with spinla.machine.use(machine):
+        test_loss, test_acc = model.evaluate(x_test, y_test, batch_size=256)
+    hists = hist if isinstance(hist, list) else [hist]
+    per_epoch = [{k: h[k][e] for k in ("loss", "accuracy", "spinnaker_time_s",
+                                       "spinnaker_energy_j", "wall_time_s", "images_per_s")
+                  if k in h} for h in hists for e in range(len(h.get("loss", [])))]
+    total = prof.total
+    result = {
+        "command": " ".join(shlex.quote(a) for a in ["spinla"] + sys.argv[1:]),
+        "model": args.model, "machine": machine.name, "epochs": args.epochs,
+        "batch_size": args.batch_size, "train_images": int(len(x_train)),
+        "test_images": int(len(x_test)), "seed": args.seed,
+        "test_loss": float(test_loss), "test_accuracy": float(test_acc),
+        "test_error_percent": 100.0 * (1.0 - float(test_acc)),
+        "epochs_log": per_epoch,
+        "modelled_spinnaker": {"time_s": total.time_s, "energy_j": total.energy_j,
+                               "macs": total.macs,
+                               "utilisation_machine": total.utilisation_machine,
+                               "note": "modelled by spinla.cost, not measured on hardware"},
+        "emulator_wall_time_s": train_wall,
+        "saturations": dict(spinla.stats().saturated),
+    }
+    print(f"test accuracy {test_acc:.4f} (error {100 * (1 - test_acc):.2f} %), "
+          f"test loss {test_loss:.4f}", file=sys.stderr)
+    print(f"training: modelled SpiNNaker time {total.time_s:.3f} s, energy "
+          f"{total.energy_j:.3f} J on {machine.name}; emulator wall time {train_wall:.1f} s "
+          f"on this host", file=sys.stderr)
+    if args.report:
+        print(prof.report())
+    out = args.out or os.path.join("results", f"{args.model}-{machine.name}.json")
+    _atomic_json(out, result)
+    print(f"wrote {out}", file=sys.stderr)
+    return result
+
+
+def machines():
+    import spinla
+    for name in ("spinn3", "spinn5", "million"):
+        m = spinla.machine.get(name)
+        print(f"== {name}: {m.chips} chips, {m.cores} application cores, "
+              f"{m.peak_macs_per_s / 1e9:.1f} G MAC/s peak")
+    print()
+    print(spinla.machine.spinn5().describe())
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            train(args)
+        else:
+            machines()
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, FileNotFoundError, TypeError) as e:
+        print(f"spinla: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
