@@ -114,7 +114,7 @@ def train_epoch(net, opt, x: torch.Tensor, y: torch.Tensor, batch_size: int, gen
         loss = loss_fn(net(x[idx]), y[idx])
         loss.backward()
         opt.step()
-        total += float(loss) * len(idx)
+        total += float(loss.detach()) * len(idx)
     return total / len(x)
 
 
