@@ -149,9 +149,7 @@ static uint32_t block(const spl_eltwise_t *p, const int32_t *ta, const int32_t *
     default:
         return 0;
     }
-    for (int32_t i = 0; i < n; i++)
-        y[i] = spl_requant_q63(acc[i], &p->rq, index0 + (uint32_t)i, &sat);
-    return sat;
+    return spl_requant_block_q63(acc, y, n, &p->rq, index0);
 }
 
 uint32_t arm_eltwise_run_q15(const spl_eltwise_t *p, const q15_t *a, int32_t sa,

@@ -402,22 +402,52 @@ static void simd_block_split(const q15_t *const *ar, const q15_t *const *br,
 }
 
 /* Rounds, saturates, counts and stores the mr x nr valid part of a 4 x 4 block (sums in
- * row-major lanes of out[0], out[1]).  Round-to-nearest with 0 < shift < 63 is done here in
- * vectors, exactly as spl_requant_q63 does it (add 2^(shift-1), arithmetic shift, clamp);
- * every other case goes through spl_requant_q63 itself, so the two cannot disagree. */
+ * row-major lanes of out[0], out[1]).  Round-to-nearest with 0 < shift < 63 and stochastic
+ * rounding with 0 < shift <= 32 are done here in vectors, exactly as spl_requant_q63 does them
+ * (add 2^(shift-1) or the hashed offset, arithmetic shift, clamp); every other case goes
+ * through spl_requant_q63 itself, so the two cannot disagree. */
 static void simd_store(const __m512i out[2], int32_t mr, int32_t nr, q15_t *c, int32_t ldc,
                        const spl_requant_t *rq, uint32_t index0, uint32_t row_stride,
                        uint32_t *sat)
 {
     int32_t sh = rq->shift;
-    if (rq->mode == SPL_ROUND_NEAREST && sh > 0 && sh < 63) {
-        const __m512i half = _mm512_set1_epi64((q63_t)1 << (sh - 1));
+    int stoch = rq->mode == SPL_ROUND_STOCHASTIC && sh > 0 && sh <= 32;
+    if ((rq->mode == SPL_ROUND_NEAREST && sh > 0 && sh < 63) || stoch) {
+        __m512i off[2];
+        if (stoch) {
+            /* spl_rand_inline on the 16 lanes (lane 4r+s is output (r, s)), then the offset
+             * rand >> (32 - shift), exactly as spl_requant_q63 adds it. */
+            const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3,
+                                                  2, 1, 0);
+            __m512i rr = _mm512_srli_epi32(lane, 2), ss = _mm512_and_si512(
+                lane, _mm512_set1_epi32(3));
+            __m512i idx = _mm512_add_epi32(
+                _mm512_add_epi32(_mm512_set1_epi32((int32_t)index0),
+                                 _mm512_mullo_epi32(rr, _mm512_set1_epi32((int32_t)row_stride))),
+                ss);
+            __m512i x = _mm512_add_epi32(_mm512_set1_epi32((int32_t)rq->seed),
+                                         _mm512_mullo_epi32(idx, _mm512_set1_epi32(
+                                             (int32_t)0x9E3779B9u)));
+            x = _mm512_xor_si512(x, _mm512_slli_epi32(x, 13));
+            x = _mm512_xor_si512(x, _mm512_srli_epi32(x, 17));
+            x = _mm512_xor_si512(x, _mm512_slli_epi32(x, 5));
+            x = _mm512_xor_si512(x, _mm512_srli_epi32(x, 16));
+            x = _mm512_mullo_epi32(x, _mm512_set1_epi32((int32_t)0x7FEB352Du));
+            x = _mm512_xor_si512(x, _mm512_srli_epi32(x, 15));
+            x = _mm512_mullo_epi32(x, _mm512_set1_epi32((int32_t)0x846CA68Bu));
+            x = _mm512_xor_si512(x, _mm512_srli_epi32(x, 16));
+            x = _mm512_srl_epi32(x, _mm_cvtsi32_si128(32 - sh));
+            off[0] = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(x));
+            off[1] = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(x, 1));
+        } else {
+            off[0] = off[1] = _mm512_set1_epi64((q63_t)1 << (sh - 1));
+        }
         const __m512i qmax = _mm512_set1_epi64(SPL_Q15_MAX);
         const __m512i qmin = _mm512_set1_epi64(SPL_Q15_MIN);
         const __m128i cnt = _mm_cvtsi32_si128(sh);
         __mmask8 cols = (__mmask8)((1u << nr) - 1u);
         for (int32_t h = 0; h < 2; h++) {
-            __m512i v = _mm512_sra_epi64(_mm512_add_epi64(out[h], half), cnt);
+            __m512i v = _mm512_sra_epi64(_mm512_add_epi64(out[h], off[h]), cnt);
             int32_t r0 = 2 * h;
             if (r0 >= mr)
                 break;

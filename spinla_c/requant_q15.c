@@ -1,5 +1,6 @@
 /* The one place where exact integers become q15 outputs: rounding and counted saturation. */
 #include "spinla.h"
+#include "spl_rand.h"
 
 static inline q15_t saturate(q63_t v, uint32_t *sat)
 {
@@ -16,7 +17,7 @@ q15_t spl_requant_q63(q63_t acc, const spl_requant_t *rq, uint32_t index, uint32
     if (s > 0) {
         q63_t offset;
         if (rq->mode == SPL_ROUND_STOCHASTIC)
-            offset = (q63_t)(spl_rand_u32(rq->seed, index) >> (32 - (s > 32 ? 32 : s)));
+            offset = (q63_t)(spl_rand_inline(rq->seed, index) >> (32 - (s > 32 ? 32 : s)));
         else
             offset = (q63_t)1 << (s - 1);
         if (s > 32 && rq->mode == SPL_ROUND_STOCHASTIC)
@@ -39,5 +40,31 @@ uint32_t arm_requant_q15(const q15_t *src, q15_t *dst, int32_t n, const spl_requ
     uint32_t sat = 0;
     for (int32_t i = 0; i < n; i++)
         dst[i] = spl_requant_q63(src[i], rq, index0 + (uint32_t)i, &sat);
+    return sat;
+}
+
+/* A block of exact accumulators to q15: the same result as spl_requant_q63 element by element,
+ * written as branch-free loops over the block for the common cases (a right shift of at most
+ * 32 bits, or none) so that the host compiler vectorises them; other shifts go element by
+ * element. */
+uint32_t spl_requant_block_q63(const q63_t *acc, q15_t *y, int32_t n, const spl_requant_t *rq,
+                               uint32_t index0)
+{
+    int32_t s = rq->shift;
+    uint32_t sat = 0;
+    if (s >= 0 && s <= 32) {
+        int stochastic = s > 0 && rq->mode == SPL_ROUND_STOCHASTIC;
+        q63_t half = s > 0 ? (q63_t)1 << (s - 1) : 0;
+        for (int32_t i = 0; i < n; i++) {
+            q63_t off = stochastic
+                ? (q63_t)(spl_rand_inline(rq->seed, index0 + (uint32_t)i) >> (32 - s)) : half;
+            q63_t v = (acc[i] + off) >> s;
+            sat += (uint32_t)(v > SPL_Q15_MAX) + (uint32_t)(v < SPL_Q15_MIN);
+            y[i] = (q15_t)(v > SPL_Q15_MAX ? SPL_Q15_MAX : v < SPL_Q15_MIN ? SPL_Q15_MIN : v);
+        }
+        return sat;
+    }
+    for (int32_t i = 0; i < n; i++)
+        y[i] = spl_requant_q63(acc[i], rq, index0 + (uint32_t)i, &sat);
     return sat;
 }

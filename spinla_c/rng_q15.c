@@ -7,19 +7,11 @@
  * counter, finished by Wellons' "lowbias32" avalanche (two 32-bit multiplies: 4 cycles on the
  * ARM968, vectorisable on the host). */
 #include "spinla.h"
+#include "spl_rand.h"
 
 uint32_t spl_rand_u32(uint32_t seed, uint32_t index)
 {
-    uint32_t x = seed + index * 0x9E3779B9u;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    x ^= x >> 16;
-    x *= 0x7FEB352Du;
-    x ^= x >> 15;
-    x *= 0x846CA68Bu;
-    x ^= x >> 16;
-    return x;
+    return spl_rand_inline(seed, index);
 }
 
 /* Derives a fresh seed (per op, per run) from two words; used by the host to give every

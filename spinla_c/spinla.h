@@ -45,6 +45,8 @@ uint32_t spl_seed_mix(uint32_t a, uint32_t b);
 
 /* --- requantisation (requant_q15.c) ----------------------------------------------------- */
 q15_t spl_requant_q63(q63_t acc, const spl_requant_t *rq, uint32_t index, uint32_t *sat);
+uint32_t spl_requant_block_q63(const q63_t *acc, q15_t *y, int32_t n, const spl_requant_t *rq,
+                               uint32_t index0);
 uint32_t arm_requant_q15(const q15_t *src, q15_t *dst, int32_t n, const spl_requant_t *rq,
                          uint32_t index0);
 

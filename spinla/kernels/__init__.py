@@ -57,4 +57,5 @@ def ptr(a, ctype="int16_t *"):
     referenced until C is done with it: the cast does not."""
     if not a.flags.c_contiguous:
         raise ValueError("internal: kernel buffer must be C-contiguous")
-    return ffi.cast(ctype, a.ctypes.data)
+    # __array_interface__ is several times cheaper than a.ctypes (this runs ~100x a step).
+    return ffi.cast(ctype, a.__array_interface__["data"][0])

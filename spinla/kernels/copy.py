@@ -31,6 +31,20 @@ def _i32(v):
     return np.ascontiguousarray(v, dtype=np.int32)
 
 
+def _prepared(call):
+    """Per piece: the int32 arrays C reads and their pointers, built once per Call (a traced
+    Program runs the same Call every step).  The arrays live as long as the Call."""
+    prep = call.params.get("_prepared")
+    if prep is None:
+        prep = []
+        for pi, pc in enumerate(call.params["pieces"]):
+            arrs = (_i32(call.tiles[call.tiles[:, 0] == pi][:, 1:]), _i32(pc["shape"]),
+                    _i32(pc["src_strides"]), _i32(pc["dst_strides"]))
+            prep.append((pc, arrs, [ptr(a, "int32_t *") for a in arrs]))
+        call.params["_prepared"] = prep
+    return prep
+
+
 @register("copy_q15", _cycles, "strided box copies (DMA work)")
 def _run(call, ins, outs, seed):
     out = outs[0]
@@ -38,16 +52,10 @@ def _run(call, ins, outs, seed):
     if fill is not None:
         lib.arm_fill_q15(ptr(out), out.size, int(fill))
     nth = threads(out.size)
-    for pi, pc in enumerate(call.params["pieces"]):
-        src = ins[pc["src"]]
-        sel = call.tiles[call.tiles[:, 0] == pi][:, 1:]
-        # Keep every array referenced while C reads it: ffi.cast does not.
-        tiles, shape = _i32(sel), _i32(pc["shape"])
-        sst, dst = _i32(pc["src_strides"]), _i32(pc["dst_strides"])
-        lib.spl_run_copy(ptr(src) + pc["src_offset"], ptr(sst, "int32_t *"),
-                         ptr(out) + pc["dst_offset"], ptr(dst, "int32_t *"),
-                         ptr(shape, "int32_t *"), len(shape), ptr(tiles, "int32_t *"),
-                         len(tiles), nth)
+    out_p = ptr(out)
+    for pc, (tiles, shape, _, _), (tp, shp, ssp, dsp) in _prepared(call):
+        lib.spl_run_copy(ptr(ins[pc["src"]]) + pc["src_offset"], ssp, out_p + pc["dst_offset"],
+                         dsp, shp, len(shape), tp, len(tiles), nth)
     return 0
 
 

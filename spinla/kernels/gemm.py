@@ -23,6 +23,10 @@ CYCLES_PER_MAC = 1.25
 CYCLES_PER_OUTPUT = 12
 CYCLES_PER_SCAN = 2
 CYCLES_PER_TILE = 300
+# ASSUMPTION: tiles are not split below ~32k MACs (~40k cycles): under that, a tile's two DMA
+# set-ups, its fixed overhead and its share of the phase barrier exceed ~5 % of its work, and
+# spreading a small product over more cores (and chips) stops paying.
+MIN_TILE_MACS = 32 * 1024
 
 
 def _cycles(call, machine):
@@ -47,7 +51,7 @@ def _run(call, ins, outs, seed):
 
 def tile_shape(m: int, n: int, k: int, machine, batch: int = 1):
     """(mt, nt) for an m x n x k product: the largest near-square block within the DTCM
-    budget, then halved until every core has a tile."""
+    budget, then halved until every core has a tile or tiles would drop below MIN_TILE_MACS."""
     budget = machine.tile_budget_bytes
 
     def need(mt, nt):
@@ -64,7 +68,8 @@ def tile_shape(m: int, n: int, k: int, machine, batch: int = 1):
             mt = max(1, mt - 1)
         else:
             nt = max(1, nt - 1)
-    while batch * math.ceil(m / mt) * math.ceil(n / nt) < machine.cores and (mt > 4 or nt > 4):
+    while (batch * math.ceil(m / mt) * math.ceil(n / nt) < machine.cores and (mt > 4 or nt > 4)
+           and (mt // 2) * nt * k >= MIN_TILE_MACS):
         if mt >= nt:
             mt = max(4, (mt + 1) // 2)
         else:
