@@ -54,12 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _atomic_json(path: str, payload: dict):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as f:
+    from ._io import atomic_write
+    with atomic_write(path, "w") as f:
         json.dump(payload, f, indent=2, default=float)
         f.write("\n")
-    os.replace(tmp, path)
 
 
 def train(args) -> dict:

@@ -22,10 +22,11 @@
  * rounded.  eps is floored at one LSB of r (see spinla/kernels/optim.py): r is only known to an
  * LSB, and a smaller floor lets a decayed m over a zero r produce huge steps.
  *
- * The rounding and the hash below are inline twins of spl_requant_q63() and spl_rand_u32()
- * (requant_q15.c, rng_q15.c): a call per element would stop the host compiler vectorising
- * the loop.  tests/test_nn_optim.py checks them bit for bit against the NumPy reference. */
+ * The rounding below is an inline twin of spl_requant_q63() (requant_q15.c) and the random
+ * bits come from the inline hash of spl_rand.h: a call per element would stop the host
+ * compiler vectorising the loop.  tests/test_nn_optim.py checks them bit for bit against the NumPy reference. */
 #include "spinla.h"
+#include "spl_rand.h"
 
 #define SQRT_LUT_N 384
 #define RECIP_LUT_N 256
@@ -201,20 +202,6 @@ static const uint64_t recip_lut[RECIP_LUT_N] = {
     0x408102040020712Bu, 0x406090D900205099u, 0x4040404000203038u, 0x4020100800201008u,
 };
 
-static inline uint32_t rand_u32(uint32_t seed, uint32_t index)
-{
-    uint32_t x = seed + index * 0x9E3779B9u;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    x ^= x >> 16;
-    x *= 0x7FEB352Du;
-    x ^= x >> 15;
-    x *= 0x846CA68Bu;
-    x ^= x >> 16;
-    return x;
-}
-
 /* One stored output's rounding, prepared outside the element loop so that the loop has no
  * branches: sat16(round(acc * 2^-s)) for 0 <= s <= 62, exactly as spl_requant_q63 does it. */
 typedef struct {
@@ -239,7 +226,7 @@ static inline rounder_t rounder(int32_t s, int32_t mode, uint32_t seed)
 
 static inline q15_t round_q15(q63_t acc, const rounder_t *r, uint32_t index, uint32_t *sat)
 {
-    q63_t off = (((q63_t)(rand_u32(r->seed, index) >> r->rs) << r->ls) & r->mask) + r->half;
+    q63_t off = (((q63_t)(spl_rand_inline(r->seed, index) >> r->rs) << r->ls) & r->mask) + r->half;
     q63_t v = (acc + off) >> r->s;
     *sat += (uint32_t)(v > SPL_Q15_MAX) + (uint32_t)(v < SPL_Q15_MIN);
     v = v > SPL_Q15_MAX ? SPL_Q15_MAX : v;

@@ -13,12 +13,13 @@ import hashlib
 import http.client
 import os
 import sys
-import tempfile
 import urllib.request
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from .._io import atomic_write
 
 from .idx import read_idx
 
@@ -180,37 +181,25 @@ def _bar(total: int | None, desc: str):
 
 def _fetch(url: str, dest: Path, show: bool) -> None:
     """Download `url` to `dest` via a temp file, renamed into place only once verified."""
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=_TIMEOUT_S) as resp:
-            length = resp.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
-            bar = _bar(total, dest.name) if show else None
-            h, n = hashlib.sha256(), 0
-            try:
-                while chunk := resp.read(_CHUNK):
-                    out.write(chunk)
-                    h.update(chunk)
-                    n += len(chunk)
-                    if bar is not None:
-                        bar.update(len(chunk))
-            finally:
+    with atomic_write(dest) as out, urllib.request.urlopen(url, timeout=_TIMEOUT_S) as resp:
+        length = resp.headers.get("Content-Length")
+        total = int(length) if length and length.isdigit() else None
+        bar = _bar(total, dest.name) if show else None
+        h, n = hashlib.sha256(), 0
+        try:
+            while chunk := resp.read(_CHUNK):
+                out.write(chunk)
+                h.update(chunk)
+                n += len(chunk)
                 if bar is not None:
-                    bar.close()
-            if total is not None and n != total:
-                raise OSError(f"connection closed after {n} of {total} bytes")
-            out.flush()
-            os.fsync(out.fileno())
+                    bar.update(len(chunk))
+        finally:
+            if bar is not None:
+                bar.close()
+        if total is not None and n != total:
+            raise OSError(f"connection closed after {n} of {total} bytes")
         if h.hexdigest() != CHECKSUMS[dest.name]:
             raise ChecksumError(url, CHECKSUMS[dest.name], h.hexdigest())
-        os.replace(tmp, dest)
-        tmp = None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
 
 
 def _mirrors() -> list[str]:

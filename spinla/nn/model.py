@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -25,6 +24,7 @@ import numpy as np
 import spinla as sp
 
 from .. import runtime
+from .._io import atomic_write
 from ..array import Array
 from ..fixed import Format, q
 from ..program import Buffer
@@ -589,21 +589,8 @@ class Sequential:
                 for k, a in enumerate(s):
                     arrays[f"s{i}_{k}"] = a.raw
         arrays["config"] = np.frombuffer(json.dumps(cfg).encode("utf-8"), dtype=np.uint8)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".spinla-", suffix=".npz.part")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-            tmp = None
-        finally:
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except FileNotFoundError:
-                    pass
+        with atomic_write(path) as f:
+            np.savez(f, **arrays)
 
     @classmethod
     def load(cls, path) -> "Sequential":
