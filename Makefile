@@ -16,7 +16,7 @@ ARM_FLAGS := -std=c99 -mcpu=arm968e-s -marm -O2 -ffreestanding -fno-builtin -nos
 ARM_OUT   := arm-build
 KERNELS   := $(wildcard spinla_c/*.c)
 
-.PHONY: all install build test test-all demo arm bench clean
+.PHONY: all install build test test-all demo arm bench bench-accuracy clean
 
 all: test
 
@@ -57,8 +57,20 @@ arm:
 	if [ -n "$$bad" ]; then echo "kernels call symbols outside spinla and libgcc: $$bad"; exit 1; fi
 	@$(ARM_SIZE) $(ARM_OUT)/*.o | awk 'NR==1{printf "%-28s %8s %8s %8s\n","object","text","data","bss"; next} {printf "%-28s %8d %8d %8d\n",$$6,$$1,$$2,$$3; t+=$$1} END{printf "%-28s %8d   (ITCM is 32768 bytes; a core links only the kernels its Program calls)\n","total .text",t}'
 
-bench: $(STAMP)
+# Benchmarks (not tests): results land in bench/results/*.json with the command that made them.
+# PyTorch is the CPU float32 baseline; 2.13.0 is the version measured (CPU wheel).
+BENCH_STAMP := $(VENV)/.bench
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install -q torch==2.13.0
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(PY) bench/kernels.py
+	$(PY) bench/train_speed.py
+
+# Hours on a 2-core host: trains all six networks to convergence, in fixed point and float32.
+bench-accuracy: $(BENCH_STAMP)
+	$(PY) bench/accuracy.py
 
 clean:
 	rm -rf $(VENV) build $(ARM_OUT) *.egg-info spinla/_kernels*.so .pytest_cache .hypothesis
