@@ -61,16 +61,18 @@ arm:
 # PyTorch is the CPU float32 baseline; 2.13.0 is the version measured (CPU wheel).
 BENCH_STAMP := $(VENV)/.bench
 $(BENCH_STAMP): $(STAMP)
-	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q torch==2.13.0 matplotlib
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
 	$(PY) bench/kernels.py
 	$(PY) bench/train_speed.py
+	$(PY) bench/plot.py
 
 # Hours on a 2-core host: trains all six networks to convergence, in fixed point and float32.
 bench-accuracy: $(BENCH_STAMP)
 	$(PY) bench/accuracy.py
+	$(PY) bench/plot.py
 
 clean:
 	rm -rf $(VENV) build $(ARM_OUT) *.egg-info spinla/_kernels*.so .pytest_cache .hypothesis

@@ -1,0 +1,101 @@
+"""Figures from the benchmark results (bench/results/*.json -> bench/results/*.png).
+
+    python bench/plot.py
+
+accuracy.png: test error per epoch of each network, fixed point on the emulator against the
+float32 twin, with LeCun et al. 1998's figure as a dashed line.
+train_speed.png: one epoch's host wall time, emulator against PyTorch float32, per network.
+kernels.png: emulator throughput as a fraction of NumPy float32 per kernel shape.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _load(name):
+    p = RESULTS / f"{name}.json"
+    return json.loads(p.read_text()) if p.exists() else None
+
+
+def accuracy(res):
+    nets = [n for n, rows in res["results"].items() if rows]
+    cols = min(3, len(nets))
+    rows_n = math.ceil(len(nets) / cols)
+    fig, axes = plt.subplots(rows_n, cols, figsize=(4.2 * cols, 3.2 * rows_n), squeeze=False)
+    for ax, net in zip(axes.flat, nets):
+        rows = res["results"][net]
+        ep = [r["epoch"] for r in rows]
+        ax.plot(ep, [r["fixed_error"] for r in rows], "o-", label="16-bit fixed point (emulator)")
+        ax.plot(ep, [r["float32_error"] for r in rows], "s--", label="float32 (PyTorch)")
+        ax.axhline(res["paper_error"][net], color="k", ls=":", label="LeCun et al. 1998")
+        ax.set_title(net)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("test error %")
+        ax.set_yscale("log")
+        for axis in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
+            axis(matplotlib.ticker.FormatStrFormatter("%.1f"))
+        ax.grid(alpha=0.3, which="both")
+    for ax in list(axes.flat)[len(nets):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle(f"MNIST test error ({res['command']})", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def train_speed(res):
+    rows = res["rows"]
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    x = range(len(rows))
+    ax.bar([i - 0.2 for i in x], [r["spinla"]["wall_s"] for r in rows], 0.4,
+           label="spinla emulator (16-bit fixed point)")
+    ax.bar([i + 0.2 for i in x], [r["torch"]["wall_s"] for r in rows], 0.4,
+           label="PyTorch CPU float32")
+    for i, r in zip(x, rows):
+        ax.text(i - 0.2, r["spinla"]["wall_s"], f"{r['time_ratio']:.1f}x", ha="center",
+                va="bottom", fontsize=7)
+    ax.set_xticks(list(x), [r["net"] for r in rows])
+    ax.set_ylabel("one epoch, host wall time (s)")
+    ax.legend(fontsize=7)
+    ax.set_title(f"{res['host']['cpu']}, {res['host']['cpus']} CPUs", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def kernels(res):
+    rows = res["rows"]
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    ax.barh([r["case"] for r in rows], [r["ratio"] for r in rows])
+    ax.axvline(res["target_ratio"], color="k", ls=":", label="target")
+    ax.set_xlabel("emulator throughput / NumPy float32 throughput")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def main():
+    for name, fn in (("accuracy", accuracy), ("train_speed", train_speed),
+                     ("kernels", kernels)):
+        res = _load(name)
+        if res is None:
+            print(f"{name}: no results yet (bench/results/{name}.json)")
+            continue
+        fig = fn(res)
+        out = RESULTS / f"{name}.png"
+        fig.savefig(out, dpi=110)
+        plt.close(fig)
+        print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
