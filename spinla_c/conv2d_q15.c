@@ -197,6 +197,285 @@ static void accum_abt(q15_t *a, q15_t *ahi, int32_t ma, const q15_t *b, int32_t 
     }
 }
 
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__) && !defined(SPL_PORTABLE)
+/* Host-only weight-gradient path (the emulator), in the style of gemm_q15.c's VNNI block:
+ * never built for the ARM968 and bit-identical to the portable path, since both add the exact
+ * integer products into the same int64 partials.
+ *
+ * Form: lanes run along output channels, an outer product per pixel pair.  One vpdpwssd adds
+ * to int32 lane (channel j, group g) col[p][k] * d[p][j] + col[p'][k] * d[p'][j] for the
+ * pixel pair (p, p') of group g, with the im2col value pair broadcast from memory; a step
+ * covers W = 2G pixels, and G = 4, 2, 1 groups fill the 16 lanes for <= 4, <= 8, > 8 channels
+ * (16 / G per block).  The chunk's im2col is laid out [step][k][W] and its deltas
+ * [step][block][lane][pair], so both operands are plain loads and no transpose of the data
+ * over pixels is needed.  8 k rows of accumulators stay in registers over a run of steps.
+ *
+ * Exactness: a lane's sum over a run of steps is bounded by max|col| of the chunk times the
+ * sum over the run of the largest pair sum of max_j |d[p][j]| in any group; runs are cut where
+ * that bound would pass 2^31 - 1 (vpdpwssd wraps modulo 2^32, harmless while the true sum
+ * fits), then widened into the int64 partials.  A chunk where one step alone could overflow
+ * goes to the portable path. */
+#include <immintrin.h>
+
+#define GW_BUF 49152   /* q15 of stack scratch per chunk */
+#define GW_MAX_STEPS 128
+
+typedef int32_t gw_i32a __attribute__((may_alias, aligned(2)));
+typedef int64_t gw_i64a __attribute__((may_alias, aligned(2)));
+
+static inline __attribute__((always_inline)) __m512i gw_bcast(const q15_t *p, int32_t G)
+{
+    if (G == 1)
+        return _mm512_set1_epi32(*(const gw_i32a *)p);
+    if (G == 2)
+        return _mm512_set1_epi64(*(const gw_i64a *)p);
+    return _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)p));
+}
+
+/* Adds the int32 lanes of v (channel-major, G groups each) to int64 acc[0..cn). */
+static inline __attribute__((always_inline)) void gw_flush(__m512i v, int32_t G, q63_t *acc,
+                                                           int32_t cn)
+{
+    if (G == 1) {
+        __m512i lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v));
+        __m512i hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1));
+        __mmask8 m0 = (__mmask8)(cn >= 8 ? 0xFF : (1u << cn) - 1u);
+        __mmask8 m1 = (__mmask8)(cn >= 16 ? 0xFF : cn <= 8 ? 0 : (1u << (cn - 8)) - 1u);
+        _mm512_mask_storeu_epi64(acc, m0, _mm512_add_epi64(_mm512_maskz_loadu_epi64(m0, acc), lo));
+        if (m1)
+            _mm512_mask_storeu_epi64(acc + 8, m1,
+                                     _mm512_add_epi64(_mm512_maskz_loadu_epi64(m1, acc + 8), hi));
+        return;
+    }
+    __m512i w = _mm512_add_epi64(_mm512_srai_epi64(_mm512_slli_epi64(v, 32), 32),
+                                 _mm512_srai_epi64(v, 32));
+    if (G == 4)
+        w = _mm512_maskz_compress_epi64(0x55, _mm512_add_epi64(
+                w, _mm512_shuffle_epi32(w, (_MM_PERM_ENUM)0x4E)));
+    __mmask8 m = (__mmask8)((1u << cn) - 1u);
+    _mm512_mask_storeu_epi64(acc, m, _mm512_add_epi64(_mm512_maskz_loadu_epi64(m, acc), w));
+}
+
+#define GW_ZERO(i) __m512i a##i = _mm512_setzero_si512();
+#define GW_FMA(i) a##i = _mm512_dpwssd_epi32(a##i, dv, gw_bcast(cp + (i) * W, G));
+#define GW_OUT(i) gw_flush(a##i, G, acc + (int64_t)(k0 + (i)) * ldacc + cc0, cn);
+#define GW_8(OP) OP(0) OP(1) OP(2) OP(3) OP(4) OP(5) OP(6) OP(7)
+
+/* Steps [s0, s1) of every k and channel block into the partials. */
+static inline __attribute__((always_inline)) void
+gw_run(const q15_t *colq, const q15_t *dq, int32_t k, int32_t G, int32_t nblk, int32_t nc,
+       int32_t s0, int32_t s1, q63_t *acc, int32_t ldacc)
+{
+    const int32_t W = 2 * G, per = 16 / G;
+    for (int32_t b = 0; b < nblk; b++) {
+        int32_t cc0 = b * per, cn = nc - cc0 < per ? nc - cc0 : per;
+        int32_t k0 = 0;
+        for (; k0 + 8 <= k; k0 += 8) {
+            GW_8(GW_ZERO)
+            for (int32_t s = s0; s < s1; s++) {
+                __m512i dv = _mm512_loadu_si512(dq + ((int64_t)s * nblk + b) * 32);
+                const q15_t *cp = colq + ((int64_t)s * k + k0) * W;
+                GW_8(GW_FMA)
+            }
+            GW_8(GW_OUT)
+        }
+        for (; k0 < k; k0++) {
+            GW_ZERO(0)
+            for (int32_t s = s0; s < s1; s++) {
+                __m512i dv = _mm512_loadu_si512(dq + ((int64_t)s * nblk + b) * 32);
+                const q15_t *cp = colq + ((int64_t)s * k + k0) * W;
+                GW_FMA(0)
+            }
+            GW_OUT(0)
+        }
+    }
+}
+
+static void gw_run_g(const q15_t *colq, const q15_t *dq, int32_t k, int32_t G, int32_t nblk,
+                     int32_t nc, int32_t s0, int32_t s1, q63_t *acc, int32_t ldacc)
+{
+    if (G == 4)
+        gw_run(colq, dq, k, 4, nblk, nc, s0, s1, acc, ldacc);
+    else if (G == 2)
+        gw_run(colq, dq, k, 2, nblk, nc, s0, s1, acc, ldacc);
+    else
+        gw_run(colq, dq, k, 1, nblk, nc, s0, s1, acc, ldacc);
+}
+
+static int32_t gw_groups(int32_t nc)
+{
+    return nc <= 4 ? 4 : nc <= 8 ? 2 : 1;
+}
+
+/* Pixels per chunk that buf holds (a multiple of the step, at most GW_MAX_STEPS steps), or 0
+ * when not even one step fits. */
+static int32_t gw_chunk_pixels(int32_t k, int32_t nc)
+{
+    int32_t G = gw_groups(nc), W = 2 * G, nblk = (nc + 16 / G - 1) / (16 / G);
+    int64_t steps = (GW_BUF - (int64_t)W * k - k - nc - 64) / ((int64_t)k * W + 32 * nblk);
+    if (steps > GW_MAX_STEPS)
+        steps = GW_MAX_STEPS;
+    return (int32_t)steps * W;
+}
+
+/* out[c * W + j] = rows[j][c] for c < ns (zero where c >= nl), j < W: W rows of a pixel step
+ * turned column-major by 16-, 32- and 64-bit interleaves, 32 columns at a time. */
+static inline __attribute__((always_inline)) void
+gw_transpose(const q15_t *const *rows, int32_t nl, int32_t ns, q15_t *out, int32_t W)
+{
+    const __m512i i16l = _mm512_set_epi16(47, 15, 46, 14, 45, 13, 44, 12, 43, 11, 42, 10, 41, 9,
+                                          40, 8, 39, 7, 38, 6, 37, 5, 36, 4, 35, 3, 34, 2, 33, 1,
+                                          32, 0);
+    const __m512i i16h = _mm512_add_epi16(i16l, _mm512_set1_epi16(16));
+    const __m512i i32l = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i i32h = _mm512_add_epi32(i32l, _mm512_set1_epi32(8));
+    const __m512i i64l = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0);
+    const __m512i i64h = _mm512_add_epi64(i64l, _mm512_set1_epi64(4));
+    for (int32_t c = 0; c < ns; c += 32) {
+        int32_t l = nl - c, s = ns - c;
+        __mmask32 ml = l >= 32 ? ~(__mmask32)0 : l <= 0 ? 0 : (__mmask32)((1u << l) - 1u);
+        __m512i r[8], t[8], o[8];
+        for (int32_t j = 0; j < W; j++)
+            r[j] = _mm512_maskz_loadu_epi16(ml, rows[j] + c);
+        for (int32_t j = 0; j < W; j += 2) {
+            t[j] = _mm512_permutex2var_epi16(r[j], i16l, r[j + 1]);
+            t[j + 1] = _mm512_permutex2var_epi16(r[j], i16h, r[j + 1]);
+        }
+        if (W == 2) {
+            o[0] = t[0];
+            o[1] = t[1];
+        } else {
+            for (int32_t j = 0; j < W; j += 4) {
+                r[j] = _mm512_permutex2var_epi32(t[j], i32l, t[j + 2]);
+                r[j + 1] = _mm512_permutex2var_epi32(t[j], i32h, t[j + 2]);
+                r[j + 2] = _mm512_permutex2var_epi32(t[j + 1], i32l, t[j + 3]);
+                r[j + 3] = _mm512_permutex2var_epi32(t[j + 1], i32h, t[j + 3]);
+            }
+            if (W == 4) {
+                for (int32_t j = 0; j < 4; j++)
+                    o[j] = r[j];
+            } else {
+                for (int32_t j = 0; j < 4; j++) {
+                    o[2 * j] = _mm512_permutex2var_epi64(r[j], i64l, r[j + 4]);
+                    o[2 * j + 1] = _mm512_permutex2var_epi64(r[j], i64h, r[j + 4]);
+                }
+            }
+        }
+        q15_t *d = out + (int64_t)c * W;
+        int32_t left = (s >= 32 ? 32 : s) * W; /* q15 to store */
+        for (int32_t j = 0; j < W; j++, left -= 32, d += 32) {
+            if (left >= 32)
+                _mm512_storeu_si512(d, o[j]);
+            else if (left > 0)
+                _mm512_mask_storeu_epi16(d, (__mmask32)((1u << left) - 1u), o[j]);
+        }
+    }
+}
+
+/* im2col_row with ds = 1, the common all-inside case as masked block copies. */
+static inline void gw_im2col_row(const q15_t *x, int32_t xrow0, const spl_conv2d_t *g, pix_t q,
+                                 q15_t *dst)
+{
+    int32_t cin = g->cin, kwc = g->kw * cin;
+    int32_t iy0 = q.oy * g->sy - g->pt, ix0 = q.ox * g->sx - g->pl;
+    if (ix0 < 0 || ix0 + g->kw > g->w || iy0 < 0 || iy0 + g->kh > g->h) {
+        im2col_row(x, xrow0, g, q, dst, 1);
+        return;
+    }
+    int64_t wc = (int64_t)g->w * cin;
+    const q15_t *s = x + ((int64_t)q.n * g->h + iy0 - xrow0) * wc + (int64_t)ix0 * cin;
+    for (int32_t ky = 0; ky < g->kh; ky++, s += wc, dst += kwc)
+        for (int32_t i = 0; i < kwc; i += 32) {
+            int32_t l = kwc - i;
+            __mmask32 m = l >= 32 ? ~(__mmask32)0 : (__mmask32)((1u << l) - 1u);
+            _mm512_mask_storeu_epi16(dst + i, m, _mm512_maskz_loadu_epi16(m, s + i));
+        }
+}
+
+static void gw_transpose_w(const q15_t *const *rows, int32_t nl, int32_t ns, q15_t *out,
+                           int32_t W)
+{
+    if (W == 8)
+        gw_transpose(rows, nl, ns, out, 8);
+    else if (W == 4)
+        gw_transpose(rows, nl, ns, out, 4);
+    else
+        gw_transpose(rows, nl, ns, out, 2);
+}
+
+/* One chunk of `rows` pixels from *qp on (advanced on success); 0 when the chunk must take the
+ * portable path (nothing was added). */
+static int gw_simd_chunk(const q15_t *x, int32_t xrow0, const spl_conv2d_t *g, pix_t *qp,
+                         const q15_t *delta, int32_t ldd, int32_t rows, int32_t nc, q63_t *acc,
+                         int32_t ldacc, q15_t *buf)
+{
+    int32_t k = g->kh * g->kw * g->cin, G = gw_groups(nc), W = 2 * G, per = 16 / G;
+    int32_t nblk = (nc + per - 1) / per, steps = (rows + W - 1) / W;
+    q15_t *colq = buf, *dq = buf + (int64_t)steps * k * W, *tmp = dq + (int64_t)steps * nblk * 32;
+    q15_t *zero = tmp + (int64_t)W * k; /* a zero row of max(k, nc) for padding pixels */
+    uint32_t mdp[GW_MAX_STEPS * 8];
+    uint64_t stepb[GW_MAX_STEPS];
+    const q15_t *rp[8], *dp[8];
+    int32_t nz = k > nc ? k : nc;
+    for (int32_t i = 0; i < nz; i++)
+        zero[i] = 0;
+    pix_t q = *qp;
+    for (int32_t s = 0; s < steps; s++) {
+        for (int32_t jj = 0; jj < W; jj++) {
+            int32_t j = s * W + jj;
+            if (j < rows) {
+                gw_im2col_row(x, xrow0, g, q, tmp + (int64_t)jj * k);
+                pix_next(g, &q);
+                rp[jj] = tmp + (int64_t)jj * k;
+                const q15_t *d = delta + (int64_t)j * ldd;
+                dp[jj] = d;
+                uint32_t m = 0;
+                for (int32_t c = 0; c < nc; c++) {
+                    uint32_t v = (uint32_t)(d[c] < 0 ? -(int32_t)d[c] : d[c]);
+                    m = v > m ? v : m;
+                }
+                mdp[j] = m;
+            } else {
+                rp[jj] = dp[jj] = zero;
+                mdp[j] = 0;
+            }
+        }
+        gw_transpose_w(rp, k, k, colq + (int64_t)s * k * W, W);
+        for (int32_t b = 0; b < nblk; b++) {
+            const q15_t *db[8];
+            for (int32_t jj = 0; jj < W; jj++)
+                db[jj] = dp[jj] + b * per;
+            gw_transpose_w(db, nc - b * per, per, dq + ((int64_t)s * nblk + b) * 32, W);
+        }
+    }
+    uint32_t mc = 0;
+    for (int64_t i = 0; i < (int64_t)steps * k * W; i++) {
+        uint32_t v = (uint32_t)(colq[i] < 0 ? -(int32_t)colq[i] : colq[i]);
+        mc = v > mc ? v : mc;
+    }
+    for (int32_t s = 0; s < steps; s++) {
+        uint32_t worst = 0;
+        for (int32_t gg = 0; gg < G; gg++) {
+            uint32_t t = mdp[s * W + 2 * gg] + mdp[s * W + 2 * gg + 1];
+            worst = t > worst ? t : worst;
+        }
+        stepb[s] = (uint64_t)mc * worst;
+        if (stepb[s] > 0x7FFFFFFFu)
+            return 0;
+    }
+    for (int32_t s0 = 0; s0 < steps;) {
+        uint64_t cum = 0;
+        int32_t s1 = s0;
+        while (s1 < steps && cum + stepb[s1] <= 0x7FFFFFFFu)
+            cum += stepb[s1++];
+        gw_run_g(colq, dq, k, G, nblk, nc, s0, s1, acc, ldacc);
+        s0 = s1;
+    }
+    *qp = q;
+    return 1;
+}
+#endif
+
 void arm_conv2d_grad_weight_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_t *gp,
                                 const q15_t *delta, int32_t ldd, int32_t p0, int32_t p1,
                                 int32_t c0, int32_t c1, q63_t *acc, int32_t ldacc,
@@ -220,7 +499,21 @@ void arm_conv2d_grad_weight_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_
     for (int64_t i = (int64_t)nc * R; i < (int64_t)nc4 * R; i++)
         dt[i] = 0;
     pix_t q = pix_of(g, p0);
-    for (int32_t p = p0; p < p1; p += R) {
+    int32_t p = p0;
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__) && !defined(SPL_PORTABLE)
+    {
+        q15_t buf[GW_BUF];
+        int32_t cp = gw_chunk_pixels(k, nc);
+        while (cp > 0 && p < p1) {
+            int32_t rows = p1 - p < cp ? p1 - p : cp;
+            if (!gw_simd_chunk(x, xrow0, g, &q, delta + (int64_t)(p - p0) * ldd, ldd, rows,
+                               nc, acc, ldacc, buf))
+                break;
+            p += rows;
+        }
+    }
+#endif
+    for (; p < p1; p += R) {
         int32_t rows = p1 - p < R ? p1 - p : R;
         for (int32_t r = 0; r < rows; r++) {
             im2col_row(x, xrow0, g, q, colt + r, R);

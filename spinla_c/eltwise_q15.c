@@ -175,6 +175,91 @@ uint32_t arm_eltwise_run_q15(const spl_eltwise_t *p, const q15_t *a, int32_t sa,
     return sat;
 }
 
+/* Short runs (e.g. a bias of C values broadcast over a (pixels, C) box): paying the per-run
+ * overhead every C outputs would dominate, so blocks of SPL_EW_BLOCK outputs are gathered
+ * across run boundaries instead, each operand walking its own offset through the box.  The
+ * op and the requantisation are the same block() on the same flat indices, so the outputs are
+ * those of the run-by-run path. */
+typedef struct {
+    const q15_t *x;
+    const int32_t *s;
+    int64_t off;
+    int32_t contig; /* the operand is row-major contiguous over the whole box */
+} walk_t;
+
+static void walk_gather(walk_t *w, const int32_t *shape, int32_t ndim, const int32_t *idx0,
+                        int32_t sh, int32_t *t, int32_t n)
+{
+    if (w->contig) {
+        gather(w->x + w->off, 1, sh, t, n);
+        w->off += n;
+        return;
+    }
+    int32_t idx[SPL_MAX_DIMS], last = ndim - 1, m = (int32_t)1 << sh;
+    for (int32_t d = 0; d < ndim; d++)
+        idx[d] = idx0[d];
+    int64_t off = w->off;
+    int32_t sl = w->s[last];
+    for (int32_t i = 0; i < n; i++) {
+        t[i] = (int32_t)w->x[off] * m;
+        off += sl;
+        if (++idx[last] == shape[last]) {
+            for (int32_t d = last; d > 0 && idx[d] == shape[d]; d--) {
+                idx[d] = 0;
+                off -= (int64_t)shape[d] * w->s[d];
+                idx[d - 1]++;
+                off += w->s[d - 1];
+            }
+        }
+    }
+    w->off = off;
+}
+
+static int32_t walk_contig(const int32_t *s, const int32_t *shape, int32_t ndim)
+{
+    int64_t want = 1;
+    for (int32_t d = ndim - 1; d >= 0; d--) {
+        if (shape[d] > 1 && s[d] != want)
+            return 0;
+        want *= shape[d];
+    }
+    return 1;
+}
+
+static uint32_t eltwise_short_runs(const spl_eltwise_t *p, const q15_t *a, const int32_t *sa,
+                                   const q15_t *b, const int32_t *sb, const q15_t *c,
+                                   const int32_t *sc, q15_t *y, const int32_t *shape,
+                                   int32_t ndim, uint32_t e0, int32_t n, int32_t *idx,
+                                   int64_t oa, int64_t ob, int64_t oc)
+{
+    int32_t ta[SPL_EW_BLOCK], tb[SPL_EW_BLOCK], tc[SPL_EW_BLOCK];
+    int32_t late = p->op == SPL_EW_DIV || p->op == SPL_EW_AXPBY;
+    int32_t sha = late ? 0 : p->shift_a, shb = late ? 0 : p->shift_b;
+    walk_t wa = {a, sa, oa, walk_contig(sa, shape, ndim)};
+    walk_t wb = {b, sb, ob, b ? walk_contig(sb, shape, ndim) : 0};
+    walk_t wc = {c, sc, oc, c ? walk_contig(sc, shape, ndim) : 0};
+    uint32_t sat = 0;
+    int32_t last = ndim - 1;
+    for (int32_t i0 = 0; i0 < n; i0 += SPL_EW_BLOCK) {
+        int32_t len = n - i0 < SPL_EW_BLOCK ? n - i0 : SPL_EW_BLOCK;
+        walk_gather(&wa, shape, ndim, idx, sha, ta, len);
+        if (b)
+            walk_gather(&wb, shape, ndim, idx, shb, tb, len);
+        else
+            for (int32_t i = 0; i < len; i++) tb[i] = p->k0;
+        if (c)
+            walk_gather(&wc, shape, ndim, idx, p->shift_c, tc, len);
+        sat += block(p, ta, tb, tc, y + i0, len, e0 + (uint32_t)i0);
+        /* advance the shared multi-index by len */
+        idx[last] += len;
+        for (int32_t d = last; d > 0 && idx[d] >= shape[d]; d--) {
+            idx[d - 1] += idx[d] / shape[d];
+            idx[d] %= shape[d];
+        }
+    }
+    return sat;
+}
+
 /* One tile: outputs e0 .. e0+n-1 (flat, row-major) of the box `shape`; y points at output e0.
  * Operand pointers are the box origins; absent operands are NULL. */
 uint32_t arm_eltwise_q15(const spl_eltwise_t *p, const q15_t *a, const int32_t *sa,
@@ -193,6 +278,9 @@ uint32_t arm_eltwise_q15(const spl_eltwise_t *p, const q15_t *a, const int32_t *
         if (c) oc += (int64_t)idx[d] * sc[d];
     }
     int32_t last = ndim - 1, done = 0;
+    if (ndim > 1 && shape[last] < SPL_EW_BLOCK / 2 && n > shape[last])
+        return eltwise_short_runs(p, a, sa, b, sb, c, sc, y, shape, ndim, e0, n, idx, oa, ob,
+                                  oc);
     while (done < n) {
         int32_t len = shape[last] - idx[last];
         if (len > n - done) len = n - done;

@@ -13,6 +13,23 @@
  * window offset ky * kw + kx of the first maximum in row-major window order. */
 #include "spinla.h"
 
+/* acc[0..n) * mult rounded and saturated into y, through spl_requant_block_q63 in blocks so
+ * that the host vectorises the rounding (the same result as spl_requant_q63 per element). */
+#define POOL_BLOCK 64
+static uint32_t requant_scaled(const q31_t *acc, int64_t n, int32_t mult, const spl_requant_t *rq,
+                               uint32_t idx0, q15_t *y)
+{
+    q63_t t[POOL_BLOCK];
+    uint32_t sat = 0;
+    for (int64_t i0 = 0; i0 < n; i0 += POOL_BLOCK) {
+        int32_t len = n - i0 < POOL_BLOCK ? (int32_t)(n - i0) : POOL_BLOCK;
+        for (int32_t i = 0; i < len; i++)
+            t[i] = (q63_t)acc[i0 + i] * mult;
+        sat += spl_requant_block_q63(t, y + i0, len, rq, idx0 + (uint32_t)i0);
+    }
+    return sat;
+}
+
 uint32_t arm_avg_pool2d_q15(const q15_t *x, int32_t xrow0, const spl_pool2d_t *g, q15_t *y,
                             int32_t r0, int32_t r1, int32_t mult, const spl_requant_t *rq,
                             q31_t *acc)
@@ -36,8 +53,7 @@ uint32_t arm_avg_pool2d_q15(const q15_t *x, int32_t xrow0, const spl_pool2d_t *g
         }
         q15_t *yr = y + (int64_t)(r - r0) * owc;
         uint32_t idx0 = (uint32_t)r * (uint32_t)owc;
-        for (int32_t i = 0; i < owc; i++)
-            yr[i] = spl_requant_q63((q63_t)acc[i] * mult, rq, idx0 + (uint32_t)i, &sat);
+        sat += requant_scaled(acc, owc, mult, rq, idx0, yr);
     }
     return sat;
 }
@@ -137,8 +153,7 @@ uint32_t arm_avg_pool2d_grad_q15(const q15_t *d, int32_t drow0, const spl_pool2d
     scatter_windows(d, drow0, 0, g, r0, r1, acc);
     int64_t n = (int64_t)(r1 - r0) * g->w * g->c;
     uint32_t idx0 = (uint32_t)r0 * (uint32_t)(g->w * g->c);
-    for (int64_t i = 0; i < n; i++)
-        dx[i] = spl_requant_q63((q63_t)acc[i] * mult, rq, idx0 + (uint32_t)i, &sat);
+    sat += requant_scaled(acc, n, mult, rq, idx0, dx);
     return sat;
 }
 
@@ -152,7 +167,6 @@ uint32_t arm_max_pool2d_grad_q15(const q15_t *d, const q15_t *arg, int32_t drow0
     spl_requant_t rq = {0, SPL_ROUND_NEAREST, 0};
     scatter_windows(d, drow0, arg, g, r0, r1, acc);
     int64_t n = (int64_t)(r1 - r0) * g->w * g->c;
-    for (int64_t i = 0; i < n; i++)
-        dx[i] = spl_requant_q63(acc[i], &rq, 0, &sat);
+    sat += requant_scaled(acc, n, 1, &rq, 0, dx);
     return sat;
 }
