@@ -373,3 +373,23 @@ def test_bad_arguments_raise_before_any_call(rng):
     with pytest.raises(TypeError, match="conv2d: unsupported operand type"):
         spinla.conv2d(x, "w")
     assert sum(spinla.stats().calls.values()) == 0
+
+
+@pytest.mark.parametrize("mode", ["nearest", "stochastic"])
+def test_kernel_covering_the_whole_input_is_a_matmul_with_the_same_bits(mode):
+    # LeNet-5's C5: 5x5 kernel over 5x5 maps.  Lowered to gemm; same sums, same output
+    # indices, so the same bits as the convolution reference.
+    rng = np.random.default_rng(5)
+    x = spinla.asarray(rng.uniform(-2, 2, (7, 5, 5, 16)), fmt=12)
+    w = spinla.asarray(rng.uniform(-0.3, 0.3, (5, 5, 16, 12)), fmt=13)
+    f = spinla.jit(lambda a, b: spinla.conv2d(a, b, fmt=10, rounding=mode))
+    prog = f.program(x, w)
+    assert {c.kernel for c in prog.calls} <= {"gemm_q15", "copy_q15", "view"}
+    gemm = [c for c in prog.calls if c.kernel == "gemm_q15"][0]
+    seed = spinla.kernels.lib.spl_seed_mix(gemm.seed, 0) if mode == "stochastic" else 0
+    ref, _ = R.conv2d(x.raw, w.raw, 12, 13, 10, mode=mode, seed=seed)
+    assert np.array_equal(f(x, w).raw, ref)
+    d = spinla.asarray(rng.uniform(-1, 1, (7, 1, 1, 12)), fmt=13)
+    gi = spinla.conv2d_grad_input(d, w, x.shape, fmt=11)
+    ref, _ = R.conv2d_grad_input(d.raw, w.raw, x.shape, 13, 13, 11)
+    assert np.array_equal(gi.raw, ref)

@@ -129,6 +129,13 @@ def _pack(w: Array, table_buf, flip: bool, op: str):
     return out, kconv.lower_pack(w.buffer, table_buf, out, flip=flip, machine=machine(), op=op)
 
 
+def _whole_input(g, table_buf) -> bool:
+    """A valid, unpadded kernel as large as the input, without a connection table: the
+    convolution is one dot product per (image, output channel)."""
+    return (table_buf is None and g["oh"] == 1 and g["ow"] == 1 and g["pt"] == 0
+            and g["pl"] == 0 and g["kh"] == g["h"] and g["kw"] == g["w"])
+
+
 def _zeros(shape, fo):
     from .creation import zeros
     return zeros(shape, fmt=fo)
@@ -163,6 +170,14 @@ def conv2d(x, w, /, *, stride=1, padding="valid", table=None, fmt=None, rounding
     out_shape = (n, g["oh"], g["ow"], cout)
     if 0 in out_shape or kh * kw * cin == 0:
         return _zeros(out_shape, fo)
+    if _whole_input(g, table_buf):
+        # The kernel covers the whole image (LeNet-5's C5): a plain matrix product, the same
+        # exact sums and output indices as the convolution, without im2col.
+        from .linalg import matmul
+        from .manipulation import reshape
+        y = matmul(reshape(x, (n, h * wd * cin)), reshape(w, (kh * kw * cin, cout)), fmt=fo,
+                   rounding=mode)
+        return reshape(y, out_shape)
     wt, pack = _pack(w, table_buf, False, op)
     y = new_buffer(out_shape, fo)
     conn = None if connected is None else np.asarray(connected) * kh * kw
@@ -221,6 +236,12 @@ def conv2d_grad_input(delta, w, input_shape, *, stride=1, padding="valid", table
     fo = _coarser(d, w, fmt)
     if 0 in (n, h, wd, cin) or d.size == 0 or kh * kw * cout == 0:
         return _zeros((n, h, wd, cin), fo)
+    if _whole_input(g, table_buf):
+        from .linalg import matmul
+        from .manipulation import matrix_transpose, reshape
+        w2 = reshape(w, (kh * kw * cin, cout))
+        dx = matmul(reshape(d, (n, cout)), matrix_transpose(w2), fmt=fo, rounding=mode)
+        return reshape(dx, (n, h, wd, cin))
     calls, src = [], d.buffer
     sy, sx = g["sy"], g["sx"]
     hd, wdd = (g["oh"] - 1) * sy + 1, (g["ow"] - 1) * sx + 1
