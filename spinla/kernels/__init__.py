@@ -49,7 +49,10 @@ def threads(work: int | None = None) -> int:
     if work is not None and work < PARALLEL_MIN_WORK:
         return 1
     v = os.environ.get("SPINLA_THREADS")
-    return max(1, int(v)) if v else (os.cpu_count() or 1)
+    return max(1, int(v)) if v else _CPUS
+
+
+_CPUS = os.cpu_count() or 1
 
 
 def ptr(a, ctype="int16_t *"):

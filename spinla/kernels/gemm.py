@@ -6,6 +6,7 @@ and runs mt * nt * k MACs.  Tiles shrink until there are enough to occupy every 
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -49,6 +50,7 @@ def _run(call, ins, outs, seed):
                                 threads(int(c.size) * p["k"])))
 
 
+@functools.lru_cache(maxsize=256)
 def tile_shape(m: int, n: int, k: int, machine, batch: int = 1):
     """(mt, nt) for an m x n x k product: the largest near-square block within the DTCM
     budget, then halved until every core has a tile or tiles would drop below MIN_TILE_MACS."""
@@ -77,6 +79,24 @@ def tile_shape(m: int, n: int, k: int, machine, batch: int = 1):
     return mt, nt
 
 
+@functools.lru_cache(maxsize=256)
+def _tile_grid(batch, m, n, ts, machine):
+    """Tile rows (batch, m0, m1, n0, n1), their cores and sizes; cached because an eager
+    program repeats the same products (the arrays are shared read-only)."""
+    mt, nt = ts
+    bb, mm, nn = np.meshgrid(np.arange(batch), np.arange(0, m, mt), np.arange(0, n, nt),
+                             indexing="ij")
+    bb, mm, nn = bb.ravel(), mm.ravel(), nn.ravel()
+    tiles = np.stack([bb, mm, np.minimum(mm + mt, m), nn, np.minimum(nn + nt, n)], 1)
+    tiles = tiles.astype(np.int32)
+    tm = (tiles[:, 2] - tiles[:, 1]).astype(np.int64)
+    tn = (tiles[:, 4] - tiles[:, 3]).astype(np.int64)
+    cores = tiling.place(len(tiles), machine)
+    for a in (tiles, cores, tm, tn):
+        a.flags.writeable = False
+    return tiles, cores, tm, tn
+
+
 def lower(a_buf, bt_buf, c_buf, *, shift: int, rounding: str, machine, op: str = "matmul"):
     """Call for C[b] = A[b] . Bt[b]^T; shapes (b?, m, k), (b?, n, k), (b?, m, n)."""
     batch = 1 if len(a_buf.shape) == 2 else a_buf.shape[0]
@@ -87,18 +107,11 @@ def lower(a_buf, bt_buf, c_buf, *, shift: int, rounding: str, machine, op: str =
         raise tiling.no_fit(op, [a_buf.shape, bt_buf.shape], 2 * (2 * k + 1),
                             machine.tile_budget_bytes,
                             "the contraction dimension is too long for one core")
-    mt, nt = ts
-    mb, nb = np.arange(0, m, mt), np.arange(0, n, nt)
-    bb, mm, nn = np.meshgrid(np.arange(batch), mb, nb, indexing="ij")
-    bb, mm, nn = bb.ravel(), mm.ravel(), nn.ravel()
-    tiles = np.stack([bb, mm, np.minimum(mm + mt, m), nn, np.minimum(nn + nt, n)], 1)
-    tiles = tiles.astype(np.int32)
-    tm = (tiles[:, 2] - tiles[:, 1]).astype(np.int64)
-    tn = (tiles[:, 4] - tiles[:, 3]).astype(np.int64)
+    tiles, cores, tm, tn = _tile_grid(batch, m, n, ts, machine)
     from ..runtime import next_seed
     return Call(kernel="gemm_q15", op=op, inputs=(a_buf, bt_buf), outputs=(c_buf,),
                 params=dict(m=m, n=n, k=k, shift=shift, rounding=rounding),
-                tiles=tiles, cores=tiling.place(len(tiles), machine),
+                tiles=tiles, cores=cores,
                 macs=tm * tn * k, elems=tm * tn, dma_in=2 * (tm + tn) * k,
                 dma_out=2 * tm * tn, dtcm=2 * (tm + tn) * k + 2 * tm * tn,
                 seed=next_seed() if rounding == STOCHASTIC else 0,
