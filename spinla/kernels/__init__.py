@@ -62,3 +62,14 @@ def ptr(a, ctype="int16_t *"):
         raise ValueError("internal: kernel buffer must be C-contiguous")
     # __array_interface__ is several times cheaper than a.ctypes (this runs ~100x a step).
     return ffi.cast(ctype, a.__array_interface__["data"][0])
+
+
+def static_args(call, build):
+    """The C-side constant arguments of a Call (int arrays and their pointers), built once by
+    `build()` and kept on the Call: a traced Program runs the same Call every step, and
+    rebuilding them costs more than many small kernels.  The arrays live as long as the Call,
+    so their pointers stay valid."""
+    args = call.params.get("_static")
+    if args is None:
+        args = call.params["_static"] = build()
+    return args

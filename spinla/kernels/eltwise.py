@@ -17,7 +17,7 @@ import numpy as np
 from .. import tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import ffi, lib, ptr, register, threads
+from . import ffi, lib, ptr, register, static_args, threads
 
 # Op numbers: the order of the SPL_EW_* enum in spinla_c/spinla.h.
 OPS = {name: i for i, name in enumerate(
@@ -62,29 +62,26 @@ def _i32(v):
     return np.ascontiguousarray(v, dtype=np.int32)
 
 
-@register("eltwise_q15", _cycles, "element-wise arithmetic, comparisons, where, clip")
-def _run(call, ins, outs, seed):
+def _static(call):
     p = call.params
     params = np.asarray([OPS[p["op"]], p["shift_a"], p["shift_b"], p["shift_c"], p["k0"],
                          p["k1"], p["v0"], p["v1"], p["shift"], ROUNDING_MODES[p["rounding"]]],
                         dtype=np.int64)
-    shape = _i32(p["shape"])
+    shape, tiles = _i32(p["shape"]), _i32(call.tiles)
     strides = [_i32(s) for s in p["strides"]]
-    tiles = _i32(call.tiles)
-    # Keep every array referenced until C returns: ffi.cast does not.
-    arrs = [np.ascontiguousarray(a) for a in ins]
-    ptrs, sptrs = [], []
-    for i in range(3):
-        if i < len(arrs):
-            ptrs.append(ptr(arrs[i]))
-            sptrs.append(ptr(strides[i], "int32_t *"))
-        else:
-            ptrs.append(ffi.NULL)
-            sptrs.append(ffi.NULL)
-    return int(lib.spl_run_eltwise(ptr(params, "int64_t *"), seed, ptrs[0], sptrs[0], ptrs[1],
-                                   sptrs[1], ptrs[2], sptrs[2], ptr(outs[0]),
-                                   ptr(shape, "int32_t *"), len(shape),
-                                   ptr(tiles, "int32_t *"), len(tiles), threads(outs[0].size)))
+    sptrs = [ptr(strides[i], "int32_t *") if i < len(strides) else ffi.NULL for i in range(3)]
+    keep = (params, shape, tiles, strides)
+    return keep, (ptr(params, "int64_t *"), sptrs, ptr(shape, "int32_t *"), len(shape),
+                  ptr(tiles, "int32_t *"), len(tiles))
+
+
+@register("eltwise_q15", _cycles, "element-wise arithmetic, comparisons, where, clip")
+def _run(call, ins, outs, seed):
+    _, (pp, sptrs, shp, nd, tp, nt) = static_args(call, lambda: _static(call))
+    ptrs = [ptr(a) for a in ins] + [ffi.NULL] * (3 - len(ins))
+    return int(lib.spl_run_eltwise(pp, seed, ptrs[0], sptrs[0], ptrs[1], sptrs[1], ptrs[2],
+                                   sptrs[2], ptr(outs[0]), shp, nd, tp, nt,
+                                   threads(outs[0].size)))
 
 
 def operand_strides(shape, out_shape):
