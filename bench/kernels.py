@@ -45,13 +45,14 @@ def im2col_conv(x, w):
 
 
 def bench_case(name, macs, f_emul, f_np, repeat):
-    # Alternate the two sides so that a noisy stretch of the host hits both, and keep each
-    # side's best run.
-    f_emul(), f_np()
+    # Blocks of runs of one side, alternating sides between blocks so that a noisy stretch of
+    # the host hits both; the first run of each block is a warm-up (OpenBLAS's and OpenMP's
+    # worker threads keep spinning for a while after a call and would slow the other side's
+    # first run).  Each side keeps its best run.
     te, tn = [], []
-    for _ in range(repeat):
-        te.append(_common.best_time(f_emul, 1, warmup=0))
-        tn.append(_common.best_time(f_np, 1, warmup=0))
+    for _ in range(3):
+        te.append(_common.best_time(f_emul, repeat, warmup=1))
+        tn.append(_common.best_time(f_np, repeat, warmup=1))
     t_e, t_n = min(te), min(tn)
     g_e, g_n = 2 * macs / t_e / 1e9, 2 * macs / t_n / 1e9
     row = dict(case=name, macs=macs, emulator_s=t_e, numpy_f32_s=t_n,
@@ -63,7 +64,7 @@ def bench_case(name, macs, f_emul, f_np, repeat):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--data", choices=["nn", "wide", "both"], default="both")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(0)
