@@ -22,7 +22,8 @@ class SaturationWarning(UserWarning):
 
 
 class Stats:
-    """Per-op counts of calls executed and outputs saturated since the last reset."""
+    """Per-op counts of kernel calls executed and of outputs saturated since the last reset
+    (saturations of host-side conversions, e.g. asarray, count under their op too)."""
 
     def __init__(self):
         self.calls = defaultdict(int)
@@ -43,7 +44,7 @@ class Stats:
 
     def __repr__(self):
         rows = [f"{op:<28s} {self.calls[op]:>9d} {self.saturated.get(op, 0):>11d}"
-                for op in sorted(self.calls)]
+                for op in sorted(set(self.calls) | set(self.saturated))]
         head = f"{'op':<28s} {'calls':>9s} {'saturated':>11s}"
         return "\n".join([head, *rows, f"{'total':<28s} {sum(self.calls.values()):>9d} "
                                          f"{self.total_saturated:>11d}"])
@@ -76,8 +77,11 @@ def _user_stacklevel() -> int:
     return level
 
 
-def record(op: str, saturated: int):
-    _stats.calls[op] += 1
+def record(op: str, saturated: int, call: bool = True):
+    """Count one kernel call of `op` (call=False: a host-side conversion, which only adds its
+    saturations) and its saturated outputs."""
+    if call:
+        _stats.calls[op] += 1
     if saturated:
         _stats.saturated[op] += int(saturated)
         if op not in _warned:

@@ -82,7 +82,7 @@ def place_x(a: np.ndarray, fmt: Format) -> Array:
             q, s = quantize(flat_in[i:i + _CHUNK], fmt)
             flat_out[i:i + _CHUNK] = q
             sat += s
-    runtime.record("asarray", sat)
+    runtime.record("asarray", sat, call=False)
     return Array(Buffer(a.shape, fmt, data=out))
 
 
@@ -131,11 +131,11 @@ def place_y(targets, labels, classes: int, fmt: Format):
         one = int(round(2 ** fmt.frac))
         data = np.zeros((n, classes), np.int16)
         data[np.arange(n), labels] = min(one, 32767)
-        runtime.record("asarray", n if one > 32767 else 0)
+        runtime.record("asarray", n if one > 32767 else 0, call=False)
         t = Array(Buffer((n, classes), fmt, data=data))
     else:
         q, s = quantize(targets, fmt)
-        runtime.record("asarray", s)
+        runtime.record("asarray", s, call=False)
         t = Array(Buffer((n, classes), fmt, data=q))
     lab = Array(Buffer((n,), INT16, data=labels.astype(np.int16)))
     return t, lab

@@ -79,7 +79,7 @@ def asarray(obj, fmt=None, *, rounding=None, copy=None, dtype=None, device=None,
         data = np.clip(data, -32768, 32767).astype(np.int16)
     else:
         data, sat = quantize(x, f, mode, seed=runtime.next_seed() if mode != NEAREST else 0)
-    runtime.record(op, sat)
+    runtime.record(op, sat, call=False)
     return Array(Buffer(x.shape, f, data=np.asarray(data, order="C")))  # keeps 0-d
 
 
