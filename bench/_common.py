@@ -48,6 +48,12 @@ def git_rev() -> str:
         return "unknown"
 
 
+def load(name: str):
+    """An earlier result, or None."""
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def save(name: str, payload: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     payload = {"command": " ".join(shlex.quote(a) for a in [sys.executable.split("/")[-1]]

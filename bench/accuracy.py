@@ -2,7 +2,7 @@
 same network trained in float32 (PyTorch, CPU) from the same initial weights with the same
 schedule, and against LeCun et al. 1998.
 
-    python bench/accuracy.py [--nets mlp1,lenet5,...] [--epochs N] [--limit N]
+    python bench/accuracy.py [--nets mlp1,lenet5,...] [--epochs N] [--decay D] [--limit N]
 
 Schedule (both sides): batch 64, Adam, learning rate 1e-3 * decay**epoch (decay 0.8), shuffled
 each epoch, no distortions.  Boosted LeNet-4 trains its three nets in turn for the same number
@@ -12,7 +12,8 @@ benchmark trains on undistorted data and reports its figure beside the paper's.
 
 Targets (issue): fixed point reaches the paper's error or better, and is within 0.3 points of
 float32.  Results go to bench/results/accuracy.json after every epoch, so a long run that is
-stopped still leaves what it measured.
+stopped still leaves what it measured; networks not run keep their earlier entries, and each
+network records its own schedule and command.
 """
 from __future__ import annotations
 
@@ -118,18 +119,26 @@ def main(argv=None):
     (x, y), (xt, yt) = mnist.load_data()
     if args.limit:
         x, y = x[:args.limit], y[:args.limit]
-    results = {}
+    # Nets not run now keep their earlier results (each with its own schedule).
+    prev = _common.load("accuracy") or {}
+    results = dict(prev.get("results", {}))
+    schedules = dict(prev.get("schedules", {}))
+    commands = dict(prev.get("commands", {}))
     out = {}
 
     def save():
-        out.update(dict(schedule=dict(batch_size=args.batch_size, optimizer="adam",
-                                      lr="1e-3 * decay**epoch", decay=args.decay,
-                                      distortions=False, train_images=len(x)),
-                        paper_error=PAPER, results=results))
+        out.update(dict(schedules=schedules, commands=commands, paper_error=PAPER,
+                        results=results))
         _common.save("accuracy", out)
 
     for net in args.nets.split(","):
         epochs = args.epochs or EPOCHS[net]
+        results[net] = []
+        schedules[net] = dict(epochs=epochs, batch_size=args.batch_size, optimizer="adam",
+                              lr="1e-3 * decay**epoch" if net != "boosted_lenet4" else "1e-3",
+                              decay=args.decay, distortions=False, train_images=len(x),
+                              git=_common.git_rev())
+        commands[net] = " ".join(["python"] + sys.argv)
 
         def log(row, net=net):
             results.setdefault(net, []).append(row)
@@ -141,8 +150,8 @@ def main(argv=None):
             train_boosted(((x, y), (xt, yt)), epochs, args.batch_size, log)
         else:
             train_pair(net, ((x, y), (xt, yt)), epochs, args.batch_size, args.decay, log)
-    for net, rows in results.items():
-        last = rows[-1]
+    for net in args.nets.split(","):
+        last = results[net][-1]
         gap = last["fixed_error"] - last["float32_error"]
         print(f"{net:<15s} fixed {last['fixed_error']:5.2f} %  float32 "
               f"{last['float32_error']:5.2f} %  gap {gap:+.2f} pp  paper {PAPER[net]} %  "

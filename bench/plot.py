@@ -48,7 +48,8 @@ def accuracy(res):
     for ax in list(axes.flat)[len(nets):]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=7)
-    fig.suptitle(f"MNIST test error ({res['command']})", fontsize=8)
+    fig.suptitle("MNIST test error (python bench/accuracy.py; schedules in accuracy.json)",
+                 fontsize=8)
     fig.tight_layout()
     return fig
 
