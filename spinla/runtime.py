@@ -6,6 +6,7 @@ times with new inputs, which is how a whole training step becomes one Program.
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 import warnings
 from collections import defaultdict
@@ -120,8 +121,24 @@ def tracing() -> Trace | None:
     return getattr(_local, "trace", None)
 
 
+@contextlib.contextmanager
+def op_label(op: str):
+    """Calls emitted inside the block carry the label `op` (a composite op built from other
+    ops, e.g. a convolution lowered to a matrix product, is reported under its own name)."""
+    prev = getattr(_local, "label", None)
+    _local.label = prev or op          # the outermost composite op names its parts
+    try:
+        yield
+    finally:
+        _local.label = prev
+
+
 def emit(calls, outputs):
     """Run `calls` now (eager) or record them (inside a trace); returns `outputs`."""
+    label = getattr(_local, "label", None)
+    if label is not None:
+        for c in calls:
+            c.op = label
     tr = tracing()
     if tr is not None:
         tr.calls.extend(calls)

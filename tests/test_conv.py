@@ -385,6 +385,7 @@ def test_kernel_covering_the_whole_input_is_a_matmul_with_the_same_bits(mode):
     f = spinla.jit(lambda a, b: spinla.conv2d(a, b, fmt=10, rounding=mode))
     prog = f.program(x, w)
     assert {c.kernel for c in prog.calls} <= {"gemm_q15", "copy_q15", "view"}
+    assert {c.op for c in prog.calls} == {"conv2d"}   # stats and profiles name the conv
     gemm = [c for c in prog.calls if c.kernel == "gemm_q15"][0]
     seed = spinla.kernels.lib.spl_seed_mix(gemm.seed, 0) if mode == "stochastic" else 0
     ref, _ = R.conv2d(x.raw, w.raw, 12, 13, 10, mode=mode, seed=seed)

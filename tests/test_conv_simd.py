@@ -7,9 +7,6 @@ identical for every geometry, channel count (each lane grouping of the SIMD path
 > 8 channels, several channel blocks) and magnitude (small data runs whole chunks in one int32
 segment, large data cuts segments or falls back to the portable loop for a chunk).
 """
-import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import cbuild  # noqa: E402
+
 cffi = pytest.importorskip("cffi")
 
-C_DIR = Path(__file__).resolve().parent.parent / "spinla_c"
-SOURCES = [C_DIR / f for f in ("conv2d_q15.c", "gemm_q15.c", "requant_q15.c", "rng_q15.c")]
+SOURCES = ("conv2d_q15.c", "gemm_q15.c", "requant_q15.c", "rng_q15.c")
 CDEF = """
 typedef struct { int32_t n, h, w, cin, oh, ow, cout, kh, kw, sy, sx, pt, pl; } spl_conv2d_t;
 void arm_conv2d_grad_weight_q15(const int16_t *x, int32_t xrow0, const spl_conv2d_t *g,
@@ -31,25 +29,11 @@ void arm_conv2d_grad_weight_q15(const int16_t *x, int32_t xrow0, const spl_conv2
 
 
 def _cpu_has_vnni() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return bool(re.search(r"\bavx512_vnni\b", flags)) and bool(re.search(r"\bavx512bw\b", flags))
+    return cbuild.cpu_has_vnni()
 
 
 def _build(tmpdir: Path, name: str, flags):
-    gcc = shutil.which("gcc")
-    if gcc is None:
-        pytest.skip("gcc is not installed")
-    out = tmpdir / f"lib{name}.so"
-    cmd = [gcc, "-std=c99", "-O2", "-fPIC", "-shared", *flags, f"-I{C_DIR}",
-           *map(str, SOURCES), "-o", str(out)]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    assert r.returncode == 0, f"{' '.join(cmd)}\n{r.stderr}"
-    ffi = cffi.FFI()
-    ffi.cdef(CDEF)
-    return ffi, ffi.dlopen(str(out))
+    return cbuild.build(tmpdir, name, flags, SOURCES, CDEF)
 
 
 @pytest.fixture(scope="module")

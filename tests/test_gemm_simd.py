@@ -7,10 +7,6 @@ sources compiled for this CPU, called per tile with strided operands (as conv2d 
 kernel).  Outputs and saturation counts must be identical for every shape, magnitude, shift and
 rounding mode: the SIMD path only reorganises an exact integer sum.
 """
-import os
-import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +14,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import cbuild  # noqa: E402
+
 cffi = pytest.importorskip("cffi")
 
-C_DIR = Path(__file__).resolve().parent.parent / "spinla_c"
-SOURCES = [C_DIR / f for f in ("gemm_q15.c", "requant_q15.c", "rng_q15.c")]
+SOURCES = ("gemm_q15.c", "requant_q15.c", "rng_q15.c")
 CDEF = """
 typedef struct { int32_t shift; int32_t mode; uint32_t seed; } spl_requant_t;
 uint32_t arm_gemm_q15(const int16_t *a, int32_t lda, const int16_t *bt, int32_t ldb, int16_t *c,
@@ -32,25 +29,11 @@ uint32_t spl_seed_mix(uint32_t a, uint32_t b);
 
 
 def _cpu_has_vnni() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return bool(re.search(r"\bavx512_vnni\b", flags)) and bool(re.search(r"\bavx512bw\b", flags))
+    return cbuild.cpu_has_vnni()
 
 
 def _build(tmpdir: Path, name: str, flags):
-    gcc = shutil.which("gcc")
-    if gcc is None:
-        pytest.skip("gcc is not installed: cannot build the portable reference library")
-    out = tmpdir / f"lib{name}.so"
-    cmd = [gcc, "-std=c99", "-O2", "-fPIC", "-shared", *flags, f"-I{C_DIR}",
-           *map(str, SOURCES), "-o", str(out)]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    assert r.returncode == 0, f"{' '.join(cmd)}\n{r.stderr}"
-    ffi = cffi.FFI()
-    ffi.cdef(CDEF)
-    return ffi, ffi.dlopen(str(out))
+    return cbuild.build(tmpdir, name, flags, SOURCES, CDEF)
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ from ..fixed import INT16, Format, parse_format
 from ..kernels import conv as kconv
 from ..kernels import copy as kcopy
 from ..kernels import pool as kpool
+from ..runtime import op_label
 from ._core import check_rounding, machine, new_buffer, operand, run
 
 
@@ -175,9 +176,10 @@ def conv2d(x, w, /, *, stride=1, padding="valid", table=None, fmt=None, rounding
         # exact sums and output indices as the convolution, without im2col.
         from .linalg import matmul
         from .manipulation import reshape
-        y = matmul(reshape(x, (n, h * wd * cin)), reshape(w, (kh * kw * cin, cout)), fmt=fo,
-                   rounding=mode)
-        return reshape(y, out_shape)
+        with op_label(op):
+            y = matmul(reshape(x, (n, h * wd * cin)), reshape(w, (kh * kw * cin, cout)),
+                       fmt=fo, rounding=mode)
+            return reshape(y, out_shape)
     wt, pack = _pack(w, table_buf, False, op)
     y = new_buffer(out_shape, fo)
     conn = None if connected is None else np.asarray(connected) * kh * kw
@@ -239,9 +241,10 @@ def conv2d_grad_input(delta, w, input_shape, *, stride=1, padding="valid", table
     if _whole_input(g, table_buf):
         from .linalg import matmul
         from .manipulation import matrix_transpose, reshape
-        w2 = reshape(w, (kh * kw * cin, cout))
-        dx = matmul(reshape(d, (n, cout)), matrix_transpose(w2), fmt=fo, rounding=mode)
-        return reshape(dx, (n, h, wd, cin))
+        with op_label(op):
+            w2 = reshape(w, (kh * kw * cin, cout))
+            dx = matmul(reshape(d, (n, cout)), matrix_transpose(w2), fmt=fo, rounding=mode)
+            return reshape(dx, (n, h, wd, cin))
     calls, src = [], d.buffer
     sy, sx = g["sy"], g["sx"]
     hd, wdd = (g["oh"] - 1) * sy + 1, (g["ow"] - 1) * sx + 1
