@@ -108,6 +108,17 @@ def _input_rows(g, p0, p1):
     return start.astype(np.int64), (end - start).astype(np.int64)
 
 
+def _pixel_channel_grid(g, m, per, cout, ct):
+    """Every (pixel range of `per`, channel slice of `ct`) pair: pixel bounds p0/p1 with the
+    input rows each needs, channel bounds c0/c1, and the flattened pair indices pi/ci."""
+    p0, p1 = _pixel_ranges(m, per)
+    xrow0, nrows = _input_rows(g, p0, p1)
+    c0 = np.arange(0, cout, ct, dtype=np.int64)
+    c1 = np.minimum(c0 + ct, cout)
+    pi, ci = np.meshgrid(np.arange(len(p0)), np.arange(len(c0)), indexing="ij")
+    return p0, p1, xrow0, nrows, c0, c1, pi.ravel(), ci.ravel()
+
+
 def _pixel_ranges(m, per):
     b = np.arange(0, m, per, dtype=np.int64)
     return b, np.minimum(b + per, m)
@@ -243,12 +254,7 @@ def _conv_plan(geom, machine, op, shapes):
                             "DTCM")
     per, ct, rows = plan
     rows = min(rows, per)
-    p0, p1 = _pixel_ranges(m, per)
-    xrow0, nrows = _input_rows(g, p0, p1)
-    c0 = np.arange(0, cout, ct, dtype=np.int64)
-    c1 = np.minimum(c0 + ct, cout)
-    pi, ci = np.meshgrid(np.arange(len(p0)), np.arange(len(c0)), indexing="ij")
-    pi, ci = pi.ravel(), ci.ravel()
+    p0, p1, xrow0, nrows, c0, c1, pi, ci = _pixel_channel_grid(g, m, per, cout, ct)
     tiles = np.stack([p0[pi], p1[pi], c0[ci], c1[ci], xrow0[pi]], 1).astype(np.int32)
     pix, tct = (p1 - p0)[pi], (c1 - c0)[ci]
     dtcm = 2 * tct * k + 2 * rows * k + rowb * nrows[pi] + 2 * pix * tct
@@ -382,12 +388,7 @@ def lower_grad_weight(x_buf, d_buf, table_buf, dw_buf, geom, *, shift: int, roun
                             "DTCM")
     per, ct, cols = plan
     cols = min(cols, per)
-    p0, p1 = _pixel_ranges(m, per)
-    xrow0, nrows = _input_rows(g, p0, p1)
-    c0 = np.arange(0, cout, ct, dtype=np.int64)
-    c1 = np.minimum(c0 + ct, cout)
-    pi, ci = np.meshgrid(np.arange(len(p0)), np.arange(len(c0)), indexing="ij")
-    pi, ci = pi.ravel(), ci.ravel()
+    p0, p1, xrow0, nrows, c0, c1, pi, ci = _pixel_channel_grid(g, m, per, cout, ct)
     tiles = np.stack([pi, p0[pi], p1[pi], c0[ci], c1[ci], xrow0[pi]], 1).astype(np.int32)
     pix, tct = (p1 - p0)[pi], (c1 - c0)[ci]
     nparts = len(p0)

@@ -107,6 +107,13 @@ class _Weighted(Layer):
             return z, None
         return self.activation.forward(z, self.policy, self.z_fmt)
 
+    def _bias_act(self, params, x, z):
+        """The common tail of forward: bias, activation, and the cache backward needs."""
+        if self.use_bias:
+            z = sp.add(z, params[1], fmt=self.z_fmt, rounding=self.policy.forward_rounding)
+        y, c = self._act_forward(z)
+        return y, (x, c)
+
     def _act_backward(self, dy, c):
         if self.fuse_softmax:
             return dy
@@ -160,10 +167,7 @@ class Dense(_Weighted):
     def forward(self, params, x, training):
         p = self.policy
         z = sp.matmul(x, params[0], fmt=self.z_fmt, rounding=p.forward_rounding)
-        if self.use_bias:
-            z = sp.add(z, params[1], fmt=self.z_fmt, rounding=p.forward_rounding)
-        y, c = self._act_forward(z)
-        return y, (x, c)
+        return self._bias_act(params, x, z)
 
     def backward(self, params, cache, dy, need_dx, gfmts):
         p = self.policy
@@ -269,10 +273,7 @@ class Conv2D(_Weighted):
         p = self.policy
         z = sp.conv2d(x, params[0], stride=self.strides, padding=self.padding,
                       table=self.table, fmt=self.z_fmt, rounding=p.forward_rounding)
-        if self.use_bias:
-            z = sp.add(z, params[1], fmt=self.z_fmt, rounding=p.forward_rounding)
-        y, c = self._act_forward(z)
-        return y, (x, c)
+        return self._bias_act(params, x, z)
 
     def backward(self, params, cache, dy, need_dx, gfmts):
         p = self.policy
