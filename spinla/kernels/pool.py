@@ -15,7 +15,7 @@ import numpy as np
 from .. import tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import lib, ptr, register, threads
+from . import lib, ptr, register, static_args, threads
 
 # ASSUMPTION (to be calibrated on ARM instruction counts):
 #  - average window sum: LDRH + ADD per window value ~2 cycles; the multiply by the
@@ -110,26 +110,35 @@ def _fwd_cycles(call, machine):
     return CYCLES_PER_TILE + CYCLES_PER_MAX * win + CYCLES_PER_MAX_OUT * outs
 
 
+def _consts(call):
+    """(geometry pointer, tile pointer, tile count), built once per Call (static_args)."""
+    def build():
+        geom, tiles = _i32(call.params["geom"]), _i32(call.tiles)
+        return (geom, tiles), (ptr(geom, "int32_t *"), ptr(tiles, "int32_t *"), len(tiles))
+    return static_args(call, build)[1]
+
+
+def _scratch(per: int):
+    """Per-thread int32 accumulators of `per` values (the sums of one tile) and the thread
+    count they are sized for."""
+    nth = threads()
+    return ptr(np.empty((nth, max(per, 1)), np.int32), "int32_t *"), nth
+
+
 @register("avg_pool2d_q15", _fwd_cycles, "average pooling: exact sum, reciprocal multiply")
 def _run_avg(call, ins, outs, seed):
     p = call.params
     g = _g(p["geom"])
-    nth = threads()
     per = g["ow"] * g["c"]
-    scratch = np.empty((nth, max(per, 1)), np.int32)
-    geom, tiles = _i32(p["geom"]), _i32(call.tiles)
-    return int(lib.spl_run_avg_pool2d(ptr(ins[0]), ptr(outs[0]), ptr(geom, "int32_t *"),
-                                      ptr(tiles, "int32_t *"), len(tiles), p["mult"],
+    scratch, nth = _scratch(per)
+    return int(lib.spl_run_avg_pool2d(ptr(ins[0]), ptr(outs[0]), *_consts(call), p["mult"],
                                       p["shift"], ROUNDING_MODES[p["rounding"]], seed,
-                                      ptr(scratch, "int32_t *"), per, nth))
+                                      scratch, per, nth))
 
 
 @register("max_pool2d_q15", _fwd_cycles, "max pooling: values and first-argmax offsets")
 def _run_max(call, ins, outs, seed):
-    p = call.params
-    geom, tiles = _i32(p["geom"]), _i32(call.tiles)
-    lib.spl_run_max_pool2d(ptr(ins[0]), ptr(outs[0]), ptr(outs[1]), ptr(geom, "int32_t *"),
-                           ptr(tiles, "int32_t *"), len(tiles), threads())
+    lib.spl_run_max_pool2d(ptr(ins[0]), ptr(outs[0]), ptr(outs[1]), *_consts(call), threads())
     return 0
 
 
@@ -179,26 +188,20 @@ def _grad_cycles(call, machine):
 @register("avg_pool2d_grad_q15", _grad_cycles, "average pooling gradient: exact, one rounding")
 def _run_avg_grad(call, ins, outs, seed):
     p = call.params
-    nth = threads()
     per = p["acc_per_tile"]
-    scratch = np.empty((nth, max(per, 1)), np.int32)
-    geom, tiles = _i32(p["geom"]), _i32(call.tiles)
-    return int(lib.spl_run_avg_pool2d_grad(ptr(ins[0]), ptr(outs[0]), ptr(geom, "int32_t *"),
-                                           ptr(tiles, "int32_t *"), len(tiles), p["mult"],
-                                           p["shift"], ROUNDING_MODES[p["rounding"]], seed,
-                                           ptr(scratch, "int32_t *"), per, nth))
+    scratch, nth = _scratch(per)
+    return int(lib.spl_run_avg_pool2d_grad(ptr(ins[0]), ptr(outs[0]), *_consts(call),
+                                           p["mult"], p["shift"],
+                                           ROUNDING_MODES[p["rounding"]], seed, scratch, per,
+                                           nth))
 
 
 @register("max_pool2d_grad_q15", _grad_cycles, "max pooling gradient: routed to the argmax")
 def _run_max_grad(call, ins, outs, seed):
-    p = call.params
-    nth = threads()
-    per = p["acc_per_tile"]
-    scratch = np.empty((nth, max(per, 1)), np.int32)
-    geom, tiles = _i32(p["geom"]), _i32(call.tiles)
+    per = call.params["acc_per_tile"]
+    scratch, nth = _scratch(per)
     return int(lib.spl_run_max_pool2d_grad(ptr(ins[0]), ptr(ins[1]), ptr(outs[0]),
-                                           ptr(geom, "int32_t *"), ptr(tiles, "int32_t *"),
-                                           len(tiles), ptr(scratch, "int32_t *"), per, nth))
+                                           *_consts(call), scratch, per, nth))
 
 
 def lower_grad(in_bufs, dx_buf, geom, *, kind: str, machine, op: str, mult=1, shift=0,

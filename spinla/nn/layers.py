@@ -173,12 +173,11 @@ class Dense(_Weighted):
         p = self.policy
         x, c = cache
         dz = self._act_backward(dy, c)
-        fmts = gfmts
-        gw = sp.matmul(sp.permute_dims(x, (1, 0)), dz, fmt=fmts[0],
+        gw = sp.matmul(sp.permute_dims(x, (1, 0)), dz, fmt=gfmts[0],
                        rounding=p.backward_rounding)
         grads = [gw]
         if self.use_bias:
-            grads.append(sp.sum(dz, axis=0, fmt=fmts[1], rounding=p.backward_rounding))
+            grads.append(sp.sum(dz, axis=0, fmt=gfmts[1], rounding=p.backward_rounding))
         dx = None
         if need_dx:
             w = params[0]
@@ -279,13 +278,13 @@ class Conv2D(_Weighted):
         p = self.policy
         x, c = cache
         dz = self._act_backward(dy, c)
-        fmts = gfmts
         gw = sp.conv2d_grad_weight(x, dz, params[0].shape, stride=self.strides,
-                                   padding=self.padding, table=self.table, fmt=fmts[0],
+                                   padding=self.padding, table=self.table, fmt=gfmts[0],
                                    rounding=p.backward_rounding)
         grads = [gw]
         if self.use_bias:
-            grads.append(sp.sum(dz, axis=(0, 1, 2), fmt=fmts[1], rounding=p.backward_rounding))
+            grads.append(sp.sum(dz, axis=(0, 1, 2), fmt=gfmts[1],
+                                rounding=p.backward_rounding))
         dx = None
         if need_dx:
             dx = sp.conv2d_grad_input(dz, params[0], x.shape, stride=self.strides,
