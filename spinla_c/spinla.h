@@ -242,4 +242,16 @@ uint64_t spl_sqrt_u62(uint64_t v);
 uint64_t spl_ratio_q16(uint64_t num, uint64_t den);
 /* @@optim@@ */
 
+/* --- image warp (warp_q15.c) ------------------------------------------------------------- */
+/* n samples of (h, w, c) images (channels innermost), each resampled through its own affine
+ * map theta[6 * s ..] = a00, a01, a10, a11 (q3.12), tx, ty (pixels, q7.8) from output pixel
+ * (r, col) to the source point a (col - cx, r - cy) + (cx, cy) + t about the centre
+ * ((w - 1) / 2, (h - 1) / 2): bilinear, zero outside the image, y in x's format.  Integer
+ * only, exactly rounded (|error| <= 1/2 LSB of the exact interpolation at the encoded point),
+ * never saturates (see warp_q15.c).  Needs h, w <= SPL_WARP_MAX_SIDE. */
+#define SPL_WARP_MAX_SIDE 16384
+void spl_warp_affine_q15(const q15_t *x, const q15_t *theta, q15_t *y, int32_t n, int32_t h,
+                         int32_t w, int32_t c);
+/* @@warp@@ */
+
 #endif
