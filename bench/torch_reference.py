@@ -122,3 +122,21 @@ def train_epoch(net, opt, x: torch.Tensor, y: torch.Tensor, batch_size: int, gen
 def predict(net, x: torch.Tensor, batch_size: int = 1000) -> np.ndarray:
     net.eval()
     return torch.cat([net(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]).numpy()
+
+
+def distort(x: torch.Tensor, A: np.ndarray, t: np.ndarray) -> torch.Tensor:
+    """The float32 counterpart of spinla.warp_affine: x (N, 1, H, W), output pixel (r, c)
+    samples the source bilinearly at A (c - cx, r - cy) + (cx, cy) + t (zero outside), with
+    cx = (W - 1) / 2, cy = (H - 1) / 2.  In grid_sample's normalised coordinates (with
+    align_corners=True, -1 and 1 are the centres of the edge pixels) that is A scaled per axis
+    and t divided by the half-size."""
+    n, _, h, w = x.shape
+    cx, cy = (w - 1) / 2, (h - 1) / 2
+    theta = np.zeros((n, 2, 3))
+    theta[:, 0, 0], theta[:, 0, 1] = A[:, 0, 0], A[:, 0, 1] * cy / cx
+    theta[:, 1, 0], theta[:, 1, 1] = A[:, 1, 0] * cx / cy, A[:, 1, 1]
+    theta[:, 0, 2], theta[:, 1, 2] = t[:, 0] / cx, t[:, 1] / cy
+    grid = torch.nn.functional.affine_grid(torch.tensor(theta, dtype=torch.float32),
+                                           list(x.shape), align_corners=True)
+    return torch.nn.functional.grid_sample(x, grid, mode="bilinear", padding_mode="zeros",
+                                           align_corners=True)

@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--test-limit", type=_positive(int), default=None,
                     help="evaluate on the first N test images only")
     tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--distort", action="store_true",
+                    help="train on affine-distorted digits, drawn afresh each epoch and warped "
+                         "on the machine (spinla.nn.Distortions, LeCun et al. 1998)")
     tr.add_argument("--data", default=None,
                     help="folder with the MNIST IDX files or an mnist.npz (default: "
                          "$SPINLA_DATA/mnist, then the caches)")
@@ -61,7 +64,6 @@ def _atomic_json(path: str, payload: dict):
 
 
 def train(args) -> dict:
-    import numpy as np
 
     import spinla
     from spinla.datasets import mnist
@@ -80,12 +82,14 @@ def train(args) -> dict:
         model.compile(optimizer=cfg, loss="categorical_crossentropy")
     spinla.reset_stats()
     print(f"training {args.model} on {len(x_train)} MNIST images for {args.epochs} epoch(s), "
-          f"batch {args.batch_size}, emulating {machine.name} ({machine.cores} cores)",
+          f"batch {args.batch_size}{', distorted' if args.distort else ''}, emulating "
+          f"{machine.name} ({machine.cores} cores)",
           file=sys.stderr)
     t0 = time.perf_counter()
     with spinla.profile(machine) as prof:
         hist = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
-                         seed=args.seed, verbose=0 if args.quiet else 1)
+                         seed=args.seed, verbose=0 if args.quiet else 1,
+                         augment=True if args.distort else None)
     train_wall = time.perf_counter() - t0
     with spinla.machine.use(machine):
         test_loss, test_acc = model.evaluate(x_test, y_test, batch_size=256)
@@ -98,6 +102,7 @@ def train(args) -> dict:
         "command": " ".join(shlex.quote(a) for a in ["spinla"] + sys.argv[1:]),
         "model": args.model, "machine": machine.name, "epochs": args.epochs,
         "batch_size": args.batch_size, "train_images": int(len(x_train)),
+        "distortions": spinla.nn.Distortions().to_dict() if args.distort else None,
         "test_images": int(len(x_test)), "seed": args.seed,
         "test_loss": float(test_loss), "test_accuracy": float(test_acc),
         "test_error_percent": 100.0 * (1.0 - float(test_acc)),

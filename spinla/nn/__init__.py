@@ -6,9 +6,13 @@ loss (categorical cross-entropy, mean squared error), fit/evaluate/predict.  fit
 whole training step - forward, loss, backward, optimiser update, each written explicitly in
 spinla ops - into one Program and runs it batch after batch on data placed in SDRAM once.
 spinla.nn.models has the six MNIST networks of LeCun et al. 1998; spinla.nn.formats documents
-the fixed-point format policy.
+the fixed-point format policy; spinla.nn.Distortions distorts a placed training set on the
+machine each epoch (fit(..., augment=...)).
 """
-from . import activations, initializers, layers, losses, models, optimizers  # noqa: F401
+from . import (activations, callbacks, distortions, initializers, layers, losses, models,  # noqa: F401
+               optimizers)
+from .callbacks import LearningRateScheduler  # noqa: F401
+from .distortions import Distortions  # noqa: F401
 from .formats import DEFAULT_POLICY, FormatPolicy  # noqa: F401
 from .initializers import GlorotUniform, LeCunNormal, Zeros  # noqa: F401
 from .layers import (Activation, AveragePooling2D, AvgPool2D, Conv2D, Dense, Dropout,  # noqa: F401
@@ -26,5 +30,5 @@ __all__ = ["Sequential", "History", "load_model", "Layer", "Dense", "Conv2D", "A
            "adam_update", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
            "MeanSquaredError", "GlorotUniform", "LeCunNormal", "Zeros", "FormatPolicy",
            "DEFAULT_POLICY", "mlp1", "mlp2", "lenet1", "lenet4", "lenet5", "boosted_lenet4",
-           "BoostedLeNet4", "activations", "initializers", "layers", "losses", "models",
-           "optimizers"]
+           "BoostedLeNet4", "Distortions", "LearningRateScheduler", "activations", "callbacks",
+           "distortions", "initializers", "layers", "losses", "models", "optimizers"]

@@ -29,6 +29,7 @@ from ..array import Array
 from ..fixed import Format, q
 from ..program import Buffer
 from . import data as nndata
+from . import distortions as _distortions
 from . import layers as L
 from . import losses as nnlosses
 from . import optimizers as nnopt
@@ -102,6 +103,15 @@ class _Bar:
             if postfix is not None:
                 self.bar.set_postfix_str(postfix(), refresh=True)
             self.bar.close()
+
+
+def _augmented(augment, X: Array, rng) -> Array:
+    out = augment(X, rng)
+    if not isinstance(out, Array) or out.shape != X.shape or out.fmt != X.fmt:
+        raise TypeError(f"fit: augment must return an Array shaped {X.shape} in {X.fmt}, got "
+                        f"{getattr(out, 'shape', type(out).__name__)} in "
+                        f"{getattr(out, 'fmt', '?')}")
+    return out
 
 
 def _call(cb, name, *args):
@@ -376,11 +386,16 @@ class Sequential:
 
     # --- training --------------------------------------------------------------------------
     def fit(self, x, y, epochs: int = 1, batch_size: int = 32, validation_data=None,
-            shuffle: bool = True, seed: int | None = None, verbose: int = 1, callbacks=None):
+            shuffle: bool = True, seed: int | None = None, verbose: int = 1, callbacks=None,
+            augment=None):
         """Train; returns a History.  Inputs are checked before anything runs: sample shape,
         NaN/inf, label range, batch size.  seed makes shuffling and stochastic rounding
         reproducible.  verbose: 0 silent, 1 progress bar, 2 one line per epoch.  callbacks:
-        objects with optional on_batch_end(step, logs) / on_epoch_end(epoch, logs)."""
+        objects with optional set_model(model), on_epoch_begin(epoch, logs),
+        on_batch_end(step, logs) and on_epoch_end(epoch, logs), as in Keras (e.g.
+        spinla.nn.LearningRateScheduler).  augment: a callable (placed training set, numpy Generator) -> Array of the same shape
+        and format, run on the machine at the start of every epoch, e.g.
+        spinla.nn.Distortions(); True means Distortions() with its defaults."""
         self._require_compiled("fit")
         self._require_built(x)
         batch = nndata.check_batch_size(batch_size)
@@ -394,7 +409,13 @@ class Sequential:
             val = self._conform(*validation_data, what="validation ")
         n = len(xa)
         callbacks = list(callbacks or [])
+        if augment is None or isinstance(augment, (bool, dict)):
+            augment = _distortions.get(augment)
+        if augment is not None and not callable(augment):
+            raise TypeError(f"fit: augment must be callable (X, rng) -> Array, got {augment!r}")
 
+        for cb in callbacks:
+            _call(cb, "set_model", self)
         X, T, Lb = self._place(xa, t, lab)
         Vp = self._place(*val) if val is not None else None
         if seed is not None:
@@ -414,11 +435,14 @@ class Sequential:
             for epoch in range(epochs):
                 stats0 = sp.stats()
                 meter.time_s = meter.energy_j = 0.0
+                for cb in callbacks:
+                    _call(cb, "on_epoch_begin", epoch, {})
+                Xa = X if augment is None else _augmented(augment, X, rng)
                 if shuffle:
                     perm = rng.permutation(n)
-                    Xe, Te, Le = (sp.take(a, perm, axis=0) for a in (X, T, Lb))
+                    Xe, Te, Le = (sp.take(a, perm, axis=0) for a in (Xa, T, Lb))
                 else:
-                    Xe, Te, Le = X, T, Lb
+                    Xe, Te, Le = Xa, T, Lb
                 run_loss, run_correct, seen = 0.0, 0, 0
                 t0 = time.perf_counter()
 

@@ -19,12 +19,15 @@ Deviations from the paper, for 16-bit fixed-point training:
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 import spinla as sp
 
 from ..ops.nn import LENET5_C3_TABLE
 from . import data as nndata
+from . import distortions as nndist
 from .layers import AvgPool2D, Conv2D, Dense, Flatten, Reshape, ZeroPadding2D
 from .model import Sequential
 
@@ -109,12 +112,19 @@ class BoostedLeNet4:
 
     * net 1 is trained on the training set;
     * net 2 on a filtered set, half of it patterns net 1 gets wrong and half patterns it gets
-      right (both drawn from the training set as net 1 classifies it on the machine);
+      right, as net 1 classifies them on the machine;
     * net 3 on patterns where nets 1 and 2 disagree.
-    The paper filters a stream of distorted digits; with a fixed set, net 1 makes few errors
-    on its own training data, so the error half is drawn with replacement to reach
-    `filtered_size` patterns (default: half the training set), and so is net 3's set.
+    Each filtered set has `filtered_size` patterns (default: half the training set).
+
+    With augment (e.g. spinla.nn.Distortions(), as in the paper), net 1 trains on freshly
+    distorted digits every epoch, and the filters draw from a stream of distorted copies of
+    the training set, warped on the machine, until they have their patterns or have seen
+    `max_copies` copies; nets 2 and 3 then train on their filtered patterns as drawn.
+    Without augment the filters see the training set once: net 1 makes few errors on its own
+    training data, so the error half (and net 3's set, if short) is drawn with replacement.
     """
+
+    MAX_COPIES = 20  # ASSUMPTION: bounds the filtering stream at 20 distorted training sets
 
     def __init__(self, seed: int = 0, activation="relu", policy=None):
         self.nets = [lenet4(seed + k, activation, policy, name=f"lenet4_{k + 1}")
@@ -129,35 +139,52 @@ class BoostedLeNet4:
         return self
 
     def fit(self, x, y, epochs=1, batch_size=32, validation_data=None, shuffle=True,
-            seed=None, verbose=1, filtered_size=None):
-        """Trains the three nets in turn; returns their three Histories."""
+            seed=None, verbose=1, filtered_size=None, augment=None, max_copies=None,
+            callbacks=None):
+        """Trains the three nets in turn (each fit with the same epochs, callbacks and
+        augment); returns their three Histories."""
         net1 = self.nets[0]
         net1._require_compiled("fit")
         xa, _, lab = net1._conform(x, y)
         nndata.check_batch_size(batch_size)
+        if augment is None or isinstance(augment, (bool, dict)):
+            augment = nndist.get(augment)
         rng = np.random.default_rng(self.seed if seed is None else seed)
         n = len(xa)
         size = int(filtered_size or max(1, n // 2))
+        copies = 1 if augment is None else int(max_copies or self.MAX_COPIES)
         kw = dict(epochs=epochs, batch_size=batch_size, validation_data=validation_data,
-                  shuffle=shuffle, seed=seed, verbose=verbose)
-        hists = [net1.fit(xa, lab, **kw)]
-        p1 = net1.predict(xa).argmax(axis=1)
-        wrong, right = np.flatnonzero(p1 != lab), np.flatnonzero(p1 == lab)
+                  shuffle=shuffle, seed=seed, verbose=verbose, callbacks=callbacks)
+        hists = [net1.fit(xa, lab, augment=augment, **kw)]
+        X = nndata.place_x(xa, sp.q(net1.policy.input))
+
+        def stream():
+            for _ in range(copies):
+                yield X if augment is None else augment(X, rng)
+
+        memo = {}
+
+        def classes(net, Xc):     # each net classifies each copy once
+            if memo.get("copy") is not Xc:
+                memo.clear()
+                memo["copy"] = Xc
+            if net.name not in memo:
+                memo[net.name] = net._predict_placed(Xc, 256).to_numpy().argmax(axis=1)
+            return memo[net.name]
+
         half = size // 2
-        pick = []
-        if len(wrong):
-            pick.append(rng.choice(wrong, half, replace=len(wrong) < half))
-        if len(right):
-            pick.append(rng.choice(right, size - sum(len(p) for p in pick),
-                                   replace=len(right) < size - half))
-        idx2 = rng.permutation(np.concatenate(pick))
-        hists.append(self.nets[1].fit(xa[idx2], lab[idx2], **kw))
-        p2 = self.nets[1].predict(xa).argmax(axis=1)
-        dis = np.flatnonzero(p1 != p2)
-        if len(dis) == 0:      # the nets agree everywhere: net 3 sees the whole set
-            dis = np.arange(n)
-        idx3 = rng.choice(dis, size, replace=len(dis) < size)
-        hists.append(self.nets[2].fit(xa[idx3], lab[idx3], **kw))
+        x2, l2 = _filtered(stream(), lab, rng, {
+            "wrong": (half, lambda Xc: classes(net1, Xc) != lab),
+            "right": (size - half, lambda Xc: classes(net1, Xc) == lab)}, verbose)
+        hists.append(self.nets[1].fit(x2, l2, **kw))
+
+        def disagree(Xc):
+            return classes(net1, Xc) != classes(self.nets[1], Xc)
+        x3, l3 = _filtered(stream(), lab, rng, {"disagree": (size, disagree)}, verbose)
+        if x3 is None:      # the nets agree everywhere: net 3 sees the training set
+            idx3 = rng.choice(n, size, replace=n < size)
+            x3, l3 = xa[idx3], lab[idx3]
+        hists.append(self.nets[2].fit(x3, l3, **kw))
         return hists
 
     def _summed(self, x, batch_size):
@@ -184,6 +211,55 @@ class BoostedLeNet4:
         p_true = sp.maximum(sp.multiply(p_true, 1.0 / 3.0), 2.0 ** -13)  # no log(0)
         loss = sp.mean(sp.negative(sp.log(p_true)))
         return float(loss), int(acc) / len(lab)
+
+
+def _filtered(stream, lab, rng, wants, verbose):
+    """Patterns for boosting by filtering: wants maps a name to (count, select), select(Xc)
+    a boolean mask over the samples of a copy Xc of the training set (a placed Array, or a
+    NumPy array for bench/accuracy.py's float32 twin).  Draws from the copies of the
+    stream until every want is met; a want still short at the end is topped up by drawing
+    its patterns with replacement; a want that found none is left out.  Returns (images, labels) as host arrays (the values are
+    exact in the input format, so fit places them again without error), shuffled, or
+    (None, None) if nothing was selected."""
+    got = {k: [] for k in wants}
+    have = dict.fromkeys(wants, 0)
+    seen = 0
+    for Xc in stream:
+        seen += 1
+        for k, (count, select) in wants.items():
+            if have[k] >= count:
+                continue
+            idx = np.flatnonzero(select(Xc))
+            if len(idx) > count - have[k]:
+                idx = rng.choice(idx, count - have[k], replace=False)
+            if len(idx):
+                idx = np.sort(idx)
+                xk = Xc[idx] if isinstance(Xc, np.ndarray) else \
+                    sp.take(Xc, idx, axis=0).to_numpy()
+                got[k].append((xk, lab[idx]))
+                have[k] += len(idx)
+        if all(have[k] >= c for k, (c, _) in wants.items()):
+            break
+    xs, ls = [], []
+    for k, (count, _) in wants.items():
+        if not got[k]:
+            continue
+        xk = np.concatenate([g[0] for g in got[k]])
+        lk = np.concatenate([g[1] for g in got[k]])
+        if len(xk) < count:
+            extra = rng.choice(len(xk), count - len(xk))
+            xk, lk = np.concatenate([xk, xk[extra]]), np.concatenate([lk, lk[extra]])
+        xs.append(xk)
+        ls.append(lk)
+    if verbose:
+        print("boosting filter: " + ", ".join(f"{k} {have[k]}/{c}"
+                                                for k, (c, _) in wants.items())
+              + f" from {seen} cop{'y' if seen == 1 else 'ies'} of the training set",
+              file=sys.stderr)
+    if not xs:
+        return None, None
+    perm = rng.permutation(sum(len(a) for a in xs))
+    return np.concatenate(xs)[perm], np.concatenate(ls)[perm]
 
 
 def boosted_lenet4(seed: int = 0, activation="relu", policy=None) -> BoostedLeNet4:
