@@ -35,6 +35,7 @@ import _common  # noqa: E402
 
 PAPER = {"mlp1": 4.7, "mlp2": 3.05, "lenet1": 1.7, "lenet4": 1.1, "lenet5": 0.95,
          "boosted_lenet4": 0.7}
+NETS = tuple(PAPER)
 # LeCun et al. 1998, Fig. 9: "LeNet-5 [dist]" 0.8 %, "Boosted LeNet-4 [dist]" 0.7 %.
 PAPER_DISTORTED = {"lenet5": 0.8, "boosted_lenet4": 0.7}
 PAPER.update({f"{k}_distorted": v for k, v in PAPER_DISTORTED.items()})
@@ -42,16 +43,16 @@ EPOCHS = {"mlp1": 10, "mlp2": 10, "lenet1": 12, "lenet4": 12, "lenet5": 12,
           "boosted_lenet4": 6}
 
 
-def train_pair(net, data, epochs, batch, decay, log, dist=None):
+def train_pair(net, data, epochs, batch, decay, log, dist=None, seed=0):
     import torch
 
     import torch_reference as tr
     from spinla.nn import models
     (x, y), (xt, yt) = data
-    model = getattr(models, net)(seed=0)
+    model = getattr(models, net)(seed=seed)
     twin = tr.twin(model)
     opt = torch.optim.Adam(twin.parameters(), lr=1e-3)
-    gen, rng = torch.Generator().manual_seed(0), np.random.default_rng(1)
+    gen, rng = torch.Generator().manual_seed(seed), np.random.default_rng(seed + 1)
     X, Y, XT = tr.images(x), torch.tensor(y.astype(np.int64)), tr.images(xt)
     rows = []
     for e in range(epochs):
@@ -60,7 +61,8 @@ def train_pair(net, data, epochs, batch, decay, log, dist=None):
         for g in opt.param_groups:
             g["lr"] = lr
         t0 = time.perf_counter()
-        hist = model.fit(x, y, epochs=1, batch_size=batch, seed=e, verbose=0, augment=dist)
+        hist = model.fit(x, y, epochs=1, batch_size=batch, seed=1000 * seed + e, verbose=0,
+                         augment=dist)
         t_fix = time.perf_counter() - t0
         _, acc_fix = model.evaluate(xt, yt, batch_size=256)
         t0 = time.perf_counter()
@@ -76,7 +78,7 @@ def train_pair(net, data, epochs, batch, decay, log, dist=None):
     return rows
 
 
-def train_boosted(data, epochs, batch, decay, log, dist=None):
+def train_boosted(data, epochs, batch, decay, log, dist=None, seed=0):
     """Both sides: BoostedLeNet4's filtering (spinla.nn.models._filtered) with each net
     trained for `epochs` epochs at 1e-3 * decay**epoch; with dist, net 1 trains on fresh
     distortions every epoch and the filters draw from a stream of distorted copies."""
@@ -85,16 +87,16 @@ def train_boosted(data, epochs, batch, decay, log, dist=None):
     import torch_reference as tr
     from spinla.nn import LearningRateScheduler, callbacks, models
     (x, y), (xt, yt) = data
-    boosted = models.boosted_lenet4(seed=0)
+    boosted = models.boosted_lenet4(seed=seed)
     twins = [tr.twin(m) for m in boosted.nets]
     t0 = time.perf_counter()
     sched = LearningRateScheduler(callbacks.exponential_decay(1e-3, decay))
-    boosted.fit(x, y, epochs=epochs, batch_size=batch, seed=0, verbose=0, augment=dist,
+    boosted.fit(x, y, epochs=epochs, batch_size=batch, seed=seed, verbose=0, augment=dist,
                 callbacks=[sched])
     t_fix = time.perf_counter() - t0
     _, acc_fix = boosted.evaluate(xt, yt)
     # The float32 side filters its own training sets the same way.
-    gen, rng = torch.Generator().manual_seed(0), np.random.default_rng(0)
+    gen, rng = torch.Generator().manual_seed(seed), np.random.default_rng(seed)
     X, Y, XT = tr.images(x), torch.tensor(y.astype(np.int64)), tr.images(xt)
     n, size = len(x), len(x) // 2
     copies = 1 if dist is None else models.BoostedLeNet4.MAX_COPIES
@@ -133,19 +135,25 @@ def train_boosted(data, epochs, batch, decay, log, dist=None):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--nets", default=",".join(PAPER))
+    ap.add_argument("--nets", default=",".join(NETS))
     ap.add_argument("--epochs", type=int, default=None, help="override every net's epochs")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--decay", type=float, default=0.8)
     ap.add_argument("--limit", type=int, default=None, help="first N training images only")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="initial weights and shuffling; results of seed N > 0 are recorded "
+                         "as NET_seedN")
     ap.add_argument("--distort", action="store_true",
                     help="train on affine distortions (spinla.nn.Distortions), recorded under "
                          "NET_distorted against the paper's distorted figure")
     args = ap.parse_args(argv)
     import torch
-    torch.manual_seed(0)
+    torch.manual_seed(args.seed)
     from spinla.datasets import mnist
     from spinla.nn import Distortions
+    unknown = set(args.nets.split(",")) - set(NETS)
+    if unknown:
+        ap.error(f"--nets: unknown {', '.join(sorted(unknown))}; choose from {', '.join(NETS)}")
     if args.distort and not set(args.nets.split(",")) <= set(PAPER_DISTORTED):
         ap.error(f"--distort: the paper gives distorted figures for "
                  f"{', '.join(PAPER_DISTORTED)} only")
@@ -157,18 +165,20 @@ def main(argv=None):
     results = dict(prev.get("results", {}))
     schedules = dict(prev.get("schedules", {}))
     commands = dict(prev.get("commands", {}))
+    paper = {**prev.get("paper_error", {}), **PAPER}
     out = {}
 
     def save():
-        out.update(dict(schedules=schedules, commands=commands, paper_error=PAPER,
+        out.update(dict(schedules=schedules, commands=commands, paper_error=paper,
                         results=results))
         _common.save("accuracy", out)
 
     dist = Distortions() if args.distort else None
     keys = []
     for net in args.nets.split(","):
-        key = net + ("_distorted" if dist else "")
+        key = net + ("_distorted" if dist else "") + (f"_seed{args.seed}" if args.seed else "")
         keys.append(key)
+        paper[key] = PAPER[net + ("_distorted" if dist else "")]
         epochs = args.epochs or EPOCHS[net]
         results[key] = []
         schedules[key] = dict(epochs=epochs, batch_size=args.batch_size, optimizer="adam",
@@ -180,19 +190,21 @@ def main(argv=None):
         def log(row, key=key):
             results.setdefault(key, []).append(row)
             print(f"{key:<15s} epoch {row['epoch']:>2d}  fixed point {row['fixed_error']:5.2f} %"
-                  f"  float32 {row['float32_error']:5.2f} %  (paper {PAPER[key]} %)  "
+                  f"  float32 {row['float32_error']:5.2f} %  (paper {paper[key]} %)  "
                   f"[{row['fixed_wall_s']:.0f} s + {row['float32_wall_s']:.0f} s]", flush=True)
             save()
         if net == "boosted_lenet4":
-            train_boosted(((x, y), (xt, yt)), epochs, args.batch_size, args.decay, log, dist)
+            train_boosted(((x, y), (xt, yt)), epochs, args.batch_size, args.decay, log, dist,
+                          args.seed)
         else:
-            train_pair(net, ((x, y), (xt, yt)), epochs, args.batch_size, args.decay, log, dist)
+            train_pair(net, ((x, y), (xt, yt)), epochs, args.batch_size, args.decay, log, dist,
+                       args.seed)
     for key in keys:
         last = results[key][-1]
         gap = last["fixed_error"] - last["float32_error"]
         print(f"{key:<15s} fixed {last['fixed_error']:5.2f} %  float32 "
-              f"{last['float32_error']:5.2f} %  gap {gap:+.2f} pp  paper {PAPER[key]} %  "
-              f"{'meets' if last['fixed_error'] <= PAPER[key] else 'misses'} the paper, "
+              f"{last['float32_error']:5.2f} %  gap {gap:+.2f} pp  paper {paper[key]} %  "
+              f"{'meets' if last['fixed_error'] <= paper[key] else 'misses'} the paper, "
               f"{'within' if gap <= 0.3 else 'outside'} 0.3 pp of float32")
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+import spinla
 from spinla import cli
 from spinla.datasets import mnist
 from spinla.datasets.idx import write_idx
@@ -44,6 +45,17 @@ def test_train_writes_a_json_result(tiny_mnist, tmp_path, capsys):
     assert res["modelled_spinnaker"]["time_s"] > 0 and res["modelled_spinnaker"]["energy_j"] > 0
     assert "modelled" in capsys.readouterr().out   # the per-op report was printed
     assert not list(out.parent.glob("*.part"))
+
+
+def test_train_with_distortions_warps_on_the_machine(tiny_mnist, tmp_path):
+    out = tmp_path / "lenet1.json"
+    rc = cli.main(["train", "lenet1", "--epochs", "2", "--batch-size", "32", "--distort",
+                   "--data", str(tiny_mnist), "--out", str(out), "--quiet"])
+    assert rc == 0
+    res = json.loads(out.read_text())
+    assert res["distortions"]["translate"] == 2.0 and len(res["epochs_log"]) == 2
+    assert spinla.stats().calls["warp_affine"] == 2      # one warp of the set per epoch
+    assert res["test_accuracy"] > 0.3
 
 
 def test_bad_arguments_fail_before_work(tiny_mnist, tmp_path, capsys):

@@ -12,7 +12,9 @@ How it runs: the training set stays resident in SDRAM; each epoch the host draws
 sample (the map's matrix and offset, 12 bytes once encoded, against 1,568 bytes of image) and
 one `spinla.warp_affine` call warps the whole set on the machine (bilinear, zero outside the
 image, one rounding to nearest; see spinla_c/warp_q15.c for its error bound), so the modelled
-SpiNNaker time and energy of a fit include the distortion work.
+SpiNNaker time and energy of a fit include the distortion work.  Sending the parameters is a
+host-to-board transfer, which spinla.cost does not model (nor the one-time placement of the
+training set it is small beside).
 
 The draw describes the map from an output pixel back to where it samples the source (the
 inverse of the distortion), about the image centre:
