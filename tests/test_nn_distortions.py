@@ -117,6 +117,8 @@ def test_boosted_with_distortions_filters_a_stream():
     assert all(n.iterations == 2 for n in b.nets[1:])     # 16 patterns each, batch 8
     loss, acc = b.evaluate(x[:6], y[:6])
     assert np.isfinite(loss) and 0 <= acc <= 1
+    with pytest.raises(ValueError, match="max_copies"):
+        b.fit(x, y, epochs=1, batch_size=8, verbose=0, augment=True, max_copies=0)
 
 
 def test_filtered_tops_up_and_leaves_out_empty_wants():

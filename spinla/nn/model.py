@@ -75,16 +75,16 @@ class _CostMeter:
 
 
 class _Bar:
-    """tqdm over batches; its postfix is recomputed at most every 0.1 s (tqdm's own refresh
+    """tqdm over batches (or other steps); its postfix is recomputed at most every 0.1 s (tqdm's own refresh
     interval), not every step, which would cost more than a small step."""
 
-    def __init__(self, total, desc, enabled):
+    def __init__(self, total, desc, enabled, unit="batch"):
         self.bar = None
         self.last = 0.0
         if enabled:
             try:
                 from tqdm import tqdm
-                self.bar = tqdm(total=total, desc=desc, unit="batch", leave=True,
+                self.bar = tqdm(total=total, desc=desc, unit=unit, leave=True,
                                 dynamic_ncols=True, file=sys.stderr)
             except ImportError:  # pragma: no cover
                 self.bar = None

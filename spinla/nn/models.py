@@ -29,7 +29,7 @@ from ..ops.nn import LENET5_C3_TABLE
 from . import data as nndata
 from . import distortions as nndist
 from .layers import AvgPool2D, Conv2D, Dense, Flatten, Reshape, ZeroPadding2D
-from .model import Sequential
+from .model import Sequential, _Bar
 
 
 def _compiled(model: Sequential) -> Sequential:
@@ -152,6 +152,10 @@ class BoostedLeNet4:
         rng = np.random.default_rng(self.seed if seed is None else seed)
         n = len(xa)
         size = int(filtered_size or max(1, n // 2))
+        if max_copies is not None and (not isinstance(max_copies, (int, np.integer))
+                                       or max_copies < 1):
+            raise ValueError(f"BoostedLeNet4.fit: max_copies must be a positive integer, got "
+                             f"{max_copies!r}")
         copies = 1 if augment is None else int(max_copies or self.MAX_COPIES)
         kw = dict(epochs=epochs, batch_size=batch_size, validation_data=validation_data,
                   shuffle=shuffle, seed=seed, verbose=verbose, callbacks=callbacks)
@@ -175,12 +179,14 @@ class BoostedLeNet4:
         half = size // 2
         x2, l2 = _filtered(stream(), lab, rng, {
             "wrong": (half, lambda Xc: classes(net1, Xc) != lab),
-            "right": (size - half, lambda Xc: classes(net1, Xc) == lab)}, verbose)
+            "right": (size - half, lambda Xc: classes(net1, Xc) == lab)}, verbose, copies,
+            "filtering for net 2")
         hists.append(self.nets[1].fit(x2, l2, **kw))
 
         def disagree(Xc):
             return classes(net1, Xc) != classes(self.nets[1], Xc)
-        x3, l3 = _filtered(stream(), lab, rng, {"disagree": (size, disagree)}, verbose)
+        x3, l3 = _filtered(stream(), lab, rng, {"disagree": (size, disagree)}, verbose, copies,
+                           "filtering for net 3")
         if x3 is None:      # the nets agree everywhere: net 3 sees the training set
             idx3 = rng.choice(n, size, replace=n < size)
             x3, l3 = xa[idx3], lab[idx3]
@@ -213,17 +219,22 @@ class BoostedLeNet4:
         return float(loss), int(acc) / len(lab)
 
 
-def _filtered(stream, lab, rng, wants, verbose):
+def _filtered(stream, lab, rng, wants, verbose, total=None, desc="boosting filter"):
     """Patterns for boosting by filtering: wants maps a name to (count, select), select(Xc)
     a boolean mask over the samples of a copy Xc of the training set (a placed Array, or a
     NumPy array for bench/accuracy.py's float32 twin).  Draws from the copies of the
     stream until every want is met; a want still short at the end is topped up by drawing
     its patterns with replacement; a want that found none is left out.  Returns (images, labels) as host arrays (the values are
     exact in the input format, so fit places them again without error), shuffled, or
-    (None, None) if nothing was selected."""
+    (None, None) if nothing was selected.  verbose 1: a progress bar over the copies (total of
+    them at most); verbose 2: a line at the end."""
     got = {k: [] for k in wants}
     have = dict.fromkeys(wants, 0)
     seen = 0
+    bar = _Bar(total, desc, verbose == 1, unit="copy")
+
+    def postfix():
+        return ", ".join(f"{k} {have[k]}/{c}" for k, (c, _) in wants.items())
     for Xc in stream:
         seen += 1
         for k, (count, select) in wants.items():
@@ -238,6 +249,7 @@ def _filtered(stream, lab, rng, wants, verbose):
                     sp.take(Xc, idx, axis=0).to_numpy()
                 got[k].append((xk, lab[idx]))
                 have[k] += len(idx)
+        bar.update(1, postfix, force=True)
         if all(have[k] >= c for k, (c, _) in wants.items()):
             break
     xs, ls = [], []
@@ -251,11 +263,10 @@ def _filtered(stream, lab, rng, wants, verbose):
             xk, lk = np.concatenate([xk, xk[extra]]), np.concatenate([lk, lk[extra]])
         xs.append(xk)
         ls.append(lk)
-    if verbose:
-        print("boosting filter: " + ", ".join(f"{k} {have[k]}/{c}"
-                                                for k, (c, _) in wants.items())
-              + f" from {seen} cop{'y' if seen == 1 else 'ies'} of the training set",
-              file=sys.stderr)
+    bar.close(postfix)
+    if verbose == 2:
+        print(f"{desc}: {postfix()} from {seen} cop{'y' if seen == 1 else 'ies'} of the "
+              f"training set", file=sys.stderr)
     if not xs:
         return None, None
     perm = rng.permutation(sum(len(a) for a in xs))
