@@ -28,18 +28,32 @@ def _load(name):
 
 
 def accuracy(res):
-    nets = [n for n, rows in res["results"].items() if rows]
+    """One panel per network (and per distorted variant); runs with other seeds (NET_seedN)
+    share their network's panel, drawn fainter."""
+    runs = {n: rows for n, rows in res["results"].items() if rows}
+    nets = [n for n in runs if "_seed" not in n]
     cols = min(3, len(nets))
     rows_n = math.ceil(len(nets) / cols)
     fig, axes = plt.subplots(rows_n, cols, figsize=(4.2 * cols, 3.2 * rows_n), squeeze=False)
     for ax, net in zip(axes.flat, nets):
-        rows = res["results"][net]
-        ep = [r["epoch"] for r in rows]
-        ax.plot(ep, [r["fixed_error"] for r in rows], "o-", label="16-bit fixed point (emulator)")
-        ax.plot(ep, [r["float32_error"] for r in rows], "s--", label="float32 (PyTorch)")
+        seeds = [k for k in runs if k.startswith(net + "_seed")]
+        for k, alpha in [(net, 1.0)] + [(k, 0.35) for k in seeds]:
+            rows = runs[k]
+            ep = [r["epoch"] for r in rows]
+            lab = k == net
+            ax.plot(ep, [r["fixed_error"] for r in rows], "o-", color="C0", alpha=alpha, ms=3,
+                    label="16-bit fixed point (emulator)" if lab else None)
+            ax.plot(ep, [r["float32_error"] for r in rows], "s--", color="C1", alpha=alpha,
+                    ms=3, label="float32 (PyTorch)" if lab else None)
         ax.axhline(res["paper_error"][net], color="k", ls=":", label="LeCun et al. 1998")
-        ax.set_title(net)
+        ax.set_title(net + (f" (+{len(seeds)} more seeds, faint)" if seeds else ""), fontsize=9)
         ax.set_xlabel("epoch")
+        if len(runs[net]) == 1:     # one result after the whole fit (Boosted LeNet-4)
+            r = runs[net][0]
+            ax.set_xlabel("epochs per net")
+            ax.text(0.03, 0.97, f"fixed point {r['fixed_error']:.2f} %\nfloat32 "
+                    f"{r['float32_error']:.2f} %\npaper {res['paper_error'][net]} %",
+                    transform=ax.transAxes, va="top", fontsize=8)
         ax.set_ylabel("test error %")
         ax.set_yscale("log")
         for axis in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):

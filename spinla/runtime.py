@@ -11,7 +11,6 @@ import threading
 import warnings
 from collections import defaultdict
 
-import numpy as np
 
 from .program import Buffer, Program
 
@@ -228,8 +227,8 @@ class Jitted:
             finally:
                 _local.trace = prev
             flat, rebuild = _flatten(out)
-            prog = Program(calls=_live_calls(tr.calls, flat), inputs=placeholders, outputs=[a.buffer for a in flat],
-                           machine=current(), name=self.name)
+            prog = Program(calls=_live_calls(tr.calls, flat), inputs=placeholders,
+                           outputs=[a.buffer for a in flat], machine=current(), name=self.name)
             entry = self.programs[key] = (prog, rebuild)
         return entry
 

@@ -52,8 +52,9 @@ def warp_affine_float(x, A, t):
                        indexing="ij")
     dc, dr = c - (w - 1) / 2, r - (h - 1) / 2
     A, t = np.asarray(A, np.float64), np.asarray(t, np.float64)
-    sx = A[:, 0, 0, None, None] * dc + A[:, 0, 1, None, None] * dr + (w - 1) / 2 + t[:, 0, None, None]
-    sy = A[:, 1, 0, None, None] * dc + A[:, 1, 1, None, None] * dr + (h - 1) / 2 + t[:, 1, None, None]
+    a = A[:, :, :, None, None]
+    sx = a[:, 0, 0] * dc + a[:, 0, 1] * dr + (w - 1) / 2 + t[:, 0, None, None]
+    sy = a[:, 1, 0] * dc + a[:, 1, 1] * dr + (h - 1) / 2 + t[:, 1, None, None]
     x0, y0 = np.floor(sx), np.floor(sy)
     fx, fy = (sx - x0)[..., None], (sy - y0)[..., None]
     x0, y0 = x0.astype(np.int64), y0.astype(np.int64)

@@ -8,7 +8,7 @@ import pytest
 
 import spinla
 from spinla import machine as mach
-from spinla.cost import Cost, cost_of
+from spinla.cost import cost_of
 from spinla.fixed import Format
 from spinla.kernels import copy as kcopy
 from spinla.kernels import gemm

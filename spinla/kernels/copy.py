@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import tiling
 from ..program import Call
-from . import ffi, lib, ptr, register, threads
+from . import lib, ptr, register, threads
 
 # ASSUMPTION: a core moves data through DTCM at ~2 cycles per element (LDRH/STRH pairs while
 # the DMA engine streams rows); fill costs 0.5 cycles per element (STM of zeros).

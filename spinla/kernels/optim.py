@@ -25,9 +25,10 @@ Fixed-point design (the arithmetic is documented in optim_q15.c):
   suggestion to use one integer division per element was weighed against this: the table
   reciprocal is cheaper on the ARM968 and lets the host compiler vectorise the loop.  eps is
   in gradient units; it is floored at one LSB of r, because r is only known to that precision
-  and a smaller floor lets a decayed m over a rounded-to-zero r make steps of lr * 2^15.  The ratio m/(r + eps) is clamped to the bound
-  that exact Adam satisfies, |m|/r <= (1 - b1) / sqrt((1 - b2)(1 - b1^2/b2)) (7.3 for the
-  defaults) plus one; clamps are counted as saturations.
+  and a smaller floor lets a decayed m over a rounded-to-zero r make steps of lr * 2^15.  The
+  ratio m/(r + eps) is clamped to the bound that exact Adam satisfies,
+  |m|/r <= (1 - b1) / sqrt((1 - b2)(1 - b1^2/b2)) (7.3 for the defaults) plus one; clamps are
+  counted as saturations.
 
 Limits: weights move in steps of lr_t * ratio; with stochastic rounding, steps below one LSB
 of the weight format still move the weight on average (Gupta et al. 2015; asserted in

@@ -3,8 +3,9 @@ runs) and one-time placement of a whole data set in SDRAM as q15 Arrays.
 
 Images: uint8 pixels are divided by 255 here, exactly (integer nearest rounding of
 u * 2^f / 255, no float64 copy of the set); any other numbers are taken as values (floats must
-be finite) and quantised in chunks, saturating (counted) beyond the input format.  Labels: integer class indices or one-hot rows both become a one-hot q1.14 target
-array (for the loss) and an int16 label array (for accuracy), placed once per fit.
+be finite) and quantised in chunks, saturating (counted) beyond the input format.  Labels:
+integer class indices or one-hot rows both become a one-hot q1.14 target array (for the loss)
+and an int16 label array (for accuracy), placed once per fit.
 """
 from __future__ import annotations
 

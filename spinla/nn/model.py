@@ -75,8 +75,8 @@ class _CostMeter:
 
 
 class _Bar:
-    """tqdm over batches (or other steps); its postfix is recomputed at most every 0.1 s (tqdm's own refresh
-    interval), not every step, which would cost more than a small step."""
+    """tqdm over batches (or other steps); its postfix is recomputed at most every 0.1 s
+    (tqdm's own refresh interval), not every step, which would cost more than a small step."""
 
     def __init__(self, total, desc, enabled, unit="batch"):
         self.bar = None
@@ -393,9 +393,10 @@ class Sequential:
         reproducible.  verbose: 0 silent, 1 progress bar, 2 one line per epoch.  callbacks:
         objects with optional set_model(model), on_epoch_begin(epoch, logs),
         on_batch_end(step, logs) and on_epoch_end(epoch, logs), as in Keras (e.g.
-        spinla.nn.LearningRateScheduler).  augment: a callable (placed training set, numpy Generator) -> Array of the same shape
-        and format, run on the machine at the start of every epoch, e.g.
-        spinla.nn.Distortions(); True means Distortions() with its defaults."""
+        spinla.nn.LearningRateScheduler).  augment: a callable (placed training set, numpy
+        Generator) -> Array of the same shape and format, run on the machine at the start of
+        every epoch, e.g. spinla.nn.Distortions(); True means Distortions() with its
+        defaults."""
         self._require_compiled("fit")
         self._require_built(x)
         batch = nndata.check_batch_size(batch_size)

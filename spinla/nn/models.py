@@ -224,10 +224,10 @@ def _filtered(stream, lab, rng, wants, verbose, total=None, desc="boosting filte
     a boolean mask over the samples of a copy Xc of the training set (a placed Array, or a
     NumPy array for bench/accuracy.py's float32 twin).  Draws from the copies of the
     stream until every want is met; a want still short at the end is topped up by drawing
-    its patterns with replacement; a want that found none is left out.  Returns (images, labels) as host arrays (the values are
-    exact in the input format, so fit places them again without error), shuffled, or
-    (None, None) if nothing was selected.  verbose 1: a progress bar over the copies (total of
-    them at most); verbose 2: a line at the end."""
+    its patterns with replacement; a want that found none is left out.  Returns (images,
+    labels) as host arrays (the values are exact in the input format, so fit places them
+    again without error), shuffled, or (None, None) if nothing was selected.  verbose 1: a
+    progress bar over the copies (total of them at most); verbose 2: a line at the end."""
     got = {k: [] for k in wants}
     have = dict.fromkeys(wants, 0)
     seen = 0

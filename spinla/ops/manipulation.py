@@ -2,8 +2,9 @@
 concat, stack, broadcast_to, expand_dims, squeeze, and astype (a change of format)."""
 from __future__ import annotations
 
-__all__ = ["reshape", "permute_dims", "transpose", "matrix_transpose", "flip", "getitem", "pad", "concat",
-           "concatenate", "stack", "expand_dims", "squeeze", "broadcast_to", "astype", "take"]
+__all__ = ["reshape", "permute_dims", "transpose", "matrix_transpose", "flip", "getitem", "pad",
+           "concat", "concatenate", "stack", "expand_dims", "squeeze", "broadcast_to", "astype",
+           "take"]
 
 import math
 
