@@ -133,6 +133,39 @@ def train_boosted(data, epochs, batch, decay, log, dist=None, seed=0):
     return [row]
 
 
+LABELS = {"mlp1": "mlp1 (784-300-10)", "mlp2": "mlp2 (784-300-100-10)"}
+
+
+def table(res: dict) -> str:
+    """The README's markdown table from accuracy.json: each network's last-epoch error, as the
+    mean over its seeds (NET, NET_seed1, ...) where there are several, each seed listed."""
+    results, paper = res["results"], res["paper_error"]
+    lines = ["| network | fixed point (emulator) | float32 (PyTorch) | gap | LeCun et al. 1998 "
+             "| paper met? |", "| --- | ---: | ---: | ---: | ---: | --- |"]
+    for net in [k for k in results if "_seed" not in k and results[k]]:
+        runs = [results[net]] + [results[k] for k in sorted(results)
+                                 if k.startswith(net + "_seed") and results[k]]
+        fx = [r[-1]["fixed_error"] for r in runs]
+        f32 = [r[-1]["float32_error"] for r in runs]
+
+        def cell(v, say_seeds):
+            if len(v) == 1:
+                return f"{v[0]:.2f} %"
+            return (f"{np.mean(v):.2f} % ({f'mean of {len(v)} seeds: ' if say_seeds else ''}"
+                    f"{', '.join(f'{e:.2f}' for e in v)})")
+        met = np.mean(fx) <= paper[net]
+        verdict = "yes" if met else "no"
+        if len(fx) > 1:
+            verdict += f" ({sum(e <= paper[net] for e in fx)} of {len(fx)} seeds)"
+        if net == "boosted_lenet4":
+            verdict += " (undistorted, against the paper's distorted figure)"
+        name = LABELS.get(net, net).replace("_distorted", " (distorted)")
+        gap = np.mean(fx) - np.mean(f32)
+        lines.append(f"| {name} | {cell(fx, True)} | {cell(f32, False)} | {gap:+.2f} "
+                     f"| {paper[net]} % | {verdict} |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--nets", default=",".join(NETS))
@@ -146,7 +179,12 @@ def main(argv=None):
     ap.add_argument("--distort", action="store_true",
                     help="train on affine distortions (spinla.nn.Distortions), recorded under "
                          "NET_distorted against the paper's distorted figure")
+    ap.add_argument("--table", action="store_true",
+                    help="print the README's table from accuracy.json and exit (no training)")
     args = ap.parse_args(argv)
+    if args.table:
+        print(table(_common.load("accuracy")))
+        return
     import torch
     torch.manual_seed(args.seed)
     from spinla.datasets import mnist
