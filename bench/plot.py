@@ -37,6 +37,10 @@ def accuracy(res):
     fig, axes = plt.subplots(rows_n, cols, figsize=(4.2 * cols, 3.2 * rows_n), squeeze=False)
     for ax, net in zip(axes.flat, nets):
         seeds = [k for k in runs if k.startswith(net + "_seed")]
+        ax.set_title(net + (f" (+{len(seeds)} more seeds, faint)" if seeds else ""), fontsize=9)
+        if len(runs[net]) == 1:     # one result after the whole fit (Boosted LeNet-4)
+            _final_bars(ax, [runs[k][0] for k in [net] + seeds], res["paper_error"][net])
+            continue
         for k, alpha in [(net, 1.0)] + [(k, 0.35) for k in seeds]:
             rows = runs[k]
             ep = [r["epoch"] for r in rows]
@@ -46,14 +50,7 @@ def accuracy(res):
             ax.plot(ep, [r["float32_error"] for r in rows], "s--", color="C1", alpha=alpha,
                     ms=3, label="float32 (PyTorch)" if lab else None)
         ax.axhline(res["paper_error"][net], color="k", ls=":", label="LeCun et al. 1998")
-        ax.set_title(net + (f" (+{len(seeds)} more seeds, faint)" if seeds else ""), fontsize=9)
         ax.set_xlabel("epoch")
-        if len(runs[net]) == 1:     # one result after the whole fit (Boosted LeNet-4)
-            r = runs[net][0]
-            ax.set_xlabel("epochs per net")
-            ax.text(0.03, 0.97, f"fixed point {r['fixed_error']:.2f} %\nfloat32 "
-                    f"{r['float32_error']:.2f} %\npaper {res['paper_error'][net]} %",
-                    transform=ax.transAxes, va="top", fontsize=8)
         ax.set_ylabel("test error %")
         ax.set_yscale("log")
         for axis in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
@@ -66,6 +63,24 @@ def accuracy(res):
                  fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def _final_bars(ax, rows, paper):
+    """Final test error of a network reported once per run: bars at the mean over seeds, one
+    dot per seed, the paper's figure as a dotted line."""
+    for i, (key, color, name) in enumerate((("fixed_error", "C0", "fixed point"),
+                                             ("float32_error", "C1", "float32"))):
+        v = [r[key] for r in rows]
+        ax.bar(i, sum(v) / len(v), 0.6, color=color, alpha=0.6)
+        ax.plot([i] * len(v), v, "k.", ms=5)
+        ax.text(i, sum(v) / len(v), f"{sum(v) / len(v):.2f} %", ha="center", va="bottom",
+                fontsize=8)
+    ax.axhline(paper, color="k", ls=":")
+    ax.set_xticks([0, 1], ["fixed point", "float32"])
+    ax.set_ylabel(f"test error % after {rows[0]['epoch']} epochs per net")
+    ax.set_ylim(0, max(paper, *(r[k] for r in rows for k in ("fixed_error", "float32_error")))
+                * 1.25)
+    ax.grid(alpha=0.3, axis="y")
 
 
 def train_speed(res):
