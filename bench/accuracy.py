@@ -133,6 +133,24 @@ def train_boosted(data, epochs, batch, decay, log, dist=None, seed=0):
     return [row]
 
 
+def check_twin_distortions(x, dist):
+    """The float32 twin's warp (grid_sample) must agree with the machine's warp_affine on the
+    same maps, up to the encoding of the maps and the pixels' rounding: else the two sides
+    would not train on the same distribution."""
+    import torch_reference as tr
+
+    import spinla as sp
+    from spinla.kernels.warp import encode_affine
+    from spinla.nn import data as nndata
+    A, t = dist.draw(64, np.random.default_rng(123))
+    fixed = sp.warp_affine(nndata.place_x(x[:64], sp.q(14)), encode_affine(A, t)).to_numpy()
+    twin = tr.distort(tr.images(x[:64]), A, t).numpy()[:, 0]
+    err = float(np.abs(fixed - twin).max())
+    if err > 0.01:
+        raise SystemExit(f"the float32 twin's distortions differ from warp_affine's by {err:.4f}")
+    print(f"distortions: float32 twin and warp_affine agree within {err:.4f}", flush=True)
+
+
 LABELS = {"mlp1": "mlp1 (784-300-10)", "mlp2": "mlp2 (784-300-100-10)"}
 
 
@@ -212,6 +230,8 @@ def main(argv=None):
         _common.save("accuracy", out)
 
     dist = Distortions() if args.distort else None
+    if dist is not None:
+        check_twin_distortions(x, dist)
     keys = []
     for net in args.nets.split(","):
         key = net + ("_distorted" if dist else "") + (f"_seed{args.seed}" if args.seed else "")
