@@ -114,8 +114,13 @@ def train_boosted(data, epochs, batch, decay, log, dist=None, seed=0):
         for _ in range(copies):
             yield (X if dist is None else tr.distort(X, *dist.draw(n, rng))).numpy()
 
-    def classes(net, xc):
-        return tr.predict(net, torch.from_numpy(xc)).argmax(1)
+    last = {}
+
+    def classes(net, xc):     # "wrong" and "right" ask about the same net and copy in turn
+        if last.get("key") != (id(net), id(xc)):
+            last.update(key=(id(net), id(xc)),
+                        val=tr.predict(net, torch.from_numpy(xc)).argmax(1))
+        return last["val"]
 
     fit(twins[0], X, Y, dist is not None)
     x2, l2 = models._filtered(stream(), y, rng, {
