@@ -68,15 +68,15 @@ def accuracy(res):
 def _final_bars(ax, rows, paper):
     """Final test error of a network reported once per run: bars at the mean over seeds, one
     dot per seed, the paper's figure as a dotted line."""
+    names = []
     for i, (key, color, name) in enumerate((("fixed_error", "C0", "fixed point"),
                                              ("float32_error", "C1", "float32"))):
         v = [r[key] for r in rows]
         ax.bar(i, sum(v) / len(v), 0.6, color=color, alpha=0.6)
         ax.plot([i] * len(v), v, "k.", ms=5)
-        ax.text(i, sum(v) / len(v), f"{sum(v) / len(v):.2f} %", ha="center", va="bottom",
-                fontsize=8)
+        names.append(f"{name}\n{sum(v) / len(v):.2f} %")
     ax.axhline(paper, color="k", ls=":")
-    ax.set_xticks([0, 1], ["fixed point", "float32"])
+    ax.set_xticks([0, 1], names)
     ax.set_ylabel(f"test error % after {rows[0]['epoch']} epochs per net")
     ax.set_ylim(0, max(paper, *(r[k] for r in rows for k in ("fixed_error", "float32_error")))
                 * 1.25)
