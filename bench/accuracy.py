@@ -214,16 +214,16 @@ def main(argv=None):
     if args.table:
         print(table(_common.load("accuracy")))
         return
-    import torch
-    torch.manual_seed(args.seed)
-    from spinla.datasets import mnist
-    from spinla.nn import Distortions
     unknown = set(args.nets.split(",")) - set(NETS)
     if unknown:
         ap.error(f"--nets: unknown {', '.join(sorted(unknown))}; choose from {', '.join(NETS)}")
     if args.distort and not set(args.nets.split(",")) <= set(PAPER_DISTORTED):
         ap.error(f"--distort: the paper gives distorted figures for "
                  f"{', '.join(PAPER_DISTORTED)} only")
+    import torch
+    torch.manual_seed(args.seed)
+    from spinla.datasets import mnist
+    from spinla.nn import Distortions
     (x, y), (xt, yt) = mnist.load_data()
     if args.limit:
         x, y = x[:args.limit], y[:args.limit]
