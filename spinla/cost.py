@@ -67,8 +67,22 @@ _EXTENSIVE_CALL = ("calls", "tiles", "macs", "cycles", "time_s", "energy_j", "dm
                    "packets", "busy_core_s", "mac_capacity_used", "mac_capacity_machine")
 
 
+class _Utilisation:
+    """Utilisation of a cost with macs, mac_capacity_used and mac_capacity_machine fields."""
+
+    @property
+    def utilisation_used_cores(self) -> float:
+        """MACs over the peak MACs of the cores used in the modelled time."""
+        return self.macs / self.mac_capacity_used if self.mac_capacity_used > 0 else 0.0
+
+    @property
+    def utilisation_machine(self) -> float:
+        """MACs over the peak MACs of every application core of the machine in that time."""
+        return self.macs / self.mac_capacity_machine if self.mac_capacity_machine > 0 else 0.0
+
+
 @dataclass
-class CallCost:
+class CallCost(_Utilisation):
     """Modelled cost of one Call (one phase), or of several calls of one op added together
     (then `calls` counts them, `cores_used`/`chips_used` are the largest of any one call and
     `cycles_max` is summed like the phase cycles)."""
@@ -92,14 +106,6 @@ class CallCost:
     bound: str = "none"          # 'compute', 'sdram', 'link', 'none' (no work), 'mixed'
     sdram_bound_cycles: float = 0.0
     link_bound_cycles: float = 0.0
-
-    @property
-    def utilisation_used_cores(self) -> float:
-        return self.macs / self.mac_capacity_used if self.mac_capacity_used > 0 else 0.0
-
-    @property
-    def utilisation_machine(self) -> float:
-        return self.macs / self.mac_capacity_machine if self.mac_capacity_machine > 0 else 0.0
 
     def __add__(self, other: "CallCost") -> "CallCost":
         if not isinstance(other, CallCost):
@@ -139,7 +145,7 @@ def _merge_bound(a: CallCost, b: CallCost) -> str:
 
 
 @dataclass
-class Cost:
+class Cost(_Utilisation):
     """Modelled cost of one or more Program runs.  Extensive figures add under `+` and scale
     under `* k` (k runs); the utilisations are ratios of added sums.  `core_cycles[i]` is the
     busy cycles of global application core i (entries past the end are zero)."""
@@ -162,16 +168,6 @@ class Cost:
 
     _EXT = ("runs", "time_s", "cycles", "energy_j", "macs", "dma_bytes", "packets",
             "busy_core_s", "mac_capacity_used", "mac_capacity_machine")
-
-    @property
-    def utilisation_used_cores(self) -> float:
-        """MACs over the peak MACs of the cores used in the modelled time."""
-        return self.macs / self.mac_capacity_used if self.mac_capacity_used > 0 else 0.0
-
-    @property
-    def utilisation_machine(self) -> float:
-        """MACs over the peak MACs of every application core of the machine in that time."""
-        return self.macs / self.mac_capacity_machine if self.mac_capacity_machine > 0 else 0.0
 
     @property
     def dma_mb(self) -> float:

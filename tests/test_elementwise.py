@@ -9,12 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
+from arrays import first_seed, raw_array
 import qref_eltwise as R
 import spinla as sp
 from spinla.fixed import BOOL, INT16, q
-from spinla.kernels import KERNELS, lib
+from spinla.kernels import KERNELS
 from spinla.kernels.eltwise import collapse, operand_strides
-from spinla.program import Buffer
 
 ARITH = ["add", "subtract", "multiply", "divide", "maximum", "minimum"]
 COMPARE = ["less", "less_equal", "greater", "greater_equal", "equal", "not_equal"]
@@ -24,21 +24,9 @@ NP = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply, "divide":
       "equal": np.equal, "not_equal": np.not_equal}
 
 
-def raw_array(raw, frac):
-    raw = np.array(raw, dtype=np.int16, order="C")
-    return sp.Array(Buffer(raw.shape, q(frac), data=raw))
-
-
 def rand_raw(rng, shape, bits=None):
     bits = rng.integers(1, 17) if bits is None else bits
     return rng.integers(-(1 << (bits - 1)), 1 << (bits - 1), shape)
-
-
-def first_seed(f, *args):
-    jf = sp.jit(f)
-    prog = jf.program(*args)
-    out = jf(*args)
-    return out, [int(lib.spl_seed_mix(c.seed, 0)) for c in prog.calls]
 
 
 @given(shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=4, max_side=6),

@@ -9,31 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from arrays import first_seed, raw_array
 import qref_eltwise as R
 import spinla as sp
 from spinla.fixed import q
-from spinla.kernels import lib
-from spinla.program import Buffer
 
 ALL = np.arange(-32768, 32768, dtype=np.int64)
 FLOAT = {"exp": np.exp, "log": lambda v: np.log(np.where(v > 0, v, 1.0)), "tanh": np.tanh,
          "sigmoid": lambda v: 1.0 / (1.0 + np.exp(-v)), "sqrt": lambda v: np.sqrt(np.abs(v))}
 # Documented maxima (output LSBs, nearest rounding, every int16 input, every format pair).
 BOUND = {"exp": 0.53, "log": 0.56, "tanh": 0.69, "sigmoid": 0.6, "sqrt": 0.5}
-
-
-def raw_array(raw, frac):
-    """An Array with exactly this int16 storage and format q(frac)."""
-    raw = np.array(raw, dtype=np.int16, order="C")
-    return sp.Array(Buffer(raw.shape, q(frac), data=raw))
-
-
-def first_seed(f, *args):
-    """Run f traced once and return (result, the effective seed of each call)."""
-    jf = sp.jit(f)
-    prog = jf.program(*args)
-    out = jf(*args)
-    return out, [int(lib.spl_seed_mix(c.seed, 0)) for c in prog.calls]
 
 
 def test_committed_tables_match_generator():

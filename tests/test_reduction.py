@@ -9,25 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
 
+from arrays import first_seed, raw_array
 import qref_eltwise as R
 import spinla as sp
 from spinla.fixed import INT16, q
-from spinla.kernels import KERNELS, lib
-from spinla.program import Buffer
+from spinla.kernels import KERNELS
 
 OPS = ["sum", "mean", "max", "min"]
-
-
-def raw_array(raw, frac):
-    raw = np.array(raw, dtype=np.int16, order="C")
-    return sp.Array(Buffer(raw.shape, q(frac), data=raw))
-
-
-def first_seed(f, *args):
-    jf = sp.jit(f)
-    prog = jf.program(*args)
-    out = jf(*args)
-    return out, [int(lib.spl_seed_mix(c.seed, 0)) for c in prog.calls if c.kernel != "copy_q15"]
 
 
 @st.composite

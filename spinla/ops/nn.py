@@ -98,6 +98,17 @@ def _conv_geometry(op, n, h, w, cin, cout, kh, kw, stride, padding, shapes):
     return kconv.geometry(n, h, w, cin, oh, ow, cout, kh, kw, sy, sx, pt, pl)
 
 
+def _grad_geometry(op, d, n, h, w, cin, cout, kh, kw, stride, padding, shapes):
+    """Geometry of a convolution's backward op, and the check that the delta d has the
+    forward output's shape."""
+    geom = _conv_geometry(op, n, h, w, cin, cout, kh, kw, stride, padding, shapes)
+    g = dict(zip("n h w cin oh ow cout kh kw sy sx pt pl".split(), geom))
+    if d.shape != (n, g["oh"], g["ow"], cout):
+        raise ValueError(f"{op}: delta must have shape {(n, g['oh'], g['ow'], cout)} for input "
+                         f"{(n, h, w, cin)} and kernel {(kh, kw, cin, cout)}, got {d.shape}")
+    return geom, g
+
+
 def _table(table, cin, cout, op):
     """(buffer or None, connected K-entries per output channel or None) of a 0/1 table."""
     if table is None:
@@ -225,11 +236,7 @@ def conv2d_grad_input(delta, w, input_shape, *, stride=1, padding="valid", table
     if wcin != cin:
         raise ValueError(f"{op}: input_shape has {cin} channels but the kernel expects {wcin} "
                          f"(shapes {shapes})")
-    geom = _conv_geometry(op, n, h, wd, cin, cout, kh, kw, stride, padding, shapes)
-    g = dict(zip("n h w cin oh ow cout kh kw sy sx pt pl".split(), geom))
-    if d.shape != (n, g["oh"], g["ow"], cout):
-        raise ValueError(f"{op}: delta must have shape {(n, g['oh'], g['ow'], cout)} for input "
-                         f"{(n, h, wd, cin)} and kernel {w.shape}, got {d.shape}")
+    geom, g = _grad_geometry(op, d, n, h, wd, cin, cout, kh, kw, stride, padding, shapes)
     table_buf, _ = _table(table, cin, cout, op)
     conn = None
     if table_buf is not None and table_buf.data is not None:
@@ -286,11 +293,7 @@ def conv2d_grad_weight(x, delta, kernel_shape, *, stride=1, padding="valid", tab
     if len(ks) == 4 and ks[2:] != (cin, cout):
         raise ValueError(f"{op}: kernel_shape {ks} does not match Cin = {cin} of x and "
                          f"Cout = {cout} of delta (shapes {shapes})")
-    geom = _conv_geometry(op, n, h, wd, cin, cout, kh, kw, stride, padding, shapes)
-    g = dict(zip("n h w cin oh ow cout kh kw sy sx pt pl".split(), geom))
-    if d.shape != (n, g["oh"], g["ow"], cout):
-        raise ValueError(f"{op}: delta must have shape {(n, g['oh'], g['ow'], cout)} for input "
-                         f"{x.shape} and kernel {(kh, kw)}, got {d.shape}")
+    geom, g = _grad_geometry(op, d, n, h, wd, cin, cout, kh, kw, stride, padding, shapes)
     table_buf, connected = _table(table, cin, cout, op)
     mode = check_rounding(op, rounding)
     fo = _coarser(x, d, fmt)

@@ -7,16 +7,7 @@
  * the input from there on, as the core's DMA would. */
 #include "../spinla.h"
 #include "spl_host.h"
-#ifdef _OPENMP
-#include <omp.h>
-#define THREAD_ID() omp_get_thread_num()
-#else
-#define THREAD_ID() 0
-#endif
-
-/* Calls with less work than this (in MACs or element visits) run on one host thread: waking a
- * second thread costs more than it saves, and much more when the host is busy. */
-#define PAR_MIN_WORK (1 << 16)
+#include "spl_threads.inc"
 
 static spl_conv2d_t geometry(const int32_t *v)
 {
