@@ -11,8 +11,9 @@ with a MAC array, and SpiNNaker2's production clock and power are not settled in
 from __future__ import annotations
 
 import contextlib
-import threading
 from dataclasses import dataclass, field, fields, replace
+
+from . import state as _st
 
 
 def _p(default, source: str):
@@ -171,28 +172,24 @@ def get(machine) -> Machine:
                      f"(N boards), million, or a spinla.machine.Machine")
 
 
-_state = threading.local()
-
-
 def current() -> Machine:
-    """The machine ops are lowered for (spinn5 unless set otherwise)."""
-    m = getattr(_state, "machine", None)
+    """The machine ops are lowered for (spinn5 unless set otherwise); per thread and context
+    (spinla/state.py)."""
+    m = _st.get_machine()
     if m is None:
-        m = _state.machine = spinn5()
+        m = spinn5()
+        _st.set_machine(m)
     return m
 
 
 def set_machine(machine) -> Machine:
-    _state.machine = get(machine)
-    return _state.machine
+    m = get(machine)
+    _st.set_machine(m)
+    return m
 
 
 @contextlib.contextmanager
 def use(machine):
     """Lower ops for `machine` inside the block."""
-    prev = getattr(_state, "machine", None)
-    _state.machine = get(machine)
-    try:
-        yield _state.machine
-    finally:
-        _state.machine = prev
+    with _st.machine_scope(get(machine)) as m:
+        yield m

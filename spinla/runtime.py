@@ -1,4 +1,5 @@
-"""Eager execution, tracing (`spinla.jit`), saturation statistics and run observers.
+"""Eager execution, tracing (`spinla.jit`), loss statistics and reporting, run observers
+(the per-context state itself lives in spinla/state.py).
 
 Every op builds Calls over Buffers and hands them to `emit`.  Outside a trace they run at once
 as a one-op Program; inside `jit` they are recorded, and the traced Program then runs many
@@ -7,63 +8,49 @@ times with new inputs, which is how a whole training step becomes one Program.
 from __future__ import annotations
 
 import contextlib
-import threading
 import warnings
-from collections import defaultdict
 
-
+from . import state
 from .program import Buffer, Program
+from .state import Stats, errstate, geterr, seterr  # noqa: F401  (re-exported)
 
-_local = threading.local()
+
+class FixedPointWarning(UserWarning):
+    """Base of spinla's warnings about fixed-point losses (see spinla.errstate)."""
 
 
-class SaturationWarning(UserWarning):
+class SaturationWarning(FixedPointWarning):
     """A fixed-point result was clamped to its format's range (counted in spinla.stats())."""
 
 
-class Stats:
-    """Per-op counts of kernel calls executed and of outputs saturated since the last reset
-    (saturations of host-side conversions, e.g. asarray, count under their op too)."""
-
-    def __init__(self):
-        self.calls = defaultdict(int)
-        self.saturated = defaultdict(int)
-
-    @property
-    def total_saturated(self) -> int:
-        return sum(self.saturated.values())
-
-    def copy(self) -> "Stats":
-        s = Stats()
-        s.calls.update(self.calls)
-        s.saturated.update(self.saturated)
-        return s
-
-    def __getitem__(self, op):
-        return self.saturated.get(op, 0)
-
-    def __repr__(self):
-        rows = [f"{op:<28s} {self.calls[op]:>9d} {self.saturated.get(op, 0):>11d}"
-                for op in sorted(set(self.calls) | set(self.saturated))]
-        head = f"{'op':<28s} {'calls':>9s} {'saturated':>11s}"
-        return "\n".join([head, *rows, f"{'total':<28s} {sum(self.calls.values()):>9d} "
-                                         f"{self.total_saturated:>11d}"])
+class UnderflowWarning(FixedPointWarning):
+    """A nonzero host value became 0 in its format (counted in spinla.stats())."""
 
 
-_stats = Stats()
-_warned: set = set()
-_observers: list = []
+class InvalidValueWarning(FixedPointWarning):
+    """NaN or infinity in host data was replaced (errstate(invalid='warn'))."""
+
+
+class FixedPointError(FloatingPointError):
+    """A fixed-point loss under errstate(...='raise')."""
+
+
+_WARNING = {"saturate": SaturationWarning, "underflow": UnderflowWarning,
+            "invalid": InvalidValueWarning}
+_WHAT = {"saturate": "result(s) saturated to the range of their format",
+         "underflow": "nonzero value(s) underflowed to 0 in their format",
+         "invalid": "NaN or infinite value(s) replaced (NaN by 0, infinity by the format's "
+                    "bound)"}
 
 
 def stats() -> Stats:
-    """A snapshot of the saturation counters: stats().saturated[op], stats().total_saturated."""
-    return _stats.copy()
+    """A snapshot of this context's counters: stats().saturated[op], .underflowed[op],
+    .rounded[op], .calls[op], stats().total_saturated."""
+    return state.stats_obj().copy()
 
 
 def reset_stats():
-    _stats.calls.clear()
-    _stats.saturated.clear()
-    _warned.clear()
+    state.stats_obj().clear()
 
 
 def _user_stacklevel() -> int:
@@ -77,36 +64,51 @@ def _user_stacklevel() -> int:
     return level
 
 
-def record(op: str, saturated: int, call: bool = True):
+def report(op: str, kind: str, count: int):
+    """Apply the errstate action for `count` losses of `kind` in `op` (already counted).
+
+    The warning text is the same for every call of an op, so Python's default warning filter
+    shows it once per call site (module and line of the user's code), not once per process."""
+    if not count:
+        return
+    action = state.geterr()[kind]
+    if action == "ignore":
+        return
+    msg = f"{op}: {_WHAT[kind]} (counted in spinla.stats(); see spinla.errstate)"
+    if action == "raise":
+        raise FixedPointError(f"{msg}: {int(count)} value(s)")
+    warnings.warn(msg, _WARNING[kind], stacklevel=_user_stacklevel())
+
+
+def record(op: str, saturated: int, call: bool = True, *, underflowed: int = 0,
+           rounded: int = 0, invalid: int = 0):
     """Count one kernel call of `op` (call=False: a host-side conversion, which only adds its
-    saturations) and its saturated outputs."""
+    losses) and its losses, then act on them as spinla.errstate says."""
+    s = state.stats_obj()
     if call:
-        _stats.calls[op] += 1
-    if saturated:
-        _stats.saturated[op] += int(saturated)
-        if op not in _warned:
-            _warned.add(op)
-            warnings.warn(f"{op}: {int(saturated)} result(s) saturated to the q15 range of "
-                          f"their format (counted in spinla.stats(); further saturations of "
-                          f"{op!r} are counted without a warning)", SaturationWarning,
-                          stacklevel=_user_stacklevel())
+        s.calls[op] += 1
+    for name, n in (("saturated", saturated), ("underflowed", underflowed),
+                    ("rounded", rounded), ("invalid", invalid)):
+        if n:
+            getattr(s, name)[op] += int(n)
+    report(op, "invalid", invalid)
+    report(op, "saturate", saturated)
+    report(op, "underflow", underflowed)
 
 
 # --- seeds --------------------------------------------------------------------------------
 
-_seed = {"base": 0x5EED, "counter": 0}
-
-
 def seed(value: int):
-    """Seed stochastic rounding: the same seed and the same ops give the same bits."""
-    _seed["base"] = int(value) & 0xFFFFFFFF
-    _seed["counter"] = 0
+    """Seed stochastic rounding in this context: the same seed and the same ops give the
+    same bits (each thread, and each fit, has its own stream)."""
+    state.set_seed(value)
 
 
 def next_seed() -> int:
     from .kernels import lib
-    _seed["counter"] += 1
-    return int(lib.spl_seed_mix(_seed["base"], _seed["counter"]))
+    s = state.seeds()
+    s.counter += 1
+    return int(lib.spl_seed_mix(s.base, s.counter))
 
 
 # --- tracing ------------------------------------------------------------------------------
@@ -117,24 +119,24 @@ class Trace:
 
 
 def tracing() -> Trace | None:
-    return getattr(_local, "trace", None)
+    return state.trace.get()
 
 
 @contextlib.contextmanager
 def op_label(op: str):
     """Calls emitted inside the block carry the label `op` (a composite op built from other
     ops, e.g. a convolution lowered to a matrix product, is reported under its own name)."""
-    prev = getattr(_local, "label", None)
-    _local.label = prev or op          # the outermost composite op names its parts
+    prev = state.label.get()
+    tok = state.label.set(prev or op)  # the outermost composite op names its parts
     try:
         yield
     finally:
-        _local.label = prev
+        state.label.reset(tok)
 
 
 def emit(calls, outputs):
     """Run `calls` now (eager) or record them (inside a trace); returns `outputs`."""
-    label = getattr(_local, "label", None)
+    label = state.label.get()
     if label is not None:
         for c in calls:
             c.op = label
@@ -150,17 +152,13 @@ def emit(calls, outputs):
     return outputs
 
 
-def add_observer(obs):
-    _observers.append(obs)
-
-
-def remove_observer(obs):
-    if obs in _observers:
-        _observers.remove(obs)
+add_observer = state.add_observer
+remove_observer = state.remove_observer
+observing = state.observing
 
 
 def notify(program: Program):
-    for obs in list(_observers):
+    for obs in state.observers():
         obs.on_run(program)
 
 
@@ -220,12 +218,11 @@ class Jitted:
         if entry is None:
             placeholders = [Buffer(a.shape, a.fmt, name=f"arg{i}") for i, a in enumerate(args)]
             tr = Trace()
-            prev = tracing()
-            _local.trace = tr
+            tok = state.trace.set(tr)
             try:
                 out = self.fn(*[Array(b) for b in placeholders])
             finally:
-                _local.trace = prev
+                state.trace.reset(tok)
             flat, rebuild = _flatten(out)
             prog = Program(calls=_live_calls(tr.calls, flat), inputs=placeholders,
                            outputs=[a.buffer for a in flat], machine=current(), name=self.name)

@@ -6,29 +6,23 @@ import numbers
 
 import numpy as np
 
-from .. import runtime
+from .. import runtime, state
 from ..array import Array
 from ..fixed import BOOL, INT16, NEAREST, ROUNDING_MODES, Format, frac_for, parse_format, quantize
 from ..machine import current as current_machine
 from ..program import Buffer
 
-_config = {"rounding": NEAREST}
-
-
 def default_rounding() -> str:
-    return _config["rounding"]
+    return state.get_rounding()
 
 
 @contextlib.contextmanager
 def rounding(mode: str):
-    """Use `mode` ('nearest' or 'stochastic') as the default rounding inside the block."""
+    """Use `mode` ('nearest' or 'stochastic') as the default rounding inside the block (this
+    thread and context only: spinla/state.py)."""
     check_rounding("rounding", mode)
-    prev = _config["rounding"]
-    _config["rounding"] = mode
-    try:
+    with state.rounding_scope(mode):
         yield
-    finally:
-        _config["rounding"] = prev
 
 
 def check_rounding(op, mode):
