@@ -12,10 +12,13 @@ from .ops import *  # noqa: F401,F403
 from .ops import __all__ as _ops_all
 from .program import Program  # noqa: F401
 from .runtime import SaturationWarning, jit, reset_stats, seed, stats  # noqa: F401
+from .runtime import (FixedPointError, FixedPointWarning, InvalidValueWarning,  # noqa: F401
+                      UnderflowWarning, errstate, geterr, seterr)
 from .profile import cost_of, profile  # noqa: F401  (cost_of comes from spinla.cost)
 
 __version__ = "0.1.0"
 __all__ = list(_ops_all) + [
     "Array", "Format", "q", "BOOL", "INT16", "NEAREST", "STOCHASTIC", "Machine", "set_machine",
     "Program", "SaturationWarning", "jit", "reset_stats", "seed", "stats", "fixed", "machine",
-    "profile", "cost_of"]
+    "profile", "cost_of", "errstate", "seterr", "geterr", "FixedPointError",
+    "FixedPointWarning", "UnderflowWarning", "InvalidValueWarning"]

@@ -18,17 +18,51 @@ Kernels multiply q15 by q15 into exact 32-bit products and sum them exactly (int
 proven not to overflow, added in int64; see spinla_c/gemm_q15.c).  The only inexact step is
 the final requantisation of each output to its q15 format:
 
-* ``nearest``: round half towards +inf (add half an LSB, floor).  |error| <= 2**-(f+1).
+* ``nearest``: round to nearest, ties to even.  |error| <= 2**-(f+1), and unbiased on ties
+  (exact halves, e.g. x * 0.5 of integers, go up and down equally often; round-half-up made
+  the sum of 9 M such products 29 % high).
 * ``stochastic``: add a uniform random integer below the dropped LSBs, floor.  Unbiased
   (E[error] = 0), |error| < 2**-f.  Needed for small updates (weight += lr * grad), which
   round-to-nearest would drop (Gupta et al. 2015).  The random bits are a hash of
   (seed, element index) (spinla_c/rng_q15.c), so they do not depend on tiling or placement.
 
-Saturation
-----------
+Output formats: from ranges
+---------------------------
+Unless ``fmt=`` says otherwise, every op gives its result the finest format that holds every
+value its operands' formats can produce, but no more fractional bits than the exact result
+has (`result_frac`).  The range of an operand is its format's range ([-2**m, 2**m - 2**-f]);
+a weak scalar (a Python ``int``, ``float`` or ``bool``, NEP 50) contributes its own value, and
+an integer or boolean array with known data contributes the range of that data (inside
+spinla.jit, where data is unknown, the whole int16 range).  Hence:
+
+* ``+``/``-`` gain one integer bit (q0.15 + q0.15 -> q1.14); ``*`` adds the integer bits of
+  both operands (q3.12 * q3.12 -> q7.8; ``a * 10`` of q0.15 -> q4.11); ``x ** n`` is a chain
+  of products; ``square`` doubles the integer bits.
+* ``sum``/``mean``/``matmul`` over n terms gain ceil(log2 n) integer bits (``mean`` none: a
+  mean stays within its inputs' range); matmul holds k * max|a| * max|b|.
+* division by a scalar c holds range/c with up to 15 fractional bits
+  (``asarray(pixels_uint8) / 255`` -> q1.14); division by an array keeps the numerator's
+  integer bits (exact for integer divisors; |divisor| < 1 can saturate, counted).
+* ``maximum``/``minimum``/``where``/``clip``/``concat`` hold the union of their operands'
+  ranges (an integer array mixed with a fixed-point one promotes to fixed point, as NumPy
+  promotes int to float); ``negative``/``abs`` keep the format (only -2**m saturates).
+* all-integer operands give INT16 (NumPy's integer arithmetic; beyond +-32767 saturates,
+  counted), except true division, which gives a fixed-point result.  Booleans stay BOOL
+  in maximum/minimum/where.
+* NumPy scalars are arrays of their dtype, not weak: ``a + np.float64(100)`` holds 100.
+
+When no 16-bit format can hold the range (more than 15 integer bits), the result is q15.0
+and values beyond it saturate, counted and reported.
+
+Losses: saturation, underflow, rounding
+---------------------------------------
 A result beyond the format's range is clamped to it.  This is never silent: every kernel
 returns the number of clamped outputs, the runtime adds them to `spinla.stats()` under the
-op's name, and the first saturation of each op name raises a `SaturationWarning`.
+op's name, and `spinla.errstate(saturate=...)` says what else happens: 'warn' (default; a
+`SaturationWarning` per call site, Python's warning rules), 'raise' or 'ignore'.  Host data
+entering the machine (asarray, full, pad's fill) also counts values rounded (inexact) and
+values that underflowed to zero (nonzero, smaller than half an LSB; errstate(underflow=...));
+NaN and infinity are 'invalid' (default 'raise').
 
 Error bound of a matmul/convolution output: the exact sum is rounded once, so the fixed-point
 result differs from the exact product of the *quantised* inputs by at most one rounding step
@@ -129,30 +163,62 @@ def frac_for(max_abs: float, headroom: float = 1.0) -> int:
     m = float(max_abs) * headroom
     if not math.isfinite(m):
         raise ValueError("cannot choose a format for a non-finite magnitude")
-    if m <= 0:
-        return 15
+    if m <= QMAX * 2.0 ** -15:
+        return 15   # also denormals, where QMAX / m would overflow
     # need QMAX * 2^-f >= m  ->  f <= log2(QMAX / m)
     f = math.floor(math.log2(QMAX / m))
     return int(min(15, max(0, f)))
 
 
-def quantize(x: np.ndarray, fmt: Format, rounding: str = NEAREST, seed: int = 0):
+def frac_for_range(lo: float, hi: float) -> int:
+    """Largest frac (0..15) whose range [QMIN 2^-f, QMAX 2^-f] holds [lo, hi]; 0 when none
+    does (the values beyond q15.0 then saturate, counted)."""
+    lo, hi = float(lo), float(hi)
+    if math.isnan(lo) or math.isnan(hi):
+        raise ValueError("cannot choose a format for NaN")
+    for f in range(15, -1, -1):
+        if QMIN * 2.0 ** -f <= lo and hi <= QMAX * 2.0 ** -f:
+            return f
+    return 0
+
+
+def value_range(fmt: Format) -> tuple:
+    """(lo, hi): every value a format can hold."""
+    if fmt.kind == "bool":
+        return 0.0, 1.0
+    return fmt.min, fmt.max
+
+
+def result_format(lo: float, hi: float, exact_frac: int) -> Format:
+    """The default output format of an op whose results lie in [lo, hi] and are exact with
+    exact_frac fractional bits: the finest that holds the range, no finer than needed."""
+    return Format(int(min(15, max(0, exact_frac), frac_for_range(lo, hi))))
+
+
+def quantize(x: np.ndarray, fmt: Format, rounding: str = NEAREST, seed: int = 0,
+             losses: dict | None = None):
     """Float -> q15 on the host (data entering the machine).
 
-    Returns (int16 array, number of saturated elements).  Nearest rounding here matches the
-    kernels' (half towards +inf); stochastic uses the kernels' hash bits (see
-    spinla.fixed.rand_u32), so host-side conversion is reproducible too.
+    Returns (int16 array, number of saturated elements).  Nearest rounds half to even, as
+    the kernels do; stochastic uses the kernels' hash bits (see spinla.fixed.rand_u32), so
+    host-side conversion is reproducible too.  If `losses` is a dict, the counts of values
+    rounded (inexact) and underflowed (nonzero -> 0) are stored in it.
     """
     x = np.asarray(x, dtype=np.float64)
-    scaled = np.ldexp(x, fmt.frac)
+    scaled = np.ldexp(x, fmt.frac)   # exact: a power-of-two scaling
     if rounding == NEAREST:
-        r = np.floor(scaled + 0.5)
+        r = np.rint(scaled)          # IEEE round half to even
     elif rounding == STOCHASTIC:
         u = rand_u32(seed, np.arange(x.size, dtype=np.uint32)).reshape(x.shape)
         r = np.floor(scaled + u / 2.0**32)
     else:
         raise ValueError(f"unknown rounding mode {rounding!r}; use 'nearest' or 'stochastic'")
-    sat = int(np.count_nonzero((r > QMAX) | (r < QMIN)))
+    over = (r > QMAX) | (r < QMIN)
+    sat = int(np.count_nonzero(over))
+    if losses is not None:
+        inexact = (r != scaled) & ~over
+        losses["rounded"] = int(np.count_nonzero(inexact))
+        losses["underflowed"] = int(np.count_nonzero(inexact & (r == 0)))
     return np.clip(r, QMIN, QMAX).astype(np.int16), sat
 
 

@@ -217,7 +217,7 @@ def _ops_inside():
     rng = np.random.default_rng(2)
     a = spinla.asarray(rng.standard_normal((40, 24)) * 0.2)
     b = spinla.asarray(rng.standard_normal((24, 8)) * 0.2)
-    c = spinla.matmul(a, b)
+    c = spinla.matmul(a, b, fmt="q6.9")   # not q4.11, so the astype below is a real call
     d = spinla.pad(c, 1)
     e = spinla.permute_dims(spinla.reshape(d, (6, 7, 10)), (2, 0, 1))
     g = spinla.astype(e, "q4.11")

@@ -34,9 +34,9 @@ def test_nearest_rounding_error_is_half_an_lsb(xs):
     assert np.all(np.abs(fixed.dequantize(q, spinla.q(12)) - x) <= 2.0 ** -13)
 
 
-def test_nearest_ties_round_up():
-    q, _ = fixed.quantize(np.array([0.5, -0.5, 1.5, -1.5]) / 4096, spinla.q(12))
-    assert q.tolist() == [1, 0, 2, -1]
+def test_nearest_ties_round_half_to_even():
+    q, _ = fixed.quantize(np.array([0.5, -0.5, 1.5, -1.5, 2.5]) / 4096, spinla.q(12))
+    assert q.tolist() == [0, 0, 2, -2, 2]
 
 
 def test_quantize_saturates_and_counts():

@@ -9,7 +9,9 @@ def test_traced_program_matches_eager_and_is_reused(rng):
     w = spinla.asarray(rng.uniform(-0.5, 0.5, (20, 7)), fmt=13)
 
     def f(x):
-        return (x @ w).T[1:3]
+        # fmt= explicit: matmul's default format uses its operands' data when known (eager)
+        # and their formats while tracing (spinla.fixed)
+        return spinla.matmul(x, w, fmt=11).T[1:3]
 
     step = spinla.jit(f)
     for i in range(3):

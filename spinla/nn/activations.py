@@ -20,6 +20,12 @@ from ..fixed import q
 A_LECUN, S_LECUN = 1.7159, 2.0 / 3.0
 
 
+
+def _coarser(a, b):
+    """The coarser of two formats: nn's formats are chosen by its policy (formats.py), not by
+    the range rule of spinla's ops."""
+    return a.fmt if a.fmt.frac <= b.fmt.frac else b.fmt
+
 class Activation:
     name = "linear"
     bounded = False        # output lies in a fixed interval (uses policy.bounded)
@@ -48,7 +54,7 @@ class ReLU(Activation):
     name = "relu"
 
     def forward(self, z, policy, fmt):
-        y = sp.maximum(z, 0)
+        y = sp.maximum(z, 0, fmt=z.fmt)
         return y, y
 
     def backward(self, dy, y, policy):
@@ -71,7 +77,7 @@ class Tanh(Activation):
 
     def backward(self, dy, y, policy):
         # dz = dy (1 - y^2): the square and 1 - y^2 are exact in q1.14 up to one rounding.
-        one_minus = sp.subtract(1, sp.square(y))
+        one_minus = sp.subtract(1, sp.square(y, fmt=y.fmt), fmt=y.fmt)
         return sp.multiply(dy, one_minus, fmt=q(policy.delta),
                            rounding=policy.backward_rounding)
 
@@ -93,8 +99,8 @@ class ScaledTanh(Activation):
     def backward(self, dy, t, policy):
         # dz = A S dy (1 - t^2) = A S dy - A S (dy t) t, one rounding in axpby.
         c = A_LECUN * S_LECUN
-        dt = sp.multiply(dy, t, rounding=policy.backward_rounding)
-        dtt = sp.multiply(dt, t, rounding=policy.backward_rounding)
+        dt = sp.multiply(dy, t, fmt=_coarser(dy, t), rounding=policy.backward_rounding)
+        dtt = sp.multiply(dt, t, fmt=_coarser(dt, t), rounding=policy.backward_rounding)
         return sp.axpby(dy, dtt, c, -c, fmt=q(policy.delta), rounding=policy.backward_rounding)
 
 
@@ -108,7 +114,8 @@ class Sigmoid(Activation):
         return y, y
 
     def backward(self, dy, y, policy):
-        d = sp.multiply(y, sp.subtract(1, y), rounding=policy.backward_rounding)
+        d = sp.multiply(y, sp.subtract(1, y, fmt=y.fmt), fmt=y.fmt,
+                        rounding=policy.backward_rounding)
         return sp.multiply(dy, d, fmt=q(policy.delta), rounding=policy.backward_rounding)
 
 
@@ -126,7 +133,8 @@ class Softmax(Activation):
 
     def backward(self, dy, y, policy):
         # dz = y (dy - sum(dy y)).
-        s = sp.sum(sp.multiply(dy, y, rounding=policy.backward_rounding), axis=-1,
+        s = sp.sum(sp.multiply(dy, y, fmt=_coarser(dy, y), rounding=policy.backward_rounding),
+                   axis=-1,
                    keepdims=True, fmt=q(policy.delta), rounding=policy.backward_rounding)
         return sp.multiply(y, sp.subtract(dy, s, fmt=q(policy.delta)), fmt=q(policy.delta),
                            rounding=policy.backward_rounding)

@@ -17,6 +17,11 @@ import spinla as sp
 from ..fixed import INT16, Format, q
 
 
+
+def _coarser(a, b):
+    """The coarser of two formats (the policy's choice here, not the ops' range rule)."""
+    return a.fmt if a.fmt.frac <= b.fmt.frac else b.fmt
+
 class Loss:
     name = "loss"
     classification = True
@@ -70,8 +75,8 @@ class CategoricalCrossentropy(Loss):
 
     def _loss_sum(self, z, t, batch):
         lse = sp.logsumexp(z, axis=-1, keepdims=True)
-        nll = sp.subtract(lse, z)                       # -log p for every class
-        return sp.sum(sp.multiply(nll, t), fmt=self.loss_fmt(batch))
+        nll = sp.subtract(lse, z, fmt=_coarser(lse, z))  # -log p for every class
+        return sp.sum(sp.multiply(nll, t, fmt=_coarser(nll, t)), fmt=self.loss_fmt(batch))
 
     def forward_backward(self, z, t, labels, policy):
         p = sp.softmax(z, axis=-1, fmt=q(policy.bounded), rounding=policy.forward_rounding)
@@ -108,10 +113,10 @@ class MeanSquaredError(Loss):
 
     def _loss_sum(self, out, e, policy):
         c = out.shape[-1]
-        per = sp.sum(sp.square(e, rounding=policy.forward_rounding), axis=-1,
+        per = sp.sum(sp.square(e, fmt=e.fmt, rounding=policy.forward_rounding), axis=-1,
                      rounding=policy.forward_rounding)
         s = sp.sum(per, fmt=self.loss_fmt(out.shape[0]))
-        return sp.multiply(s, 1.0 / c) if c > 1 else s
+        return sp.multiply(s, 1.0 / c, fmt=s.fmt) if c > 1 else s
 
     def forward_backward(self, out, t, labels, policy):
         e = sp.subtract(out, t, fmt=out.fmt)

@@ -213,8 +213,10 @@ class BoostedLeNet4:
         s = self._summed(xa, batch_size)
         T, Lb = nndata.place_y(t, lab, 10, sp.q(14))
         acc = sp.sum(sp.equal(sp.argmax(s, axis=-1), Lb), fmt=sp.INT16)
-        p_true = sp.sum(sp.multiply(s, T), axis=-1, fmt=sp.q(13))       # 3 x mean probability
-        p_true = sp.maximum(sp.multiply(p_true, 1.0 / 3.0), 2.0 ** -13)  # no log(0)
+        p_true = sp.sum(sp.multiply(s, T, fmt=s.fmt if s.fmt.frac <= T.fmt.frac else T.fmt),
+                        axis=-1, fmt=sp.q(13))                   # 3 x mean probability
+        p_true = sp.maximum(sp.multiply(p_true, 1.0 / 3.0, fmt=p_true.fmt), 2.0 ** -13,
+                            fmt=p_true.fmt)                      # no log(0)
         loss = sp.mean(sp.negative(sp.log(p_true)))
         return float(loss), int(acc) / len(lab)
 

@@ -41,13 +41,38 @@ def _fmt_for_values(x: np.ndarray) -> Format:
     return Format(frac_for(float(np.max(np.abs(x))) if x.size else 0.0))
 
 
+def _host_array(obj, op: str) -> np.ndarray:
+    """obj as a bool, integer or float64 NumPy array; Python ints beyond int64 and other
+    real numbers (Fraction, Decimal) become float64, ints beyond float64 are refused."""
+    try:
+        x = np.asarray(obj)
+    except (ValueError, TypeError) as e:
+        raise TypeError(f"{op}: cannot convert {type(obj).__name__} to an array ({e})") from None
+    if x.dtype.kind == "O":
+        try:
+            x = np.asarray(obj, dtype=np.float64)
+        except OverflowError:
+            raise ValueError(f"{op}: a value is too large for any number format (beyond "
+                             f"float64; spinla's largest value is 32767)") from None
+        except (ValueError, TypeError):
+            raise TypeError(f"{op}: cannot convert {type(obj).__name__} to an array of real "
+                            f"numbers") from None
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{op}: unsupported dtype {x.dtype} (spinla takes bool, integer and "
+                        f"real floating-point data)")
+    return x
+
+
 def asarray(obj, fmt=None, *, rounding=None, copy=None, dtype=None, device=None,
             op="asarray") -> Array:
     """Place host data on the machine as a q15 Array.
 
     fmt: a Format, frac count or name ('q3.12'); default: the finest format whose range holds
-    the data (integers and booleans keep frac 0).  Values beyond the format saturate, counted
-    and warned about like any op.  NaN or infinity raises ValueError."""
+    the data (integers and booleans keep frac 0; in arithmetic with fixed-point operands they
+    promote to a fixed format holding their values, see spinla.fixed).  Values beyond the
+    format saturate, nonzero values below half an LSB underflow to 0: both counted in
+    spinla.stats() and reported as spinla.errstate says.  NaN or infinity is 'invalid'
+    (ValueError by default)."""
     if dtype is not None and fmt is None:
         fmt = dtype
     if isinstance(obj, Array):
@@ -55,25 +80,41 @@ def asarray(obj, fmt=None, *, rounding=None, copy=None, dtype=None, device=None,
             return obj
         from .manipulation import astype
         return astype(obj, fmt, rounding=rounding)
-    try:
-        x = np.asarray(obj)
-    except Exception as e:
-        raise TypeError(f"{op}: cannot convert {type(obj).__name__} to an array") from e
-    if x.dtype.kind not in "biuf":
-        raise TypeError(f"{op}: unsupported dtype {x.dtype} (spinla takes bool, integer and "
-                        f"real floating-point data)")
-    if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
-        raise ValueError(f"{op}: input contains NaN or infinity "
-                         f"({int(np.count_nonzero(~np.isfinite(x)))} of {x.size} values)")
-    f = parse_format(fmt) if fmt is not None else _fmt_for_values(x)
+    x = _host_array(obj, op)
+    f = parse_format(fmt) if fmt is not None else None
     mode = check_rounding(op, rounding)
+    invalid = 0
+    if x.dtype.kind == "f":
+        bad = ~np.isfinite(x)
+        invalid = int(np.count_nonzero(bad))
+        if invalid:
+            if state.geterr()["invalid"] == "raise":
+                raise ValueError(f"{op}: input contains NaN or infinity ({invalid} of "
+                                 f"{x.size} values); spinla.errstate(invalid='warn') maps NaN "
+                                 f"to 0 and infinity to the format's bounds")
+            x = np.nan_to_num(x, nan=0.0, posinf=1e300, neginf=-1e300)
+            if f is None:
+                f = Format(frac_for(float(np.max(np.abs(np.where(bad, 0.0, x))))
+                                    if x.size else 0.0))
+    if f is None:
+        f = _fmt_for_values(x)
+    losses = {}
     if f.kind != "fixed":
-        data = x.astype(np.int64)
-        sat = int(np.count_nonzero((data > 32767) | (data < -32768)))
-        data = np.clip(data, -32768, 32767).astype(np.int16)
+        if x.dtype.kind == "f":
+            data, sat = quantize(x, Format(0), mode, seed=runtime.next_seed()
+                                 if mode != NEAREST else 0, losses=losses)
+        else:
+            data = np.clip(x, -32768, 32767) if x.dtype.kind != "b" else x
+            sat = int(np.count_nonzero(data != x))
+            data = data.astype(np.int16)
+        if f.kind == "bool":
+            bad = (data != 0) & (data != 1)
+            sat += int(np.count_nonzero(bad))
+            data = np.where(bad, data > 0, data).astype(np.int16)
     else:
-        data, sat = quantize(x, f, mode, seed=runtime.next_seed() if mode != NEAREST else 0)
-    runtime.record(op, sat, call=False)
+        data, sat = quantize(x, f, mode, seed=runtime.next_seed() if mode != NEAREST else 0,
+                             losses=losses)
+    runtime.record(op, sat, call=False, invalid=invalid, **losses)
     return Array(Buffer(x.shape, f, data=np.asarray(data, order="C")))  # keeps 0-d
 
 

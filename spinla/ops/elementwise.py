@@ -8,11 +8,14 @@ stochastic, plus, for the table functions, the interpolation error listed below.
 beyond the output format saturate, counted in spinla.stats() with a SaturationWarning.
 
 Default output formats (every op takes fmt= to override, and rounding= where it rounds):
-  add, subtract, maximum, minimum, where, clip, negative, abs, square, multiply, divide:
-      the coarser of the array operands' formats (the smallest frac), as matmul does.  A sum can
-      therefore saturate; pass fmt= to keep headroom.  If every operand is an integer or
-      boolean array the result is INT16 (divide then rounds the quotient to an integer);
-      maximum, minimum and where of booleans stay BOOL.
+  add, subtract, multiply, divide, square, pow, maximum, minimum, where, clip, axpby: the
+      finest format that holds every value the operands' formats can produce, no finer than
+      the exact result (the rule, with examples, is in spinla/fixed.py: + and - gain one
+      integer bit, * adds integer bits, division by a scalar keeps enough fractional bits).
+      Integer arrays contribute the range of their data; with only integer/boolean operands
+      the result is INT16 (divide excepted: true division gives fixed point), maximum,
+      minimum and where of booleans stay BOOL.
+  negative, abs: the input's format (only its most negative value saturates, counted).
   less, less_equal, greater, greater_equal, equal, not_equal: BOOL (0/1); no fmt=.
   exp:     the finest format holding exp(x.fmt.max), but at least frac 8 (q7.8): for inputs
            from wide formats the result keeps 8 fractional bits and values above exp's range
@@ -22,13 +25,14 @@ Default output formats (every op takes fmt= to override, and rounding= where it 
            x > 10.4 for sigmoid), which q0.15 cannot hold, so every such input would be
            counted as a saturation.
   sqrt:    frac (frac_in + 15) // 2, the finest format that holds sqrt(x.fmt.max).
-  pow(x, n): x's format.
 
-Python scalars are "weak" (NEP 50): `x * 0.5`, `x + 1` take their format from x alone; the
-scalar becomes a constant buffer in the finest format that holds it (inside spinla.jit it is
-part of the traced Program).  Comparisons and clip with a scalar (Python or NumPy) do not
-quantise it at all: the bound is turned into the integer test that is exactly equivalent on x's grid
-(x < c  <=>  x_int < ceil(c 2^f)), and clip's bounds are rounded once into the output format.
+Only Python int, float and bool are "weak" scalars (NEP 50): `x * 0.5`, `x + 1` take the
+scalar's own value (not a format's range) into the output range; the scalar becomes a constant
+buffer in the finest format that holds it (inside spinla.jit it is part of the traced Program).
+NumPy scalars are arrays of their dtype (np.float64(100) is a q7.8 array).  Comparisons and
+clip with a scalar (Python or NumPy) do not quantise it at all: the bound is turned into the
+integer test that is exactly equivalent on x's grid (x < c  <=>  x_int < ceil(c 2^f)), and
+clip's bounds are rounded once into the output format.
 
 Error bounds of the table functions (E = output LSB, nearest rounding, against float64 of the
 function of the quantised input; spinla_c/lut_q15.c, asserted in tests/test_functions.py over
@@ -56,7 +60,8 @@ import numbers
 import numpy as np
 
 from ..array import Array
-from ..fixed import BOOL, INT16, Format, frac_for, parse_format
+from ..fixed import (BOOL, INT16, QMAX, QMIN, Format, frac_for, parse_format, result_format,
+                     value_range)
 from ..kernels import eltwise as kew
 from ..kernels import lut as klut
 from ._core import broadcast_shapes, check_rounding, machine, new_buffer, operand, run
@@ -65,8 +70,72 @@ _LIMIT = 1 << 20  # comparison / clip thresholds beyond every int16 value (and n
 
 
 def _is_weak(x) -> bool:
-    return isinstance(x, (bool, int, float)) or (
-        isinstance(x, numbers.Real) and not isinstance(x, (np.generic, np.ndarray, Array)))
+    """Only Python's own bool, int and float are weak (NEP 50); NumPy scalars are arrays."""
+    return type(x) in (bool, int, float)
+
+
+def _range(a: Array, weak: bool, value=None):
+    """(lo, hi, exact_frac) of an operand: a weak scalar's own value, an integer or boolean
+    array's data (the whole int16 range while tracing), a fixed array's format."""
+    if weak and value is not None:
+        v = float(value)
+        return v, v, a.fmt.frac
+    if a.fmt.kind != "fixed":
+        d = a.buffer.data
+        if a.fmt.kind == "bool":
+            return 0.0, 1.0, 0
+        if d is not None and d.size:
+            return float(d.min()), float(d.max()), 0
+        return float(QMIN), float(QMAX), 0
+    lo, hi = value_range(a.fmt)
+    return lo, hi, a.fmt.frac
+
+
+def _min_nonzero(a: Array) -> float:
+    d = a.buffer.data
+    if d is not None:
+        nz = np.abs(d[d != 0].astype(np.int64))
+        if nz.size:
+            return float(nz.min()) * 2.0 ** -a.fmt.frac
+    return 2.0 ** -a.fmt.frac
+
+
+def _int_result(arrs) -> bool:
+    """NumPy's rule: integer/boolean operands give an integer result unless a fixed-point
+    array or a Python float (a fixed-point constant) takes part."""
+    return all(a.fmt.kind != "fixed" for a in arrs)
+
+
+def _range_fmt(op, arrs, weak, raw) -> Format:
+    """The default output format of an arithmetic op (spinla.fixed's rule)."""
+    if op in ("maximum", "minimum", "where") and all(a.fmt.kind == "bool" for a in arrs):
+        return BOOL
+    if op != "divide" and _int_result(arrs):
+        return INT16
+    (l1, h1, p1), (l2, h2, p2) = [_range(a, w, x) for a, w, x in zip(arrs, weak, raw)]
+    if op == "add":
+        lo, hi, p = l1 + l2, h1 + h2, builtins.max(p1, p2)
+    elif op == "subtract":
+        lo, hi, p = l1 - h2, h1 - l2, builtins.max(p1, p2)
+    elif op == "multiply":
+        ps = (l1 * l2, l1 * h2, h1 * l2, h1 * h2)
+        lo, hi, p = builtins.min(ps), builtins.max(ps), p1 + p2
+    elif op == "divide":
+        if weak[1] and raw[1] != 0:
+            c = float(raw[1])
+            lo, hi = builtins.min(l1 / c, h1 / c), builtins.max(l1 / c, h1 / c)
+        else:  # |quotient| <= max|numerator| / min|divisor|, the divisor's smallest nonzero
+            # magnitude taken from its data when known, else its LSB (0 / 0 saturates anyway)
+            m = builtins.max(builtins.abs(l1), builtins.abs(h1)) / _min_nonzero(arrs[1])
+            lo, hi = (0.0, m) if l1 >= 0 and l2 >= 0 else (-m, m)
+        p = 15
+    elif op == "maximum":
+        lo, hi, p = builtins.max(l1, l2), builtins.max(h1, h2), builtins.max(p1, p2)
+    elif op == "minimum":
+        lo, hi, p = builtins.min(l1, l2), builtins.min(h1, h2), builtins.max(p1, p2)
+    else:  # where
+        lo, hi, p = builtins.min(l1, l2), builtins.max(h1, h2), builtins.max(p1, p2)
+    return result_format(lo, hi, p)
 
 
 def _operands(op, *xs):
@@ -76,15 +145,6 @@ def _operands(op, *xs):
         weak.append(_is_weak(x))
         arrs.append(operand(x, op))
     return arrs, weak
-
-
-def _default_fmt(arrs, weak, keep_bool=False) -> Format:
-    strong = [a for a, w in zip(arrs, weak) if not w] or arrs
-    if keep_bool and all(a.fmt.kind == "bool" for a in arrs):
-        return BOOL
-    if all(a.fmt.kind != "fixed" for a in arrs):
-        return INT16
-    return Format(builtins.min(a.fmt.frac for a in strong))
 
 
 def _empty(shape, fmt) -> Array:
@@ -107,8 +167,7 @@ def _binary(op, x1, x2, fmt, rounding):
     (a, b), weak = _operands(op, x1, x2)
     shape_check = broadcast_shapes(op, a.shape, b.shape)  # noqa: F841 (validate first)
     mode = check_rounding(op, rounding)
-    fo = parse_format(fmt) if fmt is not None else _default_fmt(
-        (a, b), weak, keep_bool=op in ("maximum", "minimum"))
+    fo = parse_format(fmt) if fmt is not None else _range_fmt(op, (a, b), weak, (x1, x2))
     fa, fb = a.fmt.frac, b.fmt.frac
     if op == "multiply":
         f = dict(shift=fa + fb - fo.frac)
@@ -231,7 +290,7 @@ def where(condition, x1, x2, /, *, fmt=None, rounding=None) -> Array:
     (a, b), weak = _operands("where", x1, x2)
     broadcast_shapes("where", cond.shape, a.shape, b.shape)
     mode = check_rounding("where", rounding)
-    fo = parse_format(fmt) if fmt is not None else _default_fmt((a, b), weak, keep_bool=True)
+    fo = parse_format(fmt) if fmt is not None else _range_fmt("where", (a, b), weak, (x1, x2))
     c = builtins.max(a.fmt.frac, b.fmt.frac)
     return _emit("where", "where", [cond, a, b], fo, mode, shift_b=c - a.fmt.frac,
                  shift_c=c - b.fmt.frac, shift=c - fo.frac)
@@ -260,8 +319,15 @@ def abs(x, /, *, fmt=None, rounding=None) -> Array:
 
 
 def square(x, /, *, fmt=None, rounding=None) -> Array:
-    """x * x, rounded once (default format: x's)."""
-    return _unary("square", x, fmt, rounding, lambda fi, fo: 2 * fi - fo)
+    """x * x, rounded once (default format: the finest holding x's range squared)."""
+    a = operand(x, "square")
+    if fmt is None:
+        if a.fmt.kind != "fixed":
+            fmt = INT16
+        else:
+            lo, hi, p = _range(a, False)
+            fmt = result_format(0.0, builtins.max(lo * lo, hi * hi), 2 * p)
+    return _unary("square", a, fmt, rounding, lambda fi, fo: 2 * fi - fo)
 
 
 def _bound(v, name):
@@ -273,25 +339,37 @@ def _bound(v, name):
     return c
 
 
+def _clip_fmt(a: Array, lo, hi, raw) -> Format:
+    """Holds x's range clamped to [lo, hi] (a Python-float bound makes an integer x fixed
+    point, as in NumPy)."""
+    if a.fmt.kind != "fixed" and not any(type(v) is float and v != math.floor(v)
+                                         for v in raw if v is not None):
+        return a.fmt if a.fmt.kind == "int" or (lo is None and hi is None) else INT16
+    l, h, p = _range(a, False)
+    clamp = (lambda v: v if lo is None else builtins.max(v, lo))
+    clamp2 = (lambda v: v if hi is None else builtins.min(v, hi))
+    return result_format(clamp2(clamp(l)), clamp2(clamp(h)), p)
+
+
 def clip(x, /, min=None, max=None, *, fmt=None, rounding=None) -> Array:
     """min(max(x, min), max) as in NumPy (max wins where min > max).  Python-number bounds are
     exact thresholds on x's grid and are rounded once into the output format; array bounds
     go through maximum and minimum."""
     a = operand(x, "clip")
     mode = check_rounding("clip", rounding)
-    fo = parse_format(fmt) if fmt is not None else a.fmt
     lo = None if min is None else _bound(min, "min")
     hi = None if max is None else _bound(max, "max")
     if isinstance(lo, Array) or isinstance(hi, Array):
         broadcast_shapes("clip", *[t.shape for t in (a, lo, hi) if isinstance(t, Array)])
         r = a
         if lo is not None:
-            r = maximum(r, lo, fmt=fo if hi is None else a.fmt, rounding=mode)
+            r = maximum(r, lo, fmt=fmt if hi is None else None, rounding=mode)
         if hi is not None:
-            r = minimum(r, hi, fmt=fo, rounding=mode)
+            r = minimum(r, hi, fmt=fmt, rounding=mode)
         return r
     if lo is not None and hi is not None and lo > hi:
         lo = hi
+    fo = parse_format(fmt) if fmt is not None else _clip_fmt(a, lo, hi, (min, max))
     f = a.fmt.frac
     k0 = -_LIMIT if lo is None else _threshold("greater_equal", lo, f)
     k1 = _LIMIT if hi is None else _threshold("less_equal", hi, f)
@@ -306,11 +384,11 @@ def axpby(a, b, alpha, beta, /, *, fmt=None, rounding=None) -> Array:
 
     alpha and beta are Python numbers, each quantised to a 16-bit constant in the finest
     format that holds it; the two products and their sum are exact.  Default format: the
-    coarser of a's and b's."""
+    finest holding alpha * a + beta * b over a's and b's ranges."""
     (x, y), weak = _operands("axpby", a, b)
     broadcast_shapes("axpby", x.shape, y.shape)
     mode = check_rounding("axpby", rounding)
-    fo = parse_format(fmt) if fmt is not None else _default_fmt((x, y), weak)
+    fo = parse_format(fmt) if fmt is not None else None
     consts = []
     for v in (alpha, beta):
         v = float(v)
@@ -321,14 +399,19 @@ def axpby(a, b, alpha, beta, /, *, fmt=None, rounding=None) -> Array:
             math.ldexp(v, fv) + 0.5))), fv))
     (ka, fka), (kb, fkb) = consts
     pa, pb = x.fmt.frac + fka, y.fmt.frac + fkb
+    if fo is None:   # holds alpha * x + beta * y over both ranges
+        (l1, h1, _), (l2, h2, _) = _range(x, weak[0], a), _range(y, weak[1], b)
+        ea = sorted((l1 * float(alpha), h1 * float(alpha)))
+        eb = sorted((l2 * float(beta), h2 * float(beta)))
+        fo = result_format(ea[0] + eb[0], ea[1] + eb[1], builtins.max(pa, pb))
     c = builtins.max(pa, pb)
     return _emit("axpby", "axpby", [x, y], fo, mode, k0=ka, k1=kb, shift_a=c - pa,
                  shift_b=c - pb, shift=c - fo.frac)
 
 
 def pow(x1, x2, /, *, fmt=None, rounding=None) -> Array:
-    """x1 ** n for a non-negative integer n, by repeated multiplication (n - 1 roundings in
-    x1's format; n = 2 is square(), one rounding)."""
+    """x1 ** n for a non-negative integer n, by repeated multiplication (n - 1 roundings, each
+    product in the format holding its range; n = 2 is square(), one rounding)."""
     a = operand(x1, "pow")
     if isinstance(x2, Array) or not isinstance(x2, numbers.Real) or isinstance(x2, bool):
         raise TypeError(f"pow: the exponent must be a non-negative Python integer, got "
@@ -337,18 +420,18 @@ def pow(x1, x2, /, *, fmt=None, rounding=None) -> Array:
         raise ValueError(f"pow: only non-negative integer exponents are supported, got {x2!r}")
     n = int(x2)
     mode = check_rounding("pow", rounding)
-    fo = parse_format(fmt) if fmt is not None else a.fmt
     if n == 0:
         from .creation import full
-        return full(a.shape, 1.0, fmt=fo)
+        return full(a.shape, 1, fmt=fmt if fmt is not None else (
+            INT16 if a.fmt.kind != "fixed" else Format(14)))
     if n == 1:
         from .manipulation import astype
-        return astype(a, fo, rounding=mode)
+        return astype(a, fmt if fmt is not None else a.fmt, rounding=mode)
     if n == 2:
-        return square(a, fmt=fo, rounding=mode)
-    r = a
+        return square(a, fmt=fmt, rounding=mode)
+    r = a   # each product in the format that holds its range (n - 1 roundings at most)
     for i in range(n - 1):
-        r = multiply(r, a, fmt=fo if i == n - 2 else a.fmt, rounding=mode)
+        r = multiply(r, a, fmt=fmt if i == n - 2 else None, rounding=mode)
     return r
 
 

@@ -5,24 +5,47 @@ __all__ = ["matmul"]
 
 import math
 
+import numpy as np
+
 from ..array import Array
-from ..fixed import Format, parse_format
+from ..fixed import INT16, Format, parse_format, result_format
 from ..kernels import gemm
 from ._core import check_rounding, machine, new_buffer, operand, run
+from .elementwise import _range
 from .manipulation import broadcast_to, matrix_transpose, reshape
 
 
-def _out_fmt(a: Array, b: Array, fmt):
+def _out_fmt(a: Array, b: Array, k: int, fmt):
+    """Holds every sum of k products: k * max|a| * max|b|, log2(k) more integer bits than one
+    product, with max|a|, max|b| from the operands' data when known (eager), else from their
+    formats (inside spinla.jit)."""
     if fmt is not None:
         return parse_format(fmt)
-    return Format(min(a.fmt.frac, b.fmt.frac))
+    if a.fmt.kind != "fixed" and b.fmt.kind != "fixed":
+        return INT16
+    (l1, h1, p1), (l2, h2, p2) = _data_range(a), _data_range(b)
+    ps = (l1 * l2, l1 * h2, h1 * l2, h1 * h2)
+    n = max(1, k)
+    return result_format(n * min(ps), n * max(ps), p1 + p2)
+
+
+def _data_range(a: Array):
+    """The operand's range for matmul's bound: from its data's largest magnitude when the
+    data is known (the bound gemm_q15 itself computes, spl_max_abs_q15, to size its exact
+    int32 chunks), else (inside spinla.jit) from its format."""
+    d = a.buffer.data
+    if d is None or d.size == 0:
+        return _range(a, False)
+    m = float(np.abs(d.astype(np.int32)).max()) * 2.0 ** -a.fmt.frac
+    return -m, m, (a.fmt.frac if a.fmt.kind == "fixed" else 0)
 
 
 def matmul(x1, x2, /, *, fmt=None, rounding=None) -> Array:
     """x1 @ x2 in fixed point: exact integer accumulation, one rounding per output.
 
-    The result's format defaults to the coarser of the two operands' (fewer fractional bits);
-    pass fmt= to choose it.  1-d operands are promoted as in NumPy; batch dimensions
+    The result's format defaults to the finest that holds k * max|a| * max|b| (k the inner
+    dimension; max|.| from the data when it is known, from the format inside spinla.jit;
+    spinla.fixed's rule), no finer than the exact products; pass fmt= to choose it.  1-d operands are promoted as in NumPy; batch dimensions
     broadcast."""
     a, b = operand(x1, "matmul"), operand(x2, "matmul")
     for i, t in enumerate((a, b)):
@@ -31,10 +54,10 @@ def matmul(x1, x2, /, *, fmt=None, rounding=None) -> Array:
                              f"(has 0, gufunc core with signature (n?,k),(k,m?)->(n?,m?) "
                              f"requires 1)")
     mode = check_rounding("matmul", rounding)
-    fo = _out_fmt(a, b, fmt)
     a2 = reshape(a, (1,) + a.shape) if a.ndim == 1 else a
     b2 = reshape(b, b.shape + (1,)) if b.ndim == 1 else b
     k = a2.shape[-1]
+    fo = _out_fmt(a, b, k, fmt)
     if b2.shape[-2] != k:
         raise ValueError(f"matmul: Input operand 1 has a mismatch in its core dimension 0, "
                          f"with gufunc signature (n?,k),(k,m?)->(n?,m?) (size {b2.shape[-2]} "
