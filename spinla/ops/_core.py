@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+import operator
 
 import numpy as np
 
@@ -141,7 +142,31 @@ def machine():
     return current_machine()
 
 
+def index_int(v, op: str, what: str = "axis") -> int:
+    """operator.index(v) with an error naming the op: 1.5, '1' or None are not integers
+    (True and False are refused too, as NumPy does for axes and shapes)."""
+    if isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{op}: {what} must be an integer, got {v!r}")
+    try:
+        return operator.index(v)
+    except TypeError:
+        raise TypeError(f"{op}: {what} must be an integer, got {type(v).__name__} "
+                        f"{v!r}") from None
+
+
+def normalize_shape(shape, op: str) -> tuple:
+    """A shape as a tuple of non-negative ints (an int means a 1-d shape)."""
+    if isinstance(shape, (tuple, list)):
+        dims = tuple(index_int(s, op, "shape entries") for s in shape)
+    else:
+        dims = (index_int(shape, op, "shape"),)
+    if any(d < 0 for d in dims):
+        raise ValueError(f"{op}: negative dimensions are not allowed, got shape {dims}")
+    return dims
+
+
 def normalize_axis(axis: int, ndim: int, op: str) -> int:
+    axis = index_int(axis, op)
     if not -ndim <= axis < max(ndim, 1):
         raise np.exceptions.AxisError(f"{op}: axis {axis} is out of bounds for array of "
                                       f"dimension {ndim}")

@@ -6,27 +6,48 @@ __all__ = ["asarray", "zeros", "ones", "full", "zeros_like", "ones_like", "full_
 import numpy as np
 
 from ..array import Array
+from .. import runtime, state
 from ..fixed import Format, frac_for, parse_format, quantize
 from ..program import Buffer
+from ._core import _host_array, index_int, normalize_shape
 from ._core import asarray  # noqa: F401  (re-exported)
 
 
-def _const(shape, value, fmt) -> Array:
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
-    f = parse_format(fmt) if fmt is not None else Format(frac_for(abs(float(value))))
-    q, sat = quantize(np.asarray([value], float), f)
-    if sat:
-        from .. import runtime
-        runtime.record("full", int(np.prod(shape)), call=False)
-    return Array(Buffer(shape, f, data=np.full(shape, q[0], dtype=np.int16)))
+def fill_value(value, fmt, op: str, count: int = 1):
+    """(int16 code, format) of a fill value, checked like asarray's data: a non-real value is a
+    TypeError, NaN/inf 'invalid' (ValueError by default), and saturation, underflow and
+    rounding are counted (once per element filled) and reported under `op`."""
+    if isinstance(value, Array) or np.ndim(value) != 0:
+        raise TypeError(f"{op}: the fill value must be a real scalar, got "
+                        f"{type(value).__name__}")
+    x = _host_array(value, op).astype(np.float64).reshape(1)
+    invalid = 0
+    if not np.isfinite(x[0]):
+        if state.geterr()["invalid"] == "raise":
+            raise ValueError(f"{op}: fill value {float(x[0])!r} is NaN or infinite, which no "
+                             f"fixed-point format holds")
+        invalid = count
+        x = np.nan_to_num(x, nan=0.0, posinf=1e300, neginf=-1e300)
+    f = parse_format(fmt) if fmt is not None else Format(frac_for(abs(float(x[0]))))
+    losses = {}
+    q, sat = quantize(x, f, losses=losses)
+    runtime.record(op, sat * count, call=False, invalid=invalid,
+                   **{k: v * count for k, v in losses.items()})
+    return int(q[0]), f
+
+
+def _const(shape, value, fmt, op="full") -> Array:
+    shape = normalize_shape(shape, op)
+    code, f = fill_value(value, fmt, op, count=int(np.prod(shape)))
+    return Array(Buffer(shape, f, data=np.full(shape, code, dtype=np.int16)))
 
 
 def zeros(shape, *, fmt=None, dtype=None, device=None) -> Array:
-    return _const(shape, 0.0, fmt if fmt is not None else (dtype or Format(15)))
+    return _const(shape, 0.0, fmt if fmt is not None else (dtype or Format(15)), "zeros")
 
 
 def ones(shape, *, fmt=None, dtype=None, device=None) -> Array:
-    return _const(shape, 1.0, fmt if fmt is not None else dtype)
+    return _const(shape, 1.0, fmt if fmt is not None else dtype, "ones")
 
 
 def full(shape, fill_value, *, fmt=None, dtype=None, device=None) -> Array:
@@ -46,4 +67,7 @@ def full_like(x, fill_value, *, fmt=None, dtype=None, device=None) -> Array:
 
 
 def eye(n_rows, n_cols=None, /, *, k=0, fmt=None, dtype=None, device=None) -> Array:
+    n_rows = index_int(n_rows, "eye", "n_rows")
+    n_cols = None if n_cols is None else index_int(n_cols, "eye", "n_cols")
+    k = index_int(k, "eye", "k")
     return asarray(np.eye(n_rows, n_cols, k=k), fmt=fmt or dtype or Format(14))

@@ -7,19 +7,22 @@ __all__ = ["reshape", "permute_dims", "transpose", "matrix_transpose", "flip", "
            "take"]
 
 import math
+import numbers
 
 import numpy as np
 
 from ..array import Array
-from ..fixed import parse_format
+from ..fixed import INT16, Format, frac_for_range, parse_format, result_format
 from ..kernels import copy as kcopy
 from ..kernels import requant as krequant
-from ._core import check_rounding, machine, new_buffer, normalize_axis, operand, run
+from ._core import (check_rounding, index_int, machine, new_buffer, normalize_axis,
+                    normalize_shape, operand, run)
 
 
 def reshape(x, shape, *, copy=None) -> Array:
     x = operand(x, "reshape")
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    shape = (tuple(index_int(s, "reshape", "shape entries") for s in shape)
+             if isinstance(shape, (tuple, list)) else (index_int(shape, "reshape", "shape"),))
     if shape.count(-1) > 1:
         raise ValueError("reshape: can only specify one unknown dimension")
     if -1 in shape:
@@ -168,35 +171,68 @@ def take(x, indices, /, *, axis=None) -> Array:
     return run([kcopy.lower_gather(x.buffer, out, idx, machine=machine())], [out])[0]
 
 
+def _fmt_holding(x: Array, value, op) -> Array:
+    """x in a format that also holds the Python number `value` (the fill is an operand:
+    spinla.fixed's range rule), converted on the machine if its own does not."""
+    if x.fmt.kind != "fixed" or not isinstance(value, numbers.Real) or isinstance(
+            value, Array):
+        return x
+    v = float(value)
+    if not math.isfinite(v):
+        return x                      # refused or counted by fill_value
+    lo, hi = x.fmt.min, x.fmt.max
+    if lo <= v <= hi:
+        return x
+    f = Format(min(x.fmt.frac, frac_for_range(min(lo, v), max(hi, v))))
+    return astype(x, f)
+
+
 def pad(x, pad_width, mode="constant", constant_values=0) -> Array:
-    """Zero (or constant) padding; pad_width as in NumPy: int, (before, after) or per axis."""
+    """Zero (or constant) padding; pad_width as in NumPy: int, (before, after) or per axis.
+    A constant beyond x's format widens the result's format to hold it (spinla.fixed); a
+    constant rounded or saturated in it is counted under 'pad' (spinla.stats())."""
     x = operand(x, "pad")
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
-    pw = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+    pwa = np.asarray(pad_width)
+    if pwa.dtype.kind not in "iu":
+        raise TypeError(f"pad: pad_width must be integers, got {pwa.dtype}")
+    try:
+        pw = np.broadcast_to(pwa.astype(np.int64), (x.ndim, 2))
+    except ValueError:
+        raise ValueError(f"pad: pad_width of shape {pwa.shape} does not fit a {x.ndim}-d "
+                         f"array") from None
     if np.any(pw < 0):
         raise ValueError("pad: pad widths must be non-negative")
     shape = tuple(int(s + a + b) for s, (a, b) in zip(x.shape, pw))
-    from ..fixed import quantize
-    fill, _ = quantize(np.asarray([constant_values], float), x.fmt)
+    x = _fmt_holding(x, constant_values, "pad")
+    from .creation import fill_value
+    n_fill = math.prod(shape) - x.size
+    fill, _ = fill_value(constant_values, x.fmt, "pad", count=n_fill)
     out = new_buffer(shape, x.fmt)
     dst = kcopy.contiguous_strides(shape)
     pc = kcopy.piece(0, x.shape, dst_offset=sum(int(a) * s for (a, _), s in zip(pw, dst)),
                      dst_strides=dst)
     pieces = [pc] if x.size else []
     return run([kcopy.lower([x.buffer], out, pieces, machine=machine(), op="pad",
-                            fill=int(fill[0]))], [out])[0]
+                            fill=fill)], [out])[0]
 
 
 def _common_fmt(arrays, op):
-    from .manipulation import astype as _astype
-    fixed = [a.fmt for a in arrays]
-    if len(set(fixed)) == 1:
-        return arrays, fixed[0]
-    f = min(a.fmt.frac for a in arrays)
-    from ..fixed import Format
-    tgt = Format(f)
-    return [a if a.fmt == tgt else _astype(a, tgt) for a in arrays], tgt
+    """The format holding every input's range (spinla.fixed): integer arrays mixed with
+    fixed-point ones promote to fixed point with their data's range; bool with int gives
+    INT16."""
+    fmts = [a.fmt for a in arrays]
+    if len(set(fmts)) == 1:
+        return arrays, fmts[0]
+    if all(f.kind != "fixed" for f in fmts):
+        tgt = INT16
+    else:
+        from .elementwise import _range
+        rs = [_range(a, False) for a in arrays]
+        tgt = result_format(min(r[0] for r in rs), max(r[1] for r in rs),
+                            max(r[2] for r in rs))
+    return [a if a.fmt == tgt else astype(a, tgt) for a in arrays], tgt
 
 
 def concat(arrays, /, *, axis=0) -> Array:
@@ -264,7 +300,7 @@ def squeeze(x, /, axis=None) -> Array:
 
 def broadcast_to(x, /, shape) -> Array:
     x = operand(x, "broadcast_to")
-    shape = tuple(int(s) for s in shape)
+    shape = normalize_shape(shape, "broadcast_to")
     try:
         np.broadcast_shapes(x.shape, shape)
     except ValueError:

@@ -11,7 +11,8 @@ Default output formats (fmt= overrides; rounding= applies where a result is roun
           sum rounded once (<= 1/2 LSB).  Below that (frac 0) a sum can saturate, counted.
           Integer and boolean inputs give INT16 (which can saturate, counted).
   mean:   the input's format (a mean cannot leave its inputs' range); boolean inputs give
-          q1.14, integer inputs q15.0.  mean = requant(S * round(2^46 / n)): within
+          q1.14, integer inputs the finest format holding their data's range (q15.0 only when
+          it spans the whole int16 range, e.g. while tracing).  mean = requant(S * round(2^46 / n)): within
           1/2 + n 2^-32 output LSB of the exact mean of the quantised inputs.
   max, min: the input's format (exact).   argmax, argmin: INT16, first occurrence.
   softmax: q1.14, so that an exact 1.0 is representable (q0.15 would count a saturation for
@@ -32,7 +33,7 @@ import math
 import numpy as np
 
 from ..array import Array
-from ..fixed import INT16, Format, frac_for, parse_format
+from ..fixed import INT16, Format, frac_for, frac_for_range, parse_format
 from ..kernels import reduce as kred
 from ..kernels import softmax as ksm
 from ._core import check_rounding, machine, new_buffer, normalize_axis, operand, run
@@ -46,16 +47,11 @@ def _axes(op, axis, ndim):
     if axis is None:
         return tuple(range(ndim))
     if isinstance(axis, (tuple, list)):
-        ax = [normalize_axis(int(a), ndim, op) for a in axis]
+        ax = [normalize_axis(a, ndim, op) for a in axis]
         if len(set(ax)) != len(ax):
             raise ValueError(f"{op}: duplicate value in 'axis'")
         return tuple(sorted(ax))
-    try:
-        a = int(axis.__index__())
-    except (AttributeError, TypeError):
-        raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got "
-                        f"{type(axis).__name__}") from None
-    return (normalize_axis(a, ndim, op),)
+    return (normalize_axis(axis, ndim, op),)
 
 
 def _canonical(x: Array, axes):
@@ -85,7 +81,8 @@ def _reduce(op, x, axis, keepdims, fmt, rounding, default_fmt):
     if n == 0 and op != "sum":
         raise ValueError(f"{op}: zero-size array to reduction operation "
                          f"{_NUMPY_NAME[op]} which has no identity")
-    fo = parse_format(fmt) if fmt is not None else default_fmt(a.fmt, n)
+    fo = parse_format(fmt) if fmt is not None else (
+        _mean_fmt(a.fmt, n, a) if op == "mean" else default_fmt(a.fmt, n))
     out = new_buffer(out_shape, fo)
     if math.prod(out_shape) == 0 or n == 0:
         out.data = np.zeros(out_shape, np.int16)
@@ -106,11 +103,17 @@ def _sum_fmt(f: Format, n: int) -> Format:
     return Format(builtins.max(0, f.frac - head))
 
 
-def _mean_fmt(f: Format, n: int) -> Format:
+def _mean_fmt(f: Format, n: int, a: Array | None = None) -> Format:
+    """A mean lies within its inputs' range: a fixed input keeps its format; integers get
+    the finest format holding their data's range (all int16 while tracing), so the fraction
+    of the mean is kept, as NumPy's float mean keeps it."""
     if f.kind == "bool":
         return Format(14)
     if f.kind == "int":
-        return Format(0)
+        d = None if a is None else a.buffer.data
+        lo, hi = (float(d.min()), float(d.max())) if d is not None and d.size else (
+            -32768.0, 32767.0)
+        return Format(frac_for_range(lo, hi))
     return f
 
 
