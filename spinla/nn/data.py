@@ -1,9 +1,11 @@
 """The edge between NumPy and the machine for training data: validation (before anything
 runs) and one-time placement of a whole data set in SDRAM as q15 Arrays.
 
-Images: uint8 pixels are divided by 255 here, exactly (integer nearest rounding of
-u * 2^f / 255, no float64 copy of the set); any other numbers are taken as values (floats must
-be finite) and quantised in chunks, saturating (counted) beyond the input format.  Labels:
+Images: the model's input_scale multiplies them; by default uint8 pixels are divided by 255
+here, exactly (integer nearest rounding of u * 2^f / 255, no float64 copy of the set), and any
+other numbers are taken as values (floats must be finite) and must lie within the input
+format's range, else a ValueError asks for input_scale (never silent saturation); they are
+quantised in chunks.  Labels:
 integer class indices or one-hot rows both become a one-hot q1.14 target array (for the loss)
 and an int16 label array (for accuracy), placed once per fit.
 """
@@ -65,12 +67,43 @@ def conform_x(x, input_shape, what="x"):
     return a
 
 
-def place_x(a: np.ndarray, fmt: Format) -> Array:
-    """Quantise a validated data set once into one SDRAM Array."""
+PIXEL_SCALE = 1.0 / 255.0
+
+
+def input_scale_for(a: np.ndarray, input_scale, fmt: Format, what="x") -> float:
+    """The factor the inputs are multiplied by before quantisation, decided before any work.
+
+    input_scale given: that (a positive finite number).  None: uint8 data are pixels and get
+    1/255 (the documented default); any other data are taken as values, and if they exceed
+    the input format's range a ValueError says so and how to scale them, instead of letting
+    them saturate (0..255 pixels as float would otherwise be clamped to ~2)."""
+    if input_scale is not None:
+        if isinstance(input_scale, bool) or not isinstance(input_scale, numbers.Real) or not (
+                np.isfinite(input_scale) and input_scale > 0):
+            raise ValueError(f"input_scale must be a positive finite number, got "
+                             f"{input_scale!r}")
+        return float(input_scale)
+    if a.dtype == np.uint8:
+        return PIXEL_SCALE
+    lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
+    if lo < fmt.min or hi > fmt.max:
+        hint = (" (0..255 pixels: pass input_scale=1/255, or uint8 data, which is scaled by "
+                "1/255)" if lo >= 0 and hi <= 255 else "")
+        raise ValueError(f"{what}: values span [{lo:g}, {hi:g}], beyond the input format "
+                         f"{fmt.name} (range [{fmt.min:g}, {fmt.max:g}]); pass input_scale= "
+                         f"to scale them{hint}")
+    return 1.0
+
+
+def place_x(a: np.ndarray, fmt: Format, scale: float | None = None) -> Array:
+    """Quantise a validated data set once into one SDRAM Array, multiplied by `scale`
+    (None: 1/255 for uint8 pixels, else 1; see input_scale_for)."""
+    if scale is None:
+        scale = PIXEL_SCALE if a.dtype == np.uint8 else 1.0
     out = np.empty(a.shape, np.int16)
     flat_in, flat_out = a.reshape(-1), out.reshape(-1)
     sat = 0
-    if a.dtype == np.uint8:
+    if a.dtype == np.uint8 and scale == PIXEL_SCALE:
         # value u / 255 at frac f, nearest: floor(u 2^f / 255 + 1/2) = (2^(f+1) u + 255) // 510,
         # as a 256-entry table (one lookup per pixel)
         f = fmt.frac
@@ -80,7 +113,8 @@ def place_x(a: np.ndarray, fmt: Format) -> Array:
             sat = int(np.count_nonzero(flat_in == 255))
     else:
         for i in range(0, flat_in.size, _CHUNK):
-            q, s = quantize(flat_in[i:i + _CHUNK], fmt)
+            chunk = flat_in[i:i + _CHUNK]
+            q, s = quantize(chunk if scale == 1.0 else chunk * scale, fmt)
             flat_out[i:i + _CHUNK] = q
             sat += s
     runtime.record("asarray", sat, call=False)

@@ -23,7 +23,7 @@ import numpy as np
 
 import spinla as sp
 
-from .. import runtime
+from .. import runtime, state
 from .._io import atomic_write
 from ..array import Array
 from ..fixed import Format, q
@@ -375,8 +375,11 @@ class Sequential:
                                   what=f"{what}y")
         return xa, t, lab
 
-    def _place(self, xa, t, lab):
-        X = nndata.place_x(xa, q(self.policy.input))
+    def _scale(self, xa, input_scale, what=""):
+        return nndata.input_scale_for(xa, input_scale, q(self.policy.input), f"{what}x")
+
+    def _place(self, xa, t, lab, scale=None):
+        X = nndata.place_x(xa, q(self.policy.input), scale)
         if lab is None:
             return X, None, None
         out_fmt = self.layers[-1].out_fmt
@@ -387,7 +390,7 @@ class Sequential:
     # --- training --------------------------------------------------------------------------
     def fit(self, x, y, epochs: int = 1, batch_size: int = 32, validation_data=None,
             shuffle: bool = True, seed: int | None = None, verbose: int = 1, callbacks=None,
-            augment=None):
+            augment=None, input_scale=None):
         """Train; returns a History.  Inputs are checked before anything runs: sample shape,
         NaN/inf, label range, batch size.  seed makes shuffling and stochastic rounding
         reproducible.  verbose: 0 silent, 1 progress bar, 2 one line per epoch.  callbacks:
@@ -396,18 +399,31 @@ class Sequential:
         spinla.nn.LearningRateScheduler).  augment: a callable (placed training set, numpy
         Generator) -> Array of the same shape and format, run on the machine at the start of
         every epoch, e.g. spinla.nn.Distortions(); True means Distortions() with its
-        defaults."""
+        defaults.  input_scale: the factor inputs are multiplied by (default 1/255 for uint8
+        pixels, 1 for other data, which must then lie within the input format's range, else
+        a ValueError asks for input_scale); recorded in history.params["input_scale"]."""
+        # Its own scope (spinla/state.py): a seed stream of its own when seed is given, its
+        # own counters (added to the caller's afterwards) and its own cost observer, so fits
+        # in two threads neither share seeds nor price each other's Programs.
+        with state.scope(seed=seed):
+            return self._fit(x, y, epochs, batch_size, validation_data, shuffle, seed,
+                             verbose, callbacks, augment, input_scale)
+
+    def _fit(self, x, y, epochs, batch_size, validation_data, shuffle, seed, verbose,
+             callbacks, augment, input_scale):
         self._require_compiled("fit")
         self._require_built(x)
         batch = nndata.check_batch_size(batch_size)
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
         xa, t, lab = self._conform(x, y)
+        scale = self._scale(xa, input_scale)
         val = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise ValueError("fit: validation_data must be a pair (x_val, y_val)")
             val = self._conform(*validation_data, what="validation ")
+            vscale = self._scale(val[0], input_scale, "validation ")
         n = len(xa)
         callbacks = list(callbacks or [])
         if augment is None or isinstance(augment, (bool, dict)):
@@ -417,16 +433,16 @@ class Sequential:
 
         for cb in callbacks:
             _call(cb, "set_model", self)
-        X, T, Lb = self._place(xa, t, lab)
-        Vp = self._place(*val) if val is not None else None
-        if seed is not None:
-            sp.seed(seed)
+        stats_placing = sp.stats()   # epoch 0's saturations include placing the data
+        X, T, Lb = self._place(xa, t, lab, scale)
+        Vp = self._place(*val, vscale) if val is not None else None
         rng = np.random.default_rng(seed)
         gfmts = self._ensure_state(batch, (X, T, Lb))
         ks = [len(s) for s in self._ts[1]]
         steps = {}
         hist = History()
-        hist.params = dict(epochs=epochs, batch_size=batch, samples=n, steps=-(-n // batch))
+        hist.params = dict(epochs=epochs, batch_size=batch, samples=n, steps=-(-n // batch),
+                           input_scale=scale)
         nb = -(-n // batch)
         classify = bool(np.any(lab >= 0))
         meter = _CostMeter()
@@ -434,7 +450,7 @@ class Sequential:
         epoch, i, bar = 0, 0, None
         try:
             for epoch in range(epochs):
-                stats0 = sp.stats()
+                stats0 = stats_placing if epoch == 0 else sp.stats()
                 meter.time_s = meter.energy_j = 0.0
                 for cb in callbacks:
                     _call(cb, "on_epoch_begin", epoch, {})
@@ -553,20 +569,25 @@ class Sequential:
         classify = bool(np.any(Lb.raw >= 0))
         return tot / n, (cor / n if classify else None)
 
-    def evaluate(self, x, y, batch_size: int = 256, verbose: int = 0):
-        """(mean loss, accuracy) over (x, y); accuracy is None without class labels."""
+    def evaluate(self, x, y, batch_size: int = 256, verbose: int = 0, input_scale=None):
+        """(mean loss, accuracy) over (x, y); accuracy is None without class labels.
+        input_scale: as in fit."""
         self._require_compiled("evaluate")
         self._require_built(x)
         batch = nndata.check_batch_size(batch_size)
         xa, t, lab = self._conform(x, y)
-        return self._evaluate_placed(*self._place(xa, t, lab), batch_size=batch)
+        scale = self._scale(xa, input_scale)
+        return self._evaluate_placed(*self._place(xa, t, lab, scale), batch_size=batch)
 
-    def predict(self, x, batch_size: int = 256, verbose: int = 0) -> np.ndarray:
-        """Model outputs as float64 (class probabilities for a softmax output)."""
+    def predict(self, x, batch_size: int = 256, verbose: int = 0, input_scale=None
+                ) -> np.ndarray:
+        """Model outputs as float64 (class probabilities for a softmax output).
+        input_scale: as in fit (uint8 pixels 1/255 by default; other data out of the input
+        format's range is refused, naming input_scale)."""
         self._require_built(x)
         batch = nndata.check_batch_size(batch_size)
         xa = nndata.conform_x(x, self._input_shape)
-        X = nndata.place_x(xa, q(self.policy.input))
+        X = nndata.place_x(xa, q(self.policy.input), self._scale(xa, input_scale))
         return self._predict_placed(X, batch).to_numpy()
 
     def _predict_placed(self, X, batch) -> Array:
