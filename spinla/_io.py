@@ -6,6 +6,13 @@ import os
 import tempfile
 
 
+def _default_mode() -> int:
+    """0666 less the process umask: the mode a plainly created file gets."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextlib.contextmanager
 def atomic_write(path, mode: str = "wb"):
     """Yield a file in the destination's folder; on a clean exit it is flushed, synced and
@@ -19,6 +26,7 @@ def atomic_write(path, mode: str = "wb"):
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush()
+            os.chmod(tmp, _default_mode())   # mkstemp's 0600 -> what open() would give
             os.fsync(f.fileno())
         os.replace(tmp, path)
         tmp = None

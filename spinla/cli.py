@@ -63,13 +63,54 @@ def _atomic_json(path: str, payload: dict):
         f.write("\n")
 
 
+class UsageError(ValueError):
+    """A bad command-line argument, found before any data is loaded or any training runs."""
+
+
+def _check_out(path: str):
+    """--out must be a file path we can create or replace: checked before training, so a
+    typo does not cost a whole run (the file itself is written atomically at the end)."""
+    if not path or path.endswith(os.sep):
+        raise UsageError(f"--out: {path!r} is not a file name")
+    if os.path.isdir(path):
+        raise UsageError(f"--out: {path} is a folder, not a file")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise UsageError(f"--out: {path} exists and is not writable")
+    folder = os.path.dirname(os.path.abspath(path))
+    probe = folder
+    while not os.path.exists(probe):             # the folders atomic_write would create
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        raise UsageError(f"--out: {probe} is a file, not a folder")
+    import tempfile
+    try:   # a real attempt: os.access says yes to root even where nothing can be created
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as e:
+        raise UsageError(f"--out: cannot write in {probe} ({e.strerror})") from None
+
+
+def check_train_args(args):
+    """Every argument of `spinla train` checked up front; errors name the option."""
+    import spinla
+    try:
+        machine = spinla.machine.get(args.machine)
+    except ValueError as e:
+        raise UsageError(f"--machine: {e}") from None
+    if args.data is not None and not os.path.exists(args.data):
+        raise UsageError(f"--data: {args.data} does not exist")
+    out = args.out or os.path.join("results", f"{args.model}-{machine.name}.json")
+    _check_out(out)
+    return machine, out
+
+
 def train(args) -> dict:
 
     import spinla
     from spinla.datasets import mnist
     from spinla.nn import models
 
-    machine = spinla.machine.get(args.machine)      # a bad name fails before any work
+    machine, out = check_train_args(args)           # bad arguments fail before any work
     (x_train, y_train), (x_test, y_test) = mnist.load_data(args.data)
     if args.train_limit:
         x_train, y_train = x_train[:args.train_limit], y_train[:args.train_limit]
@@ -121,7 +162,6 @@ def train(args) -> dict:
           f"on this host", file=sys.stderr)
     if args.report:
         print(prof.report())
-    out = args.out or os.path.join("results", f"{args.model}-{machine.name}.json")
     _atomic_json(out, result)
     print(f"wrote {out}", file=sys.stderr)
     return result

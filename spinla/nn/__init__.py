@@ -19,12 +19,12 @@ from .layers import (Activation, AveragePooling2D, AvgPool2D, Conv2D, Dense, Dro
                      Flatten, Layer, MaxPool2D, MaxPooling2D, Reshape, ZeroPadding2D)
 from .losses import (CategoricalCrossentropy, MeanSquaredError,  # noqa: F401
                      SparseCategoricalCrossentropy)
-from .model import History, Sequential, load_model  # noqa: F401
+from .model import History, ModelFileError, Sequential, load_model  # noqa: F401
 from .models import (BoostedLeNet4, boosted_lenet4, lenet1, lenet4, lenet5, mlp1,  # noqa: F401
                      mlp2)
 from .optimizers import SGD, Adam, adam_update, sgd_update  # noqa: F401
 
-__all__ = ["Sequential", "History", "load_model", "Layer", "Dense", "Conv2D", "AvgPool2D",
+__all__ = ["Sequential", "History", "load_model", "ModelFileError", "Layer", "Dense", "Conv2D", "AvgPool2D",
            "AveragePooling2D", "MaxPool2D", "MaxPooling2D", "Flatten", "Reshape",
            "ZeroPadding2D", "Dropout", "Activation", "SGD", "Adam", "sgd_update",
            "adam_update", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",

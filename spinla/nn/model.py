@@ -272,7 +272,11 @@ class Sequential:
             raise ValueError(f"set_weights: expected {len(cur)} arrays, got {len(weights)}")
         new = []
         for i, (w, p) in enumerate(zip(weights, cur)):
-            w = np.asarray(w, dtype=np.float64)
+            w = np.asarray(w)
+            if w.dtype.kind not in "biuf":
+                raise TypeError(f"set_weights: array {i} has dtype {w.dtype}; weights must be "
+                                f"real numbers (bool, integer or floating point)")
+            w = w.astype(np.float64)
             if w.shape != p.shape:
                 raise ValueError(f"set_weights: array {i} must have shape {p.shape}, got "
                                  f"{w.shape}")
@@ -643,37 +647,95 @@ class Sequential:
         return load_model(path)
 
 
-def load_model(path) -> Sequential:
-    """A model saved by Sequential.save, weights and optimiser state restored bit for bit."""
-    with np.load(os.fspath(path), allow_pickle=False) as f:
-        cfg = json.loads(bytes(f["config"]).decode("utf-8"))
-        if cfg.get("format") != SAVE_FORMAT:
-            raise ValueError(f"{path}: not a {SAVE_FORMAT} file")
-        raw = {k: f[k] for k in f.files if k != "config"}
-    mc = cfg["model"]
-    model = Sequential([L.from_config(c) for c in mc["layers"]], name=mc["name"],
-                       policy=FormatPolicy.from_dict(mc["policy"]), seed=mc["seed"],
-                       input_shape=mc["input_shape"])
-    model.input_bound = mc.get("input_bound", 1.0)
-    if cfg["optimizer"] is not None:
-        model.compile(optimizer=cfg["optimizer"], loss=cfg["loss"])
-    model.build()
+class ModelFileError(ValueError):
+    """A model file that cannot be loaded: damaged, not a spinla.nn file, or inconsistent.
+    The message names the file and the entry at fault."""
 
-    def arr(key, shape, frac):
-        a = raw[key]
+
+def _read_model_file(path: str):
+    """(config dict, raw int16 arrays by entry name); every failure is a ModelFileError."""
+    import zipfile
+    entry = "config"
+    try:
+        f = np.load(path, allow_pickle=False)
+        if not hasattr(f, "files"):
+            raise ModelFileError(f"{path}: not a spinla.nn model file (a bare .npy array, "
+                                 f"no entries)")
+        with f:
+            if "config" not in f.files:
+                raise ModelFileError(f"{path}: entry 'config' is missing (not a spinla.nn "
+                                     f"model file)")
+            cfg = json.loads(bytes(f["config"]).decode("utf-8"))
+            raw = {}
+            for entry in f.files:
+                if entry != "config":
+                    raw[entry] = f[entry]
+    except ModelFileError:
+        raise
+    except FileNotFoundError as e:
+        raise ModelFileError(f"{path}: no such file") from e
+    except (OSError, EOFError, zipfile.BadZipFile, ValueError, KeyError,
+            UnicodeDecodeError) as e:
+        raise ModelFileError(f"{path}: entry {entry!r} cannot be read ({type(e).__name__}: "
+                             f"{e})") from e
+    if not isinstance(cfg, dict) or cfg.get("format") != SAVE_FORMAT:
+        raise ModelFileError(f"{path}: entry 'config' is not a {SAVE_FORMAT} configuration")
+    return cfg, raw
+
+
+def load_model(path) -> Sequential:
+    """A model saved by Sequential.save, weights and optimiser state restored bit for bit.
+
+    Any failure - a damaged or truncated file, a missing entry, a configuration the stored
+    weights disagree with - raises ModelFileError naming the file and the entry."""
+    path = os.fspath(path)
+    cfg, raw = _read_model_file(path)
+    try:
+        mc = cfg["model"]
+        model = Sequential([L.from_config(c) for c in mc["layers"]], name=mc["name"],
+                           policy=FormatPolicy.from_dict(mc["policy"]), seed=mc["seed"],
+                           input_shape=mc["input_shape"])
+        model.input_bound = mc.get("input_bound", 1.0)
+        if cfg["optimizer"] is not None:
+            model.compile(optimizer=cfg["optimizer"], loss=cfg["loss"])
+        model.build()
+        weights, states, iterations = cfg["weights"], cfg["state"], int(cfg["iterations"])
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise ModelFileError(f"{path}: entry 'config' describes no valid model "
+                             f"({type(e).__name__}: {e})") from e
+
+    built = model._ts[0]
+    if len(weights) != len(built):
+        raise ModelFileError(f"{path}: entry 'config' lists {len(weights)} weight arrays, its "
+                             f"layers have {len(built)}")
+
+    def arr(key, shape, frac, want_shape=None):
+        a = raw.get(key)
+        if a is None:
+            raise ModelFileError(f"{path}: entry {key!r} is missing")
+        if want_shape is not None and tuple(shape) != tuple(want_shape):
+            raise ModelFileError(f"{path}: entry {key!r}: the configuration's layers need "
+                                 f"shape {tuple(want_shape)}, the file records {tuple(shape)}")
         if a.shape != tuple(shape) or a.dtype != np.int16:
-            raise ValueError(f"{path}: entry {key} has shape {a.shape}, expected {shape}")
-        return Array(Buffer(tuple(shape), Format(frac), data=np.ascontiguousarray(a)))
-    params = [arr(f"w{i}", s, fr) for i, (s, fr) in enumerate(cfg["weights"])]
+            raise ModelFileError(f"{path}: entry {key!r} has shape {a.shape} and dtype "
+                                 f"{a.dtype}, expected {tuple(shape)} int16")
+        try:
+            f = Format(frac)
+        except (ValueError, TypeError) as e:
+            raise ModelFileError(f"{path}: entry {key!r}: bad format {frac!r}") from e
+        return Array(Buffer(tuple(shape), f, data=np.ascontiguousarray(a)))
+    params = [arr(f"w{i}", s, fr, p.shape) for i, ((s, fr), p) in enumerate(zip(weights, built))]
     state = None
-    if cfg["state"] is not None:
-        state = [[arr(f"s{i}_{k}", s, fr) for k, (s, fr) in enumerate(st)]
-                 for i, st in enumerate(cfg["state"])]
+    if states is not None:
+        state = [[arr(f"s{i}_{k}", s, fr, params[i].shape) for k, (s, fr) in enumerate(st)]
+                 for i, st in enumerate(states)]
         model._state_fmts = [[a.fmt for a in s] for s in state]
-    model._ts = (params, state, int(cfg["iterations"]))
+    model._ts = (params, state, iterations)
     if model.optimizer is not None:
-        model.optimizer.iterations = int(cfg["iterations"])
+        model.optimizer.iterations = iterations
     return model
 
 
-__all__ = ["Sequential", "History", "load_model"]
+__all__ = ["Sequential", "History", "load_model", "ModelFileError"]
