@@ -86,7 +86,7 @@ def input_scale_for(a: np.ndarray, input_scale, fmt: Format, what="x") -> float:
     if a.dtype == np.uint8:
         return PIXEL_SCALE
     lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
-    if lo < fmt.min or hi > fmt.max:
+    if lo < fmt.min - fmt.scale / 2 or hi > fmt.max + fmt.scale / 2:   # beyond rounding
         hint = (" (0..255 pixels: pass input_scale=1/255, or uint8 data, which is scaled by "
                 "1/255)" if lo >= 0 and hi <= 255 else "")
         raise ValueError(f"{what}: values span [{lo:g}, {hi:g}], beyond the input format "

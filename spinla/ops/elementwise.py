@@ -339,6 +339,16 @@ def _bound(v, name):
     return c
 
 
+def _exact_frac(v: float) -> int:
+    """Fractional bits v needs to be exact (15 at most; 0 for infinities)."""
+    if not math.isfinite(v):
+        return 0
+    for f in range(16):
+        if math.ldexp(v, f) == math.floor(math.ldexp(v, f)):
+            return f
+    return 15
+
+
 def _clip_fmt(a: Array, lo, hi, raw) -> Format:
     """Holds x's range clamped to [lo, hi] (a Python-float bound makes an integer x fixed
     point, as in NumPy)."""
@@ -346,6 +356,7 @@ def _clip_fmt(a: Array, lo, hi, raw) -> Format:
                                          for v in raw if v is not None):
         return a.fmt if a.fmt.kind == "int" or (lo is None and hi is None) else INT16
     l, h, p = _range(a, False)
+    p = builtins.max([p] + [_exact_frac(v) for v in (lo, hi) if v is not None])
     clamp = (lambda v: v if lo is None else builtins.max(v, lo))
     clamp2 = (lambda v: v if hi is None else builtins.min(v, hi))
     return result_format(clamp2(clamp(l)), clamp2(clamp(h)), p)
