@@ -207,7 +207,10 @@ class Sequential:
             specs = ly.param_specs()
             self._slices.append((len(params), len(params) + len(specs)))
             for _, shape, init, fmt in specs:
-                params.append(sp.asarray(init(shape, rng), fmt=fmt))
+                # Initial weights below half the weight format's LSB become 0 by design
+                # (formats.py sizes the format for trained weights): counted, not warned.
+                with sp.errstate(underflow="ignore"):
+                    params.append(sp.asarray(init(shape, rng), fmt=fmt))
         self._ts = (params, None, 0)
         self.built = True
         return self
