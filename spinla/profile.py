@@ -140,18 +140,19 @@ def _pct(x: float) -> str:
 @contextlib.contextmanager
 def profile(machine=None, *, charge_idle_chips: bool = True):
     """Profile the block: ops lower for `machine` (default: the current one), every Program
-    run is costed on it, and the returned Profile adds the modelled costs up per op."""
+    run is costed on it, and the returned Profile adds the modelled costs up per op.  The
+    observer is scoped to this thread and context (spinla/state.py): Programs other threads
+    run meanwhile are not counted."""
     ctx = use(get(machine)) if machine is not None else contextlib.nullcontext(current())
     with ctx as m:
         p = Profile(m, charge_idle_chips)
-        runtime.add_observer(p)
-        p._t0 = time.perf_counter()
-        try:
-            yield p
-        finally:
-            p.emulator_wall_s += time.perf_counter() - p._t0
-            p._t0 = None
-            runtime.remove_observer(p)
+        with runtime.observing(p):
+            p._t0 = time.perf_counter()
+            try:
+                yield p
+            finally:
+                p.emulator_wall_s += time.perf_counter() - p._t0
+                p._t0 = None
 
 
 __all__ = ["Profile", "profile"]

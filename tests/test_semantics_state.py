@@ -123,3 +123,22 @@ def test_warnings_fire_per_call_site_not_once_per_process():
     sat = [x for x in w if issubclass(x.category, sp.SaturationWarning)]
     assert len(sat) == 3
     assert all(x.filename == __file__ for x in sat)
+
+
+def test_profile_counts_only_its_own_thread():
+    go, done = threading.Event(), threading.Event()
+
+    def busy():
+        go.wait()
+        for _ in range(5):
+            sp.add(sp.asarray([1.0]), 1.0)
+        done.set()
+
+    t = threading.Thread(target=busy)
+    t.start()
+    with sp.profile() as p:
+        go.set()
+        done.wait()
+        sp.add(sp.asarray([1.0]), 1.0)
+    t.join()
+    assert p.runs == 1
