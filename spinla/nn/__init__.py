@@ -24,7 +24,7 @@ from .models import (BoostedLeNet4, boosted_lenet4, lenet1, lenet4, lenet5, mlp1
                      mlp2)
 from .optimizers import SGD, Adam, adam_update, sgd_update  # noqa: F401
 
-__all__ = ["Sequential", "History", "load_model", "ModelFileError", "Layer", "Dense", "Conv2D", "AvgPool2D",
+__all__ = ["Sequential", "History", "load_model", "Layer", "Dense", "Conv2D", "AvgPool2D",
            "AveragePooling2D", "MaxPool2D", "MaxPooling2D", "Flatten", "Reshape",
            "ZeroPadding2D", "Dropout", "Activation", "SGD", "Adam", "sgd_update",
            "adam_update", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
@@ -32,3 +32,4 @@ __all__ = ["Sequential", "History", "load_model", "ModelFileError", "Layer", "De
            "DEFAULT_POLICY", "mlp1", "mlp2", "lenet1", "lenet4", "lenet5", "boosted_lenet4",
            "BoostedLeNet4", "Distortions", "LearningRateScheduler", "activations", "callbacks",
            "distortions", "initializers", "layers", "losses", "models", "optimizers"]
+__all__.append("ModelFileError")

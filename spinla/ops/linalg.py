@@ -45,7 +45,8 @@ def matmul(x1, x2, /, *, fmt=None, rounding=None) -> Array:
 
     The result's format defaults to the finest that holds k * max|a| * max|b| (k the inner
     dimension; max|.| from the data when it is known, from the format inside spinla.jit;
-    spinla.fixed's rule), no finer than the exact products; pass fmt= to choose it.  1-d operands are promoted as in NumPy; batch dimensions
+    spinla.fixed's rule), no finer than the exact products; pass fmt= to choose it.  1-d
+    operands are promoted as in NumPy; batch dimensions
     broadcast."""
     a, b = operand(x1, "matmul"), operand(x2, "matmul")
     for i, t in enumerate((a, b)):

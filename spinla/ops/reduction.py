@@ -12,7 +12,8 @@ Default output formats (fmt= overrides; rounding= applies where a result is roun
           Integer and boolean inputs give INT16 (which can saturate, counted).
   mean:   the input's format (a mean cannot leave its inputs' range); boolean inputs give
           q1.14, integer inputs the finest format holding their data's range (q15.0 only when
-          it spans the whole int16 range, e.g. while tracing).  mean = requant(S * round(2^46 / n)): within
+          it spans the whole int16 range, e.g. while tracing).
+          mean = requant(S * round(2^46 / n)): within
           1/2 + n 2^-32 output LSB of the exact mean of the quantised inputs.
   max, min: the input's format (exact).   argmax, argmin: INT16, first occurrence.
   softmax: q1.14, so that an exact 1.0 is representable (q0.15 would count a saturation for
