@@ -51,6 +51,12 @@ spinla.jit, where data is unknown, the whole int16 range).  Hence:
   in maximum/minimum/where.
 * NumPy scalars are arrays of their dtype, not weak: ``a + np.float64(100)`` holds 100.
 
+A weak float scalar is itself a 16-bit constant in the finest format holding it (0.1 becomes
+3277 * 2**-15), so ``x * c`` is within half an output LSB of x times the *quantised* c; the
+constant's own error, at most |x| * 2**-(f_c + 1), adds to that (``np.arange(10) * 0.1`` is
+off by up to 9 * 2**-16).  The matmul data-driven bound and an integer array's data range are
+known only in eager execution; inside spinla.jit the formats' ranges stand in for them.
+
 When no 16-bit format can hold the range (more than 15 integer bits), the result is q15.0
 and values beyond it saturate, counted and reported.
 

@@ -245,7 +245,10 @@ def jit(fn=None, *, name=None):
     """Trace `fn` (spinla Arrays in, spinla Arrays out) into one Program, run on every call.
 
     The Program is built on the first call for each combination of argument shapes, formats
-    and machine, then reused: Python control flow runs once, at trace time."""
+    and machine, then reused: Python control flow runs once, at trace time.  Default output
+    formats that eager execution takes from known data (an integer array's range, matmul's
+    operand magnitudes, an array divisor; spinla.fixed) come from the formats while tracing,
+    as the data is not known yet: pass fmt= where a traced result must equal the eager one."""
     if fn is None:
         return lambda f: Jitted(f, name)
     return Jitted(fn, name)

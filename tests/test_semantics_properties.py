@@ -150,3 +150,25 @@ def test_asarray_counts_every_loss(f, data):
     assert s.saturated["asarray"] == int(over.sum())
     assert s.rounded["asarray"] == int(np.count_nonzero((got != x) & ~over))
     assert s.underflowed["asarray"] == int(np.count_nonzero((got == 0) & (x != 0)))
+
+
+@given(a=fixed_arrays(shape=(6,), kind="fixed"), b=fixed_arrays(shape=(6,), kind="fixed"),
+       alpha=st.sampled_from([0.5, -0.25, 0.9, 3.0, -2.0]),
+       beta=st.sampled_from([0.125, 1.0, -0.75, 10.0]))
+def test_axpby_agrees_with_float64(a, b, alpha, beta):
+    sp.reset_stats()
+    r = sp.axpby(a, b, alpha, beta)
+    # alpha and beta are 16-bit constants (finest format holding each): their rounding
+    # error, times |a| and |b|, adds to the one rounding of the result
+    from spinla.fixed import frac_for
+    e = [2.0 ** -(frac_for(abs(c)) + 1) for c in (alpha, beta)]
+    extra = e[0] * np.abs(a.to_numpy()).max() + e[1] * np.abs(b.to_numpy()).max()
+    _check("axpby", r, alpha * a.to_numpy() + beta * b.to_numpy(), extra=extra)
+    assert sp.stats().saturated["axpby"] == 0 or r.fmt.frac == 0
+
+
+@given(a=fixed_arrays(shape=(4, 5)), axis=st.sampled_from([None, 0, 1]))
+def test_argmax_argmin_match_numpy(a, axis):
+    x = a.to_numpy()
+    np.testing.assert_array_equal(sp.argmax(a, axis=axis).to_numpy(), np.argmax(x, axis=axis))
+    np.testing.assert_array_equal(sp.argmin(a, axis=axis).to_numpy(), np.argmin(x, axis=axis))

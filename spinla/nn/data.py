@@ -102,7 +102,7 @@ def place_x(a: np.ndarray, fmt: Format, scale: float | None = None) -> Array:
         scale = PIXEL_SCALE if a.dtype == np.uint8 else 1.0
     out = np.empty(a.shape, np.int16)
     flat_in, flat_out = a.reshape(-1), out.reshape(-1)
-    sat = 0
+    sat, losses = 0, {}
     if a.dtype == np.uint8 and scale == PIXEL_SCALE:
         # value u / 255 at frac f, nearest: floor(u 2^f / 255 + 1/2) = (2^(f+1) u + 255) // 510,
         # as a 256-entry table (one lookup per pixel)
@@ -114,10 +114,13 @@ def place_x(a: np.ndarray, fmt: Format, scale: float | None = None) -> Array:
     else:
         for i in range(0, flat_in.size, _CHUNK):
             chunk = flat_in[i:i + _CHUNK]
-            q, s = quantize(chunk if scale == 1.0 else chunk * scale, fmt)
+            lost = {}
+            q, s = quantize(chunk if scale == 1.0 else chunk * scale, fmt, losses=lost)
             flat_out[i:i + _CHUNK] = q
             sat += s
-    runtime.record("asarray", sat, call=False)
+            for k, v in lost.items():
+                losses[k] = losses.get(k, 0) + v
+    runtime.record("asarray", sat, call=False, **losses)
     return Array(Buffer(a.shape, fmt, data=out))
 
 
