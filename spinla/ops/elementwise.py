@@ -228,11 +228,12 @@ def _threshold(op, c: float, frac: int):
 
 
 def _clamped_round(v: float, frac: int) -> int:
-    """round-half-up(v 2^frac), clamped far outside int16 (still saturating, counted)."""
+    """v 2^frac rounded half to even (as every conversion), clamped far outside int16 (still
+    saturating, counted)."""
     s = math.ldexp(v, frac)
     if builtins.abs(s) >= 1 << 40:
         return (1 << 40) if s > 0 else -(1 << 40)
-    return math.floor(s + 0.5)
+    return round(s)                      # Python's round: ties to even
 
 
 def _is_scalar(x) -> bool:
@@ -406,8 +407,8 @@ def axpby(a, b, alpha, beta, /, *, fmt=None, rounding=None) -> Array:
         if not math.isfinite(v):
             raise ValueError(f"axpby: coefficient {v!r} is not finite")
         fv = frac_for(builtins.abs(v))
-        consts.append((builtins.max(-32768, builtins.min(32767, math.floor(
-            math.ldexp(v, fv) + 0.5))), fv))
+        consts.append((builtins.max(-32768, builtins.min(32767, round(  # ties to even
+            math.ldexp(v, fv)))), fv))
     (ka, fka), (kb, fkb) = consts
     pa, pb = x.fmt.frac + fka, y.fmt.frac + fkb
     if fo is None:   # holds alpha * x + beta * y over both ranges
