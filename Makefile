@@ -16,7 +16,7 @@ ARM_FLAGS := -std=c99 -mcpu=arm968e-s -marm -O2 -ffreestanding -fno-builtin -nos
 ARM_OUT   := arm-build
 KERNELS   := $(wildcard spinla_c/*.c)
 
-.PHONY: all install build test test-all demo arm bench bench-accuracy clean
+.PHONY: all install build test test-all demo arm arm-harness bench bench-accuracy clean
 
 all: test
 
@@ -56,6 +56,24 @@ arm:
 	@bad=$$(arm-none-eabi-nm -u $(ARM_OUT)/*.o | awk '$$1=="U"{print $$2}' | grep -v -E '^(arm_|spl_|__aeabi_|__gnu_)' | sort -u); \
 	if [ -n "$$bad" ]; then echo "kernels call symbols outside spinla and libgcc: $$bad"; exit 1; fi
 	@$(ARM_SIZE) $(ARM_OUT)/*.o | awk 'NR==1{printf "%-28s %8s %8s %8s\n","object","text","data","bss"; next} {printf "%-28s %8d %8d %8d\n",$$6,$$1,$$2,$$3; t+=$$1} END{printf "%-28s %8d   (ITCM is 32768 bytes; a core links only the kernels its Program calls)\n","total .text",t}'
+
+# The qemu test harness (spinla_c/arm/): every kernel plus a freestanding _start that serves
+# requests on stdin (layout: spinla_c/arm/harness.h), linked with libgcc only.  Objects are built
+# with -ffunction-sections so per-core images (spinla/armimage.py) link only what they call.
+ARM_HX_DIR := $(ARM_OUT)/harness
+ARM_HX_ELF := $(ARM_OUT)/spinla-harness.elf
+ARM_HX_SRC := $(KERNELS) spinla_c/arm/dispatch.c spinla_c/arm/start.c
+ARM_HX_OBJ := $(patsubst %.c,$(ARM_HX_DIR)/%.o,$(notdir $(ARM_HX_SRC)))
+arm-harness: $(ARM_HX_ELF)
+$(ARM_HX_DIR)/%.o: spinla_c/%.c $(wildcard spinla_c/*.h)
+	@command -v $(ARM_CC) >/dev/null || { echo "$(ARM_CC) not found: apt-get install gcc-arm-none-eabi"; exit 1; }
+	@mkdir -p $(ARM_HX_DIR)
+	$(ARM_CC) $(ARM_FLAGS) -ffunction-sections -fdata-sections -c $< -o $@
+$(ARM_HX_DIR)/%.o: spinla_c/arm/%.c spinla_c/arm/harness.h $(wildcard spinla_c/*.h)
+	@mkdir -p $(ARM_HX_DIR)
+	$(ARM_CC) $(ARM_FLAGS) -ffunction-sections -fdata-sections -c $< -o $@
+$(ARM_HX_ELF): $(ARM_HX_OBJ)
+	$(ARM_CC) -mcpu=arm968e-s -marm -nostdlib -static -Wl,-e,_start -Wl,--gc-sections $^ -lgcc -o $@
 
 # Benchmarks (not tests): results land in bench/results/*.json with the command that made them.
 # PyTorch is the CPU float32 baseline; 2.13.0 is the version measured (CPU wheel).
