@@ -34,7 +34,8 @@ build: $(STAMP)
 
 test: $(STAMP)
 	@if [ -z "$$SPINLA_DATA" ]; then echo "note: ../shared/datasets/mnist not found and SPINLA_DATA unset: tests that need MNIST will be skipped"; fi
-	@command -v $(ARM_CC) >/dev/null || echo "note: $(ARM_CC) not installed: the ARM build test is skipped (apt-get install gcc-arm-none-eabi)"
+	@command -v $(ARM_CC) >/dev/null || echo "note: $(ARM_CC) not installed: the ARM build, qemu bit-exactness, cycle-model and ITCM tests are skipped (apt-get install gcc-arm-none-eabi)"
+	@command -v qemu-arm >/dev/null || echo "note: qemu-arm not installed: the qemu bit-exactness and cycle-model tests are skipped (apt-get install qemu-user)"
 	$(PY) -m pytest -q -rs
 
 # Everything, the slow tests too.
@@ -44,7 +45,8 @@ test-all: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m spinla.demo
 
-# Cross-compile every kernel for the ARM968E-S, freestanding, and print each object's size.
+# Cross-compile every kernel for the ARM968E-S, freestanding, and print each object's code and
+# table sizes.
 arm:
 	@command -v $(ARM_CC) >/dev/null || { echo "$(ARM_CC) not found: apt-get install gcc-arm-none-eabi"; exit 1; }
 	@mkdir -p $(ARM_OUT)
@@ -55,7 +57,12 @@ arm:
 	@# Freestanding means no libc: only our own symbols and libgcc's helpers may be undefined.
 	@bad=$$(arm-none-eabi-nm -u $(ARM_OUT)/*.o | awk '$$1=="U"{print $$2}' | grep -v -E '^(arm_|spl_|__aeabi_|__gnu_)' | sort -u); \
 	if [ -n "$$bad" ]; then echo "kernels call symbols outside spinla and libgcc: $$bad"; exit 1; fi
-	@$(ARM_SIZE) $(ARM_OUT)/*.o | awk 'NR==1{printf "%-28s %8s %8s %8s\n","object","text","data","bss"; next} {printf "%-28s %8d %8d %8d\n",$$6,$$1,$$2,$$3; t+=$$1} END{printf "%-28s %8d   (ITCM is 32768 bytes; a core links only the kernels its Program calls)\n","total .text",t}'
+	@# .text (code) and .rodata (tables) apart: `size`'s text column adds them together.
+	@printf "%-28s %8s %8s %8s\n" object .text .rodata data+bss
+	@for o in $(ARM_OUT)/*.o; do $(ARM_SIZE) -A $$o | awk -v o=$$(basename $$o) \
+	  '$$1 ~ /^\.text/ {t+=$$2} $$1 ~ /^\.rodata/ {r+=$$2} $$1 ~ /^\.(data|bss)/ {d+=$$2} \
+	   END {printf "%-28s %8d %8d %8d\n", o, t, r, d}'; done | tee $(ARM_OUT)/sizes.txt
+	@awk '{t+=$$2; r+=$$3} END {printf "%-28s %8d %8d   (ITCM is 32768 bytes; a core links only the kernels its Program calls: make arm-image)\n","total",t,r}' $(ARM_OUT)/sizes.txt
 
 # The qemu test harness (spinla_c/arm/): every kernel plus a freestanding _start that serves
 # requests on stdin (layout: spinla_c/arm/harness.h), linked with libgcc only.  Objects are built

@@ -98,7 +98,8 @@ static int32_t hx_call(uint32_t kernel, uint32_t hx_nsc, const int64_t *hx_sc, u
     }
     case HX_ID_COPY: {
         HX_BIND(COPY);
-        arm_copy_q15(src, src_strides, dst, dst_strides, shape, (int32_t)ndim);
+        arm_copy_q15(src + src_off, src_strides, dst + dst_off, dst_strides, shape,
+                     (int32_t)ndim);
         return HX_OK;
     }
     case HX_ID_FILL: {

@@ -19,7 +19,8 @@
  *
  * Per kernel: HX_<ID>_S(X) lists the scalar arguments, X(name); HX_<ID>_A(X) the arrays,
  * X(name, element type).  Struct arguments (spl_requant_t, spl_conv2d_t, ...) are passed as
- * their fields' scalars, in the struct's field order.  The macros are kept to one line each,
+ * their fields' scalars, in the struct's field order.  COPY's src_off/dst_off (elements) place
+ * its pointers inside their arrays, which negative (flipping) strides need.  The macros are kept to one line each,
  * the form the Python parser reads.
  */
 #ifndef SPINLA_ARM_HARNESS_H
@@ -55,7 +56,7 @@ enum { HX_MAX_REQUEST_BYTES = 24 << 20 };
 #define HX_RAND_A(X) X(index, uint32_t) X(out, uint32_t)
 #define HX_SEED_MIX_S(X) X(n)
 #define HX_SEED_MIX_A(X) X(a, uint32_t) X(b, uint32_t) X(out, uint32_t)
-#define HX_COPY_S(X) X(ndim)
+#define HX_COPY_S(X) X(ndim) X(src_off) X(dst_off)
 #define HX_COPY_A(X) X(src, q15_t) X(src_strides, int32_t) X(dst, q15_t) X(dst_strides, int32_t) X(shape, int32_t)
 #define HX_FILL_S(X) X(n) X(value)
 #define HX_FILL_A(X) X(dst, q15_t)
