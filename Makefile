@@ -16,7 +16,7 @@ ARM_FLAGS := -std=c99 -mcpu=arm968e-s -marm -O2 -ffreestanding -fno-builtin -nos
 ARM_OUT   := arm-build
 KERNELS   := $(wildcard spinla_c/*.c)
 
-.PHONY: all install build test test-all demo arm arm-harness bench bench-accuracy clean
+.PHONY: all install build test test-all demo arm arm-harness arm-image bench bench-accuracy clean
 
 all: test
 
@@ -81,6 +81,11 @@ $(ARM_HX_DIR)/%.o: spinla_c/arm/%.c spinla_c/arm/harness.h $(wildcard spinla_c/*
 	$(ARM_CC) $(ARM_FLAGS) -ffunction-sections -fdata-sections -c $< -o $@
 $(ARM_HX_ELF): $(ARM_HX_OBJ)
 	$(ARM_CC) -mcpu=arm968e-s -marm -nostdlib -static -Wl,-e,_start -Wl,--gc-sections $^ -lgcc -o $@
+
+# One core's image: only the named kernels (registered names), .text and .rodata apart, e.g.
+#   make arm-image IMAGE="gemm_q15 adam_q15"   or   make arm-image NETWORK=lenet5
+arm-image: $(ARM_HX_ELF) $(STAMP)
+	$(PY) -m spinla.armimage $(IMAGE) $(if $(NETWORK),--network $(NETWORK))
 
 # Benchmarks (not tests): results land in bench/results/*.json with the command that made them.
 # PyTorch is the CPU float32 baseline; 2.13.0 is the version measured (CPU wheel).

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kernels import eltwise as _eltwise
+from .kernels import lut as _lut
+from .kernels import reduce as _reduce
+
 Q15_MIN, Q15_MAX = -32768, 32767
 
 
@@ -36,9 +40,9 @@ def _rq(rng, mode, lo, hi):
 
 # --- gemm and requantisation -----------------------------------------------------------------
 
-def gemm(rng, m, n, k, full, mode, pad=(0, 0, 0), shift=None):
+def gemm(rng, m, n, k, full, mode, pad=(0, 0, 0), shift=None, small=64):
     lda, ldb, ldc = k + pad[0], k + pad[1], n + pad[2]
-    a, bt = data(rng, (m, lda), full), data(rng, (n, ldb), full)
+    a, bt = data(rng, (m, lda), full, small), data(rng, (n, ldb), full, small)
     rq = _rq(rng, mode, 8, 34) if shift is None else dict(shift=shift, mode=mode, seed=7)
     sc = dict(lda=lda, ldb=ldb, ldc=ldc, m=m, n=n, k=k, row0=int(rng.integers(0, 1000)),
               col0=int(rng.integers(0, 1000)), ncols_total=n + int(rng.integers(0, 1000)), **rq)
@@ -57,11 +61,12 @@ def requant(rng, n, full, mode, shift=None):
         src=data(rng, n, full), dst=noise(rng, n))
 
 
-def requant_block(rng, n, full, mode):
+def requant_block(rng, n, full, mode, shift=None):
     bits = 46 if full else 20
     acc = rng.integers(-(1 << bits), 1 << bits, n, dtype=np.int64)
-    return "REQUANT_BLOCK", dict(n=n, index0=int(rng.integers(0, 2**31)),
-                                 **_rq(rng, mode, -2, 40)), dict(acc=acc, y=noise(rng, n))
+    rq = _rq(rng, mode, -2, 40) if shift is None else dict(shift=shift, mode=mode, seed=9)
+    return "REQUANT_BLOCK", dict(n=n, index0=int(rng.integers(0, 2**31)), **rq), dict(
+        acc=acc, y=noise(rng, n))
 
 
 def rand(rng, n, full, mode):
@@ -110,26 +115,28 @@ def gather(rng, n, full, mode, row_len=7, nsrc=11):
 
 # --- element-wise, LUT, reductions, softmax ---------------------------------------------------
 
-EW_OPS = ["ADD", "SUB", "MUL", "DIV", "MAX", "MIN", "LT", "LE", "GT", "GE", "EQ", "NE", "WHERE",
-          "NEG", "ABS", "SQUARE", "CLIP", "AXPBY"]
-EW_NIN = {"WHERE": 3, "NEG": 1, "ABS": 1, "SQUARE": 1, "CLIP": 1}
+# Op, function and reduction codes: the kernels' own tables (checked against spinla.h's enums
+# by tests/test_op_codes.py), not a copy.
+EW_OPS = list(_eltwise.OPS)
+EW_NIN = {"where": 3, "negative": 1, "abs": 1, "square": 1, "clip": 1}
+_CMP = tuple(_eltwise.COMPARISONS)
 
 
 def _ew_params(rng, op, full, mode):
-    p = dict(op=EW_OPS.index(op), shift_a=int(rng.integers(0, 8)), shift_b=int(rng.integers(0, 8)),
+    p = dict(op=_eltwise.OPS[op], shift_a=int(rng.integers(0, 8)), shift_b=int(rng.integers(0, 8)),
              shift_c=int(rng.integers(0, 8)), k0=0, k1=0, v0=0, v1=0)
-    if op == "DIV":
+    if op == "divide":
         p.update(shift_a=int(rng.integers(16, 32)), shift=16, mode=mode, seed=3)
         return p
-    if op == "CLIP":
+    if op == "clip":
         lo, hi = sorted(int(v) for v in rng.integers(-40000, 40000, 2))
         p.update(k0=lo, k1=hi, v0=int(rng.integers(-70000, 70000)),
                  v1=int(rng.integers(-70000, 70000)))
-    if op == "AXPBY":
+    if op == "axpby":
         p.update(k0=int(rng.integers(-32768, 32768)), k1=int(rng.integers(-32768, 32768)))
-    if op in ("LT", "LE", "GT", "GE", "EQ", "NE") and rng.random() < 0.3:
+    if op in _CMP and rng.random() < 0.3:
         p.update(k0=int(rng.integers(-40000, 40000)))
-    hi = 22 if op in ("MUL", "SQUARE", "AXPBY") else 8
+    hi = 22 if op in ("multiply", "square", "axpby") else 8
     p.update(_rq(rng, mode, -1, hi))
     return p
 
@@ -137,24 +144,26 @@ def _ew_params(rng, op, full, mode):
 def eltwise_run(rng, op, n, full, mode, strides=(1, 1, 1)):
     p = _ew_params(rng, op, full, mode)
     nin = EW_NIN.get(op, 2)
-    const_b = op in ("LT", "LE", "GT", "GE", "EQ", "NE") and p["k0"] != 0
+    const_b = op in _CMP and p["k0"] != 0
     arrs, sc = {}, dict(p)
     for i, name in enumerate("abc"):
         s = strides[i]
         used = i < nin and not (name == "b" and const_b)
         arrs[name] = data(rng, max(1, (n - 1) * s + 1), full) if used else None
         sc["s" + name] = s if used else 0
-    if op == "DIV" and arrs["b"] is not None:
+    if op == "divide" and arrs["b"] is not None:
         arrs["b"][rng.random(arrs["b"].size) < 0.05] = 0
     arrs["y"] = noise(rng, n)
     sc.update(n=n, index0=int(rng.integers(0, 2**31)))
     return "ELTWISE_RUN", sc, arrs
 
 
-def eltwise(rng, op, shape, full, mode, bcast=(False, False, False)):
+def eltwise(rng, op, shape, full, mode, bcast=(False, False, False), shift=None):
     """arm_eltwise_q15 over a box, operands broadcast along chosen leading axes, one tile
     (e0, n) inside the box."""
     p = _ew_params(rng, op, full, mode)
+    if shift is not None and op != "divide":
+        p["shift"] = shift
     nin = EW_NIN.get(op, 2)
     shape = list(shape)
     total = int(np.prod(shape))
@@ -180,39 +189,35 @@ def eltwise(rng, op, shape, full, mode, bcast=(False, False, False)):
     return "ELTWISE", sc, arrs
 
 
-LUT_FNS = ["EXP", "LOG", "TANH", "SIGMOID", "SQRT"]
+LUT_FNS = list(_lut.FUNCTIONS)
 
 
-def lut(rng, fn, n, full, mode):
-    return "LUT", dict(fn=LUT_FNS.index(fn), n=n, frac_in=int(rng.integers(0, 16)),
-                       frac_out=int(rng.integers(0, 16)), mode=mode,
+def lut(rng, fn, n, full, mode, frac_in=None, frac_out=None):
+    fi = int(rng.integers(0, 16)) if frac_in is None else frac_in
+    fo = int(rng.integers(0, 16)) if frac_out is None else frac_out
+    return "LUT", dict(fn=_lut.FUNCTIONS[fn], n=n, frac_in=fi, frac_out=fo, mode=mode,
                        seed=int(rng.integers(0, 2**32)), index0=int(rng.integers(0, 2**31))), dict(
         x=data(rng, n, full, 4096), y=noise(rng, n))
 
 
-RED_OPS = ["SUM", "MEAN", "MAX", "MIN", "ARGMAX", "ARGMIN"]
-SPL_MEAN_SHIFT = None  # read from spinla.h by _mean_shift()
+RED_OPS = list(_reduce.OPS)
 
 
-def _mean_shift():
-    import re
-    from .armharness import C_DIR
-    return int(re.search(r"#define SPL_MEAN_SHIFT (\d+)", (C_DIR / "spinla.h").read_text())[1])
-
-
-def reduce(rng, op, rows, n, m, full, mode):
+def reduce(rng, op, rows, n, m, full, mode, shift=None):
     ld_n, ld_row, ld_y = m, n * m, m + int(rng.integers(0, 2))
-    rq = _rq(rng, mode, -1, 6)
-    if op == "MEAN":
-        rq["shift"] += _mean_shift()
-    return "REDUCE", dict(op=RED_OPS.index(op), rows=rows, ld_row=ld_row, n=n, ld_n=ld_n, m=m,
+    rq = _rq(rng, mode, -1, 6) if shift is None else dict(shift=shift, mode=mode, seed=11)
+    if op == "mean":
+        rq["shift"] += _reduce.MEAN_SHIFT
+    return "REDUCE", dict(op=_reduce.OPS[op], rows=rows, ld_row=ld_row, n=n, ld_n=ld_n, m=m,
                           ld_y=ld_y, index0=int(rng.integers(0, 2**31)), **rq), dict(
         x=data(rng, rows * n * m, full), y=noise(rng, rows * ld_y))
 
 
-def softmax(rng, rows, n, full, mode, log=False):
+def softmax(rng, rows, n, full, mode, log=False, frac_in=None, frac_out=None):
+    fi = int(rng.integers(0, 16)) if frac_in is None else frac_in
+    fo = int(rng.integers(8, 16)) if frac_out is None else frac_out
     return ("LOGSUMEXP" if log else "SOFTMAX"), dict(
-        rows=rows, n=n, frac_in=int(rng.integers(0, 16)), frac_out=int(rng.integers(8, 16)),
+        rows=rows, n=n, frac_in=fi, frac_out=fo,
         mode=mode, seed=int(rng.integers(0, 2**32)), index0=int(rng.integers(0, 2**31))), dict(
         x=data(rng, rows * n, full, 4096), y=noise(rng, rows if log else rows * n))
 
@@ -240,7 +245,7 @@ def _xrow0(g, p0, p1):
 
 
 def conv2d(rng, g, full, mode, p0=0, p1=None, c0=0, c1=None, ldw=None, scratch_rows=32,
-           shift=None):
+           shift=None, small=64):
     """One conv2d tile: pixels p0..p1, channels c0..c1, packed weights with row stride ldw
     (zero beyond k, as arm_conv2d_pack_q15 leaves them)."""
     k = g["g_kh"] * g["g_kw"] * g["g_cin"]
@@ -248,9 +253,9 @@ def conv2d(rng, g, full, mode, p0=0, p1=None, c0=0, c1=None, ldw=None, scratch_r
     p1 = npix if p1 is None else p1
     c1 = g["g_cout"] if c1 is None else c1
     ldw = k if ldw is None else ldw
-    x = data(rng, (g["g_n"] * g["g_h"], g["g_w"] * g["g_cin"]), full)
+    x = data(rng, (g["g_n"] * g["g_h"], g["g_w"] * g["g_cin"]), full, small)
     wt = np.zeros((c1 - c0, ldw), np.int16)
-    wt[:, :k] = data(rng, (c1 - c0, k), full)
+    wt[:, :k] = data(rng, (c1 - c0, k), full, small)
     xrow0 = _xrow0(g, p0, p1)
     rq = _rq(rng, mode, 8, 30) if shift is None else dict(shift=shift, mode=mode, seed=5)
     ldy = c1 - c0 + int(rng.integers(0, 2))
@@ -272,14 +277,14 @@ def conv2d_pack(rng, kh, kw, cin, cout, full, mode, flip=0, table=True):
         w=data(rng, kh * kw * cin * cout, full), table=tab, dst=noise(rng, rows * ldd))
 
 
-def conv2d_gw(rng, g, full, mode, p0=0, p1=None, c0=0, c1=None, scratch_cols=64):
+def conv2d_gw(rng, g, full, mode, p0=0, p1=None, c0=0, c1=None, scratch_cols=64, small=64):
     k = g["g_kh"] * g["g_kw"] * g["g_cin"]
     npix = g["g_n"] * g["g_oh"] * g["g_ow"]
     p1 = npix if p1 is None else p1
     c1 = g["g_cout"] if c1 is None else c1
     nc = c1 - c0
-    x = data(rng, (g["g_n"] * g["g_h"], g["g_w"] * g["g_cin"]), full)
-    delta = data(rng, (p1 - p0, g["g_cout"]), full)
+    x = data(rng, (g["g_n"] * g["g_h"], g["g_w"] * g["g_cin"]), full, small)
+    delta = data(rng, (p1 - p0, g["g_cout"]), full, small)
     xrow0 = _xrow0(g, p0, p1)
     ldacc = nc + int(rng.integers(0, 2))
     k4, n4 = (k + 3) & ~3, (nc + 3) & ~3

@@ -24,7 +24,8 @@ core family; summarised in ../shared/spinnaker-facts.md):
 - MUL/MLA: 2; SMULL/UMULL/SMLAL/UMLAL: 3; SMLALxy: 2;
 - LDM/STM/PUSH/POP: 1 cycle per register (at least 1); LDRD/STRD: 2;
 - a taken branch, or any instruction that writes the PC (BX, POP {..pc}, LDR pc, MOV pc): +2
-  refill cycles (a taken B/BL costs 3); a not-taken conditional branch 1;
+  refill cycles (a taken B/BL costs 3), during which pending load and multiply results
+  arrive (no interlock across a taken branch); a not-taken conditional branch 1;
 - interlocks: a word load's destination used by the next instruction +1; a halfword or byte
   load's destination used by the next +2, by the one after +1; the last register an LDM loads,
   used by the next, +1; a multiply's destination (either half of a long multiply) used by the
@@ -256,11 +257,14 @@ def cycles_from_log(lines, ranges) -> tuple[int, int, Counter]:
         blk = blocks.get(pc)
         if blk is None:
             raise hx.HarnessError(f"qemu log: block at {pc:#x} executed before its IN: listing")
-        # The previous block's final branch: taken when we did not fall through.
+        # The previous block's final branch: taken when we did not fall through.  The refill
+        # cycles of a taken branch also let any pending load or multiply result arrive.
         if prev_block is not None:
             last = prev_block.insns[-1]
-            if prev_block.counted[-1] and last.branch and pc != last.addr + 4:
-                total += CYCLES_BRANCH_REFILL
+            if last.branch and pc != last.addr + 4:
+                if prev_block.counted[-1]:
+                    total += CYCLES_BRANCH_REFILL
+                prev_tail = []
         # Interlocks across the block boundary (first two instructions of this block).
         for i in range(min(2, len(blk.insns))):
             if blk.counted[i]:
