@@ -402,8 +402,8 @@ def adam(rng, n, full, mode):
 
 
 def sqrt_u62(rng, n, full, mode):
-    v = rng.integers(0, 1 << 62, n, dtype=np.int64).astype(np.uint64) >> rng.integers(0, 62, n
-                                                                                      ).astype(np.uint64)
+    bits = rng.integers(0, 62, n).astype(np.uint64)
+    v = rng.integers(0, 1 << 62, n, dtype=np.int64).astype(np.uint64) >> bits
     return "SQRT_U62", dict(n=n), dict(v=v, out=np.zeros(n, np.uint64))
 
 

@@ -54,7 +54,7 @@ class Layout:
 @lru_cache(maxsize=1)
 def layout() -> Layout:
     """Parse harness.h: its enum constants and X-macro argument lists."""
-    text = HEADER.read_text()
+    text = re.sub(r"\\\n", " ", HEADER.read_text())   # join continued macro lines
     consts = {}
     for body in re.findall(r"enum\s*\{([^}]*)\}", text):
         for name, val in re.findall(r"(HX_\w+)\s*=\s*([^,]+)", body):

@@ -257,43 +257,43 @@ TABLE: dict = {
     'conv2d': {
         'per_tile': Term(1493.238,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 22 tiles: max |error| 2.5%; on 3 held-out tiles 0.6%',
+                    ') on 22 tiles: max |error| 2.5%; on 3 held-out tiles 0.5%',
                     'python tools/calibrate_cycles.py'),
         'per_mac': Term(5.933,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 22 tiles: max |error| 2.5%; on 3 held-out tiles 0.6%',
+                    ') on 22 tiles: max |error| 2.5%; on 3 held-out tiles 0.5%',
                     'python tools/calibrate_cycles.py'),
         'per_edge_mac': Term(2.8517,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 22 tiles: max |error| 2.5%; on 3 held-out tiles 0.6%',
+                    ') on 22 tiles: max |error| 2.5%; on 3 held-out tiles 0.5%',
                     'python tools/calibrate_cycles.py'),
         'per_output': Term(97.984,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 22 tiles: max |error| 2.5%; on 3 held-out tiles 0.6%',
+                    ') on 22 tiles: max |error| 2.5%; on 3 held-out tiles 0.5%',
                     'python tools/calibrate_cycles.py'),
         'per_edge_output': Term(8.1097,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 22 tiles: max |error| 2.5%; on 3 held-out tiles 0.6%',
+                    ') on 22 tiles: max |error| 2.5%; on 3 held-out tiles 0.5%',
                     'python tools/calibrate_cycles.py'),
         'per_im2col': Term(14.8437,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 22 tiles: max |error| 2.5%; on 3 held-out tiles 0.6%',
+                    ') on 22 tiles: max |error| 2.5%; on 3 held-out tiles 0.5%',
                     'python tools/calibrate_cycles.py'),
         'per_kernel_row': Term(61.8017,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 22 tiles: max |error| 2.5%; on 3 held-out tiles 0.6%',
+                    ') on 22 tiles: max |error| 2.5%; on 3 held-out tiles 0.5%',
                     'python tools/calibrate_cycles.py'),
         'per_gemm_call': Term(147.4976,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 22 tiles: max |error| 2.5%; on 3 held-out tiles 0.6%',
+                    ') on 22 tiles: max |error| 2.5%; on 3 held-out tiles 0.5%',
                     'python tools/calibrate_cycles.py'),
         'per_weight_scan': Term(13.4318,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 22 tiles: max |error| 2.5%; on 3 held-out tiles 0.6%',
+                    ') on 22 tiles: max |error| 2.5%; on 3 held-out tiles 0.5%',
                     'python tools/calibrate_cycles.py'),
         'per_row_scan': Term(6.7236,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 22 tiles: max |error| 2.5%; on 3 held-out tiles 0.6%',
+                    ') on 22 tiles: max |error| 2.5%; on 3 held-out tiles 0.5%',
                     'python tools/calibrate_cycles.py'),
     },
     'conv2d_gw': {
