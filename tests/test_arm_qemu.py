@@ -101,6 +101,26 @@ def test_gemm_matches_reference(pair):
         assert ret == sat
 
 
+@settings(max_examples=10)
+@given(seed=SEED, full=FULL, mode=MODE, m=st.integers(1, 9), n=st.integers(1, 9),
+       k=st.integers(1, 40))
+def test_host_harness_is_the_emulator(pair, seed, full, mode, m, n, k):
+    """The host side of the comparison computes what the emulator's own extension
+    (spinla._kernels, through its tile runners) computes, so ARM == host harness == emulator."""
+    from spinla.kernels import ffi, lib, ptr
+    host, _ = pair
+    kernel, sc, arrs = cases.gemm(rng_of(seed), m, n, k, full, mode)
+    sc.update(row0=0, col0=0, ncols_total=n)
+    ret, out = host.call(kernel, sc, dict(arrs, c=np.zeros((m, n), np.int16)))
+    c = np.zeros((m, n), np.int16)
+    tiles = np.asarray([[0, 0, m, 0, n]], np.int32)
+    sat = lib.spl_run_gemm(ptr(np.ascontiguousarray(arrs["a"])), ptr(np.ascontiguousarray(
+        arrs["bt"])), ptr(c), m, n, k, ffi.from_buffer("int32_t[]", tiles), 1, sc["shift"], mode,
+        sc["seed"], 1)
+    np.testing.assert_array_equal(out["c"], c)
+    assert ret == sat
+
+
 # --- requantisation, random bits ---------------------------------------------------------------
 
 @given(seed=SEED, full=FULL, mode=MODE, n=st.integers(1, 200))
