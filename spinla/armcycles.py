@@ -74,6 +74,7 @@ _LOAD = re.compile(rf"ldr(sh|h|sb|b|d)?{_COND}")
 _STORE = re.compile(rf"str(h|b|d)?{_COND}")
 _MULTI = re.compile(rf"(ldm|stm)(ia|ib|da|db|fd|ed|fa|ea)?{_COND}|(push|pop){_COND}")
 _NO_DEST = re.compile(rf"(cmp|cmn|tst|teq){_COND}")
+_SHIFT = re.compile(rf"(lsl|lsr|asr|ror)s?{_COND}")
 
 
 def _regs(text: str) -> list[str]:
@@ -148,7 +149,10 @@ def decode(addr: int, mnemonic: str, ops: str) -> Insn:
     if _MUL32.fullmatch(mn):
         return Insn(addr, mn, "mul32", CYCLES_MUL32, frozenset(regs[1:]), mul_dests=tuple(regs[:1]))
     # Data processing and everything else (CLZ, QADD, MRS, SVC, ...).
-    reg_shift = bool(re.search(r"\b(lsl|lsr|asr|ror)\s+" + _REG, ops))
+    # A register-specified shift: an operand "rm, lsl rs", or the shift mnemonics' own form
+    # "lsl rd, rm, rs" (MOV with a shifted register).
+    reg_shift = bool(re.search(r"\b(lsl|lsr|asr|ror)\s+" + _REG, ops)) or bool(
+        _SHIFT.fullmatch(mn) and len(regs) == 3)
     srcs = regs if _NO_DEST.fullmatch(mn) else regs[1:]
     cyc = CYCLES_ALU + (CYCLES_REG_SHIFT_EXTRA if reg_shift else 0)
     return Insn(addr, mn, "alu", cyc, frozenset(srcs), branch=bool(regs) and regs[0] == "r15"

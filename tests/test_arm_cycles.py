@@ -47,6 +47,9 @@ def test_multiplies():
 def test_register_shift_costs_one_more():
     assert cycles([(0, "add", "r0, r1, r2, lsl r3")]) == 2
     assert cycles([(0, "add", "r0, r1, r2, lsl #3")]) == 1
+    assert cycles([(0, "lsl", "r0, r1, r2")]) == 2          # mov r0, r1, lsl r2
+    assert cycles([(0, "lslsne", "r0, r1, r2")]) == 2
+    assert cycles([(0, "lsl", "r0, r1, #2")]) == 1
 
 
 def test_load_use_interlocks():
