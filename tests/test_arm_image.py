@@ -19,7 +19,14 @@ needs_gcc = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
 
 
 def test_every_registered_kernel_has_an_entry_point():
+    """...declared in the public header (the one definition of the C API)."""
+    import re
+    from spinla.armharness import C_DIR
     assert set(KERNELS) <= set(armimage.ENTRY_POINTS), set(KERNELS) - set(armimage.ENTRY_POINTS)
+    header = (C_DIR / "spinla.h").read_text()
+    for kernel, syms in armimage.ENTRY_POINTS.items():
+        for sym in syms:
+            assert re.search(rf"\b{sym}\(", header), f"{kernel}: {sym} is not in spinla.h"
 
 
 @needs_gcc
