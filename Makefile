@@ -16,7 +16,7 @@ ARM_FLAGS := -std=c99 -mcpu=arm968e-s -marm -O2 -ffreestanding -fno-builtin -nos
 ARM_OUT   := arm-build
 KERNELS   := $(wildcard spinla_c/*.c)
 
-.PHONY: all install build test test-all demo arm bench bench-accuracy clean
+.PHONY: all install build test test-all demo arm arm-harness arm-image bench bench-accuracy clean
 
 all: test
 
@@ -34,7 +34,8 @@ build: $(STAMP)
 
 test: $(STAMP)
 	@if [ -z "$$SPINLA_DATA" ]; then echo "note: ../shared/datasets/mnist not found and SPINLA_DATA unset: tests that need MNIST will be skipped"; fi
-	@command -v $(ARM_CC) >/dev/null || echo "note: $(ARM_CC) not installed: the ARM build test is skipped (apt-get install gcc-arm-none-eabi)"
+	@command -v $(ARM_CC) >/dev/null || echo "note: $(ARM_CC) not installed: the ARM build, qemu bit-exactness, cycle-model and ITCM tests are skipped (apt-get install gcc-arm-none-eabi)"
+	@command -v qemu-arm >/dev/null || echo "note: qemu-arm not installed: the qemu bit-exactness and cycle-model tests are skipped (apt-get install qemu-user)"
 	$(PY) -m pytest -q -rs
 
 # Everything, the slow tests too.
@@ -44,7 +45,8 @@ test-all: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m spinla.demo
 
-# Cross-compile every kernel for the ARM968E-S, freestanding, and print each object's size.
+# Cross-compile every kernel for the ARM968E-S, freestanding, and print each object's code and
+# table sizes.
 arm:
 	@command -v $(ARM_CC) >/dev/null || { echo "$(ARM_CC) not found: apt-get install gcc-arm-none-eabi"; exit 1; }
 	@mkdir -p $(ARM_OUT)
@@ -55,7 +57,35 @@ arm:
 	@# Freestanding means no libc: only our own symbols and libgcc's helpers may be undefined.
 	@bad=$$(arm-none-eabi-nm -u $(ARM_OUT)/*.o | awk '$$1=="U"{print $$2}' | grep -v -E '^(arm_|spl_|__aeabi_|__gnu_)' | sort -u); \
 	if [ -n "$$bad" ]; then echo "kernels call symbols outside spinla and libgcc: $$bad"; exit 1; fi
-	@$(ARM_SIZE) $(ARM_OUT)/*.o | awk 'NR==1{printf "%-28s %8s %8s %8s\n","object","text","data","bss"; next} {printf "%-28s %8d %8d %8d\n",$$6,$$1,$$2,$$3; t+=$$1} END{printf "%-28s %8d   (ITCM is 32768 bytes; a core links only the kernels its Program calls)\n","total .text",t}'
+	@# .text (code) and .rodata (tables) apart: `size`'s text column adds them together.
+	@printf "%-28s %8s %8s %8s\n" object .text .rodata data+bss
+	@for o in $(ARM_OUT)/*.o; do $(ARM_SIZE) -A $$o | awk -v o=$$(basename $$o) \
+	  '$$1 ~ /^\.text/ {t+=$$2} $$1 ~ /^\.rodata/ {r+=$$2} $$1 ~ /^\.(data|bss)/ {d+=$$2} \
+	   END {printf "%-28s %8d %8d %8d\n", o, t, r, d}'; done | tee $(ARM_OUT)/sizes.txt
+	@awk '{t+=$$2; r+=$$3} END {printf "%-28s %8d %8d   (ITCM is 32768 bytes; a core links only the kernels its Program calls: make arm-image)\n","total",t,r}' $(ARM_OUT)/sizes.txt
+
+# The qemu test harness (spinla_c/arm/): every kernel plus a freestanding _start that serves
+# requests on stdin (layout: spinla_c/arm/harness.h), linked with libgcc only.  Objects are built
+# with -ffunction-sections so per-core images (spinla/armimage.py) link only what they call.
+ARM_HX_DIR := $(ARM_OUT)/harness
+ARM_HX_ELF := $(ARM_OUT)/spinla-harness.elf
+ARM_HX_SRC := $(KERNELS) spinla_c/arm/dispatch.c spinla_c/arm/start.c
+ARM_HX_OBJ := $(patsubst %.c,$(ARM_HX_DIR)/%.o,$(notdir $(ARM_HX_SRC)))
+arm-harness: $(ARM_HX_ELF)
+$(ARM_HX_DIR)/%.o: spinla_c/%.c $(wildcard spinla_c/*.h)
+	@command -v $(ARM_CC) >/dev/null || { echo "$(ARM_CC) not found: apt-get install gcc-arm-none-eabi"; exit 1; }
+	@mkdir -p $(ARM_HX_DIR)
+	$(ARM_CC) $(ARM_FLAGS) -ffunction-sections -fdata-sections -c $< -o $@
+$(ARM_HX_DIR)/%.o: spinla_c/arm/%.c spinla_c/arm/harness.h $(wildcard spinla_c/*.h)
+	@mkdir -p $(ARM_HX_DIR)
+	$(ARM_CC) $(ARM_FLAGS) -ffunction-sections -fdata-sections -c $< -o $@
+$(ARM_HX_ELF): $(ARM_HX_OBJ)
+	$(ARM_CC) -mcpu=arm968e-s -marm -nostdlib -static -Wl,-e,_start -Wl,--gc-sections $^ -lgcc -o $@
+
+# One core's image: only the named kernels (registered names), .text and .rodata apart, e.g.
+#   make arm-image IMAGE="gemm_q15 adam_q15"   or   make arm-image NETWORK=lenet5
+arm-image: $(ARM_HX_ELF) $(STAMP)
+	$(PY) -m spinla.armimage $(IMAGE) $(if $(NETWORK),--network $(NETWORK))
 
 # Benchmarks (not tests): results land in bench/results/*.json with the command that made them.
 # PyTorch is the CPU float32 baseline; 2.13.0 is the version measured (CPU wheel).

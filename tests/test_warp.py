@@ -195,7 +195,8 @@ def test_tiles_cover_the_samples_and_fit_dtcm(rng):
     assert (tl[:, 1] - tl[:, 0]).max() > 1 and np.all(call.dtcm <= m.tile_budget_bytes)
     assert np.array_equal(call.dma_out, (tl[:, 1] - tl[:, 0]) * 2 * 784)
     cyc = spinla.kernels.KERNELS[call.kernel].cycles(call, m)
-    assert np.all(cyc > 784 * (tl[:, 1] - tl[:, 0]) * kwarp.CYCLES_PER_ELEM)
+    per_elem = spinla.kernels.cycle_table.TABLE["warp"]["per_elem"].value
+    assert np.all(cyc > 784 * (tl[:, 1] - tl[:, 0]) * per_elem)
     cost = spinla.cost_of(prog)
     assert 0 < cost.time_s < 1 and cost.energy_j > 0
     assert np.array_equal(spinla.warp_affine(x, th).raw, R.warp_affine(x.raw, th.raw))

@@ -26,7 +26,7 @@ import numpy as np
 from .. import tiling
 from ..fixed import INT16, ROUNDING_MODES, STOCHASTIC
 from ..program import Buffer, Call
-from . import ffi, gemm, lib, ptr, register, threads
+from . import cycle_table, ffi, gemm, lib, ptr, register, threads
 
 # Packed row stride alignment (q15 values).  ASSUMPTION: 2 would do for the ARM968 (one LDR per
 # pair); 16 lets the host's 256/512-bit loops of arm_gemm_q15 run whole vectors.  The padding
@@ -48,34 +48,6 @@ GW_PARTIAL_BALANCE = 6.4
 # Reduce DTCM per weight: int64 sum, two int64 partial slices in flight, q15 output.
 REDUCE_DTCM_PER_ELEM = 8 * 3 + 2
 
-# ASSUMPTION (to be calibrated on ARM instruction counts), forward:
-#  - MACs and requantisation cost what they cost in gemm_q15 (same microkernel);
-#  - building an im2col row copies kh runs of kw * cin values: ~1.5 cycles per value (LDM/STM
-#    of pairs where aligned, LDRH/STRH at the ragged ends) plus ~20 cycles per kernel row
-#    (bounds checks, pointer setup);
-#  - each arm_gemm_q15 call costs ~80 cycles of call/setup and scans the scratch rows and the
-#    weight slice at gemm.CYCLES_PER_SCAN per value;
-#  - a tile's fixed cost (DMA descriptors for weights, input rows, output; first-pixel
-#    divisions, ~40 cycles in software on the ARM968) ~400 cycles.
-CYCLES_PER_MAC = gemm.CYCLES_PER_MAC
-CYCLES_PER_OUTPUT = gemm.CYCLES_PER_OUTPUT
-CYCLES_PER_SCAN = gemm.CYCLES_PER_SCAN
-CYCLES_PER_IM2COL = 1.5
-CYCLES_PER_KROW = 20
-CYCLES_PER_GEMM_CALL = 80
-CYCLES_PER_TILE = 400
-# ASSUMPTION, weight gradient: the transposed im2col store is strided (STRH per value, ~3
-# cycles); the dot over pixels runs the same 4-wide SMLAxy loop as the GEMM (1.25 per MAC),
-# twice when the operands' magnitudes force the byte split (conv2d_q15.c), which we assume
-# always (gradients in dynamic fixed point use their formats' full range), plus ~3 cycles per
-# im2col value to split it (LDRH, ASR/AND, two STRH); reduce: LDRD + ADDS/ADC per partial term
-# ~4 cycles, requantisation 12 per weight.
-CYCLES_PER_GW_IM2COL = 3.0
-GW_SPLIT_MAC_FACTOR = 2.0
-CYCLES_PER_GW_SPLIT = 3.0
-CYCLES_PER_PARTIAL_TERM = 4.0
-# ASSUMPTION, packing: a strided gather of one weight (LDRH, table test, STRH) ~4 cycles.
-CYCLES_PER_PACK = 4.0
 
 
 def k_stride(k: int) -> int:
@@ -128,8 +100,10 @@ def _pixel_ranges(m, per):
 
 def _pack_cycles(call, machine):
     t = call.tiles
-    k = call.params["k"]
-    return CYCLES_PER_TILE + CYCLES_PER_PACK * (t[:, 1] - t[:, 0]).astype(np.float64) * k
+    kh, kw = call.params["wshape"][:2]
+    # Dense: a connection table's left-out weights cost less than the formula says.
+    return cycle_table.predict("conv2d_pack", rows=(t[:, 1] - t[:, 0]).astype(np.float64),
+                               k=call.params["k"], taps=kh * kw, flip=float(call.params["flip"]))
 
 
 @register("conv2d_pack_q15", _pack_cycles, "HWIO weights -> packed k-contiguous rows, masked")
@@ -175,11 +149,9 @@ def _conv_cycles(call, machine):
     pix = (t[:, 1] - t[:, 0]).astype(np.float64)
     ct = (t[:, 3] - t[:, 2]).astype(np.float64)
     k = g["kh"] * g["kw"] * g["cin"]
-    calls = np.ceil(pix / p["scratch_rows"])
-    return (CYCLES_PER_TILE + CYCLES_PER_MAC * pix * ct * k + CYCLES_PER_OUTPUT * pix * ct
-            + pix * (CYCLES_PER_IM2COL * k + CYCLES_PER_KROW * g["kh"])
-            + calls * (CYCLES_PER_GEMM_CALL + CYCLES_PER_SCAN * ct * k)
-            + CYCLES_PER_SCAN * pix * k)
+    # The GEMM runs over the packed row stride ldw (zero padding included).
+    return cycle_table.predict("conv2d", pix=pix, ct=ct, k=k, ldw=p["ldw"], kh=g["kh"],
+                               rows=p["scratch_rows"])
 
 
 @register("conv2d_q15", _conv_cycles, "2-D convolution: fused im2col + gemm microkernel")
@@ -299,11 +271,8 @@ def _gw_cycles(call, machine):
     pix = (t[:, 2] - t[:, 1]).astype(np.float64)
     ct = (t[:, 4] - t[:, 3]).astype(np.float64)
     k = g["kh"] * g["kw"] * g["cin"]
-    chunks = np.ceil(pix / call.params["scratch_cols"])
-    return (CYCLES_PER_TILE + GW_SPLIT_MAC_FACTOR * CYCLES_PER_MAC * pix * ct * k
-            + pix * k * (CYCLES_PER_GW_IM2COL + CYCLES_PER_GW_SPLIT)
-            + pix * ct * CYCLES_PER_GW_IM2COL + CYCLES_PER_SCAN * pix * (k + ct)
-            + chunks * CYCLES_PER_GEMM_CALL + 2 * k * ct)
+    return cycle_table.predict("conv2d_gw", pix=pix, ct=ct, k=k,
+                               cols=call.params["scratch_cols"])
 
 
 @register("conv2d_gw_q15", _gw_cycles, "conv2d weight gradient: exact int64 partial sums")
@@ -334,7 +303,8 @@ def _reduce_cycles(call, machine):
     t = call.tiles
     p = call.params
     n = (t[:, 1] - t[:, 0]).astype(np.float64)
-    return CYCLES_PER_TILE + n * (CYCLES_PER_PARTIAL_TERM * p["nparts"] + CYCLES_PER_OUTPUT)
+    # Dense: a connection table's left-out weights cost less than the formula says.
+    return cycle_table.predict("conv2d_gw_reduce", n=n, nparts=p["nparts"])
 
 
 @register("conv2d_gw_reduce_q15", _reduce_cycles,

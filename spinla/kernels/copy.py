@@ -13,18 +13,25 @@ import numpy as np
 
 from .. import tiling
 from ..program import Call
-from . import lib, ptr, register, threads
-
-# ASSUMPTION: a core moves data through DTCM at ~2 cycles per element (LDRH/STRH pairs while
-# the DMA engine streams rows); fill costs 0.5 cycles per element (STM of zeros).
-CYCLES_PER_ELEM = 2.0
-CYCLES_PER_FILL = 0.5
-CYCLES_PER_TILE = 200
+from . import cycle_table, lib, ptr, register, threads
 
 
 def _cycles(call, machine):
-    return CYCLES_PER_TILE + CYCLES_PER_ELEM * call.elems + CYCLES_PER_FILL * (
-        call.params["fill"] is not None) * call.dma_out / 2
+    """Per tile: its piece's elements, contiguous or strided along the last axis, in rows of
+    the last axis; a fill's share of the output (spread over the tiles)."""
+    elems = np.asarray(call.elems, np.float64)
+    pieces = call.params["pieces"]
+    contig = np.ones(len(elems), bool)
+    last = np.ones(len(elems))
+    for i, pc in enumerate(pieces):
+        rows = call.tiles[:, 0] == i
+        contig[rows] = pc["src_strides"][-1] == 1 and pc["dst_strides"][-1] == 1
+        last[rows] = max(1, pc["shape"][-1])
+    fill = 0.0
+    if call.params["fill"] is not None:
+        fill = float(np.prod(call.outputs[0].shape)) / max(1, len(elems))
+    return cycle_table.predict("copy", contig=elems * contig, strided=elems * ~contig,
+                               runs=elems / last, fill=fill)
 
 
 def _i32(v):
@@ -120,10 +127,14 @@ def lower_view(in_buf, out_buf, *, op: str, offset: int = 0):
                 cores=np.zeros(1, np.int32), macs=z, elems=z, dma_in=z, dma_out=z, dtcm=z)
 
 
-# ASSUMPTION: a gathered row costs one DMA set-up on top of the per-element copy.
-@register("gather_rows_q15", lambda call, machine: CYCLES_PER_TILE + CYCLES_PER_ELEM
-          * call.elems + machine.dma_setup_cycles * (call.tiles[:, 1] - call.tiles[:, 0]),
-          "take along the leading axis (row gather)")
+def _gather_cycles(call, machine):
+    # ASSUMPTION: a gathered row costs one DMA set-up (machine.py) on top of the core's work.
+    rows = (call.tiles[:, 1] - call.tiles[:, 0]).astype(np.float64)
+    return (cycle_table.predict("gather", rows=rows, elems=call.elems)
+            + machine.dma_setup_cycles * rows)
+
+
+@register("gather_rows_q15", _gather_cycles, "take along the leading axis (row gather)")
 def _run_gather(call, ins, outs, seed):
     rows = call.params["rows"]
     tiles = _i32(call.tiles)

@@ -17,7 +17,7 @@ import numpy as np
 from .. import tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import ffi, lib, ptr, register, static_args, threads
+from . import cycle_table, ffi, lib, ptr, register, static_args, threads
 
 # Op numbers: the order of the SPL_EW_* enum in spinla_c/spinla.h.
 OPS = {name: i for i, name in enumerate(
@@ -28,34 +28,13 @@ COMPARISONS = frozenset(["less", "less_equal", "greater", "greater_equal", "equa
                          "not_equal"])
 MAX_DIMS = 6  # SPL_MAX_DIMS
 
-# ASSUMPTION (ARM968 cycle counts, to be calibrated on the ARM build).  Per output element:
-# loading each operand (LDRH with post-increment, plus the alignment shift folded into a
-# barrel-shifted operand) ~2 cycles per operand; the STRH of the result 1 cycle; loop
-# overhead ~1 cycle.  The op itself: add/sub/neg 1, mul/square 1 (SMULBB), max/min/abs 2
-# (CMP + conditional MOV), comparisons 2 (CMP + MOVcc, no rounding), where 2, clip 3 (two
-# compares), axpby 4 (two SMULL + ADDS/ADC).  divide: a 64-by-32-bit software division
-# (libgcc __aeabi_ldivmod, shift-subtract, ~2 cycles per quotient bit over up to 62 bits)
-# ~120 cycles.  The final spl_requant_q63 call (64-bit add, shift, two compares, a call)
-# ~10 cycles; stochastic rounding adds the hash, ~10 cycles.  Per tile ~150 cycles (call,
-# index decomposition by ~6 divisions of ~40 cycles each is amortised per tile, DMA setup).
-CYCLES_PER_OPERAND = 2.0
-CYCLES_PER_ELEM = 2.0
-CYCLES_OP = {"add": 1, "subtract": 1, "negative": 1, "multiply": 1, "square": 1,
-             "maximum": 2, "minimum": 2, "abs": 2, "less": 2, "less_equal": 2, "greater": 2,
-             "greater_equal": 2, "equal": 2, "not_equal": 2, "where": 2, "clip": 3,
-             "axpby": 4, "divide": 120}
-CYCLES_PER_REQUANT = 10.0
-CYCLES_PER_RAND = 10.0
-CYCLES_PER_TILE = 400
 
 
 def _cycles(call, machine):
-    p = call.params
-    nin = len(call.inputs)
-    per = CYCLES_PER_ELEM + CYCLES_PER_OPERAND * nin + CYCLES_OP[p["op"]]
-    if p["op"] not in COMPARISONS:
-        per += CYCLES_PER_REQUANT + (CYCLES_PER_RAND if call.stochastic else 0)
-    return CYCLES_PER_TILE + per * call.elems.astype(np.float64)
+    # Calibrated on contiguous operands (broadcast ones cost about the same per output).
+    return cycle_table.predict("eltwise", kind=call.params["op"],
+                               elems=call.elems.astype(np.float64),
+                               stochastic=float(call.stochastic))
 
 
 def _i32(v):

@@ -14,16 +14,8 @@ import numpy as np
 from .. import tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import lib, ptr, register, threads
+from . import cycle_table, lib, ptr, register, threads
 
-# ASSUMPTION (to be calibrated on ARM instruction counts): the 4x4 register block of
-# gemm_q15.c issues per k-pair 4 LDR for A, 4 for B and 32 SMLAxy = 40 cycles for 32 MACs,
-# i.e. 1.25 cycles per MAC; requantising an output costs ~12 cycles; a tile's fixed overhead
-# (call, max-abs scan setup, DMA descriptors) ~300 cycles; the max-abs scan 2 cycles/element.
-CYCLES_PER_MAC = 1.25
-CYCLES_PER_OUTPUT = 12
-CYCLES_PER_SCAN = 2
-CYCLES_PER_TILE = 300
 # ASSUMPTION: tiles are not split below ~32k MACs (~40k cycles): under that, a tile's two DMA
 # set-ups, its fixed overhead and its share of the phase barrier exceed ~5 % of its work, and
 # spreading a small product over more cores (and chips) stops paying.
@@ -33,9 +25,7 @@ MIN_TILE_MACS = 32 * 1024
 def _cycles(call, machine):
     t = call.tiles
     m, n = (t[:, 2] - t[:, 1]).astype(np.float64), (t[:, 4] - t[:, 3]).astype(np.float64)
-    k = call.params["k"]
-    return (CYCLES_PER_TILE + CYCLES_PER_MAC * m * n * k + CYCLES_PER_OUTPUT * m * n
-            + CYCLES_PER_SCAN * (m + n) * k)
+    return cycle_table.predict("gemm", m=m, n=n, k=call.params["k"])
 
 
 @register("gemm_q15", _cycles, "fixed-point matrix multiply, k-contiguous operands")

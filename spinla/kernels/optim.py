@@ -48,22 +48,9 @@ import numpy as np
 from .. import tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import lib, ptr, register, threads
+from . import cycle_table, lib, ptr, register, threads
 
-# ASSUMPTION (ARM968 cycles per element, to be calibrated on the ARM build).  Loads of the
-# q15 operands 1 cycle each (LDRH), stores 1 each.  Stochastic rounding of one output: the
-# hash (2 MUL at 2 cycles + 6 shift/EOR) ~10 cycles, the 64-bit add/shift/saturate ~8.
-# SGD: one SMULBB, two 64-bit shifts and an ADDS/ADC pair ~6.  Momentum adds one SMULBB, the
-# shifts and a second rounding.  Adam: the Q30 x q15 products are SMULL (3 cycles) - four of
-# them plus R*R and G*G (SMULBB); the table square root and reciprocal are each two CLZ, a
-# 64-bit normalising shift (~4), one LDRD of a (value, step) entry, a UMULL and a shift
-# (~14); the ratio times L one UMULL; three roundings.  Per tile ~200 cycles (call, DMA
-# descriptors).  The two tables (5 KB of constants) live with the code in ITCM.
-CYCLES_SGD = 4.0 + 18.0 + 6.0
-CYCLES_SGD_MOMENTUM = 6.0 + 2 * 18.0 + 10.0
-CYCLES_ADAM = 7.0 + 3 * 18.0 + 4 * 3 + 2 + 2 * 14 + 8
-CYCLES_NEAREST_SAVING = 10.0   # per rounding, when the hash is not computed
-CYCLES_PER_TILE = 200
+# The two tables (5 KB of constants) live with the code in ITCM (spinla/armimage.py).
 
 # Bytes of DTCM per element a tile holds: SGD w, g in and w out (+ v in and out);
 # Adam w, g, m, r in and w, m, r out.  flat_tiles doubles them for double buffering.
@@ -78,16 +65,10 @@ MAX_SHIFT = 47
 
 
 def _cycles(call, machine):
-    p = call.params
-    if call.kernel == "adam_q15":
-        per, nround = CYCLES_ADAM, 3
-    elif p["mu"]:
-        per, nround = CYCLES_SGD_MOMENTUM, 2
-    else:
-        per, nround = CYCLES_SGD, 1
-    if not call.stochastic:
-        per -= nround * CYCLES_NEAREST_SAVING
-    return CYCLES_PER_TILE + per * call.elems.astype(np.float64)
+    kind = ("adam" if call.kernel == "adam_q15"
+            else "sgd_momentum" if call.params["mu"] else "sgd")
+    return cycle_table.predict("optim", kind=kind, elems=call.elems.astype(np.float64),
+                               stochastic=float(call.stochastic))
 
 
 def _i32(a):

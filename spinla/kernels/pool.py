@@ -15,25 +15,8 @@ import numpy as np
 from .. import tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import lib, ptr, register, static_args, threads
+from . import cycle_table, lib, ptr, register, static_args, threads
 
-# ASSUMPTION (to be calibrated on ARM instruction counts):
-#  - average window sum: LDRH + ADD per window value ~2 cycles; the multiply by the
-#    reciprocal (SMULL) and requantisation ~14 cycles per output;
-#  - max: LDRH, CMP and two conditional moves per window value ~4 cycles, STRH x2 per output;
-#  - gradients: each window value scattered (LDRH delta, LDR/ADD/STR of the int32 sum) ~4
-#    cycles, +1 for the argmax test of max pooling; the final rounding (avg) or saturation
-#    (max) 12 / 6 cycles per input element;
-#  - per tile: DMA descriptors and the row's image division (software on the ARM968) ~200.
-CYCLES_PER_SUM = 2.0
-CYCLES_PER_AVG_OUT = 14.0
-CYCLES_PER_MAX = 4.0
-CYCLES_PER_MAX_OUT = 4.0
-CYCLES_PER_SCATTER = 4.0
-CYCLES_PER_ARG_TEST = 1.0
-CYCLES_PER_GRAD_AVG_OUT = 12.0
-CYCLES_PER_GRAD_MAX_OUT = 6.0
-CYCLES_PER_TILE = 200
 
 
 def geometry(n, h, w, c, oh, ow, kh, kw, sy, sx):
@@ -100,14 +83,20 @@ def _plan(total, need, machine, op, shapes, what):
 
 # --- forward -----------------------------------------------------------------------------------
 
+def _scaled(call, g):
+    """1 for an average over a window that is not a power of two (a reciprocal multiply)."""
+    win = g["kh"] * g["kw"]
+    return float(call.kernel.startswith("avg") and win & (win - 1) != 0)
+
+
 def _fwd_cycles(call, machine):
     g = _g(call.params["geom"])
     rows = (call.tiles[:, 1] - call.tiles[:, 0]).astype(np.float64)
     outs = rows * g["ow"] * g["c"]
-    win = outs * g["kh"] * g["kw"]
-    if call.kernel == "avg_pool2d_q15":
-        return CYCLES_PER_TILE + CYCLES_PER_SUM * win + CYCLES_PER_AVG_OUT * outs
-    return CYCLES_PER_TILE + CYCLES_PER_MAX * win + CYCLES_PER_MAX_OUT * outs
+    family = "avg_pool" if call.kernel == "avg_pool2d_q15" else "max_pool"
+    return cycle_table.predict(family, rows=rows, outs=outs, win=outs * g["kh"] * g["kw"],
+                               c=g["c"], kh=g["kh"], stochastic=float(call.stochastic),
+                               scaled=_scaled(call, g))
 
 
 def _consts(call):
@@ -176,13 +165,13 @@ def lower_forward(x_buf, out_bufs, geom, *, kind: str, machine, op: str, mult=1,
 def _grad_cycles(call, machine):
     g = _g(call.params["geom"])
     t = call.tiles
-    nin = (t[:, 1] - t[:, 0]).astype(np.float64) * g["w"] * g["c"]
-    # Window values scattered: the gathered output rows times ow * c * (window rows inside).
-    scat = nin * g["kh"] * g["kw"] / max(1, g["sy"] * g["sx"])
-    if call.kernel == "avg_pool2d_grad_q15":
-        return CYCLES_PER_TILE + CYCLES_PER_SCATTER * scat + CYCLES_PER_GRAD_AVG_OUT * nin
-    return (CYCLES_PER_TILE + (CYCLES_PER_SCATTER + CYCLES_PER_ARG_TEST) * scat
-            + CYCLES_PER_GRAD_MAX_OUT * nin)
+    rows = (t[:, 1] - t[:, 0]).astype(np.float64)
+    hits = cycle_table.pool_scattered(g["h"], g["oh"], g["kh"], g["sy"], t[:, 0], t[:, 1])
+    family = "avg_pool_grad" if call.kernel == "avg_pool2d_grad_q15" else "max_pool_grad"
+    images = (t[:, 1] - 1) // g["h"] - t[:, 0] // g["h"] + 1
+    return cycle_table.predict(family, rows=rows, nin=rows * g["w"] * g["c"], hits=hits,
+                               kw=g["kw"], ow=g["ow"], c=g["c"], images=images,
+                               stochastic=float(call.stochastic), scaled=_scaled(call, g))
 
 
 @register("avg_pool2d_grad_q15", _grad_cycles, "average pooling gradient: exact, one rounding")

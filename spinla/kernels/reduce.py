@@ -19,35 +19,18 @@ import numpy as np
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
 from ..tiling import place
-from . import lib, ptr, register, threads
+from . import cycle_table, lib, ptr, register, threads
 
 OPS = {"sum": 0, "mean": 1, "max": 2, "min": 3, "argmax": 4, "argmin": 5}  # SPL_RED_* order
 MEAN_SHIFT = 46  # SPL_MEAN_SHIFT: mean = requant(sum * round(2^46 / n), fi + 46 - fo)
 MAX_COLS = 2048
 MIN_TILE_INPUT = 256
 
-# ASSUMPTION (ARM968 cycles, to be calibrated): per input element LDRH + ADD ~2 cycles for
-# sum/mean (int32 accumulation, the chunk flush to int64 amortised), LDRH + CMP + MOVcc ~3
-# for max/min and ~4 for argmax/argmin (the index moves too).  Per output: the requant call
-# ~10 cycles, the mean's 64x64 multiply by the reciprocal ~8 more, stochastic hash ~10.  Per
-# tile ~200 cycles, plus the mean's one 64-bit software division (__aeabi_uldivmod) ~150.
-CYCLES_PER_IN = {"sum": 2.0, "mean": 2.0, "max": 3.0, "min": 3.0, "argmax": 4.0,
-                 "argmin": 4.0}
-CYCLES_PER_OUT = 10.0
-CYCLES_MEAN_MUL = 8.0
-CYCLES_PER_RAND = 10.0
-CYCLES_PER_TILE = 200
-CYCLES_DIVISION = 150
-
-
 def _cycles(call, machine):
-    p = call.params
     t = call.tiles.astype(np.float64)
-    outs = (t[:, 1] - t[:, 0]) * (t[:, 3] - t[:, 2])
-    per_out = CYCLES_PER_OUT + (CYCLES_MEAN_MUL if p["op"] == "mean" else 0) + (
-        CYCLES_PER_RAND if call.stochastic else 0)
-    return (CYCLES_PER_TILE + (CYCLES_DIVISION if p["op"] == "mean" else 0)
-            + CYCLES_PER_IN[p["op"]] * outs * p["n"] + per_out * outs)
+    return cycle_table.predict("reduce", op=call.params["op"], rows=t[:, 1] - t[:, 0],
+                               m=t[:, 3] - t[:, 2], n=call.params["n"],
+                               stochastic=float(call.stochastic))
 
 
 @register("reduce_q15", _cycles, "sum, mean, max, min, argmax, argmin along one axis")

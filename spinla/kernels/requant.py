@@ -6,18 +6,11 @@ import numpy as np
 from .. import tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import lib, ptr, register, threads
-
-# ASSUMPTION: ~6 cycles per element (LDRH, add offset, shift, two compares, STRH); stochastic
-# rounding adds the hash, ~10 cycles.
-CYCLES_PER_ELEM = 6.0
-CYCLES_PER_RAND = 10.0
-CYCLES_PER_TILE = 150
+from . import cycle_table, lib, ptr, register, threads
 
 
 def _cycles(call, machine):
-    per = CYCLES_PER_ELEM + (CYCLES_PER_RAND if call.stochastic else 0)
-    return CYCLES_PER_TILE + per * call.elems
+    return cycle_table.predict("requant", elems=call.elems, stochastic=float(call.stochastic))
 
 
 @register("requant_q15", _cycles, "format change with rounding and saturation")

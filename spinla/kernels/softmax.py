@@ -14,40 +14,18 @@ import numpy as np
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
 from ..tiling import place
-from . import lib, ptr, register, threads
+from . import cycle_table, lib, ptr, register, threads
 
 OPS = {"softmax": 0, "logsumexp": 1}
 TABLE_BYTES = 2 * 4 * 257  # the 2^r and ln tables
 MIN_TILE_INPUT = 256
 
-# ASSUMPTION (ARM968 cycles, to be calibrated): per element the max pass ~3 (LDRH, CMP,
-# MOVcc), exp(x - max) ~22 each time it is computed (SMULL by log2 e, table, interpolation,
-# shift; computed twice for softmax, once for logsumexp), the 64-bit sum ~2, and for softmax
-# the 64x64 multiply by the row's reciprocal + requant ~16.  Per row: one 64-bit software
-# division (__aeabi_uldivmod) ~150 for softmax, ln + requant ~40 for logsumexp.  Stochastic
-# rounding adds ~10 per output.  Per tile ~200.
-CYCLES_MAX = 3.0
-CYCLES_EXP = 22.0
-CYCLES_SUM = 2.0
-CYCLES_SCALE = 16.0
-CYCLES_DIVISION = 150.0
-CYCLES_LOG = 40.0
-CYCLES_PER_RAND = 10.0
-CYCLES_PER_TILE = 200
-
-
 def _cycles(call, machine):
-    p = call.params
+    # Calibrated at frac_in 11, frac_out 14 (exp's cost varies a little with the formats).
     t = call.tiles
-    rows = (t[:, 1] - t[:, 0]).astype(np.float64)
-    n = p["n"]
-    rnd = CYCLES_PER_RAND if call.stochastic else 0.0
-    if p["op"] == "softmax":
-        per_row = n * (CYCLES_MAX + 2 * CYCLES_EXP + CYCLES_SUM + CYCLES_SCALE + rnd) + \
-            CYCLES_DIVISION
-    else:
-        per_row = n * (CYCLES_MAX + CYCLES_EXP + CYCLES_SUM) + CYCLES_LOG + rnd
-    return CYCLES_PER_TILE + rows * per_row
+    return cycle_table.predict("softmax", op=call.params["op"],
+                               rows=(t[:, 1] - t[:, 0]).astype(np.float64), n=call.params["n"],
+                               stochastic=float(call.stochastic))
 
 
 @register("softmax_q15", _cycles, "softmax and logsumexp along rows")

@@ -15,33 +15,19 @@ import numpy as np
 
 from .. import tiling
 from ..program import Call
-from . import lib, ptr, register, static_args, threads
+from . import cycle_table, lib, ptr, register, static_args, threads
 
 A_FRAC = 12          # matrix entries: q3.12
 T_FRAC = 8           # translations: q7.8 pixels
 THETA_NAMES = ("a00", "a01", "a10", "a11", "tx", "ty")
 MAX_SIDE = 16384     # SPL_WARP_MAX_SIDE: the kernel's int32 source coordinates need H, W <= it
 
-# ASSUMPTION (to be calibrated on ARM instruction counts):
-#  - per output pixel: two coordinate additions, floor and fraction (ASR, AND) and two range
-#    tests with conditional selects of index and weight per axis, the four tap addresses
-#    ~24 cycles (pixels whose neighbourhood is outside cost less; not modelled);
-#  - per output element (channel): 4 LDRH, MUL + MLA per horizontal pair, SMULL + SMLAL
-#    for the vertical pair, the 64-bit add and shift of the rounding, STRH ~16 cycles;
-#  - per row ~6 cycles; per sample ~30 (theta loads, the four MULs of the first point);
-#  - per tile: DMA descriptors ~200.
-CYCLES_PER_PIXEL = 24.0
-CYCLES_PER_ELEM = 16.0
-CYCLES_PER_ROW = 6.0
-CYCLES_PER_SAMPLE = 30.0
-CYCLES_PER_TILE = 200
-
 
 def _cycles(call, machine):
+    # Calibrated on mild distortions; pixels that sample outside the image cost less.
     _, h, w, c = call.params["geom"]
     ns = (call.tiles[:, 1] - call.tiles[:, 0]).astype(np.float64)
-    return CYCLES_PER_TILE + ns * (CYCLES_PER_SAMPLE + CYCLES_PER_ROW * h
-                                   + CYCLES_PER_PIXEL * h * w + CYCLES_PER_ELEM * h * w * c)
+    return cycle_table.predict("warp", ns=ns, h=h, w=w, c=c)
 
 
 @register("warp_affine_q15", _cycles, "affine warp: bilinear, exactly rounded, zero outside")
