@@ -404,7 +404,8 @@ static void simd_block_split(const q15_t *const *ar, const q15_t *const *br,
 /* Rounds, saturates, counts and stores the mr x nr valid part of a 4 x 4 block (sums in
  * row-major lanes of out[0], out[1]).  Round-to-nearest with 0 < shift < 63 and stochastic
  * rounding with 0 < shift <= 32 are done here in vectors, exactly as spl_requant_q63 does them
- * (add 2^(shift-1) or the hashed offset, arithmetic shift, clamp); every other case goes
+ * (add 2^(shift-1) - 1 + bit shift of the sum (half to even, spl_rne_offset) or the hashed
+ * offset, arithmetic shift, clamp); every other case goes
  * through spl_requant_q63 itself, so the two cannot disagree. */
 static void simd_store(const __m512i out[2], int32_t mr, int32_t nr, q15_t *c, int32_t ldc,
                        const spl_requant_t *rq, uint32_t index0, uint32_t row_stride,
@@ -440,7 +441,11 @@ static void simd_store(const __m512i out[2], int32_t mr, int32_t nr, q15_t *c, i
             off[0] = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(x));
             off[1] = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(x, 1));
         } else {
-            off[0] = off[1] = _mm512_set1_epi64((q63_t)1 << (sh - 1));
+            const __m512i half = _mm512_set1_epi64(((q63_t)1 << (sh - 1)) - 1);
+            const __m512i one = _mm512_set1_epi64(1);
+            const __m128i c = _mm_cvtsi32_si128(sh);
+            for (int32_t h = 0; h < 2; h++)
+                off[h] = _mm512_add_epi64(half, _mm512_and_si512(_mm512_sra_epi64(out[h], c), one));
         }
         const __m512i qmax = _mm512_set1_epi64(SPL_Q15_MAX);
         const __m512i qmin = _mm512_set1_epi64(SPL_Q15_MIN);

@@ -1,6 +1,7 @@
 /* The one place where exact integers become q15 outputs: rounding and counted saturation. */
 #include "spinla.h"
 #include "spl_rand.h"
+#include "spl_round.h"
 
 static inline q15_t saturate(q63_t v, uint32_t *sat)
 {
@@ -10,7 +11,11 @@ static inline q15_t saturate(q63_t v, uint32_t *sat)
 }
 
 /* Right shifts of negative values are arithmetic (floor) in GCC for both targets; the
- * rounding offset is added before the shift so that the floor becomes the chosen rounding. */
+ * rounding offset is added before the shift so that the floor becomes the chosen rounding.
+ * Nearest is round half to even: the offset is 2^(s-1) - 1 plus bit s of acc (the LSB the
+ * result keeps), so a fraction below one half floors, above one half rounds up, and exactly
+ * one half goes to the even neighbour.  No direction is preferred, so sums of many rounded
+ * values are not biased (round-half-up would add +1/2 LSB for every exact half). */
 q15_t spl_requant_q63(q63_t acc, const spl_requant_t *rq, uint32_t index, uint32_t *sat)
 {
     int32_t s = rq->shift;
@@ -19,7 +24,7 @@ q15_t spl_requant_q63(q63_t acc, const spl_requant_t *rq, uint32_t index, uint32
         if (rq->mode == SPL_ROUND_STOCHASTIC)
             offset = (q63_t)(spl_rand_inline(rq->seed, index) >> (32 - (s > 32 ? 32 : s)));
         else
-            offset = (q63_t)1 << (s - 1);
+            offset = spl_rne_offset(acc, s);
         if (s > 32 && rq->mode == SPL_ROUND_STOCHASTIC)
             offset <<= (s - 32);
         return saturate((acc + offset) >> s, sat);
@@ -54,10 +59,13 @@ uint32_t spl_requant_block_q63(const q63_t *acc, q15_t *y, int32_t n, const spl_
     uint32_t sat = 0;
     if (s >= 0 && s <= 32) {
         int stochastic = s > 0 && rq->mode == SPL_ROUND_STOCHASTIC;
-        q63_t half = s > 0 ? (q63_t)1 << (s - 1) : 0;
+        /* nearest: half - 1 + (bit s of acc); s == 0: no offset (half = 0, odd bit masked). */
+        q63_t half = s > 0 ? ((q63_t)1 << (s - 1)) - 1 : 0, odd = s > 0 ? 1 : 0;
+        int32_t sb = s > 0 ? s : 0;
         for (int32_t i = 0; i < n; i++) {
             q63_t off = stochastic
-                ? (q63_t)(spl_rand_inline(rq->seed, index0 + (uint32_t)i) >> (32 - s)) : half;
+                ? (q63_t)(spl_rand_inline(rq->seed, index0 + (uint32_t)i) >> (32 - s))
+                : half + ((acc[i] >> sb) & odd);
             q63_t v = (acc[i] + off) >> s;
             sat += (uint32_t)(v > SPL_Q15_MAX) + (uint32_t)(v < SPL_Q15_MIN);
             y[i] = (q15_t)(v > SPL_Q15_MAX ? SPL_Q15_MAX : v < SPL_Q15_MIN ? SPL_Q15_MIN : v);
