@@ -15,6 +15,7 @@
 #include "spinla.h"
 #include "spl_dsp.h"
 #include "spl_round.h"
+#include "spl_gemm.h"
 
 /* Bounds on the largest |x| and the largest row sum of |x| over a rows x cols block (upper
  * bounds: all the overflow proof below needs).  Pairs path (aligned rows): one LDR per two
@@ -23,8 +24,8 @@
  * junk the XOR leaves below it never reaches the sum (>> 16) and the maximum is bounded by
  * the OR of the halves (>= their maximum, < twice it): 8 ALU instructions per pair on the
  * ARM968 against about 13 cycles per value for LDRSH, compare, negate and select. */
-static void abs_stats(const q15_t *x, int32_t rows, int32_t cols, int32_t ld, uint32_t *max_abs,
-                      uint64_t *max_row_sum)
+void spl_abs_stats(const q15_t *x, int32_t rows, int32_t cols, int32_t ld, uint32_t *max_abs,
+                   uint64_t *max_row_sum)
 {
     uint32_t m = 0;
     uint64_t rs = 0;
@@ -89,8 +90,8 @@ int32_t spl_safe_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb
 {
     uint32_t ma, mb;
     uint64_t sa, sb;
-    abs_stats(a, m, k, lda, &ma, &sa);
-    abs_stats(bt, n, k, ldb, &mb, &sb);
+    spl_abs_stats(a, m, k, lda, &ma, &sa);
+    spl_abs_stats(bt, n, k, ldb, &mb, &sb);
     if (k <= 0)
         return 1;
     if (sa * mb <= 0x7FFFFFFFu || sb * ma <= 0x7FFFFFFFu)
@@ -144,7 +145,16 @@ int32_t spl_safe_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb
                        [s11] "+r"(s11), [x0] "=&r"(x0), [x1] "=&r"(x1), [y0] "=&r"(y0), \
                        [y1] "=&r"(y1) \
                      : : "cc", "memory"); }
+/* Four k-pairs, straight-line (the remainder of a run of pairs). */
+#define PAIRS4() { \
+    uint32_t x0, x1, y0, y1; \
+    __asm__ volatile(PAIR_ASM PAIR_ASM PAIR_ASM PAIR_ASM \
+                     : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), \
+                       [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), \
+                       [x0] "=&r"(x0), [x1] "=&r"(x1), [y0] "=&r"(y0), [y1] "=&r"(y1) \
+                     : : "memory"); }
 #else
+#define PAIRS4() { PAIR_STEP() PAIR_STEP() PAIR_STEP() PAIR_STEP() }
 #define PAIRS8(n8) \
     for (int32_t it = (n8); it > 0; it--) { \
         PAIR_STEP() PAIR_STEP() PAIR_STEP() PAIR_STEP() \
@@ -161,7 +171,9 @@ static inline __attribute__((always_inline)) void pairs_2x2(const spl_pair_t **p
     int32_t s00 = s[0], s01 = s[1], s10 = s[2], s11 = s[3];
     if (len >> 3)
         PAIRS8(len >> 3)
-    for (int32_t r = len & 7; r > 0; r--)
+    if (len & 4)
+        PAIRS4()
+    for (int32_t r = len & 3; r > 0; r--)
         PAIR_STEP()
     s[0] = s00; s[1] = s01; s[2] = s10; s[3] = s11;
     *pa0 = a0; *pa1 = a1; *pb0 = b0; *pb1 = b1;
@@ -175,7 +187,9 @@ static inline __attribute__((always_inline)) void pairs_2x2(const spl_pair_t **p
     s00 = s01 = s10 = s11 = 0; \
     if ((k) >> 4) \
         PAIRS8((k) >> 4) \
-    for (int32_t r_ = ((k) >> 1) & 7; r_ > 0; r_--) \
+    if ((k) & 8) \
+        PAIRS4() \
+    for (int32_t r_ = ((k) >> 1) & 3; r_ > 0; r_--) \
         PAIR_STEP() \
     if ((k) & 1) { \
         int32_t x0 = (a)[(k) - 1], x1 = (a)[(lda) + (k) - 1]; \
@@ -691,12 +705,21 @@ uint32_t arm_gemm_q15(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb,
                       int32_t ldc, int32_t m, int32_t n, int32_t k, const spl_requant_t *rq,
                       uint32_t row0, uint32_t col0, uint32_t ncols_total)
 {
+    return spl_gemm_q15_chunk(a, lda, bt, ldb, c, ldc, m, n, k, rq, row0, col0, ncols_total, 0);
+}
+
+uint32_t spl_gemm_q15_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb, q15_t *c,
+                            int32_t ldc, int32_t m, int32_t n, int32_t k,
+                            const spl_requant_t *rq, uint32_t row0, uint32_t col0,
+                            uint32_t ncols_total, int32_t chunk)
+{
     uint32_t sat = 0;
 #if defined(__AVX512VNNI__) && defined(__AVX512BW__) && !defined(SPL_PORTABLE)
     if (gemm_simd(a, lda, bt, ldb, c, ldc, m, n, k, rq, row0, col0, ncols_total, &sat))
         return sat;
 #endif
-    int32_t chunk = spl_safe_chunk(a, lda, bt, ldb, m, n, k);
+    if (chunk <= 0)
+        chunk = spl_safe_chunk(a, lda, bt, ldb, m, n, k);
     int pairs = chunk >= 2 && ((uintptr_t)a & 3) == 0 && ((uintptr_t)bt & 3) == 0 &&
                 (lda & 1) == 0 && (ldb & 1) == 0;
     spl_rq32_t r32 = {0, 0, 0, 0, 0, 0};
