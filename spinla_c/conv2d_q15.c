@@ -14,6 +14,7 @@
  * int64 partial sums per pixel range) followed by arm_conv2d_grad_weight_reduce_q15 (the sum
  * over partials and the one rounding). */
 #include "spinla.h"
+#include "spl_gemm.h"
 
 /* Where output pixel p sits, advanced by one pixel at a time so that only the first pixel of
  * a tile costs divisions (the ARM968 divides in software). */
@@ -43,6 +44,34 @@ static void pix_next(const spl_conv2d_t *g, pix_t *q)
     }
 }
 
+/* n q15 values from s to d (ds = 1 im2col runs): 32-bit words when both have the same
+ * alignment (NHWC rows with an even cin: one LDR/STR per two values), else halfwords four at
+ * a time with the loads first, so no store waits on its load (the ARM968's 2-cycle
+ * halfword load-use interlock). */
+static inline void copy_run(q15_t *restrict d, const q15_t *restrict s, int32_t n)
+{
+    int32_t i = 0;
+    if (((((uintptr_t)d ^ (uintptr_t)s) & 2) == 0) && n >= 4) {
+        if ((uintptr_t)d & 2) {
+            d[0] = s[0];
+            i = 1;
+        }
+        const uint32_t *ws = (const uint32_t *)(const void *)(s + i);
+        uint32_t *wd = (uint32_t *)(void *)(d + i);
+        int32_t nw = (n - i) >> 1;
+        for (int32_t t = 0; t < nw; t++)
+            wd[t] = ws[t];
+        i += 2 * nw;
+    } else {
+        for (; i + 4 <= n; i += 4) {
+            q15_t v0 = s[i], v1 = s[i + 1], v2 = s[i + 2], v3 = s[i + 3];
+            d[i] = v0; d[i + 1] = v1; d[i + 2] = v2; d[i + 3] = v3;
+        }
+    }
+    for (; i < n; i++)
+        d[i] = s[i];
+}
+
 /* One im2col row (k = (ky, kx, ci)) of pixel q, written with element stride ds.  x holds input
  * rows from global row xrow0 = n * h + iy on; padding positions read as zero.  Callers pass a
  * local copy of the geometry and a literal ds, so the inlined copies run from registers and, for
@@ -54,6 +83,14 @@ static inline void im2col_row(const q15_t *restrict x, int32_t xrow0, const spl_
     int64_t wc = (int64_t)g->w * cin;
     int32_t iy0 = q.oy * g->sy - g->pt, ix0 = q.ox * g->sx - g->pl;
     int32_t inside = ix0 >= 0 && ix0 + g->kw <= g->w;
+    if (ds == 1 && inside && iy0 >= 0 && iy0 + g->kh <= g->h) {
+        /* The whole window inside the image (the common case): kh contiguous runs, one
+         * pointer step apart, no per-row tests. */
+        const q15_t *s = x + ((int64_t)q.n * g->h + iy0 - xrow0) * wc + (int64_t)ix0 * cin;
+        for (int32_t ky = 0; ky < g->kh; ky++, dst += kwc, s += wc)
+            copy_run(dst, s, kwc);
+        return;
+    }
     for (int32_t ky = 0; ky < g->kh; ky++, dst += (int64_t)kwc * ds) {
         int32_t iy = iy0 + ky;
         if (iy < 0 || iy >= g->h) {
@@ -64,8 +101,11 @@ static inline void im2col_row(const q15_t *restrict x, int32_t xrow0, const spl_
         const q15_t *row = x + ((int64_t)q.n * g->h + iy - xrow0) * wc;
         if (inside) {
             const q15_t *s = row + (int64_t)ix0 * cin;
-            for (int32_t i = 0; i < kwc; i++)
-                dst[(int64_t)i * ds] = s[i];
+            if (ds == 1)
+                copy_run(dst, s, kwc);
+            else
+                for (int32_t i = 0; i < kwc; i++)
+                    dst[(int64_t)i * ds] = s[i];
             continue;
         }
         for (int32_t kx = 0; kx < g->kw; kx++) {
@@ -83,6 +123,26 @@ static inline void im2col_row(const q15_t *restrict x, int32_t xrow0, const spl_
     }
 }
 
+/* The overflow proof for a whole tile, once: every im2col value is an input value of rows
+ * xrow0..end (the rows the tile's DMA fetched, as spinla/kernels/conv.py's _input_rows counts
+ * them) or a zero, so |sum_k a_k w_k| <= max|x| * max_c sum_k |w_ck|.  When that is below 2^31
+ * all of k is summed in int32 and the GEMM calls skip their own scan of each im2col block and
+ * of the weights (0: let each call prove its own chunk). */
+static int32_t conv_chunk(const q15_t *x, int32_t xrow0, const spl_conv2d_t *g, const q15_t *wt,
+                          int32_t ldw, int32_t p1, int32_t nc, int32_t kg)
+{
+    pix_t last = pix_of(g, p1 - 1);
+    int32_t e = last.oy * g->sy - g->pt + g->kh;
+    int32_t end = last.n * g->h + (e < 0 ? 0 : e > g->h ? g->h : e);
+    if (end <= xrow0)
+        return 0;
+    uint32_t mx, mw;
+    uint64_t sx, sw;
+    spl_abs_stats(x, end - xrow0, g->w * g->cin, g->w * g->cin, &mx, &sx);
+    spl_abs_stats(wt, nc, kg, ldw, &mw, &sw);
+    return sw * mx <= 0x7FFFFFFFu ? kg : 0;
+}
+
 uint32_t arm_conv2d_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_t *gp, const q15_t *wt,
                         int32_t ldw, q15_t *y, int32_t ldy, int32_t p0, int32_t p1, int32_t c0,
                         int32_t c1, q15_t *scratch, int32_t scratch_rows,
@@ -93,11 +153,16 @@ uint32_t arm_conv2d_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_t *gp, c
     int32_t k = g->kh * g->kw * g->cin;
     if (p1 <= p0 || c1 <= c0)
         return 0;
-    /* Columns k..ldw-1 pad rows to the packed weights' stride: zero once, never written. */
-    if (ldw > k)
+    /* Columns k..kg-1 (one zero when k is odd) make the rows' last pair: zero once, never
+     * written; the GEMM reads no further. */
+    int32_t kg = (k & 1) && ldw > k ? k + 1 : k;
+    if (kg > k)
         for (int32_t r = 0; r < scratch_rows; r++)
-            for (int32_t i = k; i < ldw; i++)
-                scratch[(int64_t)r * ldw + i] = 0;
+            scratch[(int64_t)r * ldw + k] = 0;
+    /* The GEMM runs over k rounded up to even, not over ldw: the pair loads need an even
+     * count and the zero padding beyond that is work for nothing (the host's K_ALIGN = 16
+     * stride made LeNet-5's C1, k = 25, do 32 MACs per output). */
+    int32_t chunk = conv_chunk(x, xrow0, g, wt, ldw, p1, c1 - c0, kg);
     pix_t q = pix_of(g, p0);
     for (int32_t p = p0; p < p1; p += scratch_rows) {
         int32_t rows = p1 - p < scratch_rows ? p1 - p : scratch_rows;
@@ -105,8 +170,9 @@ uint32_t arm_conv2d_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_t *gp, c
             im2col_row(x, xrow0, g, q, scratch + (int64_t)r * ldw, 1);
             pix_next(g, &q);
         }
-        sat += arm_gemm_q15(scratch, ldw, wt, ldw, y + (int64_t)(p - p0) * ldy, ldy, rows,
-                            c1 - c0, ldw, rq, (uint32_t)p, (uint32_t)c0, (uint32_t)g->cout);
+        sat += spl_gemm_q15_chunk(scratch, ldw, wt, ldw, y + (int64_t)(p - p0) * ldy, ldy,
+                                  rows, c1 - c0, kg, rq, (uint32_t)p, (uint32_t)c0,
+                                  (uint32_t)g->cout, chunk);
     }
     return sat;
 }

@@ -20,9 +20,11 @@
  *
  * Special cases, all documented in spinla/ops/elementwise.py:
  *  - divide: exact floor(a * 2^L / b) with a 64-bit numerator, L chosen by the caller so that
- *    16 extra quotient bits remain, then requant by 16: nearest rounding is then exactly the
- *    round-half-up of the true quotient (floor(floor(z)/2^16 + 1/2) = floor(z/2^16 + 1/2));
- *    stochastic rounding is biased by less than 2^-16 LSB.  Software division on the ARM968
+ *    16 extra quotient bits remain, then requant by 16.  For nearest, a nonzero remainder
+ *    sets the quotient's lowest bit (a sticky bit): q | 1 lies on the same side of every
+ *    rounding point as the true quotient z and is never exactly a half, so the half-to-even
+ *    requant of q | 1 is exactly the half-to-even rounding of z (ties only when z is exact);
+ *    stochastic rounding of floor(z) is biased by less than 2^-16 LSB.  Software division on the ARM968
  *    (libgcc's __aeabi_ldivmod): the slowest op here.  Division by zero gives the format's max
  *    for a > 0, its min for a < 0 and 0 for 0/0, and each one is COUNTED as a saturation.
  *  - comparisons give 0/1 (BOOL, no rounding); b may be a constant k0 (b == NULL) that the
@@ -140,8 +142,10 @@ static uint32_t block(const spl_eltwise_t *p, const int32_t *ta, const int32_t *
                 y[i] = ta[i] > 0 ? SPL_Q15_MAX : ta[i] < 0 ? SPL_Q15_MIN : 0;
                 sat++;
             } else {
-                y[i] = spl_requant_q63(floor_div((q63_t)ta[i] * m, tb[i]), &p->rq,
-                                       index0 + (uint32_t)i, &sat);
+                q63_t num = (q63_t)ta[i] * m, q = floor_div(num, tb[i]);
+                if (p->rq.mode == SPL_ROUND_NEAREST && q * tb[i] != num)
+                    q |= 1; /* sticky: inexact quotients are never taken for ties */
+                y[i] = spl_requant_q63(q, &p->rq, index0 + (uint32_t)i, &sat);
             }
         }
         return sat;

@@ -13,20 +13,49 @@
  * the compiler targets it and SPL_PORTABLE is not defined); it computes the same exact sums,
  * so every output and the saturation count are bit-identical to the portable path. */
 #include "spinla.h"
+#include "spl_dsp.h"
+#include "spl_round.h"
+#include "spl_gemm.h"
 
-#define MR 4
-#define NR 4
-
-/* Largest |x| and largest row sum of |x| over a rows x cols block. */
-static void abs_stats(const q15_t *x, int32_t rows, int32_t cols, int32_t ld, uint32_t *max_abs,
-                      uint64_t *max_row_sum)
+/* Bounds on the largest |x| and the largest row sum of |x| over a rows x cols block (upper
+ * bounds: all the overflow proof below needs).  Pairs path (aligned rows): one LDR per two
+ * values; each half's |x| is taken as its ones' complement x ^ (x >> 15) (|x| - 1 for x < 0,
+ * fixed by adding one per value at the end) with the half kept in the top 16 bits, so the
+ * junk the XOR leaves below it never reaches the sum (>> 16) and the maximum is bounded by
+ * the OR of the halves (>= their maximum, < twice it): 8 ALU instructions per pair on the
+ * ARM968 against about 13 cycles per value for LDRSH, compare, negate and select. */
+void spl_abs_stats(const q15_t *x, int32_t rows, int32_t cols, int32_t ld, uint32_t *max_abs,
+                   uint64_t *max_row_sum)
 {
     uint32_t m = 0;
     uint64_t rs = 0;
+    int pairs = ((uintptr_t)x & 3) == 0 && (ld & 1) == 0;
     for (int32_t i = 0; i < rows; i++) {
         const q15_t *r = x + (int64_t)i * ld;
         uint32_t s = 0, rm = 0; /* cols * 32768 < 2^32 for cols < 131072 */
-        for (int32_t j = 0; j < cols; j++) {
+        int32_t j = 0;
+        if (pairs) {
+            const spl_pair_t *p = (const spl_pair_t *)r, *e4 = p + (cols >> 3 << 2);
+            const spl_pair_t *e = p + (cols >> 1);
+            uint32_t o = 0;
+#define ABS_PAIR(w) { uint32_t lo = (w) << 16, hi = (w); \
+                      lo ^= (uint32_t)((int32_t)lo >> 31); hi ^= (uint32_t)((int32_t)hi >> 31); \
+                      s += lo >> 16; s += hi >> 16; o |= lo; o |= hi; }
+            while (p != e4) { /* four pairs a step: the loads first, no load-use interlock */
+                uint32_t w0 = p[0], w1 = p[1], w2 = p[2], w3 = p[3];
+                p += 4;
+                ABS_PAIR(w0) ABS_PAIR(w1) ABS_PAIR(w2) ABS_PAIR(w3)
+            }
+            while (p != e) {
+                uint32_t w0 = *p++;
+                ABS_PAIR(w0)
+            }
+#undef ABS_PAIR
+            j = cols & ~1;
+            s += (uint32_t)j;               /* the ones' complement's missing 1 per value */
+            rm = j ? (o >> 16) + 1u : 0u;   /* OR of the halves >= max; +1 as for the sum */
+        }
+        for (; j < cols; j++) {
             uint32_t v = (uint32_t)(r[j] < 0 ? -(int32_t)r[j] : r[j]);
             s += v;
             rm = v > rm ? v : rm;
@@ -40,9 +69,13 @@ static void abs_stats(const q15_t *x, int32_t rows, int32_t cols, int32_t ld, ui
 
 int32_t spl_max_abs_q15(const q15_t *x, int32_t rows, int32_t cols, int32_t ld)
 {
-    uint32_t m;
-    uint64_t rs;
-    abs_stats(x, rows, cols, ld, &m, &rs);
+    uint32_t m = 0; /* exact, unlike abs_stats' bound */
+    for (int32_t i = 0; i < rows; i++)
+        for (int32_t j = 0; j < cols; j++) {
+            int32_t v = x[(int64_t)i * ld + j];
+            uint32_t u = (uint32_t)(v < 0 ? -v : v);
+            m = u > m ? u : m;
+        }
     return (int32_t)m;
 }
 
@@ -57,8 +90,8 @@ int32_t spl_safe_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb
 {
     uint32_t ma, mb;
     uint64_t sa, sb;
-    abs_stats(a, m, k, lda, &ma, &sa);
-    abs_stats(bt, n, k, ldb, &mb, &sb);
+    spl_abs_stats(a, m, k, lda, &ma, &sa);
+    spl_abs_stats(bt, n, k, ldb, &mb, &sb);
     if (k <= 0)
         return 1;
     if (sa * mb <= 0x7FFFFFFFu || sb * ma <= 0x7FFFFFFFu)
@@ -70,42 +103,199 @@ int32_t spl_safe_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb
     return c > k ? k : c;
 }
 
-/* MR x NR register block: the hot loop of every GEMM and convolution. */
-static void block_4x4(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb, int32_t k,
-                      int32_t chunk, q63_t acc[MR][NR])
+/* --- the portable path: what the ARM968 runs ------------------------------------------------
+ *
+ * Register block: 2 x 2 outputs, k in pairs.  Per pair of k: four 32-bit LDRs (one q15 pair
+ * from each of two A rows and two Bt rows, post-incremented pointers) and eight single-cycle
+ * SMLAxy (spl_dot2 = SMLABB + SMLATT): 12 instructions for 8 MACs.  Eight k-pairs per loop
+ * iteration put the loop's SUBS and taken branch (1 + 3 cycles) on 64 MACs: 100 cycles, 1.56
+ * cycles/MAC (ARM9E-S timing, ../shared/spinnaker-facts.md).  Live values: 4 accumulators,
+ * 4 pointers, the counter and 4 loaded words, 13 of the ARM's 14 free registers, so nothing
+ * spills; every loaded word is first used two or more instructions after its LDR and no
+ * SMLAxy reads the result of the one before it, so nothing interlocks.  (A 4 x 2 block would
+ * do 6 loads per 16 MACs, but needs 8 accumulators + 6 pointers before any data: it spills,
+ * or interlocks on each reuse of its one free register.)  On the ARM968 the loop is a few
+ * lines of inline asm because GCC rotates the pointers through extra MOVs and ADDs (1.75
+ * cycles/MAC from the same C); everywhere else it is the C below, the same sums.  The rows
+ * are used where they lie (no packing, no scratch); the pair loads need 4-byte aligned rows
+ * (an aligned base, even lda and ldb); other tiles take block_2x2_halves. */
+#define PAIR_STEP() { \
+    uint32_t x0 = *a0++, x1 = *a1++, y0 = *b0++, y1 = *b1++; \
+    s00 = spl_dot2(x0, y0, s00); s01 = spl_dot2(x0, y1, s01); \
+    s10 = spl_dot2(x1, y0, s10); s11 = spl_dot2(x1, y1, s11); }
+
+#if defined(__arm__) && !defined(__thumb__) && defined(__ARM_FEATURE_DSP) && \
+    !defined(SPL_NO_ACLE)
+#define PAIR_ASM \
+    "ldr %[x0], [%[a0]], #4\n\t" "ldr %[x1], [%[a1]], #4\n\t" \
+    "ldr %[y0], [%[b0]], #4\n\t" "ldr %[y1], [%[b1]], #4\n\t" \
+    "smlabb %[s00], %[x0], %[y0], %[s00]\n\t" "smlabb %[s01], %[x0], %[y1], %[s01]\n\t" \
+    "smlabb %[s10], %[x1], %[y0], %[s10]\n\t" "smlabb %[s11], %[x1], %[y1], %[s11]\n\t" \
+    "smlatt %[s00], %[x0], %[y0], %[s00]\n\t" "smlatt %[s01], %[x0], %[y1], %[s01]\n\t" \
+    "smlatt %[s10], %[x1], %[y0], %[s10]\n\t" "smlatt %[s11], %[x1], %[y1], %[s11]\n\t"
+/* n8 >= 1 iterations of eight k-pairs. */
+#define PAIRS8(n8) { \
+    uint32_t x0, x1, y0, y1; \
+    int32_t cnt = (n8); \
+    __asm__ volatile("1:\n\t" PAIR_ASM PAIR_ASM PAIR_ASM PAIR_ASM \
+                     PAIR_ASM PAIR_ASM PAIR_ASM "subs %[n], %[n], #1\n\t" PAIR_ASM \
+                     "bne 1b" \
+                     : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), \
+                       [n] "+r"(cnt), [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), \
+                       [s11] "+r"(s11), [x0] "=&r"(x0), [x1] "=&r"(x1), [y0] "=&r"(y0), \
+                       [y1] "=&r"(y1) \
+                     : : "cc", "memory"); }
+/* Four k-pairs, straight-line (the remainder of a run of pairs). */
+#define PAIRS4() { \
+    uint32_t x0, x1, y0, y1; \
+    __asm__ volatile(PAIR_ASM PAIR_ASM PAIR_ASM PAIR_ASM \
+                     : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), \
+                       [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), \
+                       [x0] "=&r"(x0), [x1] "=&r"(x1), [y0] "=&r"(y0), [y1] "=&r"(y1) \
+                     : : "memory"); }
+#else
+#define PAIRS4() { PAIR_STEP() PAIR_STEP() PAIR_STEP() PAIR_STEP() }
+#define PAIRS8(n8) \
+    for (int32_t it = (n8); it > 0; it--) { \
+        PAIR_STEP() PAIR_STEP() PAIR_STEP() PAIR_STEP() \
+        PAIR_STEP() PAIR_STEP() PAIR_STEP() PAIR_STEP() }
+#endif
+
+/* int32 sums s[r * 2 + c] += A row r . Bt row c over `len` k-pairs from a, bt (pointers
+ * advanced); the caller guarantees the sums cannot overflow. */
+static inline __attribute__((always_inline)) void pairs_2x2(const spl_pair_t **pa0, const spl_pair_t **pa1,
+                             const spl_pair_t **pb0, const spl_pair_t **pb1, int32_t len,
+                             int32_t s[4])
 {
-    const q15_t *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
-    const q15_t *b0 = bt, *b1 = bt + ldb, *b2 = bt + 2 * ldb, *b3 = bt + 3 * ldb;
-    for (int32_t p0 = 0; p0 < k; p0 += chunk) {
-        int32_t p1 = p0 + chunk < k ? p0 + chunk : k;
-        int32_t s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-        int32_t s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
-        for (int32_t p = p0; p < p1; p++) {
-            int32_t x0 = a0[p], x1 = a1[p], x2 = a2[p], x3 = a3[p];
-            int32_t y0 = b0[p], y1 = b1[p], y2 = b2[p], y3 = b3[p];
-            s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3;
-            s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3;
-            s20 += x2 * y0; s21 += x2 * y1; s22 += x2 * y2; s23 += x2 * y3;
-            s30 += x3 * y0; s31 += x3 * y1; s32 += x3 * y2; s33 += x3 * y3;
-        }
-        acc[0][0] += s00; acc[0][1] += s01; acc[0][2] += s02; acc[0][3] += s03;
-        acc[1][0] += s10; acc[1][1] += s11; acc[1][2] += s12; acc[1][3] += s13;
-        acc[2][0] += s20; acc[2][1] += s21; acc[2][2] += s22; acc[2][3] += s23;
-        acc[3][0] += s30; acc[3][1] += s31; acc[3][2] += s32; acc[3][3] += s33;
+    const spl_pair_t *a0 = *pa0, *a1 = *pa1, *b0 = *pb0, *b1 = *pb1;
+    int32_t s00 = s[0], s01 = s[1], s10 = s[2], s11 = s[3];
+    if (len >> 3)
+        PAIRS8(len >> 3)
+    if (len & 4)
+        PAIRS4()
+    for (int32_t r = len & 3; r > 0; r--)
+        PAIR_STEP()
+    s[0] = s00; s[1] = s01; s[2] = s10; s[3] = s11;
+    *pa0 = a0; *pa1 = a1; *pb0 = b0; *pb1 = b1;
+}
+
+/* All of k in int32 (the caller proved that no partial sum overflows): the common case.  A
+ * macro so that the four sums stay in registers (an array through a pointer goes to memory). */
+#define BLOCK_2X2_PAIRS32(a, lda, bt, ldb, k, s00, s01, s10, s11) { \
+    const spl_pair_t *a0 = (const spl_pair_t *)(a), *a1 = (const spl_pair_t *)((a) + (lda)); \
+    const spl_pair_t *b0 = (const spl_pair_t *)(bt), *b1 = (const spl_pair_t *)((bt) + (ldb)); \
+    s00 = s01 = s10 = s11 = 0; \
+    if ((k) >> 4) \
+        PAIRS8((k) >> 4) \
+    if ((k) & 8) \
+        PAIRS4() \
+    for (int32_t r_ = ((k) >> 1) & 3; r_ > 0; r_--) \
+        PAIR_STEP() \
+    if ((k) & 1) { \
+        int32_t x0 = (a)[(k) - 1], x1 = (a)[(lda) + (k) - 1]; \
+        int32_t y0 = (bt)[(k) - 1], y1 = (bt)[(ldb) + (k) - 1]; \
+        s00 += x0 * y0; s01 += x0 * y1; s10 += x1 * y0; s11 += x1 * y1; \
+    } }
+
+/* Exact int64 sums acc[r * 2 + s] += A row r . Bt row s over k, pairs path: int32 over chunks
+ * of `chunk` (even) products, int64 between chunks; an odd last k in int64. */
+static void block_2x2_pairs(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb,
+                            int32_t k, int32_t chunk, q63_t acc[4])
+{
+    const spl_pair_t *a0 = (const spl_pair_t *)a, *a1 = (const spl_pair_t *)(a + lda);
+    const spl_pair_t *b0 = (const spl_pair_t *)bt, *b1 = (const spl_pair_t *)(bt + ldb);
+    int32_t np = k >> 1, cp = chunk >> 1;
+    for (int32_t p0 = 0; p0 < np; p0 += cp) {
+        int32_t s[4];
+        s[0] = s[1] = s[2] = s[3] = 0;
+        pairs_2x2(&a0, &a1, &b0, &b1, np - p0 < cp ? np - p0 : cp, s);
+        acc[0] += s[0]; acc[1] += s[1]; acc[2] += s[2]; acc[3] += s[3];
+    }
+    if (k & 1) {
+        int32_t x0 = a[k - 1], x1 = a[lda + k - 1], y0 = bt[k - 1], y1 = bt[ldb + k - 1];
+        acc[0] += x0 * y0; acc[1] += x0 * y1; acc[2] += x1 * y0; acc[3] += x1 * y1;
     }
 }
 
-static q63_t dot(const q15_t *a, const q15_t *b, int32_t k, int32_t chunk)
+/* The same sums one value at a time (any alignment, any chunk >= 1). */
+static void block_2x2_halves(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb,
+                             int32_t k, int32_t chunk, q63_t acc[4])
 {
-    q63_t acc = 0;
+    const q15_t *a0 = a, *a1 = a + lda, *b0 = bt, *b1 = bt + ldb;
     for (int32_t p0 = 0; p0 < k; p0 += chunk) {
         int32_t p1 = p0 + chunk < k ? p0 + chunk : k;
-        int32_t s = 0;
-        for (int32_t p = p0; p < p1; p++)
-            s += (int32_t)a[p] * b[p];
-        acc += s;
+        int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+        for (int32_t p = p0; p < p1; p++) {
+            int32_t x0 = a0[p], x1 = a1[p], y0 = b0[p], y1 = b1[p];
+            s00 += x0 * y0; s01 += x0 * y1; s10 += x1 * y0; s11 += x1 * y1;
+        }
+        acc[0] += s00; acc[1] += s01; acc[2] += s10; acc[3] += s11;
     }
-    return acc;
+}
+
+/* spl_rq32's nearest case with its constants as arguments (kept in registers). */
+static inline __attribute__((always_inline)) int32_t rq_nearest(int32_t acc, int32_t sh,
+                                                                uint32_t mask, uint32_t hm1,
+                                                                uint32_t *sat)
+{
+    int32_t q = acc >> sh;
+    q += (int32_t)((((uint32_t)acc & mask) + hm1 + ((uint32_t)q & 1u)) >> sh);
+    if (__builtin_expect((uint32_t)(q + 32768) > 65535u, 0)) { /* rare: saturate, counted */
+        ++*sat;
+        q = q < 0 ? SPL_Q15_MIN : SPL_Q15_MAX;
+    }
+    return q; /* in q15 range: the caller's store truncates without a sign extension */
+}
+
+/* The even m2 x n2 part of a tile whose sums fit int32 over all of k, rounded to nearest:
+ * 2 x 2 blocks straight into c, the 32-bit half-to-even rounding inlined with its constants in
+ * registers (spl_rq32, about 10 cycles an output on the ARM968 instead of the int64 path's ~50).
+ * Returns the saturation count. */
+static uint32_t gemm_pairs_nearest(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb,
+                                   q15_t *c, int32_t ldc, int32_t m2, int32_t n2, int32_t k,
+                                   const spl_rq32_t *r32)
+{
+    uint32_t sat = 0;
+    const int32_t sh = r32->s;
+    const uint32_t mask = r32->mask, hm1 = r32->hm1;
+    for (int32_t i = 0; i < m2; i += 2) {
+        const q15_t *ar = a + (int64_t)i * lda;
+        q15_t *c0 = c + (int64_t)i * ldc, *c1 = c0 + ldc;
+        const q15_t *br = bt;
+        for (int32_t j = 0; j < n2; j += 2, br += 2 * ldb) {
+            int32_t s00, s01, s10, s11;
+            BLOCK_2X2_PAIRS32(ar, lda, br, ldb, k, s00, s01, s10, s11)
+            c0[j] = (q15_t)rq_nearest(s00, sh, mask, hm1, &sat);
+            c0[j + 1] = (q15_t)rq_nearest(s01, sh, mask, hm1, &sat);
+            c1[j] = (q15_t)rq_nearest(s10, sh, mask, hm1, &sat);
+            c1[j + 1] = (q15_t)rq_nearest(s11, sh, mask, hm1, &sat);
+        }
+    }
+    return sat;
+}
+
+/* The same with stochastic rounding (index of output (i, j): ix0 + i * row_stride + j). */
+static uint32_t gemm_pairs_stochastic(const q15_t *a, int32_t lda, const q15_t *bt,
+                                      int32_t ldb, q15_t *c, int32_t ldc, int32_t m2,
+                                      int32_t n2, int32_t k, const spl_rq32_t *r32,
+                                      uint32_t ix0, uint32_t row_stride)
+{
+    uint32_t sat = 0;
+    for (int32_t i = 0; i < m2; i += 2) {
+        const q15_t *ar = a + (int64_t)i * lda;
+        q15_t *c0 = c + (int64_t)i * ldc, *c1 = c0 + ldc;
+        uint32_t ix = ix0 + (uint32_t)i * row_stride;
+        for (int32_t j = 0; j < n2; j += 2) {
+            int32_t s00, s01, s10, s11;
+            const q15_t *br = bt + (int64_t)j * ldb;
+            BLOCK_2X2_PAIRS32(ar, lda, br, ldb, k, s00, s01, s10, s11)
+            c0[j] = spl_rq32(r32, s00, ix + (uint32_t)j, &sat);
+            c0[j + 1] = spl_rq32(r32, s01, ix + (uint32_t)j + 1u, &sat);
+            c1[j] = spl_rq32(r32, s10, ix + row_stride + (uint32_t)j, &sat);
+            c1[j + 1] = spl_rq32(r32, s11, ix + row_stride + (uint32_t)j + 1u, &sat);
+        }
+    }
+    return sat;
 }
 
 #if defined(__AVX512VNNI__) && defined(__AVX512BW__) && !defined(SPL_PORTABLE)
@@ -404,7 +594,8 @@ static void simd_block_split(const q15_t *const *ar, const q15_t *const *br,
 /* Rounds, saturates, counts and stores the mr x nr valid part of a 4 x 4 block (sums in
  * row-major lanes of out[0], out[1]).  Round-to-nearest with 0 < shift < 63 and stochastic
  * rounding with 0 < shift <= 32 are done here in vectors, exactly as spl_requant_q63 does them
- * (add 2^(shift-1) or the hashed offset, arithmetic shift, clamp); every other case goes
+ * (add 2^(shift-1) - 1 + bit shift of the sum (half to even, spl_rne_offset) or the hashed
+ * offset, arithmetic shift, clamp); every other case goes
  * through spl_requant_q63 itself, so the two cannot disagree. */
 static void simd_store(const __m512i out[2], int32_t mr, int32_t nr, q15_t *c, int32_t ldc,
                        const spl_requant_t *rq, uint32_t index0, uint32_t row_stride,
@@ -440,7 +631,11 @@ static void simd_store(const __m512i out[2], int32_t mr, int32_t nr, q15_t *c, i
             off[0] = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(x));
             off[1] = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(x, 1));
         } else {
-            off[0] = off[1] = _mm512_set1_epi64((q63_t)1 << (sh - 1));
+            const __m512i half = _mm512_set1_epi64(((q63_t)1 << (sh - 1)) - 1);
+            const __m512i one = _mm512_set1_epi64(1);
+            const __m128i c = _mm_cvtsi32_si128(sh);
+            for (int32_t h = 0; h < 2; h++)
+                off[h] = _mm512_add_epi64(half, _mm512_and_si512(_mm512_sra_epi64(out[h], c), one));
         }
         const __m512i qmax = _mm512_set1_epi64(SPL_Q15_MAX);
         const __m512i qmin = _mm512_set1_epi64(SPL_Q15_MIN);
@@ -510,33 +705,59 @@ uint32_t arm_gemm_q15(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb,
                       int32_t ldc, int32_t m, int32_t n, int32_t k, const spl_requant_t *rq,
                       uint32_t row0, uint32_t col0, uint32_t ncols_total)
 {
+    return spl_gemm_q15_chunk(a, lda, bt, ldb, c, ldc, m, n, k, rq, row0, col0, ncols_total, 0);
+}
+
+uint32_t spl_gemm_q15_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb, q15_t *c,
+                            int32_t ldc, int32_t m, int32_t n, int32_t k,
+                            const spl_requant_t *rq, uint32_t row0, uint32_t col0,
+                            uint32_t ncols_total, int32_t chunk)
+{
     uint32_t sat = 0;
 #if defined(__AVX512VNNI__) && defined(__AVX512BW__) && !defined(SPL_PORTABLE)
     if (gemm_simd(a, lda, bt, ldb, c, ldc, m, n, k, rq, row0, col0, ncols_total, &sat))
         return sat;
 #endif
-    int32_t chunk = spl_safe_chunk(a, lda, bt, ldb, m, n, k);
-    int32_t mb = m - m % MR, nb = n - n % NR;
-    for (int32_t i = 0; i < mb; i += MR) {
-        for (int32_t j = 0; j < nb; j += NR) {
-            q63_t acc[MR][NR];
-            for (int32_t r = 0; r < MR; r++)
-                for (int32_t s = 0; s < NR; s++)
-                    acc[r][s] = 0;
-            block_4x4(a + (int64_t)i * lda, lda, bt + (int64_t)j * ldb, ldb, k, chunk, acc);
-            for (int32_t r = 0; r < MR; r++)
-                for (int32_t s = 0; s < NR; s++)
-                    c[(int64_t)(i + r) * ldc + j + s] = spl_requant_q63(
-                        acc[r][s], rq, (row0 + i + r) * ncols_total + col0 + j + s, &sat);
-        }
+    if (chunk <= 0)
+        chunk = spl_safe_chunk(a, lda, bt, ldb, m, n, k);
+    int pairs = chunk >= 2 && ((uintptr_t)a & 3) == 0 && ((uintptr_t)bt & 3) == 0 &&
+                (lda & 1) == 0 && (ldb & 1) == 0;
+    spl_rq32_t r32 = {0, 0, 0, 0, 0, 0};
+    int32_t m2 = 0, n2 = 0;
+    if (pairs && chunk >= k && spl_rq32_init(&r32, rq)) {
+        /* The common case: aligned pairs, all of k in int32, a 32-bit rounding; the even
+         * part of the tile here, a last odd row or column below. */
+        m2 = m & ~1;
+        n2 = n & ~1;
+        if (r32.stoch)
+            sat += gemm_pairs_stochastic(a, lda, bt, ldb, c, ldc, m2, n2, k, &r32,
+                                         row0 * ncols_total + col0, ncols_total);
+        else
+            sat += gemm_pairs_nearest(a, lda, bt, ldb, c, ldc, m2, n2, k, &r32);
     }
-    /* Ragged edges: the last m % MR rows and n % NR columns, one dot product each. */
-    for (int32_t i = 0; i < m; i++) {
-        int32_t j0 = i < mb ? nb : 0;
-        for (int32_t j = j0; j < n; j++) {
-            q63_t acc = dot(a + (int64_t)i * lda, bt + (int64_t)j * ldb, k, chunk);
-            c[(int64_t)i * ldc + j] =
-                spl_requant_q63(acc, rq, (row0 + i) * ncols_total + col0 + j, &sat);
+    /* Everything else: rows from m2 on (all columns), columns from n2 on (rows below m2), in
+     * the same 2 x 2 blocks with int64 chunk sums and spl_requant_q63; a block past an odd m
+     * or n repeats its last row or column (computed, not stored). */
+    for (int32_t i = 0; i < m; i += 2) {
+        int32_t mr = m - i < 2 ? 1 : 2;
+        const q15_t *ar = a + (int64_t)i * lda;
+        int32_t dla = mr == 2 ? lda : 0;
+        for (int32_t j = i < m2 ? n2 : 0; j < n; j += 2) {
+            int32_t nr = n - j < 2 ? 1 : 2;
+            const q15_t *br = bt + (int64_t)j * ldb;
+            int32_t dlb = nr == 2 ? ldb : 0;
+            uint32_t ix = (row0 + i) * ncols_total + col0 + j;
+            q15_t *cr = c + (int64_t)i * ldc + j;
+            q63_t acc[4];
+            acc[0] = acc[1] = acc[2] = acc[3] = 0; /* not an initialiser: GCC calls memset */
+            if (pairs)
+                block_2x2_pairs(ar, dla, br, dlb, k, chunk, acc);
+            else
+                block_2x2_halves(ar, dla, br, dlb, k, chunk, acc);
+            for (int32_t r = 0; r < mr; r++)
+                for (int32_t s2 = 0; s2 < nr; s2++)
+                    cr[(int64_t)r * ldc + s2] = spl_requant_q63(
+                        acc[2 * r + s2], rq, ix + (uint32_t)r * ncols_total + (uint32_t)s2, &sat);
         }
     }
     return sat;

@@ -17,9 +17,10 @@
  *               <= 2.9e-6.  Error <= 0.6 E (0.5 E + 2.9e-6: the most at frac_out 15).
  *  tanh(x)    = 2 sigmoid(2x) - 1, so the table error doubles: <= 5.9e-6.  Error <= 0.69 E
  *               (0.5 E + 5.9e-6: 0.69 E at frac_out 15, 0.6 E at the default 14).
- *  sqrt(x)    = floor(isqrt(x * 2^(2 frac_out - frac_in + 2R))) requantised by R: nearest is
- *               exactly round-half-up of the true root (error <= 0.5 E); stochastic rounding is
- *               biased by < 2^-9 E.  x < 0 gives -32768, counted.
+ *  sqrt(x)    = floor(isqrt(x * 2^(2 frac_out - frac_in + 2R))) requantised by R, with
+ *               a sticky bit (root | 1 when root^2 is not exact) for nearest: exactly the
+ *               half-to-even rounding of the true root (error <= 0.5 E); stochastic rounding
+ *               is biased by < 2^-9 E.  x < 0 gives -32768, counted.
  * Stochastic rounding adds less than one LSB instead of the 0.5 LSB rounding term.
  * ARM cost: exp and log need one 32x32->64 multiply for the interpolation and one for the
  * exponent (SMULL), CLZ for log; no division anywhere. */
@@ -187,7 +188,11 @@ uint32_t arm_sqrt_q15(const q15_t *x, q15_t *y, int32_t n, int32_t frac_in, int3
             sat++;
             continue;
         }
-        uint32_t root = isqrt64((uint64_t)x[i] << (ex + 2 * r));
+        uint64_t v = (uint64_t)x[i] << (ex + 2 * r);
+        uint32_t root = isqrt64(v);
+        /* sticky bit for nearest: an inexact root (root^2 < v) is never taken for a tie */
+        if (mode == SPL_ROUND_NEAREST && (uint64_t)root * root != v)
+            root |= 1;
         y[i] = spl_requant_q63(root, &rq, index0 + (uint32_t)i, &sat);
     }
     return sat;

@@ -206,7 +206,7 @@ static const uint64_t recip_lut[RECIP_LUT_N] = {
  * branches: sat16(round(acc * 2^-s)) for 0 <= s <= 62, exactly as spl_requant_q63 does it. */
 typedef struct {
     int32_t s, rs, ls;
-    q63_t mask, half;
+    q63_t mask, half, odd;
     uint32_t seed;
 } rounder_t;
 
@@ -219,14 +219,17 @@ static inline rounder_t rounder(int32_t s, int32_t mode, uint32_t seed)
     r.mask = stoch ? -1 : 0;
     r.rs = s > 0 ? 32 - s32 : 31;
     r.ls = s - s32;
-    r.half = s > 0 && !stoch ? (q63_t)1 << (s - 1) : 0;
+    /* nearest: 2^(s-1) - 1 + bit s of acc, round half to even as spl_rne_offset */
+    r.half = s > 0 && !stoch ? ((q63_t)1 << (s - 1)) - 1 : 0;
+    r.odd = s > 0 && !stoch ? 1 : 0;
     r.seed = seed;
     return r;
 }
 
 static inline q15_t round_q15(q63_t acc, const rounder_t *r, uint32_t index, uint32_t *sat)
 {
-    q63_t off = (((q63_t)(spl_rand_inline(r->seed, index) >> r->rs) << r->ls) & r->mask) + r->half;
+    q63_t off = (((q63_t)(spl_rand_inline(r->seed, index) >> r->rs) << r->ls) & r->mask) + r->half
+                + ((acc >> r->s) & r->odd);
     q63_t v = (acc + off) >> r->s;
     *sat += (uint32_t)(v > SPL_Q15_MAX) + (uint32_t)(v < SPL_Q15_MIN);
     v = v > SPL_Q15_MAX ? SPL_Q15_MAX : v;

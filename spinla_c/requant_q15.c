@@ -1,6 +1,7 @@
 /* The one place where exact integers become q15 outputs: rounding and counted saturation. */
 #include "spinla.h"
 #include "spl_rand.h"
+#include "spl_round.h"
 
 static inline q15_t saturate(q63_t v, uint32_t *sat)
 {
@@ -10,7 +11,11 @@ static inline q15_t saturate(q63_t v, uint32_t *sat)
 }
 
 /* Right shifts of negative values are arithmetic (floor) in GCC for both targets; the
- * rounding offset is added before the shift so that the floor becomes the chosen rounding. */
+ * rounding offset is added before the shift so that the floor becomes the chosen rounding.
+ * Nearest is round half to even: the offset is 2^(s-1) - 1 plus bit s of acc (the LSB the
+ * result keeps), so a fraction below one half floors, above one half rounds up, and exactly
+ * one half goes to the even neighbour.  No direction is preferred, so sums of many rounded
+ * values are not biased (round-half-up would add +1/2 LSB for every exact half). */
 q15_t spl_requant_q63(q63_t acc, const spl_requant_t *rq, uint32_t index, uint32_t *sat)
 {
     int32_t s = rq->shift;
@@ -19,7 +24,7 @@ q15_t spl_requant_q63(q63_t acc, const spl_requant_t *rq, uint32_t index, uint32
         if (rq->mode == SPL_ROUND_STOCHASTIC)
             offset = (q63_t)(spl_rand_inline(rq->seed, index) >> (32 - (s > 32 ? 32 : s)));
         else
-            offset = (q63_t)1 << (s - 1);
+            offset = spl_rne_offset(acc, s);
         if (s > 32 && rq->mode == SPL_ROUND_STOCHASTIC)
             offset <<= (s - 32);
         return saturate((acc + offset) >> s, sat);
@@ -33,11 +38,36 @@ q15_t spl_requant_q63(q63_t acc, const spl_requant_t *rq, uint32_t index, uint32
     return saturate(acc, sat);
 }
 
-/* Changes the format of a q15 vector (a shift with rounding and saturation). */
+/* Changes the format of a q15 vector (a shift with rounding and saturation).  A right shift
+ * of 1..31 (the usual case) runs in 32-bit arithmetic (spl_rq32): a q15 value is an int32
+ * accumulator, and the ARM968 does the int64 form in ~4x the cycles. */
 uint32_t arm_requant_q15(const q15_t *src, q15_t *dst, int32_t n, const spl_requant_t *rq,
                          uint32_t index0)
 {
     uint32_t sat = 0;
+    spl_rq32_t r;
+    if (spl_rq32_init(&r, rq)) {
+        if (r.stoch) {
+            for (int32_t i = 0; i < n; i++)
+                dst[i] = spl_rq32(&r, src[i], index0 + (uint32_t)i, &sat);
+            return sat;
+        }
+        /* nearest: |src| < 2^15, so src >> s with s >= 1 never leaves q15 (no saturation),
+         * and src + 2^(s-1) cannot overflow int32: the plain form (v + spl_rne_offset32) >> s,
+         * two register-specified shifts an output */
+        const int32_t s = r.s, hm1 = (int32_t)r.hm1;
+        int32_t i = 0;
+        for (; i + 2 <= n; i += 2) { /* two loads first: no halfword load-use interlock */
+            int32_t v0 = src[i], v1 = src[i + 1];
+            int32_t q0 = (v0 + hm1 + ((v0 >> s) & 1)) >> s;
+            int32_t q1 = (v1 + hm1 + ((v1 >> s) & 1)) >> s;
+            dst[i] = (q15_t)q0;
+            dst[i + 1] = (q15_t)q1;
+        }
+        for (; i < n; i++)
+            dst[i] = spl_rq32(&r, src[i], index0 + (uint32_t)i, &sat);
+        return sat;
+    }
     for (int32_t i = 0; i < n; i++)
         dst[i] = spl_requant_q63(src[i], rq, index0 + (uint32_t)i, &sat);
     return sat;
@@ -52,12 +82,50 @@ uint32_t spl_requant_block_q63(const q63_t *acc, q15_t *y, int32_t n, const spl_
 {
     int32_t s = rq->shift;
     uint32_t sat = 0;
+#if defined(__arm__) || defined(SPL_PORTABLE)
+    /* The ARM968 has no 64-bit adder or shifter: accumulators that fit int32 (almost all)
+     * take spl_rq32, the same rounding in 32-bit arithmetic; the host keeps the branch-free
+     * int64 loop below, which it vectorises.  Same results either way. */
+    spl_rq32_t r;
+    if (spl_rq32_init(&r, rq)) {
+        if (r.stoch) {
+            for (int32_t i = 0; i < n; i++) {
+                q63_t v = acc[i];
+                int32_t lo = (int32_t)v;
+                y[i] = lo == v ? spl_rq32(&r, lo, index0 + (uint32_t)i, &sat)
+                               : spl_requant_q63(v, rq, index0 + (uint32_t)i, &sat);
+            }
+            return sat;
+        }
+        const int32_t sh = r.s;
+        const uint32_t mask = r.mask, hm1 = r.hm1;
+        for (int32_t i = 0; i < n; i++) {
+            q63_t v = acc[i];
+            int32_t lo = (int32_t)v;
+            if (__builtin_expect(lo != v, 0)) {
+                y[i] = spl_requant_q63(v, rq, index0 + (uint32_t)i, &sat);
+                continue;
+            }
+            int32_t q = lo >> sh; /* spl_rq32's nearest case, constants in registers */
+            q += (int32_t)((((uint32_t)lo & mask) + hm1 + ((uint32_t)q & 1u)) >> sh);
+            if (__builtin_expect((uint32_t)(q + 32768) > 65535u, 0)) {
+                ++sat;
+                q = q < 0 ? SPL_Q15_MIN : SPL_Q15_MAX;
+            }
+            y[i] = (q15_t)q;
+        }
+        return sat;
+    }
+#endif
     if (s >= 0 && s <= 32) {
         int stochastic = s > 0 && rq->mode == SPL_ROUND_STOCHASTIC;
-        q63_t half = s > 0 ? (q63_t)1 << (s - 1) : 0;
+        /* nearest: half - 1 + (bit s of acc); s == 0: no offset (half = 0, odd bit masked). */
+        q63_t half = s > 0 ? ((q63_t)1 << (s - 1)) - 1 : 0, odd = s > 0 ? 1 : 0;
+        int32_t sb = s > 0 ? s : 0;
         for (int32_t i = 0; i < n; i++) {
             q63_t off = stochastic
-                ? (q63_t)(spl_rand_inline(rq->seed, index0 + (uint32_t)i) >> (32 - s)) : half;
+                ? (q63_t)(spl_rand_inline(rq->seed, index0 + (uint32_t)i) >> (32 - s))
+                : half + ((acc[i] >> sb) & odd);
             q63_t v = (acc[i] + off) >> s;
             sat += (uint32_t)(v > SPL_Q15_MAX) + (uint32_t)(v < SPL_Q15_MIN);
             y[i] = (q15_t)(v > SPL_Q15_MAX ? SPL_Q15_MAX : v < SPL_Q15_MIN ? SPL_Q15_MIN : v);

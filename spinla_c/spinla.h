@@ -24,8 +24,9 @@ typedef int64_t q63_t;
 #define SPL_Q15_MIN (-32768)
 #define SPL_Q15_MAX 32767
 
-/* Rounding of the final right shift.  NEAREST rounds half towards +infinity (add half, floor):
- * error <= 2^-(f+1).  STOCHASTIC adds a uniform random integer in [0, 2^shift) before the floor,
+/* Rounding of the final right shift.  NEAREST rounds to nearest, exact halves to the even
+ * neighbour (spl_round.h): error <= 2^-(f+1), and ties go up and down equally often, so sums
+ * of rounded values carry no +1/2 LSB bias per tie.  STOCHASTIC adds a uniform random integer in [0, 2^shift) before the floor,
  * so it rounds up with probability equal to the discarded fraction: unbiased, error < 2^-f. */
 enum { SPL_ROUND_NEAREST = 0, SPL_ROUND_STOCHASTIC = 1 };
 

@@ -18,9 +18,9 @@
  * outside are 0, the MNIST background.  Horizontal pairs are summed in int32
  * (|v| 2^13 <= 2^28), the vertical pair in int64 (<= 2^41, SMULL/SMLAL on the ARM968, no
  * division anywhere), so acc / 2^26 is exactly the bilinear interpolation B of the stored
- * integers at the exact point theta encodes.  One rounding: y = floor((acc + 2^25) / 2^26) by an
- * arithmetic shift, i.e. nearest with halves towards +infinity for negative values too
- * (-2.5 -> -2), like SPL_ROUND_NEAREST.  Taking only the top 8 bits of the fraction as q8
+ * integers at the exact point theta encodes.  One rounding: y = floor((acc + 2^25 - 1 +
+ * bit26(acc)) / 2^26) by an arithmetic shift, i.e. nearest with exact halves to the even
+ * neighbour (2.5 -> 2, -2.5 -> -2, 3.5 -> 4), like SPL_ROUND_NEAREST (spl_round.h).  Taking only the top 8 bits of the fraction as q8
  * weights would keep the whole sum in int32 (|sum| <= 2^31, -2^31 itself reachable) but move
  * the sampled point by up to 2^-8 pixel; 13-bit weights cost one 64-bit multiply-accumulate
  * per output and leave the final rounding as the only error.
@@ -36,6 +36,7 @@
  * convex combination of the input values and 0, inside [-32768, 32767], and rounding to the
  * nearest integer cannot leave that integer range.  The output keeps the input's format. */
 #include "spinla.h"
+#include "spl_round.h"
 
 #define WARP_FRAC 13
 #define WARP_ONE (1 << WARP_FRAC)
@@ -84,7 +85,7 @@ void spl_warp_affine_q15(const q15_t *x, const q15_t *theta, q15_t *y, int32_t n
                     int32_t top = p00[ch] * tx.w0 + p01[ch] * tx.w1;
                     int32_t bot = p10[ch] * tx.w0 + p11[ch] * tx.w1;
                     int64_t acc = (int64_t)top * ty.w0 + (int64_t)bot * ty.w1;
-                    y[ch] = (q15_t)((acc + (1 << (2 * WARP_FRAC - 1))) >> (2 * WARP_FRAC));
+                    y[ch] = (q15_t)((acc + spl_rne_offset(acc, 2 * WARP_FRAC)) >> (2 * WARP_FRAC));
                 }
             }
         }

@@ -11,7 +11,8 @@ QMIN, QMAX = -32768, 32767
 
 
 def requant(acc, shift: int, mode: str = "nearest", seed: int = 0, index=None):
-    """sat16(round(acc * 2^-shift)) with the kernels' rounding; returns (int16, n_saturated).
+    """sat16(round(acc * 2^-shift)) with the kernels' rounding (nearest: exact halves to the
+    even neighbour; stochastic: hashed offset, floor); returns (int16, n_saturated).
 
     acc: integer array (exact accumulators, int64); index: the global flat index of each
     element (defaults to its position), which seeds stochastic rounding."""
@@ -23,8 +24,8 @@ def requant(acc, shift: int, mode: str = "nearest", seed: int = 0, index=None):
             r = rand_u32(seed, np.asarray(index, dtype=np.int64).astype(np.uint32))
             s = min(shift, 32)
             off = (r.astype(np.int64) >> (32 - s)) << (shift - s)
-        else:
-            off = np.int64(1) << (shift - 1)
+        else:  # round half to even: 2^(shift-1) - 1 plus the kept LSB (bit `shift` of acc)
+            off = (np.int64(1) << (shift - 1)) - 1 + ((acc >> shift) & 1)
         v = (acc + off) >> shift
     elif shift < 0:
         v = np.clip(acc, -(1 << 16), 1 << 16) * (np.int64(1) << -shift)

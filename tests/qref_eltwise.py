@@ -76,6 +76,8 @@ def divide(a, b, fa, fb, fo, mode="nearest", seed=0):
             sat += 1
             continue
         q = (x << L) // y  # Python floors
+        if mode == "nearest" and (x << L) % y:
+            q |= 1  # sticky bit: an inexact quotient never reads as an exact half
         o, k = requant(np.asarray([q]), 16, mode, seed, np.asarray([i]))
         out.flat[i] = o[0]
         sat += k
@@ -207,8 +209,11 @@ def sqrt(x, fi, fo, mode="nearest", seed=0):
     x = np.asarray(x, np.int64)
     ex = 2 * fo - fi
     r = (48 - ex) // 2
-    roots = np.asarray([math.isqrt(max(int(v), 0) << (ex + 2 * r)) for v in x.ravel()],
-                       dtype=np.int64).reshape(x.shape)
+    def root(v):
+        X = max(int(v), 0) << (ex + 2 * r)
+        q = math.isqrt(X)
+        return q | 1 if mode == "nearest" and q * q != X else q  # sticky bit, as for divide
+    roots = np.asarray([root(v) for v in x.ravel()], dtype=np.int64).reshape(x.shape)
     ok = x >= 0
     out, _ = requant(roots, r, mode, seed)
     sat = requant(roots[ok], r, mode, seed, np.flatnonzero(ok.ravel()))[1]

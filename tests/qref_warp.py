@@ -21,7 +21,7 @@ def _sample(x, ys, xs):
 
 def warp_affine(x, theta):
     """Integer reference: the source point in units of 2^-13 pixel is exact, the four bilinear
-    weights are products of 13-bit fractions (sum 2^26), one rounding half up."""
+    weights are products of 13-bit fractions (sum 2^26), one rounding (half to even)."""
     x, squeeze = _channels(x)
     x = x.astype(np.int64)
     n, h, w, _ = x.shape
@@ -37,7 +37,7 @@ def warp_affine(x, theta):
     for dy, wy in ((0, 8192 - fy), (1, fy)):
         for dx, wx in ((0, 8192 - fx), (1, fx)):
             acc += _sample(x, y0 + dy, x0 + dx) * (wy * wx)[..., None]
-    y = (acc + (1 << 25)) >> 26
+    y = (acc + (1 << 25) - 1 + ((acc >> 26) & 1)) >> 26
     assert y.min(initial=0) >= -32768 and y.max(initial=0) <= 32767
     y = y.astype(np.int16)
     return y[..., 0] if squeeze else y

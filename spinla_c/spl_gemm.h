@@ -1,0 +1,19 @@
+/* Internal (not part of the public API): the GEMM entry that callers with their own overflow
+ * proof use (conv2d_q15.c proves the bound once per tile from the input rows and the weight
+ * slice instead of once per arm_gemm_q15 call on every im2col block), and the magnitude scan
+ * that proof is made of.  gemm_q15.c documents both. */
+#ifndef SPL_GEMM_H
+#define SPL_GEMM_H
+#include "spinla.h"
+
+/* Upper bounds on max |x| and on the largest row sum of |x| over a rows x cols block. */
+void spl_abs_stats(const q15_t *x, int32_t rows, int32_t cols, int32_t ld, uint32_t *max_abs,
+                   uint64_t *max_row_sum);
+/* arm_gemm_q15 with the int32 chunk length given: chunk > 0 is a length the caller has proved
+ * safe (no int32 sum of `chunk` products of the operands can overflow); 0 computes it
+ * (spl_safe_chunk). */
+uint32_t spl_gemm_q15_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb, q15_t *c,
+                            int32_t ldc, int32_t m, int32_t n, int32_t k,
+                            const spl_requant_t *rq, uint32_t row0, uint32_t col0,
+                            uint32_t ncols_total, int32_t chunk);
+#endif
