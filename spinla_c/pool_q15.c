@@ -12,6 +12,7 @@
  * plus 2^-16 LSB of the exact mean.  Max: values are copied, never rounded; the argmax is the
  * window offset ky * kw + kx of the first maximum in row-major window order. */
 #include "spinla.h"
+#include "spl_round.h"
 
 /* acc[0..n) * mult rounded and saturated into y, through spl_requant_block_q63 in blocks so
  * that the host vectorises the rounding (the same result as spl_requant_q63 per element). */
@@ -21,6 +22,16 @@ static uint32_t requant_scaled(const q31_t *acc, int64_t n, int32_t mult, const 
 {
     q63_t t[POOL_BLOCK];
     uint32_t sat = 0;
+#if defined(__arm__) || defined(SPL_PORTABLE)
+    /* Power-of-two windows (mult = 1, LeNet's 2 x 2): the int32 window sums are rounded
+     * directly by spl_rq32, no int64 copy (the host keeps the vectorised block path below). */
+    spl_rq32_t r32;
+    if (mult == 1 && spl_rq32_init(&r32, rq)) {
+        for (int64_t i = 0; i < n; i++)
+            y[i] = spl_rq32(&r32, acc[i], idx0 + (uint32_t)i, &sat);
+        return sat;
+    }
+#endif
     for (int64_t i0 = 0; i0 < n; i0 += POOL_BLOCK) {
         int32_t len = n - i0 < POOL_BLOCK ? (int32_t)(n - i0) : POOL_BLOCK;
         for (int32_t i = 0; i < len; i++)

@@ -20,7 +20,6 @@
 /* A pair of q15 values read with one aligned 32-bit load; may_alias because the same memory
  * is int16_t elsewhere. */
 typedef uint32_t __attribute__((may_alias, aligned(4))) spl_pair_t;
-typedef int32_t __attribute__((may_alias, aligned(4))) spl_spair_t;
 
 #if defined(__ARM_FEATURE_DSP) && !defined(SPL_NO_ACLE)
 #include <arm_acle.h>
@@ -29,7 +28,6 @@ typedef int32_t __attribute__((may_alias, aligned(4))) spl_spair_t;
 #define spl_smlabt(a, b, acc) __smlabt((int32_t)(a), (int32_t)(b), (acc))
 #define spl_smlatb(a, b, acc) __smlatb((int32_t)(a), (int32_t)(b), (acc))
 #define spl_smlatt(a, b, acc) __smlatt((int32_t)(a), (int32_t)(b), (acc))
-#define spl_smulbb(a, b) __smulbb((int32_t)(a), (int32_t)(b))
 #else
 static inline int32_t spl_lo16(uint32_t w) { return (int16_t)(w & 0xFFFFu); }
 static inline int32_t spl_hi16(uint32_t w) { return (int16_t)(w >> 16); }
@@ -40,7 +38,6 @@ static inline int32_t spl_hi16(uint32_t w) { return (int16_t)(w >> 16); }
 #define spl_smlabt(a, b, acc) SPL_MLA_(spl_lo16(a), spl_hi16(b), acc)
 #define spl_smlatb(a, b, acc) SPL_MLA_(spl_hi16(a), spl_lo16(b), acc)
 #define spl_smlatt(a, b, acc) SPL_MLA_(spl_hi16(a), spl_hi16(b), acc)
-#define spl_smulbb(a, b) (spl_lo16(a) * spl_lo16(b))
 #endif
 
 /* acc + a[0] b[0] + a[1] b[1] for pair words a, b: the dot product of two pairs. */
