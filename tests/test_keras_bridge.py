@@ -313,3 +313,20 @@ def test_machine_changes_modelled_cost():
     m.set_weights(w0)
     t3 = k2s.fit(m, x, y, verbose=0, seed=0, machine="spinn3").history["spinnaker_time_s"][0]
     assert t3 != t5
+
+
+def test_torch_twin_table_covers_every_spinla_layer_and_refuses_others():
+    """bench/torch_reference.py: one table spinla layer -> PyTorch twin, like LAYERS here."""
+    pytest.importorskip("torch", reason="PyTorch (the bench extra) not installed")
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "bench"))
+    import torch_reference as tr
+    from spinla.nn import layers as L
+    assert set(tr.TWINS) == set(L.LAYERS.values())
+
+    class Odd(L.Layer):
+        pass
+
+    class Model:
+        layers = [Odd("odd")]
+    with pytest.raises(NotImplementedError, match="Odd layer 'odd'"):
+        tr.twin(Model())
