@@ -13,6 +13,8 @@ from spinla.keras.backend import default_backend
 
 default_backend()
 keras = pytest.importorskip("keras", reason="Keras not installed: pip install 'spinla[keras]'")
+# Keras 3.15 on NumPy 2 warns about its own __array__ on every get_weights: not ours.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 
 import keras2spinnaker as k2s  # noqa: E402
 from keras2spinnaker import keras2spinnaker  # noqa: E402
@@ -330,3 +332,16 @@ def test_torch_twin_table_covers_every_spinla_layer_and_refuses_others():
         layers = [Odd("odd")]
     with pytest.raises(NotImplementedError, match="Odd layer 'odd'"):
         tr.twin(Model())
+
+
+def test_reduce_lr_on_plateau_reaches_spinla():
+    x, y = data()
+    m = keras2spinnaker(mlp())
+    cb = keras.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=0,
+                                           min_delta=10.0, min_lr=0.0)
+    k2s.fit(m, x, y, epochs=3, verbose=0, callbacks=[cb])
+    # Epoch 0 sets the best loss; it is reduced after epochs 1 and 2.  The rate of epoch 2
+    # reached spinla; the one set after it stays on the Keras optimizer for the next fit.
+    assert m._k2s.spinla.optimizer.learning_rate == pytest.approx(1e-3 / 2, rel=1e-6)
+    assert float(keras.ops.convert_to_numpy(m.optimizer.learning_rate)) == pytest.approx(
+        1e-3 / 4, rel=1e-6)

@@ -21,6 +21,8 @@ from spinla.keras.backend import default_backend
 
 default_backend()
 keras = pytest.importorskip("keras", reason="Keras not installed: pip install 'spinla[keras]'")
+# Keras 3.15 on NumPy 2 warns about its own __array__ on every get_weights: not ours.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 
 import spinla as sp  # noqa: E402
 from keras2spinnaker import keras2spinnaker  # noqa: E402
