@@ -32,6 +32,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 MODELS = {"proposal": 32, "lenet5": 64}   # model -> batch size
+# Settings that change the timings, recorded with each run.
+ENV_KEYS = ("SPINLA_THREADS", "OMP_WAIT_POLICY", "OMP_NUM_THREADS", "KERAS_BACKEND")
 
 
 def _keras_model(name):
@@ -125,13 +127,20 @@ def main(argv=None):
     worst_gap = max(r["accuracy_gap_points"] for r in rows)
     print(f"highest time ratio {worst:.2f} (target <= 2); largest accuracy gap "
           f"{worst_gap:+.2f} points (target <= 1)")
-    env = {k: os.environ[k] for k in ("SPINLA_THREADS", "KERAS_BACKEND", "OMP_NUM_THREADS")
-           if k in os.environ}
-    path = _common.save("keras_speed", dict(limit=args.limit, env=env, rows=rows,
-                                            target_time_ratio=2.0,
+    env = {k: os.environ[k] for k in ENV_KEYS if k in os.environ}
+    run = dict(command=" ".join([f"{k}={v}" for k, v in env.items()]
+                                + [Path(sys.executable).name] + sys.argv),
+               env=env, limit=args.limit, date=time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                             time.gmtime()),
+               git=_common.git_rev(), rows=rows, highest_time_ratio=worst,
+               largest_accuracy_gap_points=worst_gap)
+    # One file, one run per environment (threading settings change the emulator's times on
+    # a shared host a lot: README): a new run replaces the earlier one with the same env.
+    old = _common.load("keras_speed") or {}
+    runs = [r for r in old.get("runs", []) if (r.get("env"), r.get("limit")) != (env, args.limit)]
+    path = _common.save("keras_speed", dict(target_time_ratio=2.0,
                                             target_accuracy_gap_points=1.0,
-                                            highest_time_ratio=worst,
-                                            largest_accuracy_gap_points=worst_gap))
+                                            runs=runs + [run]))
     print(f"wrote {path}")
 
 

@@ -26,8 +26,6 @@ each Keras definition becomes, and why it is the same maths:
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..nn import losses as nnlosses
@@ -218,10 +216,6 @@ def check_compile_config(cc: dict):
     if cc.get("loss_weights") not in (None, [], {}):
         raise UnsupportedError(f"keras2spinnaker: loss_weights={cc['loss_weights']!r} is not "
                                f"supported")
-
-
-def finite_positive(v) -> bool:
-    return isinstance(v, (int, float)) and math.isfinite(v) and v > 0
 
 
 __all__ = ["translate_optimizer", "translate_loss", "translate_metrics", "keras_learning_rate",

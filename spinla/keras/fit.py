@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 
 import numpy as np
 
@@ -184,8 +185,11 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
             net.fit(x, y, epochs=max(0, epochs - initial_epoch), batch_size=batch,
                     validation_data=val, shuffle=bool(shuffle), seed=seed, verbose=0,
                     callbacks=[bridge])
-    except BaseException:
+    except BaseException as e:
         model.set_weights(before)
+        if isinstance(e, KeyboardInterrupt):
+            print("k2s.fit interrupted: the Keras model keeps the weights it had before fit",
+                  file=sys.stderr)
         raise
     cbl.on_train_end(logs=bridge.last_logs)
     return model.history
