@@ -345,3 +345,23 @@ def test_reduce_lr_on_plateau_reaches_spinla():
     assert m._k2s.spinla.optimizer.learning_rate == pytest.approx(1e-3 / 2, rel=1e-6)
     assert float(keras.ops.convert_to_numpy(m.optimizer.learning_rate)) == pytest.approx(
         1e-3 / 4, rel=1e-6)
+
+
+def test_subclassed_and_nested_models_refused_by_name():
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.d = kl.Dense(3, activation="softmax")
+
+        def call(self, x):
+            return self.d(x)
+    sub = Net()
+    sub(np.zeros((1, 8), np.float32))
+    sub.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    with pytest.raises(k2s.UnsupportedError, match="Net"):
+        keras2spinnaker(sub)
+    inner = keras.Sequential([keras.Input((8,)), kl.Dense(4)])
+    outer = keras.Sequential([keras.Input((8,)), inner, kl.Dense(3, activation="softmax")])
+    outer.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    with pytest.raises(k2s.UnsupportedError, match="Sequential"):
+        keras2spinnaker(outer)
