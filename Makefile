@@ -23,7 +23,7 @@ all: test
 $(STAMP): pyproject.toml setup.py spinla/_build.py $(KERNELS) $(wildcard spinla_c/*.h spinla_c/host/*)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,keras]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -43,40 +43,53 @@ def _act(layer):
     return ScaledTanh() if name == "scaled_tanh" else ACTS[name]()
 
 
+def _dense(layer):
+    return [nn.Linear(layer.in_shape[-1], layer.units, bias=layer.use_bias), _act(layer)]
+
+
+def _conv2d(layer):
+    pad = 0 if layer.padding == "valid" else "same"
+    mask = None
+    if layer.table is not None:
+        mask = torch.tensor(np.asarray(layer.table, np.float32).T[:, :, None, None])
+    conv = MaskedConv2d(layer.in_shape[-1], layer.filters, layer.kernel_size,
+                        stride=layer.strides, padding=pad, bias=layer.use_bias, mask=mask)
+    return [conv, _act(layer)]
+
+
+def _zero_padding2d(layer):
+    ph, pw = layer.padding
+    return [nn.ZeroPad2d((pw, pw, ph, ph))]
+
+
+# spinla.nn layer class -> its PyTorch twin (a list of modules): the one table of this
+# direction of conversion (spinla/keras/layers.py has Keras -> spinla).  Adding a layer is
+# one entry; a layer missing here is refused by name.
+TWINS = {
+    L.Dense: _dense,
+    L.Conv2D: _conv2d,
+    L.AvgPool2D: lambda ly: [nn.AvgPool2d(ly.pool_size, ly.strides)],
+    L.MaxPool2D: lambda ly: [nn.MaxPool2d(ly.pool_size, ly.strides)],
+    L.ZeroPadding2D: _zero_padding2d,
+    L.Flatten: lambda ly: [FlattenNHWC()],
+    # (28, 28) -> (28, 28, 1): the twin's input is already (N, 1, 28, 28)
+    L.Reshape: lambda ly: [],
+    L.Activation: lambda ly: [_act(ly)],
+    L.Dropout: lambda ly: [nn.Dropout(ly.rate)],
+}
+
+
 def twin(model) -> nn.Sequential:
     """A torch.nn.Sequential with the spinla model's architecture and current weights.
     Input: (N, 1, 28, 28) float32 in [0, 1]."""
     mods = []
     for layer in model.layers:
-        if isinstance(layer, L.Dense):
-            mods += [nn.Linear(layer.in_shape[-1], layer.units, bias=layer.use_bias),
-                     _act(layer)]
-        elif isinstance(layer, L.Conv2D):
-            pad = 0 if layer.padding == "valid" else "same"
-            mask = None
-            if layer.table is not None:
-                mask = torch.tensor(np.asarray(layer.table, np.float32).T[:, :, None, None])
-            conv = MaskedConv2d(layer.in_shape[-1], layer.filters, layer.kernel_size,
-                                stride=layer.strides, padding=pad, bias=layer.use_bias,
-                                mask=mask)
-            mods += [conv, _act(layer)]
-        elif isinstance(layer, L.AvgPool2D):
-            mods.append(nn.AvgPool2d(layer.pool_size, layer.strides))
-        elif isinstance(layer, L.MaxPool2D):
-            mods.append(nn.MaxPool2d(layer.pool_size, layer.strides))
-        elif isinstance(layer, L.ZeroPadding2D):
-            ph, pw = layer.padding
-            mods.append(nn.ZeroPad2d((pw, pw, ph, ph)))
-        elif isinstance(layer, L.Flatten):
-            mods.append(FlattenNHWC())
-        elif isinstance(layer, L.Reshape):
-            continue   # (28, 28) -> (28, 28, 1): the twin's input is already (N, 1, 28, 28)
-        elif isinstance(layer, L.Activation):
-            mods.append(_act(layer))
-        elif isinstance(layer, L.Dropout):
-            mods.append(nn.Dropout(layer.rate))
-        else:
-            raise NotImplementedError(f"no PyTorch twin for {type(layer).__name__}")
+        make = TWINS.get(type(layer))
+        if make is None:
+            raise NotImplementedError(f"no PyTorch twin for {type(layer).__name__} layer "
+                                      f"{layer.name!r} (bench/torch_reference.py TWINS has "
+                                      f"{', '.join(c.__name__ for c in TWINS)})")
+        mods += make(layer)
     net = nn.Sequential(*mods)
     load_weights(net, model.get_weights())
     return net

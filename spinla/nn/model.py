@@ -137,6 +137,7 @@ class Sequential:
         self._state_fmts = None
         self._eval_cache = {}
         self.built = False
+        self.stop_training = False   # a callback sets it to end fit after this epoch (Keras)
         for layer in layers or []:
             self.add(layer)
 
@@ -455,6 +456,7 @@ class Sequential:
         meter = _CostMeter()
         runtime.add_observer(meter)
         epoch, i, bar = 0, 0, None
+        self.stop_training = False
         try:
             for epoch in range(epochs):
                 stats0 = stats_placing if epoch == 0 else sp.stats()
@@ -498,8 +500,12 @@ class Sequential:
                     run_correct += int(outs[1])
                     seen += b
                     for cb in callbacks:
-                        _call(cb, "on_batch_end", it + 1, {"loss": float(outs[0]) / b,
-                                                           "batch": i, "size": b})
+                        # correct and the modelled cost so far: what a Keras-like progress
+                        # bar shows (spinla.keras drives Keras's own from these logs).
+                        _call(cb, "on_batch_end", it + 1, {
+                            "loss": float(outs[0]) / b, "batch": i, "size": b,
+                            "correct": int(outs[1]), "spinnaker_time_s": meter.time_s,
+                            "spinnaker_energy_j": meter.energy_j})
                     bar.update(1, postfix)
                 wall = time.perf_counter() - t0
                 bar.close(postfix)
@@ -528,6 +534,8 @@ class Sequential:
                           f"{meter.time_s:.3g} s {meter.energy_j:.3g} J", file=sys.stderr)
                 for cb in callbacks:
                     _call(cb, "on_epoch_end", epoch, logs)
+                if self.stop_training:     # set by a callback (Keras's EarlyStopping)
+                    break
         except KeyboardInterrupt:
             if bar is not None:
                 bar.close()
