@@ -147,7 +147,7 @@ class Info:
         return current()
 
     def devices(self):
-        return [self.default_device()]
+        return (self.default_device(),)
 
     def default_dtypes(self, *, device=None):
         # spinla picks a real format from the data (asarray docstring); q3.12 is what eye and

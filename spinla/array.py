@@ -90,7 +90,7 @@ class Array:
         if copy is False:
             raise ValueError("a spinla Array cannot be viewed as a NumPy array without a "
                              "copy: its values are fixed-point integers that must be scaled")
-        a = self.to_numpy()
+        a = np.asarray(self.to_numpy())  # an ndarray even for 0-d (ldexp gives a scalar)
         return a.astype(dtype) if dtype is not None else a
 
     def __array_function__(self, func, types, args, kwargs):
@@ -204,6 +204,11 @@ class Array:
         boolean scalars add an axis, masks and integer arrays gather on the machine."""
         from .ops import selection
         return selection.index(self, key)
+
+    def __setitem__(self, key, value):
+        """NumPy's assignment rules, written by the host (spinla/ops/selection.py assign)."""
+        from .ops import selection
+        selection.assign(self, key, value)
 
     def __matmul__(self, other):
         from . import ops

@@ -65,7 +65,7 @@ def meshgrid(*arrays, indexing="xy"):
         if a.ndim != 1:
             raise ValueError(f"meshgrid: inputs must be 1-d, got shape {a.shape}")
     if not arrs:
-        return []
+        return ()
     sizes = [a.size for a in arrs]
     if indexing == "xy" and len(arrs) > 1:
         sizes[0], sizes[1] = sizes[1], sizes[0]
@@ -77,7 +77,7 @@ def meshgrid(*arrays, indexing="xy"):
         shp = [1] * len(arrs)
         shp[d] = a.size
         out.append(broadcast_to(reshape(a, tuple(shp)), tuple(sizes)))
-    return out
+    return tuple(out)
 
 
 def _tri(op, x, k, lower):

@@ -126,9 +126,10 @@ def acosh(x, /, *, rounding=None):
 
 
 def atanh(x, /, *, rounding=None):
-    """log((1 + x) / (1 - x)) / 2; |x| >= 1 saturates, counted."""
+    """(log(1 + x) - log(1 - x)) / 2; |x| >= 1 gives the log's domain minimum, counted."""
     a = operand(x, "atanh")
     f = _fmt_for(a.fmt.max + 1, a.fmt.frac)
-    q = divide(add(a, 1, fmt=f, rounding=rounding), subtract(1, a, fmt=f, rounding=rounding),
-               fmt=Format(0) if f.frac == 0 else Format(max(0, f.frac - 8)), rounding=rounding)
-    return multiply(log(q, rounding=rounding), 0.5, fmt=Format(11), rounding=rounding)
+    lp = log(add(a, 1, fmt=f, rounding=rounding), rounding=rounding)
+    lm = log(subtract(1, a, fmt=f, rounding=rounding), rounding=rounding)
+    return multiply(subtract(lp, lm, fmt=Format(10), rounding=rounding), 0.5, fmt=Format(11),
+                    rounding=rounding)

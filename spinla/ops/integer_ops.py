@@ -44,13 +44,16 @@ def _divmod(op, x1, x2):
     zero = v2 == 0
     safe = np.where(zero, 1, v2)
     q, r = np.floor_divide(v1, safe), np.mod(v1, safe)
-    if zero.any():
-        runtime.record(op, int(np.count_nonzero(zero)), call=False)
     if op == "floor_divide":
-        big = 1 << 40  # beyond every format: saturates to the format's max/min below
-        q = np.where(zero, np.sign(v1) * big, q)
-        return wrap(op, q, fo, frac_in=0)
-    return wrap(op, np.where(zero, 0, r), fo, frac_in=c)
+        res = wrap(op, np.where(zero, 0, q), fo, frac_in=0)
+        fill = np.where(v1 > 0, QMAX, np.where(v1 < 0, QMIN, 0))
+    else:
+        res = wrap(op, np.where(zero, 0, r), fo, frac_in=c)
+        fill = np.zeros_like(v1)
+    if zero.any():  # no value exists: max/min/0 as divide gives, each counted
+        res.buffer.data[zero] = fill[zero]
+        runtime.record(op, int(np.count_nonzero(zero)), call=False)
+    return res
 
 
 def floor_divide(x1, x2, /):

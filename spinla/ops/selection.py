@@ -76,6 +76,43 @@ def index(x: Array, key) -> Array:
     return _gather_flat(x, np.asarray(flat), "getitem")
 
 
+def _positions(x: Array, key) -> np.ndarray:
+    parts = key if isinstance(key, tuple) else (key,)
+    hkey = tuple(_host_index(k) if isinstance(k, (Array, list, np.ndarray, bool, np.bool_))
+                 else k if k is None or k is Ellipsis or isinstance(k, slice)
+                 else operator.index(k) for k in parts)
+    pos = np.arange(x.size, dtype=np.int64).reshape(x.shape)
+    try:
+        return np.asarray(pos[hkey])
+    except IndexError as e:
+        raise IndexError(f"indexing an array of shape {x.shape}: {e}") from None
+
+
+def assign(x: Array, key, value) -> None:
+    """x[key] = value: the host writes the selected elements of x's SDRAM buffer, like
+    asarray placing data (value quantised once into x's format; saturation counted).
+    Arrays that share x's buffer (reshapes, contiguous slices: NumPy's views) see the
+    write, as in NumPy.  Not traceable: inside spinla.jit it raises."""
+    if x.buffer.data is None:
+        raise RuntimeError("x[key] = value: writes concrete data; it cannot be traced inside "
+                           "spinla.jit")
+    flat = _positions(x, key)
+    from ._core import asarray
+    v = asarray(value, fmt=x.fmt, op="setitem") if not isinstance(value, Array) or \
+        value.fmt != x.fmt else value
+    if v.buffer.data is None:
+        raise RuntimeError("x[key] = value: the value is a traced placeholder")
+    try:
+        vals = np.broadcast_to(v.buffer.data, flat.shape)
+    except ValueError:
+        raise ValueError(f"x[key] = value: could not broadcast a value of shape {v.shape} "
+                         f"into the selection of shape {flat.shape}") from None
+    data = x.buffer.data
+    if not data.flags.writeable:
+        raise ValueError("x[key] = value: this Array's buffer is read-only")
+    np.put(data, flat.reshape(-1), vals.reshape(-1))  # in place, whatever the strides
+
+
 def take(x, indices, /, *, axis=None):
     """Elements (axis None: of the flattened x) or slices along `axis` selected by integer
     indices (host data or an int16 Array), gathered on the machine."""

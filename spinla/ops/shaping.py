@@ -75,17 +75,21 @@ def roll(x, /, shift, *, axis=None):
 
 
 def tile(x, repetitions, /):
-    """x repeated along each axis: one broadcast copy of an interleaved view, reshaped."""
+    """x repeated along each axis: one concat copy per repeated axis."""
     a = operand(x, "tile")
     reps = tuple(operator.index(r) for r in repetitions)
     if any(r < 0 for r in reps):
         raise ValueError("tile: repetitions must be non-negative")
     nd = max(a.ndim, len(reps))
     reps = (1,) * (nd - len(reps)) + reps
-    shape = (1,) * (nd - a.ndim) + a.shape
-    inter = reshape(a, tuple(v for s in shape for v in (1, s)))
-    full = broadcast_to(inter, tuple(v for r, s in zip(reps, shape) for v in (r, s)))
-    return reshape(full, tuple(r * s for r, s in zip(reps, shape)))
+    r = reshape(a, (1,) * (nd - a.ndim) + a.shape)
+    if 0 in reps or r.size == 0:
+        from .creation import zeros
+        return zeros(tuple(n * s for n, s in zip(reps, r.shape)), fmt=a.fmt)
+    for ax, n in enumerate(reps):
+        if n != 1:
+            r = concat([r] * n, axis=ax)
+    return r
 
 
 def repeat(x, repeats, /, *, axis=None):
@@ -124,7 +128,7 @@ def broadcast_shapes(*shapes):
 def broadcast_arrays(*arrays):
     arrs = [operand(a, "broadcast_arrays") for a in arrays]
     shape = _bshapes("broadcast_arrays", *[a.shape for a in arrs])
-    return [broadcast_to(a, shape) for a in arrs]
+    return tuple(broadcast_to(a, shape) for a in arrs)
 
 
 def diff(x, /, *, axis=-1, n=1, prepend=None, append=None, fmt=None, rounding=None):
