@@ -101,17 +101,13 @@ def result_type(*arrays_and_dtypes) -> Format:
     return Format(builtins.min(fixed)) if fixed else INT16
 
 
-def _lossless(src: Format, dst: Format) -> builtins.bool:
-    if src == dst or src.kind == "bool":
-        return True
-    if src.kind == "int":
-        return dst == Format(0)  # q15.0 holds every int16 exactly
-    return src == Format(0) and dst.kind == "int"
-
-
 def can_cast(from_, to, /) -> builtins.bool:
-    """True when every value of `from_` is held exactly by `to` (so astype loses nothing)."""
-    return _lossless(_dtype_of(from_, "can_cast"), _dtype_of(to, "can_cast"))
+    """Whether promotion takes `from_` to `to` (result_type(from_, to) == to), as the
+    standard defines it.  In fixed point that cast can round: q3.12 -> q7.8 promotes (the
+    coarser format holds the range of both) and drops 4 fractional bits, as the element-wise
+    ops do; astype then rounds once and counts any saturation."""
+    f, t = _dtype_of(from_, "can_cast"), _dtype_of(to, "can_cast")
+    return result_type(f, t) == t
 
 
 def isdtype(dtype, kind) -> builtins.bool:

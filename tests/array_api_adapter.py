@@ -64,6 +64,11 @@ def _grid_from_dtype(xp, api_version, dtype, *, min_value=None, max_value=None,
                                 exclude_max=exclude_max, **kw)
     scale = 2 ** dtype.frac
     lo, hi = -32768, 32767
+    clamp = 2.0 ** 16  # beyond every format: keeps min_value * scale finite
+    if min_value is not None:
+        min_value = builtins.min(builtins.max(min_value, -clamp), clamp)
+    if max_value is not None:
+        max_value = builtins.min(builtins.max(max_value, -clamp), clamp)
     if min_value is not None and math.isfinite(min_value):
         k = math.ceil(min_value * scale)
         lo = builtins.max(lo, k + 1 if exclude_min and k == min_value * scale else k)

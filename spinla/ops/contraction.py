@@ -7,9 +7,17 @@ __all__ = ["tensordot", "vecdot"]
 import math
 import operator
 
+from ..fixed import INT16
 from ._core import broadcast_shapes, normalize_axis, operand
 from .linalg import matmul
 from .manipulation import broadcast_to, permute_dims, reshape
+
+
+def _int_fmt(a, b, fmt):
+    """Integer (and bool) operands give an INT16 result, as sum does; fixed ones matmul's."""
+    if fmt is None and a.fmt.kind != "fixed" and b.fmt.kind != "fixed":
+        return INT16
+    return fmt
 
 
 def tensordot(x1, x2, /, *, axes=2, fmt=None, rounding=None):
@@ -32,7 +40,7 @@ def tensordot(x1, x2, /, *, axes=2, fmt=None, rounding=None):
     k = math.prod(a.shape[i] for i in ax1)
     am = reshape(permute_dims(a, f1 + ax1), (math.prod(a.shape[d] for d in f1), k))
     bm = reshape(permute_dims(b, ax2 + f2), (k, math.prod(b.shape[d] for d in f2)))
-    r = matmul(am, bm, fmt=fmt, rounding=rounding)
+    r = matmul(am, bm, fmt=_int_fmt(a, b, fmt), rounding=rounding)
     return reshape(r, tuple(a.shape[d] for d in f1) + tuple(b.shape[d] for d in f2))
 
 
@@ -44,6 +52,11 @@ def vecdot(x1, x2, /, *, axis=-1, fmt=None, rounding=None):
     ax = normalize_axis(operator.index(axis), nd, "vecdot")
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("vecdot: needs at least one dimension")
+    na, nb = (1,) * (nd - a.ndim) + a.shape, (1,) * (nd - b.ndim) + b.shape
+    if na[ax] != nb[ax]:
+        raise ValueError(f"vecdot: x1 and x2 must have the same size along axis {axis}, got "
+                         f"shapes {a.shape} and {b.shape}")
+    fmt = _int_fmt(a, b, fmt)
     a, b = broadcast_to(a, shape), broadcast_to(b, shape)
     perm = [d for d in range(nd) if d != ax] + [ax]
     a, b = permute_dims(a, perm), permute_dims(b, perm)

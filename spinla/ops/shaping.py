@@ -29,7 +29,7 @@ def _axis_list(axis, ndim, op):
     return out
 
 
-def expand_dims(x, /, *, axis=0):
+def expand_dims(x, /, axis=0):
     """Insert size-1 axes at `axis` (an int or a tuple, positions in the result)."""
     a = operand(x, "expand_dims")
     n = a.ndim + (len(axis) if isinstance(axis, (tuple, list)) else 1)
