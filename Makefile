@@ -77,7 +77,7 @@ bench-accuracy: $(BENCH_STAMP)
 # The Array API standard's own test suite (../shared/array-api-tests, never copied here) against
 # spinla: pass/fail/skip counts per category (README, "Array API conformance").  Few hypothesis
 # examples and a fixed seed keep it to a few minutes on 2 cores and repeatable.
-ARRAY_API_EXAMPLES ?= 10
+ARRAY_API_EXAMPLES ?= 100
 ARRAY_API_STAMP := $(VENV)/.array-api
 $(ARRAY_API_STAMP): $(STAMP)
 	$(PY) -m pip install -q 'ndindex>=1.8' pytest-json-report

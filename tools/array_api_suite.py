@@ -30,7 +30,9 @@ SKIPS = ROOT / "tests" / "array_api_skips.txt"
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--max-examples", type=int, default=10)
+    ap.add_argument("--max-examples", type=int, default=100,
+                    help="hypothesis examples (the suite runs a tenth of them for its "
+                         "element-by-element tests)")
     ap.add_argument("--suite", type=Path, default=DEFAULT_SUITE)
     ap.add_argument("--json", type=Path, help="also write the per-category counts here")
     ap.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")

@@ -78,9 +78,14 @@ def signbit(x, /):
 
 def copysign(x1, x2, /, *, fmt=None, rounding=None):
     """|x1| with the sign of x2 (x2 < 0 negative; no negative zero), on the machine's abs,
-    negative and where kernels; |min| saturates, counted."""
-    m = _abs(x1, fmt=fmt, rounding=rounding)
-    return where(less(x2, 0), negative(m), m)
+    negative and where kernels, in result_type(x1, x2) unless fmt=; |min| saturates,
+    counted."""
+    a, b = operand(x1, "copysign"), operand(x2, "copysign")
+    if fmt is None:
+        from .._info import result_type
+        fmt = result_type(a, b)
+    m = _abs(a, fmt=fmt, rounding=rounding)
+    return where(less(b, 0), negative(m), m, fmt=fmt)
 
 
 def nextafter(x1, x2, /):
