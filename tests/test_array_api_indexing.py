@@ -104,6 +104,14 @@ def test_numpy_functions_dispatch_to_spinla():
     assert isinstance(np.where(a > 1, a, 0.0), sp.Array)
     np.testing.assert_array_equal(np.sort(a, axis=0).to_numpy(), np.sort(v, axis=0))
     np.testing.assert_array_equal(np.clip(a, 0.5, 2).to_numpy(), np.clip(v, 0.5, 2))
+    assert np.transpose(a).shape == (4, 3) and isinstance(np.transpose(a), sp.Array)
+    assert [t.tolist() for t in np.where(a > 2)] == [list(t) for t in np.where(v > 2)]
+    np.testing.assert_array_equal(np.round(a).to_numpy(), np.round(v))  # half to even
+    t = np.tensordot(a[:2, :2], a[:2, :2], axes=([0], [0]))  # values within q2.13's range
+    np.testing.assert_allclose(t.to_numpy(), np.tensordot(v[:2, :2], v[:2, :2], axes=([0], [0])),
+                               atol=2**-12)
+    with pytest.raises(TypeError, match="decimals"):
+        np.round(a, 2)
     # NumPy functions spinla does not implement see the values (as through __array__) and
     # return NumPy's own result, not a spinla Array
     r = np.percentile(a, 50)

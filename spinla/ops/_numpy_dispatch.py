@@ -31,7 +31,8 @@ _TABLE = {
     "where": ("where", {}), "clip": ("clip", {"a_min": "min", "a_max": "max"}),
     "tensordot": ("tensordot", {}), "take": ("take", {}), "diff": ("diff", {}),
     "tril": ("tril", {}), "triu": ("triu", {}), "take_along_axis": ("take_along_axis", {}),
-    "matmul": ("matmul", {}), "copy": ("_copy", {}),
+    "matmul": ("matmul", {}), "copy": ("_copy", {}), "round": ("round", {}),
+    "around": ("round", {}),
 }
 _ALWAYS_DROP = {"out": None, "dtype": None, "where": True, "order": None, "kind": None,
                 "casting": None, "subok": None, "initial": None, "mean": None}
@@ -92,6 +93,14 @@ def dispatch(func, args, kwargs):
             continue
         kw[rename.get(k, k)] = v
     fn = getattr(spinla, target)
+    if name == "transpose" and len(positional) == 1 and "axes" not in kw:
+        return fn(positional[0], tuple(reversed(range(positional[0].ndim))))
+    if name == "where" and len(positional) == 1:
+        return spinla.nonzero(positional[0])  # NumPy's one-argument where
+    if name in ("round", "around"):
+        if kw.pop("decimals", 0) != 0:
+            raise TypeError(f"numpy.{name}: spinla rounds to integers only (decimals=0)")
+        return fn(*positional, **kw)
     if name == "clip":
         a = positional[0]
         return fn(a, kw.pop("min", None), kw.pop("max", None), **kw)
@@ -103,7 +112,7 @@ def dispatch(func, args, kwargs):
 
 def func_positional(name):
     """NumPy arguments that spinla takes positionally for these functions."""
-    return {"where": ("x", "y"), "searchsorted": ("v",), "tensordot": (),
+    return {"where": ("x", "y"), "searchsorted": ("v",), "tensordot": ("b",),
             "take": ("indices",), "take_along_axis": ("indices",), "matmul": ("x2",),
             "repeat": ("repeats",), "tile": ("reps",), "moveaxis": ("source", "destination"),
             "roll": ("shift",), "broadcast_to": ("shape",), "reshape": ("shape", "newshape")
