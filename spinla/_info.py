@@ -132,11 +132,12 @@ class Info:
     __module__ = "spinla"
 
     def capabilities(self):
-        # Boolean masks and nonzero/unique give data-dependent shapes (computed on the host
-        # from concrete data; inside spinla.jit they raise).  No dynamic-shape... "max
-        # dimensions": the kernels' SPL_MAX_DIMS broadcasting limit is per element-wise call.
+        # Boolean masks, nonzero and unique give data-dependent shapes: computed on the host
+        # from concrete data (inside spinla.jit they raise).  The copy and element-wise
+        # kernels take at most 6 dimensions (SPL_MAX_DIMS, spinla_c/spinla.h); reshapes and
+        # views allow more, but not every op does, so 6 is the number every op honours.
         return {"boolean indexing": True, "data-dependent shapes": True,
-                "max dimensions": None}
+                "max dimensions": 6}
 
     def default_device(self):
         from .machine import current
