@@ -16,7 +16,7 @@ ARM_FLAGS := -std=c99 -mcpu=arm968e-s -marm -O2 -ffreestanding -fno-builtin -nos
 ARM_OUT   := arm-build
 KERNELS   := $(wildcard spinla_c/*.c)
 
-.PHONY: all install build test test-all demo arm arm-harness arm-image bench bench-accuracy clean
+.PHONY: all install build test test-all demo arm arm-harness arm-image bench bench-accuracy clean array-api
 
 all: test
 
@@ -103,6 +103,18 @@ bench: $(BENCH_STAMP)
 bench-accuracy: $(BENCH_STAMP)
 	$(PY) bench/accuracy.py
 	$(PY) bench/plot.py
+
+# The Array API standard's own test suite (../shared/array-api-tests, never copied here) against
+# spinla: pass/fail/skip counts per category (README, "Array API conformance").  Few hypothesis
+# examples and a fixed seed keep it to a few minutes on 2 cores and repeatable.
+ARRAY_API_EXAMPLES ?= 100
+ARRAY_API_STAMP := $(VENV)/.array-api
+$(ARRAY_API_STAMP): $(STAMP)
+	$(PY) -m pip install -q 'ndindex>=1.8' pytest-json-report
+	touch $(ARRAY_API_STAMP)
+
+array-api: $(ARRAY_API_STAMP)
+	$(PY) tools/array_api_suite.py --max-examples $(ARRAY_API_EXAMPLES)
 
 clean:
 	rm -rf $(VENV) build $(ARM_OUT) *.egg-info spinla/_kernels*.so .pytest_cache .hypothesis

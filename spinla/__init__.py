@@ -16,9 +16,15 @@ from .runtime import (FixedPointError, FixedPointWarning, InvalidValueWarning,  
                       UnderflowWarning, errstate, geterr, seterr)
 from .profile import cost_of, profile  # noqa: F401  (cost_of comes from spinla.cost)
 
+# The Array API standard's inspection surface (spinla/_info.py): version, dtype names,
+# finfo/iinfo, result_type, can_cast, isdtype, constants, __array_namespace_info__.
+from ._info import *  # noqa: F401,F403,E402
+from ._info import __all__ as _info_all  # noqa: E402
+from ._info import __array_api_version__, __array_namespace_info__  # noqa: F401,E402
+
 __version__ = "0.1.0"
 __all__ = list(_ops_all) + [
     "Array", "Format", "q", "BOOL", "INT16", "NEAREST", "STOCHASTIC", "Machine", "set_machine",
     "Program", "SaturationWarning", "jit", "reset_stats", "seed", "stats", "fixed", "machine",
     "profile", "cost_of", "errstate", "seterr", "geterr", "FixedPointError",
-    "FixedPointWarning", "UnderflowWarning", "InvalidValueWarning"]
+    "FixedPointWarning", "UnderflowWarning", "InvalidValueWarning"] + list(_info_all)

@@ -11,6 +11,20 @@ from .fixed import Format, dequantize
 from .program import Buffer
 
 
+_REPR_WHOLE = 10_000  # arrays larger than this are summarised without converting them whole
+
+
+def _copy(x):
+    from .kernels import copy as kcopy
+    from .ops._core import machine, new_buffer, run
+    out = new_buffer(x.shape, x.fmt)
+    if x.size == 0:
+        out.data = np.zeros(x.shape, np.int16)
+        return Array(out)
+    pc = kcopy.piece(0, x.shape)
+    return run([kcopy.lower([x.buffer], out, [pc], machine=machine(), op="copy")], [out])[0]
+
+
 class Array:
     __slots__ = ("buffer", "__weakref__")
     __array_priority__ = 100  # NumPy defers mixed operators to us
@@ -73,8 +87,48 @@ class Array:
         return dequantize(self.raw, self.fmt)
 
     def __array__(self, dtype=None, copy=None):
-        a = self.to_numpy()
+        if copy is False:
+            raise ValueError("a spinla Array cannot be viewed as a NumPy array without a "
+                             "copy: its values are fixed-point integers that must be scaled")
+        a = np.asarray(self.to_numpy())  # an ndarray even for 0-d (ldexp gives a scalar)
         return a.astype(dtype) if dtype is not None else a
+
+    def __array_function__(self, func, types, args, kwargs):
+        """NumPy functions on spinla Arrays (np.sum(a), np.mean(a, axis=0), ...): those
+        spinla implements run on the machine and return Arrays (spinla/ops/_numpy_dispatch.py
+        lists them); any other NumPy function gets the Arrays' values as NumPy arrays, as it
+        would through __array__, and returns NumPy's result."""
+        from .ops import _numpy_dispatch
+        return _numpy_dispatch.dispatch(func, args, kwargs)
+
+    def item(self):
+        """The single element as a Python bool, int or float."""
+        v = self._scalar()
+        return v.item() if hasattr(v, "item") else v
+
+    def copy(self):
+        """A new Array with its own buffer (the copy kernel)."""
+        from . import ops
+        return _copy(self)
+
+    def to_device(self, device, /, *, stream=None):
+        if device is not self.device and device != self.device:
+            raise ValueError(f"to_device: spinla arrays live on the current machine "
+                             f"{self.device!r}; got {device!r}")
+        return self
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """DLPack export of the values (float64; int64/bool for int16/bool arrays): the host
+        copy that to_numpy() makes, since the int16 storage alone is not the value."""
+        if copy is False:
+            raise BufferError("spinla arrays export their values only by copy")
+        return self.to_numpy().__dlpack__(stream=stream)
+
+    def __dlpack_device__(self):
+        return (1, 0)  # kDLCPU: the exported values are host memory
+
+    def __complex__(self):
+        return complex(self._scalar())
 
     def tolist(self):
         return self.to_numpy().tolist()
@@ -89,8 +143,9 @@ class Array:
         return bool(self._scalar())
 
     def __index__(self):
-        if self.fmt.kind == "fixed":
-            raise TypeError("only int16 spinla arrays can be used as an index")
+        if self.fmt.kind != "int":
+            raise TypeError(f"only int16 spinla arrays can be used as an index, not "
+                            f"{self.fmt}")
         return int(self._scalar())
 
     def _scalar(self):
@@ -110,6 +165,16 @@ class Array:
     def __repr__(self):
         if self.buffer.data is None:
             return f"spinla.Array<traced>(shape={self.shape}, fmt={self.fmt.name})"
+        if self.size > _REPR_WHOLE:
+            # Summarise the int16 storage (a view) and scale only the elements shown: a huge
+            # array is never converted whole.
+            f = self.fmt
+            fmt_el = ((lambda v: repr(float(np.ldexp(float(v), -f.frac))))
+                      if f.kind == "fixed" else (lambda v: repr(bool(v))) if f.kind == "bool"
+                      else (lambda v: repr(int(v))))
+            body = np.array2string(self.raw, separator=", ", threshold=50,
+                                   prefix="spinla.Array(", formatter={"int": fmt_el})
+            return f"spinla.Array({body}, fmt={f.name})"
         body = np.array2string(self.to_numpy(), separator=", ", threshold=50,
                                prefix="spinla.Array(")
         return f"spinla.Array({body}, fmt={self.fmt.name})"
@@ -135,8 +200,15 @@ class Array:
         return self.reshape((self.size,))
 
     def __getitem__(self, key):
-        from . import ops
-        return ops.getitem(self, key)
+        """NumPy's indexing rules (spinla/ops/selection.py): basic keys are views/copies,
+        boolean scalars add an axis, masks and integer arrays gather on the machine."""
+        from .ops import selection
+        return selection.index(self, key)
+
+    def __setitem__(self, key, value):
+        """NumPy's assignment rules, written by the host (spinla/ops/selection.py assign)."""
+        from .ops import selection
+        selection.assign(self, key, value)
 
     def __matmul__(self, other):
         from . import ops
@@ -166,7 +238,33 @@ for _n, _f in [("__add__", "add"), ("__sub__", "subtract"), ("__mul__", "multipl
                ("sum", "sum"), ("mean", "mean"), ("max", "max"), ("min", "min"),
                ("argmax", "argmax"), ("argmin", "argmin")]:
     setattr(Array, _n, _forward(_n, _f))
-for _n, _f in [("__radd__", "add"), ("__rsub__", "subtract"), ("__rmul__", "multiply"),
-               ("__rtruediv__", "divide")]:
+for _n, _f in [("__floordiv__", "floor_divide"), ("__mod__", "remainder"),
+               ("__and__", "bitwise_and"), ("__or__", "bitwise_or"), ("__xor__", "bitwise_xor"),
+               ("__invert__", "bitwise_invert"), ("__lshift__", "bitwise_left_shift"),
+               ("__rshift__", "bitwise_right_shift"), ("prod", "prod"), ("var", "var"),
+               ("std", "std"), ("all", "all"), ("any", "any")]:
+    setattr(Array, _n, _forward(_n, _f))
+_REFLECTED = [("__radd__", "add"), ("__rsub__", "subtract"), ("__rmul__", "multiply"),
+              ("__rtruediv__", "divide"), ("__rfloordiv__", "floor_divide"),
+              ("__rmod__", "remainder"), ("__rand__", "bitwise_and"), ("__ror__", "bitwise_or"),
+              ("__rxor__", "bitwise_xor"), ("__rlshift__", "bitwise_left_shift"),
+              ("__rrshift__", "bitwise_right_shift")]
+for _n, _f in _REFLECTED:
     setattr(Array, _n, _forward(_n, _f, reflected=True))
+# In-place operators rebind the name to the forward operator's new Array (spinla buffers are
+# not written in place: a traced Program's inputs stay what they were).
+for _n, _f in [("__iadd__", "add"), ("__isub__", "subtract"), ("__imul__", "multiply"),
+               ("__itruediv__", "divide"), ("__ifloordiv__", "floor_divide"),
+               ("__imod__", "remainder"), ("__ipow__", "pow"), ("__iand__", "bitwise_and"),
+               ("__ior__", "bitwise_or"), ("__ixor__", "bitwise_xor"),
+               ("__ilshift__", "bitwise_left_shift"), ("__irshift__", "bitwise_right_shift")]:
+    setattr(Array, _n, _forward(_n, _f))
+
+
+def _imatmul(self, other):
+    from . import ops
+    return ops.matmul(self, other)
+
+
+Array.__imatmul__ = _imatmul
 Array.__hash__ = None  # __eq__ is element-wise

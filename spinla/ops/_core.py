@@ -78,7 +78,7 @@ def asarray(obj, fmt=None, *, rounding=None, copy=None, dtype=None, device=None,
         fmt = dtype
     if isinstance(obj, Array):
         if fmt is None or parse_format(fmt) == obj.fmt:
-            return obj
+            return obj.copy() if copy else obj  # copy=True: arrays can be written (x[k] = v)
         from .manipulation import astype
         return astype(obj, fmt, rounding=rounding)
     x = _host_array(obj, op)
