@@ -1,10 +1,9 @@
 """Shape and data-movement ops (Array API names): reshape, permute_dims, flip, indexing, pad,
-concat, stack, broadcast_to, expand_dims, squeeze, and astype (a change of format)."""
+concat, stack, broadcast_to, squeeze, and astype (a change of format)."""
 from __future__ import annotations
 
 __all__ = ["reshape", "permute_dims", "transpose", "matrix_transpose", "flip", "getitem", "pad",
-           "concat", "concatenate", "stack", "expand_dims", "squeeze", "broadcast_to", "astype",
-           "take"]
+           "concat", "concatenate", "stack", "squeeze", "broadcast_to", "astype"]
 
 import math
 import numbers
@@ -142,7 +141,7 @@ def getitem(x: Array, key) -> Array:
     return _strided(x, shape, off, strides, "getitem")
 
 
-def take(x, indices, /, *, axis=None) -> Array:
+def take_rows(x, indices, /, *, axis=None) -> Array:
     """Rows of x selected by host-side integer indices (NumPy's take); axis 0 or None (flat).
 
     The indices are host data (a NumPy integer array or a concrete int16 Array), sent to the
@@ -276,12 +275,14 @@ def stack(arrays, /, *, axis=0) -> Array:
         raise ValueError(f"stack: all input arrays must have the same shape, got "
                          f"{[a.shape for a in arrays]}")
     axis = normalize_axis(axis, arrays[0].ndim + 1, "stack")
-    return concat([expand_dims(a, axis=axis) for a in arrays], axis=axis)
+    return concat([_insert_axis(a, axis) for a in arrays], axis=axis)
 
 
-def expand_dims(x, /, *, axis=0) -> Array:
-    x = operand(x, "expand_dims")
-    axis = normalize_axis(axis, x.ndim + 1, "expand_dims")
+def _insert_axis(x, axis) -> Array:
+    """x with a new axis of length 1 at `axis` (stack's building block; the public
+    expand_dims, which takes a tuple of axes, is in shaping.py)."""
+    x = operand(x, "stack")
+    axis = normalize_axis(axis, x.ndim + 1, "stack")
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 

@@ -8,7 +8,7 @@ array of element positions (np.arange(size).reshape(shape)[key]): which elements
 order and shape, is therefore exactly NumPy's answer, and no value goes through the host:
 the machine gathers those elements (the take/gather kernel).  A boolean mask that is a
 spinla Array needs its concrete values, so it cannot be traced inside spinla.jit.
-This module's take (any axis) replaces manipulation.take (axis 0) in the namespace.
+This module's take (any axis) is built on manipulation.take_rows (axis 0).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from ..array import Array
 from ._core import normalize_axis, operand
 from .manipulation import getitem as _basic
 from .manipulation import permute_dims, reshape
-from .manipulation import take as _take0
+from .manipulation import take_rows as _take0
 
 
 def _host_index(k, what="index"):

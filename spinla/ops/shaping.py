@@ -2,9 +2,7 @@
 broadcast_arrays, broadcast_shapes, diff, and expand_dims with a tuple of axes.
 
 All are copies by the machine's copy kernel (strided views, concat, broadcast) except diff,
-which subtracts shifted slices with the subtract kernel.  This module's expand_dims (a tuple
-of axes) replaces manipulation.expand_dims in the namespace (modules are collected in name
-order; this one comes later).
+which subtracts shifted slices with the subtract kernel.
 """
 from __future__ import annotations
 
