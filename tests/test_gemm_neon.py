@@ -46,8 +46,8 @@ class Aarch64Harness(hx.QemuHarness):
                                      stdout=subprocess.PIPE)
 
 
-@pytest.fixture(scope="module")
-def pair():
+def start_pair():
+    """(portable, neon) harnesses under qemu-aarch64, after `make aarch64-harness`."""
     r = subprocess.run(["make", "-s", "aarch64-harness"], cwd=ROOT, capture_output=True,
                        text=True)
     assert r.returncode == 0, f"make aarch64-harness failed:\n{r.stdout}\n{r.stderr}"
@@ -55,7 +55,12 @@ def pair():
                          capture_output=True, text=True)
     if dis.returncode == 0:   # the NEON build really holds the smlal2 path
         assert "smlal2" in dis.stdout
-    neon, portable = Aarch64Harness(ELF["neon"]), Aarch64Harness(ELF["portable"])
+    return Aarch64Harness(ELF["portable"]), Aarch64Harness(ELF["neon"])
+
+
+@pytest.fixture(scope="module")
+def pair():
+    portable, neon = start_pair()
     yield portable, neon
     neon.close()
     portable.close()
