@@ -106,6 +106,8 @@ def main(argv=None):
     ap.add_argument("--only", choices=["matmul", "all"], default="all")
     ap.add_argument("--also-march", action="append", default=[],
                     help="also run the cases on a build with this SPINLA_MARCH (e.g. x86-64-v3)")
+    ap.add_argument("--name", help="results file bench/results/NAME.json (default: kernels, "
+                    "or kernels_builds with --also-march or --only)")
     ap.add_argument("--rows-to", help=argparse.SUPPRESS)   # child of --also-march
     args = ap.parse_args(argv)
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -148,11 +150,13 @@ def main(argv=None):
     worst = min(r["ratio"] for r in rows)
     print(f"lowest ratio: {worst:.2f} (target >= 0.5)")
     child_argv = [a for i, a in enumerate(argv)
-                  if a != "--also-march" and not (i and argv[i - 1] == "--also-march")
-                  and not a.startswith("--also-march=")]
+                  if a not in ("--also-march", "--name")
+                  and not (i and argv[i - 1] in ("--also-march", "--name"))
+                  and not a.startswith(("--also-march=", "--name="))]
     for m in args.also_march:
         rows += run_other_build(m, child_argv)["rows"]
-    name = "kernels" if not args.also_march and args.only == "all" else "kernels_builds"
+    name = args.name or ("kernels" if not args.also_march and args.only == "all"
+                         else "kernels_builds")
     path = _common.save(name, {"threads": spinla.kernels.threads(), "rows": rows,
                                "target_ratio": 0.5, "lowest_ratio": worst,
                                "note": "shared 2-core host, other engineers' jobs running: "

@@ -85,14 +85,15 @@ def test_avx2_strided_tile_matches_portable(libs, m, n, k, pad, ka, kb, shift, m
 
 
 @pytest.mark.parametrize("ka,kb,k", [
-    ("tiny", "tiny", 8192),      # one int32 segment over all of k, the largest k taken
+    ("tiny", "tiny", 8192),      # one int32 segment over all of k
     ("q3.12", "q3.12", 1024),    # several int32 segments
     ("q3.12", "q3.12", 1039),    # and a scalar tail of 15
     ("extreme", "extreme", 64),  # one k-pair can overflow a lane: split form
     ("q1.14", "q1.14", 8192),    # split form over several 128-step segments
     ("q3.12", "full", 1000),
     ("full", "full", 2048),
-    ("q3.12", "tiny", 8193),     # past the largest k: portable path in both builds
+    ("q3.12", "tiny", 8193),     # past the AVX-512 path's largest k (the AVX2 path has none)
+    ("full", "q3.12", 20000),    # long k: many split-form segments
     ("spiky", "q3.12", 777),
 ])
 def test_avx2_hard_cases(libs, ka, kb, k):
