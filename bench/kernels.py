@@ -159,6 +159,9 @@ def main(argv=None):
                          else "kernels_builds")
     path = _common.save(name, {"threads": spinla.kernels.threads(), "rows": rows,
                                "target_ratio": 0.5, "lowest_ratio": worst,
+                               "env": {v: os.environ[v] for v in
+                                       ("SPINLA_THREADS", "SPINLA_MARCH", "CFLAGS")
+                                       if v in os.environ},
                                "note": "shared 2-core host, other engineers' jobs running: "
                                        "figures are noisy, compare builds within one file"})
     print(f"wrote {path}")
