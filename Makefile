@@ -16,7 +16,7 @@ ARM_FLAGS := -std=c99 -mcpu=arm968e-s -marm -O2 -ffreestanding -fno-builtin -nos
 ARM_OUT   := arm-build
 KERNELS   := $(wildcard spinla_c/*.c)
 
-.PHONY: all install build test test-all demo arm arm-harness arm-image bench bench-accuracy clean array-api
+.PHONY: all install build test test-all demo arm arm-harness aarch64-harness arm-image bench bench-accuracy clean array-api
 
 all: test
 
@@ -36,6 +36,7 @@ test: $(STAMP)
 	@if [ -z "$$SPINLA_DATA" ]; then echo "note: ../shared/datasets/mnist not found and SPINLA_DATA unset: tests that need MNIST will be skipped"; fi
 	@command -v $(ARM_CC) >/dev/null || echo "note: $(ARM_CC) not installed: the ARM build, qemu bit-exactness, cycle-model and ITCM tests are skipped (apt-get install gcc-arm-none-eabi)"
 	@command -v qemu-arm >/dev/null || echo "note: qemu-arm not installed: the qemu bit-exactness and cycle-model tests are skipped (apt-get install qemu-user)"
+	@command -v aarch64-linux-gnu-gcc >/dev/null || echo "note: aarch64-linux-gnu-gcc not installed: the NEON bit-exactness tests are skipped (apt-get install gcc-aarch64-linux-gnu)"
 	$(PY) -m pytest -q -rs
 
 # Everything, the slow tests too.
@@ -81,6 +82,24 @@ $(ARM_HX_DIR)/%.o: spinla_c/arm/%.c spinla_c/arm/harness.h $(wildcard spinla_c/*
 	$(ARM_CC) $(ARM_FLAGS) -ffunction-sections -fdata-sections -c $< -o $@
 $(ARM_HX_ELF): $(ARM_HX_OBJ)
 	$(ARM_CC) -mcpu=arm968e-s -marm -nostdlib -static -Wl,-e,_start -Wl,--gc-sections $^ -lgcc -o $@
+
+# The host NEON path (spinla_c/host/*_neon.inc) against the portable C, both under qemu-aarch64
+# (tests/test_gemm_neon.py): every kernel, dispatch.c and start.c's aarch64 _start,
+# freestanding, built twice from the same sources: the NEON build and -DSPL_PORTABLE.
+A64_CC    ?= aarch64-linux-gnu-gcc
+A64_FLAGS := -std=c99 -O2 -ffreestanding -fno-builtin -nostdlib -static \
+             -fno-tree-loop-distribute-patterns -Wall -Ispinla_c -Ispinla_c/arm
+A64_SRC   := $(KERNELS) spinla_c/arm/dispatch.c spinla_c/arm/start.c
+A64_DEPS  := $(A64_SRC) $(wildcard spinla_c/*.h spinla_c/arm/*.h spinla_c/host/*.inc)
+aarch64-harness: $(ARM_OUT)/spinla-harness-a64-neon.elf $(ARM_OUT)/spinla-harness-a64-portable.elf
+$(ARM_OUT)/spinla-harness-a64-neon.elf: $(A64_DEPS)
+	@command -v $(A64_CC) >/dev/null || { echo "$(A64_CC) not found: apt-get install gcc-aarch64-linux-gnu"; exit 1; }
+	@mkdir -p $(ARM_OUT)
+	$(A64_CC) $(A64_FLAGS) -Wl,-e,_start $(A64_SRC) -lgcc -o $@
+$(ARM_OUT)/spinla-harness-a64-portable.elf: $(A64_DEPS)
+	@command -v $(A64_CC) >/dev/null || { echo "$(A64_CC) not found: apt-get install gcc-aarch64-linux-gnu"; exit 1; }
+	@mkdir -p $(ARM_OUT)
+	$(A64_CC) $(A64_FLAGS) -DSPL_PORTABLE -Wl,-e,_start $(A64_SRC) -lgcc -o $@
 
 # One core's image: only the named kernels (registered names), .text and .rodata apart, e.g.
 #   make arm-image IMAGE="gemm_q15 adam_q15"   or   make arm-image NETWORK=lenet5

@@ -8,6 +8,12 @@ doing im2col + matmul.  Throughput counts 2 operations per multiply-accumulate f
 The emulator runs the SpiNNaker kernels on the host: these are host speeds, not SpiNNaker
 speeds (see the cost model for those).
 
+Other host builds in the same run: `--also-march x86-64-v3` (repeatable) builds the kernels
+again with SPINLA_MARCH=x86-64-v3 (AVX2, a CPU without AVX-512) into a temporary copy of the
+package, runs the same cases there in a child process right after this build's, and records
+both builds' rows (each labelled with its simd path) in the one results file.  `--only matmul`
+skips the conv2d cases.
+
 Data: 'nn' uses magnitudes like MNIST training (activations in [0, 2), weights N(0, 0.05));
 'wide' uses N(0, 1) values in q3.12 for both operands, the worst case for the int32 chunk bound
 of gemm_q15.c.  Target (issue): the emulator reaches >= 0.5x NumPy float32 throughput.
@@ -15,7 +21,12 @@ of gemm_q15.c.  Target (issue): the emulator reaches >= 0.5x NumPy float32 throu
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -62,15 +73,50 @@ def bench_case(name, macs, f_emul, f_np, repeat):
     return row
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_other_build(march, argv):
+    """This benchmark's rows on the kernels built with SPINLA_MARCH=march, in a child process
+    that imports a temporary copy of the package holding that build (a build that does not
+    run here, e.g. a -march this CPU lacks, is an error, not a skipped row)."""
+    with tempfile.TemporaryDirectory(prefix=f"spinla-{march}-") as tmp:
+        shutil.copytree(ROOT / "spinla", Path(tmp) / "spinla",
+                        ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+        env = dict(os.environ, SPINLA_MARCH=march)
+        print(f"building the kernels with SPINLA_MARCH={march} ...", flush=True)
+        subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--build-lib", tmp,
+                        "--build-temp", str(Path(tmp) / "build")], cwd=ROOT, env=env,
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        out = Path(tmp) / "rows.json"
+        env["PYTHONPATH"] = os.pathsep.join([tmp] + [p for p in [os.environ.get("PYTHONPATH")] if p])
+        subprocess.run([sys.executable, __file__, *argv, "--rows-to", str(out)], env=env,
+                       check=True)
+        got = json.loads(out.read_text())
+        if got["march"] != march or not got["module"].startswith(tmp):
+            raise RuntimeError(f"the child ran {got['module']} ({got['march']}), not the "
+                               f"SPINLA_MARCH={march} build")
+        return got
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--data", choices=["nn", "wide", "both"], default="both")
+    ap.add_argument("--only", choices=["matmul", "all"], default="all")
+    ap.add_argument("--also-march", action="append", default=[],
+                    help="also run the cases on a build with this SPINLA_MARCH (e.g. x86-64-v3)")
+    ap.add_argument("--name", help="results file bench/results/NAME.json (default: kernels, "
+                    "or kernels_builds with --also-march or --only)")
+    ap.add_argument("--rows-to", help=argparse.SUPPRESS)   # child of --also-march
     args = ap.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
     rng = np.random.default_rng(0)
     rows = []
     kinds = ["nn", "wide"] if args.data == "both" else [args.data]
-    print(f"threads: {spinla.kernels.threads()}  (SPINLA_THREADS; NumPy uses its BLAS threads)")
+    path_name = spinla.kernels.simd_path()
+    print(f"threads: {spinla.kernels.threads()}  (SPINLA_THREADS; NumPy uses its BLAS threads)"
+          f"  simd path: {path_name}  SPINLA_MARCH={os.environ.get('SPINLA_MARCH', 'native')}")
     for kind in kinds:
         for (m, k, n) in [(256, 784, 300), (1024, 1024, 1024)]:
             a, b, fa, fb, fo = operands(kind, rng, (m, k), (k, n))
@@ -79,6 +125,8 @@ def main(argv=None):
             rows.append(bench_case(f"matmul {m}x{k}x{n} [{kind}]", m * k * n,
                                    lambda: spinla.matmul(A, B, fmt=fo), lambda: a32 @ b32,
                                    args.repeat))
+        if args.only == "matmul":
+            continue
         if not hasattr(spinla, "conv2d"):
             print("conv2d: not available in this build")
             continue
@@ -92,10 +140,30 @@ def main(argv=None):
             rows.append(bench_case(f"{label} [{kind}]", macs,
                                    lambda: spinla.conv2d(X, W, fmt=fo),
                                    lambda: im2col_conv(x32, w32), args.repeat))
+    march = os.environ.get("SPINLA_MARCH", "native")
+    for r in rows:
+        r.update(build=march, simd_path=path_name)
+    if args.rows_to:
+        Path(args.rows_to).write_text(json.dumps(
+            {"march": march, "module": spinla.__file__, "rows": rows}))
+        return
     worst = min(r["ratio"] for r in rows)
     print(f"lowest ratio: {worst:.2f} (target >= 0.5)")
-    path = _common.save("kernels", {"threads": spinla.kernels.threads(), "rows": rows,
-                                    "target_ratio": 0.5, "lowest_ratio": worst})
+    child_argv = [a for i, a in enumerate(argv)
+                  if a not in ("--also-march", "--name")
+                  and not (i and argv[i - 1] in ("--also-march", "--name"))
+                  and not a.startswith(("--also-march=", "--name="))]
+    for m in args.also_march:
+        rows += run_other_build(m, child_argv)["rows"]
+    name = args.name or ("kernels" if not args.also_march and args.only == "all"
+                         else "kernels_builds")
+    path = _common.save(name, {"threads": spinla.kernels.threads(), "rows": rows,
+                               "target_ratio": 0.5, "lowest_ratio": worst,
+                               "env": {v: os.environ[v] for v in
+                                       ("SPINLA_THREADS", "SPINLA_MARCH", "CFLAGS")
+                                       if v in os.environ},
+                               "note": "shared 2-core host, other engineers' jobs running: "
+                                       "figures are noisy, compare builds within one file"})
     print(f"wrote {path}")
 
 

@@ -2,7 +2,9 @@
 
 The kernels in spinla_c/ are compiled for the host together with the emulator's tile runners
 in spinla_c/host/.  -march defaults to `native` because the package is built on the machine
-that runs it; set SPINLA_MARCH (for example `x86-64-v3`) to build a portable wheel.
+that runs it; set SPINLA_MARCH (for example `x86-64-v3`) to build a portable wheel.  The
+target decides the host SIMD path (spinla_c/spl_simd.h: AVX-512 VNNI, else AVX2, else NEON on
+aarch64, else the portable C); spinla.kernels.simd_path() reports the one built.
 """
 import os
 from pathlib import Path
@@ -31,6 +33,9 @@ ffibuilder.set_source(
                                         for p in sorted((C_DIR / "host").glob("*.h"))]),
     sources=_sources(),
     include_dirs=[os.path.relpath(C_DIR, HERE.parent)],
+    # headers and the per-ISA include files, so that editing one rebuilds the kernels
+    depends=[os.path.relpath(p, HERE.parent) for p in sorted(C_DIR.glob("*.h"))
+             + sorted((C_DIR / "host").glob("*.inc"))],
     extra_compile_args=["-std=c99", "-O3", f"-march={_march}", "-fopenmp",
                         "-Wall", "-Wno-unused-function"],
     extra_link_args=["-fopenmp"],

@@ -207,9 +207,21 @@ void arm_conv2d_pack_q15(const q15_t *w, int32_t kh, int32_t kw, int32_t cin, in
 /* s[i][j] = sum over r < len of a_i[r] * b_j[r] for a 4 x 4 block, in int32: the caller
  * guarantees no overflow.  Same shape as gemm_q15.c's register block, so the host compiler
  * turns it into 16-bit dot-product instructions. */
+/* Host SIMD forms of block_4x4_i32 (spl_simd.h picks at most one; none on the ARM968). */
+#include "spl_simd.h"
+#if defined(SPL_SIMD_AVX2)
+#include "host/conv_avx2.inc"
+#elif defined(SPL_SIMD_NEON)
+#include "host/conv_neon.inc"
+#endif
+
 static void block_4x4_i32(const q15_t *a, const q15_t *b, int32_t ld, int32_t len,
                           int32_t s[4][4])
 {
+#if defined(SPL_SIMD_AVX2) || defined(SPL_SIMD_NEON)
+    block_4x4_i32_simd(a, b, ld, len, s);
+    return;
+#endif
     const q15_t *a0 = a, *a1 = a + ld, *a2 = a + 2 * ld, *a3 = a + 3 * ld;
     const q15_t *b0 = b, *b1 = b + ld, *b2 = b + 2 * ld, *b3 = b + 3 * ld;
     int32_t s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;

@@ -701,6 +701,14 @@ static int gemm_simd(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb, 
 }
 #endif
 
+/* Other host SIMD paths (spl_simd.h picks at most one; none on the ARM968): own files. */
+#include "spl_simd.h"
+#if defined(SPL_SIMD_AVX2)
+#include "host/gemm_avx2.inc"
+#elif defined(SPL_SIMD_NEON)
+#include "host/gemm_neon.inc"
+#endif
+
 uint32_t arm_gemm_q15(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb, q15_t *c,
                       int32_t ldc, int32_t m, int32_t n, int32_t k, const spl_requant_t *rq,
                       uint32_t row0, uint32_t col0, uint32_t ncols_total)
@@ -716,6 +724,13 @@ uint32_t spl_gemm_q15_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_
     uint32_t sat = 0;
 #if defined(__AVX512VNNI__) && defined(__AVX512BW__) && !defined(SPL_PORTABLE)
     if (gemm_simd(a, lda, bt, ldb, c, ldc, m, n, k, rq, row0, col0, ncols_total, &sat))
+        return sat;
+#endif
+#if defined(SPL_SIMD_AVX2)
+    if (gemm_avx2(a, lda, bt, ldb, c, ldc, m, n, k, rq, row0, col0, ncols_total, &sat))
+        return sat;
+#elif defined(SPL_SIMD_NEON)
+    if (gemm_neon(a, lda, bt, ldb, c, ldc, m, n, k, rq, row0, col0, ncols_total, &sat))
         return sat;
 #endif
     if (chunk <= 0)

@@ -55,6 +55,12 @@ def threads(work: int | None = None) -> int:
 _CPUS = os.cpu_count() or 1
 
 
+def simd_path() -> str:
+    """The host SIMD path the C kernels were built with: 'avx512-vnni', 'avx2', 'neon' or
+    'portable' (spinla_c/spl_simd.h decides from the compiler's target, SPINLA_MARCH)."""
+    return ffi.string(lib.spl_simd_path()).decode()
+
+
 def ptr(a, ctype="int16_t *"):
     """C pointer to a C-contiguous NumPy array, without a copy.  ffi.from_buffer keeps the
     array alive for as long as the pointer object lives, and is the cheapest way to get it

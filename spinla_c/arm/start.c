@@ -10,12 +10,29 @@
 
 int32_t hx_serve(uint8_t *buf, uint32_t len, uint64_t *ret, uint32_t *arrays_off,
                  uint32_t *arrays_len);
+#if !defined(__aarch64__)
 void _start(void) __attribute__((noreturn, naked));
+#endif
 
+#if defined(__aarch64__)
+/* The aarch64 build (`make aarch64-harness`: the host NEON path against the portable C under
+ * qemu-aarch64): Linux system calls with the number in x8, arguments in x0-x2, `svc 0`. */
+enum { SYS_EXIT = 93, SYS_READ = 63, SYS_WRITE = 64 };
+
+static int32_t hx_syscall3(int32_t nr, int32_t a, intptr_t b, int32_t c)
+{
+    register int64_t x0 __asm__("x0") = a;
+    register int64_t x1 __asm__("x1") = b;
+    register int64_t x2 __asm__("x2") = c;
+    register int64_t x8 __asm__("x8") = nr;
+    __asm__ volatile("svc 0" : "+r"(x0) : "r"(x1), "r"(x2), "r"(x8) : "memory");
+    return (int32_t)x0;
+}
+#else
 /* ARM EABI Linux system calls: number in r7, arguments in r0-r2, `svc 0`. */
 enum { SYS_EXIT = 1, SYS_READ = 3, SYS_WRITE = 4 };
 
-static int32_t hx_syscall3(int32_t nr, int32_t a, int32_t b, int32_t c)
+static int32_t hx_syscall3(int32_t nr, int32_t a, intptr_t b, int32_t c)
 {
     register int32_t r0 __asm__("r0") = a;
     register int32_t r1 __asm__("r1") = b;
@@ -24,6 +41,7 @@ static int32_t hx_syscall3(int32_t nr, int32_t a, int32_t b, int32_t c)
     __asm__ volatile("svc 0" : "+r"(r0) : "r"(r1), "r"(r2), "r"(r7) : "memory");
     return r0;
 }
+#endif
 
 static void hx_exit(int32_t code)
 {
@@ -36,7 +54,7 @@ static int32_t hx_read_exact(uint8_t *p, uint32_t n)
 {
     uint32_t got = 0;
     while (got < n) {
-        int32_t r = hx_syscall3(SYS_READ, 0, (int32_t)(uintptr_t)(p + got), (int32_t)(n - got));
+        int32_t r = hx_syscall3(SYS_READ, 0, (intptr_t)(p + got), (int32_t)(n - got));
         if (r <= 0)
             return got == 0 ? 0 : -1;
         got += (uint32_t)r;
@@ -47,7 +65,7 @@ static int32_t hx_read_exact(uint8_t *p, uint32_t n)
 static void hx_write_all(const uint8_t *p, uint32_t n)
 {
     while (n) {
-        int32_t r = hx_syscall3(SYS_WRITE, 1, (int32_t)(uintptr_t)p, (int32_t)n);
+        int32_t r = hx_syscall3(SYS_WRITE, 1, (intptr_t)p, (int32_t)n);
         if (r <= 0)
             hx_exit(3);
         p += r;
@@ -100,8 +118,13 @@ static void __attribute__((noreturn, used)) hx_main(void)
     }
 }
 
+#if defined(__aarch64__)
+/* Linux starts us with sp 16-byte aligned (GCC has no naked functions on aarch64). */
+__asm__(".global _start\n_start:\n\tbl hx_main\n");
+#else
 /* Linux starts us with sp set and 8-byte aligned; keep it aligned and never return. */
 void _start(void)
 {
     __asm__ volatile("bic sp, sp, #7\n\tbl hx_main");
 }
+#endif

@@ -1,0 +1,112 @@
+"""The host's AVX2 gemm path (spinla_c/host/gemm_avx2.inc, built with -march=x86-64-v3 as for a
+CPU without AVX-512) against the portable C path, bit for bit.
+
+Both are compiled here from the same spinla_c sources (the portable one with -DSPL_PORTABLE)
+and called per tile with strided operands, every data magnitude (the int32 segment planner's
+one-segment, many-segment and split forms), shift and rounding mode.  Outputs, untouched
+padding and saturation counts must be identical: the AVX2 path only reorganises an exact
+integer sum.
+"""
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import cbuild
+from test_gemm_simd import KINDS, MODES, _data, _kernel_call
+
+SOURCES = ("gemm_q15.c", "requant_q15.c", "rng_q15.c", "host/simd_path.c")
+CDEF = """
+typedef struct { int32_t shift; int32_t mode; uint32_t seed; } spl_requant_t;
+uint32_t arm_gemm_q15(const int16_t *a, int32_t lda, const int16_t *bt, int32_t ldb, int16_t *c,
+                      int32_t ldc, int32_t m, int32_t n, int32_t k, const spl_requant_t *rq,
+                      uint32_t row0, uint32_t col0, uint32_t ncols_total);
+const char *spl_simd_path(void);
+"""
+
+
+def cpu_has_avx2() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return all(re.search(rf"\b{f}\b", flags) for f in ("avx2", "fma", "bmi2", "movbe"))
+
+
+def build_pair(tmp_path_factory, tag, sources, cdef):
+    """(portable, avx2) builds of `sources`; the AVX2 one must report that it took that path."""
+    if not cpu_has_avx2():
+        pytest.skip("this CPU has no AVX2 (x86-64-v3): the AVX2 path cannot run here")
+    portable = cbuild.build(tmp_path_factory.mktemp(f"{tag}_portable"), "portable",
+                            ["-DSPL_PORTABLE"], sources, cdef)
+    avx2 = cbuild.build(tmp_path_factory.mktemp(f"{tag}_avx2"), "avx2",
+                        ["-march=x86-64-v3"], sources, cdef)
+    ffi, lib = avx2
+    assert ffi.string(lib.spl_simd_path()) == b"avx2"
+    assert portable[0].string(portable[1].spl_simd_path()) == b"portable"
+    return portable, avx2
+
+
+@pytest.fixture(scope="module")
+def libs(tmp_path_factory):
+    return build_pair(tmp_path_factory, "gemm", SOURCES, CDEF)
+
+
+def _compare(libs, m, n, k, lda, ldb, ldc, ka, kb, shift, mode, origin, seed):
+    rng = np.random.default_rng(seed)
+    a = _data(rng, (m, lda), ka)
+    bt = _data(rng, (n, ldb), kb)
+    c0 = rng.integers(-32768, 32768, (m, ldc)).astype(np.int16)
+    row0, col0 = origin
+    outs = []
+    for lib in libs:
+        c = c0.copy()
+        _, sat = _kernel_call(lib, a, lda, bt, ldb, m, n, k, shift, mode, seed,
+                              row0=row0, col0=col0, ncols=col0 + n + 7, c=c, ldc=ldc)
+        outs.append((c, sat))
+    assert np.array_equal(outs[0][0], outs[1][0])   # padding columns untouched by both
+    assert outs[0][1] == outs[1][1]
+    return outs[0][1]
+
+
+@given(m=st.integers(1, 13), n=st.integers(1, 13),
+       k=st.one_of(st.integers(1, 300), st.sampled_from([784, 1023, 1024, 1025])),
+       pad=st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(0, 9)),
+       ka=st.sampled_from(KINDS), kb=st.sampled_from(KINDS), shift=st.integers(-2, 40),
+       mode=st.sampled_from(list(MODES)), origin=st.tuples(st.integers(0, 5000), st.integers(0, 99)),
+       seed=st.integers(0, 2**32 - 1))
+def test_avx2_strided_tile_matches_portable(libs, m, n, k, pad, ka, kb, shift, mode, origin,
+                                            seed):
+    _compare(libs, m, n, k, k + pad[0], k + pad[1], n + pad[2], ka, kb, shift, MODES[mode],
+             origin, seed)
+
+
+@pytest.mark.parametrize("ka,kb,k", [
+    ("tiny", "tiny", 8192),      # one int32 segment over all of k
+    ("q3.12", "q3.12", 1024),    # several int32 segments
+    ("q3.12", "q3.12", 1039),    # and a scalar tail of 15
+    ("extreme", "extreme", 64),  # one k-pair can overflow a lane: split form
+    ("q1.14", "q1.14", 8192),    # split form over several 128-step segments
+    ("q3.12", "full", 1000),
+    ("full", "full", 2048),
+    ("q3.12", "tiny", 8193),     # past the AVX-512 path's largest k (the AVX2 path has none)
+    ("full", "q3.12", 20000),    # long k: many split-form segments
+    ("spiky", "q3.12", 777),
+])
+def test_avx2_hard_cases(libs, ka, kb, k):
+    for shift, mode in [(0, 0), (12, 0), (24, 0), (30, 1), (45, 1), (-1, 0)]:
+        _compare(libs, 9, 11, k, k, k + 3, 13, ka, kb, shift, mode, (17, 5), k + shift)
+
+
+def test_avx2_all_minus_32768_is_exact(libs):
+    # Every product is 2^30 and a k-pair wraps an int32 lane: the split form must keep it.
+    k, m, n = 200, 5, 6
+    a = np.full((m, k), -32768, np.int16)
+    bt = np.full((n, k), -32768, np.int16)
+    c, sat = _kernel_call(libs[1], a, k, bt, k, m, n, k, 30, 0, 0)
+    assert np.all(c == k) and sat == 0    # k * 2^30 / 2^30
+    c, sat = _kernel_call(libs[1], a, k, bt, k, m, n, k, 20, 0, 0)
+    assert np.all(c == 32767) and sat == m * n
