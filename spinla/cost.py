@@ -380,4 +380,13 @@ def cost_of(program_or_call, machine=None, *, charge_idle_chips: bool = True) ->
     return c
 
 
-__all__ = ["Cost", "CallCost", "cost_of"]
+
+
+def transfer_cost(nbytes: float, machine=None) -> float:
+    """Modelled seconds to move `nbytes` between the host and the machine over its boards'
+    Ethernet links (Machine.host_link_bits_per_s each, boards in parallel)."""
+    m = _get_machine(machine) if machine is not None else _current()
+    return 8.0 * float(nbytes) / (m.host_link_bits_per_s * max(1, m.boards))
+
+
+__all__ = ["Cost", "CallCost", "cost_of", "transfer_cost"]

@@ -67,6 +67,11 @@ class Machine:
     board_overhead_w: float = _p(
         24.0, "ASSUMPTION: board power outside the chips (FPGAs, regulators, BMP, fans): "
               "SpiNN-5's 12 V 6 A supply (72 W max, APT hardware page) less 48 chips x 1 W")
+    host_link_bits_per_s: float = _p(
+        100e6, "SpiNNaker datasheet v2.02 / APT hardware page: one 100 Mbit/s Ethernet link per "
+               "board to the host; the line rate is the ceiling (SCP reads reach ~33 Mbit/s, "
+               "sPyNNaker issue #79; 'fast data-in' at least 2x SDP, SpiNNFrontEndCommon PR "
+               "#295)")
     barrier_cycles: int = _p(
         2000, "ASSUMPTION: cycles of the barrier ending a phase (a multicast round of 'done' "
               "packets and the start of the next phase, no host involved)")

@@ -27,7 +27,7 @@ from .. import runtime
 from .._io import atomic_write
 from ..array import Array
 from ..fixed import Format, q
-from ..program import Buffer
+from ..backends import upload
 from . import data as nndata
 from . import distortions as _distortions
 from . import layers as L
@@ -642,7 +642,7 @@ def load_model(path) -> Sequential:
         a = raw[key]
         if a.shape != tuple(shape) or a.dtype != np.int16:
             raise ValueError(f"{path}: entry {key} has shape {a.shape}, expected {shape}")
-        return Array(Buffer(tuple(shape), Format(frac), data=np.ascontiguousarray(a)))
+        return Array(upload(np.ascontiguousarray(a), Format(frac), kind="model"))
     params = [arr(f"w{i}", s, fr) for i, (s, fr) in enumerate(cfg["weights"])]
     state = None
     if cfg["state"] is not None:

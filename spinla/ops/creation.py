@@ -7,7 +7,6 @@ import numpy as np
 
 from ..array import Array
 from ..fixed import Format, frac_for, parse_format, quantize
-from ..program import Buffer
 from ._core import asarray  # noqa: F401  (re-exported)
 
 
@@ -18,7 +17,8 @@ def _const(shape, value, fmt) -> Array:
     if sat:
         from .. import runtime
         runtime.record("full", int(np.prod(shape)), call=False)
-    return Array(Buffer(shape, f, data=np.full(shape, q[0], dtype=np.int16)))
+    from ..backends import upload
+    return Array(upload(np.full(shape, q[0], dtype=np.int16), f, kind="constant"))
 
 
 def zeros(shape, *, fmt=None, dtype=None, device=None) -> Array:
