@@ -285,6 +285,7 @@ class _Traffic:
         self.m, self.xy = machine, xy
         self.sent, self.recv, self.links = {}, {}, {}
         self.bytes_in, self.bytes_out = {}, {}
+        self.trees = []      # chips each multicast tree touches (routing-table entries)
 
     def flow(self, src: int, dests: dict, union_bytes: float):
         """A multicast of `union_bytes` from chip src of which chip h needs dests[h] bytes:
@@ -299,14 +300,18 @@ class _Traffic:
         self.sent[src] = self.sent.get(src, 0) + pu
         self.bytes_out[src] = self.bytes_out.get(src, 0) + union_bytes
         load = {}
+        tree = {src}
         for h, nb in dests.items():
             ph = math.ceil(nb / p)
             if ph == 0:
                 continue
             self.recv[h] = self.recv.get(h, 0) + ph
             self.bytes_in[h] = self.bytes_in.get(h, 0) + nb
+            tree.add(h)
             for edge in route(self.m, src, h, self.xy):
                 load[edge] = load.get(edge, 0) + ph
+                tree.add(edge[0])
+        self.trees.append(tree)
         for edge, n in load.items():
             self.links[edge] = self.links.get(edge, 0) + min(n, pu)
 
@@ -380,17 +385,18 @@ def _reads_remote(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl
 
 
 def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
-    """(CallCost, per-core busy cycles over every application core, or None)."""
+    """(CallCost, per-core busy cycles over every application core or None, the chip sets of
+    its multicast trees)."""
     from .place import grid
     n = call.ntiles
     m = machine
     if n == 0 or call.kernel == "view":
-        return CallCost(call.op, call.kernel, tiles=n), None
+        return CallCost(call.op, call.kernel, tiles=n), None, []
     cyc = _vec(KERNELS[call.kernel].cycles(call, m), n)
     din, dout = _vec(call.dma_in, n), _vec(call.dma_out, n)
     work = (cyc > 0) | (din > 0) | (dout > 0)
     if not work.any():
-        return CallCost(call.op, call.kernel, tiles=n), None
+        return CallCost(call.op, call.kernel, tiles=n), None, []
     f, a = m.clock_hz, m.app_cores_per_chip
     cores_all = np.asarray(cp.cores, dtype=np.int64) % m.cores
     chip_all = cores_all // a
@@ -472,13 +478,18 @@ def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
                     mac_capacity_used=len(used) * m.core_peak_macs_per_s * time_s,
                     mac_capacity_machine=m.peak_macs_per_s * time_s, bound=bound,
                     sdram_bound_cycles=sdram_bound, link_bound_cycles=link_bound,
-                    roofline_cycles=roof, link_hops=hops, mode=cp.mode), busy
+                    roofline_cycles=roof, link_hops=hops, mode=cp.mode), busy, traffic.trees
 
 
 def call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None) -> CallCost:
     """Modelled cost of one Call under a placement (cp: its CallPlacement; homes: where its
     inputs live; pl: the Placement, for data-parallel bookkeeping)."""
     return _call_cost(call, cp, homes, pl, machine, xy)[0]
+
+
+def _flows(call: Call, cp, homes: dict, pl, machine: Machine) -> list:
+    """The chip set of each multicast tree of a call under a placement."""
+    return _call_cost(call, cp, homes, pl, machine)[2]
 
 
 def _energy(cc: CallCost, machine: Machine, n_chips: int) -> float:
@@ -499,7 +510,7 @@ def _price(calls, pl, machine: Machine, charge_idle_chips: bool) -> Cost:
     chips = pl.chips_used()
     n_chips = machine.chips if charge_idle_chips else max(1, len(chips))
     core_cycles = np.zeros(machine.cores)
-    for cc, (_, busy) in zip(ccs, res):
+    for cc, (_, busy, _) in zip(ccs, res):
         cc.energy_j = _energy(cc, machine, n_chips)
         if busy is not None:
             core_cycles += busy

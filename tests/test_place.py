@@ -143,3 +143,41 @@ def test_mnist_step_on_one_spinn5_meets_the_issue_targets(net):
     util = [r.utilisation_used_cores for r in c.calls if r.op == kind and r.macs > 0]
     assert util and max(util) >= 0.25
     assert c.energy_j > 26.84 * c.time_s           # at least the board's idle power
+
+
+def test_cli_map_json_has_the_named_keys(capsys):
+    import json
+
+    from spinla import cli
+    assert cli.main(["map", "mlp1", "--machine", "spinn3", "--batch", "16", "--json",
+                     "--no-png"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    for k in ("time_per_step_s", "time_per_epoch_s", "energy_per_epoch_j",
+              "utilisation_used_cores", "calls", "routing_entries_max_per_chip",
+              "sdram_peak_bytes_per_chip", "dtcm_peak_bytes_per_core", "phases"):
+        assert k in d, k
+    assert d["time_per_epoch_s"] == pytest.approx(d["time_per_step_s"] * 3750)
+    assert d["machine"] == "spinn3" and d["chips_used"] <= 4
+    assert all({"op", "bound", "time_s", "utilisation"} <= set(r) for r in d["calls"])
+    assert {r["bound"] for r in d["calls"]} <= {"compute", "sdram", "link", "packets"}
+    assert sum(r["time_s"] for r in d["calls"]) == pytest.approx(d["time_per_step_s"])
+
+
+def test_cli_map_text_and_picture(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from spinla import cli
+    png = tmp_path / "m.png"
+    assert cli.main(["map", "mlp1", "--machine", "spinn3", "--batch", "16", "--strategy",
+                     "model", "--png", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "mlp1 on spinn3, strategy model" in out and "roofline" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_info_and_bad_machine(capsys):
+    from spinla import cli
+    assert cli.main(["info", "--machine", "spinn3"]) == 0
+    out = capsys.readouterr().out
+    assert "SpiNNMachine" in out and "3.56 W" in out and "100 Mbit/s" in out
+    assert cli.main(["map", "mlp1", "--machine", "spinn9", "--no-png"]) == 2
+    assert "unknown machine" in capsys.readouterr().err
