@@ -25,12 +25,14 @@ MACHINES = ("spinn3", "spinn5", "spinn5x10")
 STRATEGIES = ("model", "data", "best")
 
 
-def run(nets, batches, machines) -> list:
+def run(nets, batches, machines, save) -> list:
+    """Rows per (machine, net, batch, strategy); machines outermost so that the small ones
+    are done first; `save(rows)` after each configuration keeps what is done."""
     from spinla import mapping as mp
     rows = []
-    for net in nets:
-        for batch in batches:
-            for mname in machines:
+    for mname in machines:
+        for net in nets:
+            for batch in batches:
                 t0 = time.perf_counter()
                 prog = mp.train_step_program(net, batch, mname)
                 for strategy in STRATEGIES:
@@ -41,6 +43,7 @@ def run(nets, batches, machines) -> list:
                 print(f"{net:15s} b{batch:<4d} {mname:10s} " + "  ".join(
                     f"{r['strategy']} {r['time_per_epoch_s']:8.2f} s" for r in rows[-3:])
                     + f"  ({time.perf_counter() - t0:.1f} s)", flush=True)
+                save(rows)
     return rows
 
 
@@ -85,25 +88,28 @@ def main(argv=None):
     batches = [int(b) for b in args.batches.split(",")]
     out = Path(args.out)
     before_doc = json.loads((HERE / "results" / "mapping_before.json").read_text())
-    rows = run(nets, batches, machines)
-    before = {(r["net"], r["batch"], r["machine"]): r["time_per_epoch_s"]
-              for r in before_doc["rows"]}
-    for r in rows:
-        b = next((x for x in before_doc["rows"] if (x["net"], x["batch"], x["machine"])
-                  == (r["net"], r["batch"], r["machine"])), None)
-        r["before"] = None if b is None else {k: b[k] for k in (
-            "time_per_epoch_s", "energy_per_epoch_j", "utilisation_used_cores")}
-    doc = {"note": "every figure is modelled by spinla.cost under spinla.place; 'before' is "
-                   "the cost model before issue 9 (see mapping_before.json)",
-           "command": " ".join(["python", "bench/mapping.py"] + (argv or sys.argv[1:])),
-           "before_model": before_doc["model"], "rows": rows}
+    before = {(r["net"], r["batch"], r["machine"]): r for r in before_doc["rows"]}
     from spinla._io import atomic_write
     out.mkdir(parents=True, exist_ok=True)
-    with atomic_write(str(out / "mapping.json"), "w") as f:
-        json.dump(doc, f, indent=1, default=float)
-        f.write("\n")
+
+    def save(rows):
+        for r in rows:
+            b = before.get((r["net"], r["batch"], r["machine"]))
+            r["before"] = None if b is None else {k: b[k] for k in (
+                "time_per_epoch_s", "energy_per_epoch_j", "utilisation_used_cores")}
+        doc = {"note": "every figure is modelled by spinla.cost under spinla.place; "
+                       "'before' is the cost model before issue 9 (mapping_before.json)",
+               "command": " ".join(["python", "bench/mapping.py"] + list(
+                   argv if argv is not None else sys.argv[1:])),
+               "before_model": before_doc["model"], "rows": rows}
+        with atomic_write(str(out / "mapping.json"), "w") as f:
+            json.dump(doc, f, indent=1, default=float)
+            f.write("\n")
+
+    rows = run(nets, batches, machines, save)
     try:
-        plot(rows, before, out / "mapping.png")
+        plot(rows, {k: v["time_per_epoch_s"] for k, v in before.items()},
+             out / "mapping.png")
     except ImportError:
         print("matplotlib not installed: no mapping.png", file=sys.stderr)
     print(f"wrote {out / 'mapping.json'}")

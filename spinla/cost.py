@@ -271,49 +271,67 @@ def _union(s, e):
     return s[idx], e[ends]
 
 
-def _overlap(s, e, hs, he):
-    """Per home part: bytes of the disjoint ranges [s, e) inside [hs, he), and the pieces."""
-    lo = np.maximum(s[:, None], hs[None, :])
-    hi = np.minimum(e[:, None], he[None, :])
-    return np.clip(hi - lo, 0, None), lo, hi
+def _covered(us, ue, a, b):
+    """Per range [a, b): bytes of the sorted disjoint ranges [us, ue) inside it."""
+    length = ue - us
+    before = np.concatenate([[0], np.cumsum(length)])
+
+    def cov(x):                 # bytes of the ranges below x
+        k = np.searchsorted(us, x, side="right") - 1
+        kk = np.maximum(k, 0)
+        part = np.clip(x - us[kk], 0, length[kk])
+        return np.where(k >= 0, before[kk] + part, 0)
+    return cov(b) - cov(a)
 
 
 class _Traffic:
-    """Packets of one phase: sent and received per chip, and per directed link."""
+    """Packets of one phase: sent and received per chip, per directed link (chip * 6 + link),
+    and the routing-table entries the multicast trees need per chip."""
 
-    def __init__(self, machine: Machine, xy):
-        self.m, self.xy = machine, xy
-        self.sent, self.recv, self.links = {}, {}, {}
-        self.bytes_in, self.bytes_out = {}, {}
-        self.trees = []      # chips each multicast tree touches (routing-table entries)
+    def __init__(self, machine: Machine, xy=None):
+        self.m = machine
+        n = machine.chips
+        self.sent, self.recv = np.zeros(n), np.zeros(n)
+        self.bytes_in, self.bytes_out = np.zeros(n), np.zeros(n)
+        self.links = np.zeros(n * 6)
+        self.entries = np.zeros(n, np.int64)
 
     def flow(self, src: int, dests: dict, union_bytes: float):
+        if dests:
+            self.flow_vec(src, np.fromiter(dests.keys(), np.int64, len(dests)),
+                          np.fromiter(dests.values(), np.float64, len(dests)), union_bytes)
+
+    def flow_vec(self, src: int, idx: np.ndarray, nb: np.ndarray, union_bytes: float):
         """A multicast of `union_bytes` from chip src of which chip h needs dests[h] bytes:
-        the source sends the union once, each link of the routed tree carries the packets
-        of the destinations behind it (at most the union), each destination receives its
-        own."""
-        from .place import route
+        the source sends the union once, each link of the routed tree (spinla.place.
+        route_tree: the dimension-order routes from src, which form a tree) carries the
+        packets of the destinations behind it, at most the union; each destination receives
+        its own."""
+        from .place import route_tree
         p = self.m.packet_payload_bytes
         pu = math.ceil(union_bytes / p)
         if pu == 0:
             return
-        self.sent[src] = self.sent.get(src, 0) + pu
-        self.bytes_out[src] = self.bytes_out.get(src, 0) + union_bytes
-        load = {}
-        tree = {src}
-        for h, nb in dests.items():
-            ph = math.ceil(nb / p)
-            if ph == 0:
-                continue
-            self.recv[h] = self.recv.get(h, 0) + ph
-            self.bytes_in[h] = self.bytes_in.get(h, 0) + nb
-            tree.add(h)
-            for edge in route(self.m, src, h, self.xy):
-                load[edge] = load.get(edge, 0) + ph
-                tree.add(edge[0])
-        self.trees.append(tree)
-        for edge, n in load.items():
-            self.links[edge] = self.links.get(edge, 0) + min(n, pu)
+        keep = (idx != src) & (nb > 0)
+        idx, nb = idx[keep], nb[keep]
+        if len(idx) == 0:
+            return
+        ph = np.ceil(nb / p)
+        self.sent[src] += pu
+        self.bytes_out[src] += union_bytes
+        np.add.at(self.recv, idx, ph)
+        np.add.at(self.bytes_in, idx, nb)
+        parent, link, paths = route_tree(self.m, int(src))
+        p_ = paths[idx]
+        w = np.broadcast_to(ph[:, None], p_.shape)
+        ok = p_ >= 0
+        # packets into each chip over its tree link: those of every destination behind it
+        below = np.bincount(p_[ok], weights=w[ok], minlength=self.m.chips)
+        on = np.flatnonzero(below > 0)
+        on = on[on != src]
+        np.add.at(self.links, link[on], np.minimum(below[on], pu))
+        self.entries[on] += 1
+        self.entries[src] += 1
 
     def tree_allreduce(self, chips, nbytes: float):
         """Reduce to the first chip and broadcast back along a binary tree of the chips:
@@ -352,36 +370,31 @@ def _reads_remote(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl
         # buffer) bytes, each home part supplying its share.
         on = home.bytes_on()
         total = max(1, home.nbytes())
-        need = np.bincount(tile_chip, weights=din_share)
-        for h in chips.tolist():
-            nh = min(float(need[h]), float(buf.nbytes))
-            for s, nb in on.items():
-                if s != h and nb:
-                    per_src.setdefault(s, {})[h] = nh * nb / total
-        for s, d in per_src.items():
-            traffic.flow(s, d, min(float(on[s]), sum(d.values())))
+        need = np.minimum(np.bincount(tile_chip, weights=din_share)[chips], float(buf.nbytes))
+        for s, nb in on.items():
+            if nb:
+                d = need * (nb / total) * (chips != s)
+                traffic.flow_vec(s, chips, d, min(float(nb), float(d.sum())))
         return
     tile, rs, re = r
     tchip = tile_chip[tile]
-    pieces = {}
-    for h in chips.tolist():
+    src = np.unique(hc)
+    sidx = np.searchsorted(src, hc)
+    need = np.zeros((len(src), len(chips)))
+    for j, h in enumerate(chips.tolist()):
         sel = tchip == h
         us, ue = _union(rs[sel], re[sel])
-        far = hc != h
-        if not far.any() or len(us) == 0:
-            continue
-        ov, lo, hi = _overlap(us, ue, hs[far], he[far])
-        got = ov.sum(axis=0)
-        for k, s in enumerate(hc[far].tolist()):
-            if got[k] > 0:
-                per_src.setdefault(s, {})[h] = per_src.get(s, {}).get(h, 0) + float(got[k])
-                m = ov[:, k] > 0
-                pieces.setdefault(s, []).append((lo[m, k], hi[m, k]))
-    for s, d in per_src.items():
-        ls = np.concatenate([a for a, _ in pieces[s]])
-        le = np.concatenate([b for _, b in pieces[s]])
-        us, ue = _union(ls, le)
-        traffic.flow(s, d, float((ue - us).sum()))
+        if len(us):
+            got = _covered(us, ue, hs, he)
+            need[:, j] = np.bincount(sidx, weights=got, minlength=len(src))
+            need[src == h, j] = 0
+    on = home.bytes_on()
+    for i, s in enumerate(src.tolist()):
+        d = need[i]
+        if d.any():
+            # The union a source sends: all of what any destination needs when they overlap
+            # (a broadcast), their sum when they are disjoint; bounded by both.
+            traffic.flow_vec(s, chips, d, min(float(on[s]), float(d.sum())))
 
 
 def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
@@ -391,12 +404,12 @@ def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
     n = call.ntiles
     m = machine
     if n == 0 or call.kernel == "view":
-        return CallCost(call.op, call.kernel, tiles=n), None, []
+        return CallCost(call.op, call.kernel, tiles=n), None, np.zeros(m.chips, np.int64)
     cyc = _vec(KERNELS[call.kernel].cycles(call, m), n)
     din, dout = _vec(call.dma_in, n), _vec(call.dma_out, n)
     work = (cyc > 0) | (din > 0) | (dout > 0)
     if not work.any():
-        return CallCost(call.op, call.kernel, tiles=n), None, []
+        return CallCost(call.op, call.kernel, tiles=n), None, np.zeros(m.chips, np.int64)
     f, a = m.clock_hz, m.app_cores_per_chip
     cores_all = np.asarray(cp.cores, dtype=np.int64) % m.cores
     chip_all = cores_all // a
@@ -438,20 +451,14 @@ def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
     # Packet CPU time of a chip, spread over all its application cores (ASSUMPTION: the
     # routing table gives each core of the chip a share of the keys, so idle cores of the
     # chip receive and send too).
-    pk_cpu = np.zeros(m.chips)
-    for h, k in traffic.recv.items():
-        pk_cpu[h] += k * m.receive_cycles_per_packet
-    for h, k in traffic.sent.items():
-        pk_cpu[h] += k * m.send_cycles_per_packet
+    pk_cpu = (traffic.recv * m.receive_cycles_per_packet
+              + traffic.sent * m.send_cycles_per_packet)
     busy += np.repeat(pk_cpu / a, a)
     core_bound = float(busy.max())
     chip_bytes = np.bincount(chip, weights=byt, minlength=m.chips)
-    for h, nb in traffic.bytes_in.items():
-        chip_bytes[h] += nb
-    for h, nb in traffic.bytes_out.items():
-        chip_bytes[h] += nb
+    chip_bytes += traffic.bytes_in + traffic.bytes_out
     sdram_bound = float(chip_bytes.max() * cpb)
-    link_max = max(traffic.links.values(), default=0)
+    link_max = float(traffic.links.max())
     link_bound = float(link_max * f / m.link_packets_per_s)
     top = int(np.argmax(busy))
     on_top = cores == top
@@ -469,16 +476,16 @@ def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
     roof = max(float(cyc.sum()) / len(used), float(chip_bytes.sum()) * cpb / nchips,
                link_bound)
     busy_s = float(busy.sum()) / f
-    hops = float(sum(traffic.links.values()))
+    hops = float(traffic.links.sum())
     return CallCost(op=call.op, kernel=call.kernel, tiles=n, cores_used=len(used),
                     chips_used=nchips, macs=float(np.sum(call.macs)),
                     cycles_max=core_bound, cycles=cycles, time_s=time_s,
-                    dma_bytes=float(byt.sum()), packets=float(sum(traffic.recv.values())),
+                    dma_bytes=float(byt.sum()), packets=float(traffic.recv.sum()),
                     busy_core_s=busy_s,
                     mac_capacity_used=len(used) * m.core_peak_macs_per_s * time_s,
                     mac_capacity_machine=m.peak_macs_per_s * time_s, bound=bound,
                     sdram_bound_cycles=sdram_bound, link_bound_cycles=link_bound,
-                    roofline_cycles=roof, link_hops=hops, mode=cp.mode), busy, traffic.trees
+                    roofline_cycles=roof, link_hops=hops, mode=cp.mode), busy, traffic.entries
 
 
 def call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None) -> CallCost:
@@ -487,8 +494,8 @@ def call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None) -> Cal
     return _call_cost(call, cp, homes, pl, machine, xy)[0]
 
 
-def _flows(call: Call, cp, homes: dict, pl, machine: Machine) -> list:
-    """The chip set of each multicast tree of a call under a placement."""
+def _flows(call: Call, cp, homes: dict, pl, machine: Machine) -> np.ndarray:
+    """Routing-table entries per chip of a call's multicast trees under a placement."""
     return _call_cost(call, cp, homes, pl, machine)[2]
 
 

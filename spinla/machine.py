@@ -65,6 +65,9 @@ class Machine:
         60, "ASSUMPTION (no published figure; each multicast packet raises an interrupt on "
             "SpiNNaker1): FIQ entry and exit (~12 cycles), read key and payload from the comms "
             "controller, store into a DTCM ring buffer drained to SDRAM by DMA (~48)")
+    router_entries_per_chip: int = _p(
+        1023, "SpiNNakerGraphFrontEnd / PACMAN on a virtual SpiNN-5 report a limit of 1023 "
+              "multicast routing entries per chip (../shared/spinnaker-facts.md)")
     packet_hop_energy_j: float = _p(
         1.8e-9, "SpiNNMachine: 25 pJ per packet bit, so 1.8 nJ per 72-bit packet per link hop")
     board_idle_power_w: float = _p(

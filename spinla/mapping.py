@@ -54,15 +54,14 @@ def steps_per_epoch(net: str, batch: int) -> int:
 
 
 def routing_entries(program, placement) -> np.ndarray:
-    """Multicast routing-table entries per chip: one per (source chip, buffer) tree passing
-    through or ending at the chip, per call (ASSUMPTION: one key range per tree, no entry
-    shared between calls, default routing not used)."""
+    """Multicast routing-table entries per chip, an upper bound: one per (source chip,
+    buffer) tree passing through or ending at the chip, per call (no key/mask merging, no
+    default routing of straight-through packets)."""
     from .cost import _flows
     m = placement.machine
     entries = np.zeros(m.chips, np.int64)
     for call, cp, hin in zip(program.calls, placement.calls, placement.homes_in):
-        for chips in _flows(call, cp, hin, placement, m):
-            entries[list(chips)] += 1
+        entries += _flows(call, cp, hin, placement, m)
     return entries
 
 
@@ -105,6 +104,8 @@ def mapping(program, net: str, batch: int, machine, strategy: str = "best") -> d
         "sdram_peak_bytes_per_chip": int(per_chip_sdram.max()) if m.chips else 0,
         "dtcm_peak_bytes_per_core": dtcm,
         "routing_entries_max_per_chip": int(routes.max()) if len(routes) else 0,
+        "routing_entries_note": "upper bound: one entry per multicast tree per chip it "
+                                "touches, no key/mask merging, no default routing",
         "routing_entries_per_chip": routes.tolist(),
         "dataset_upload_once_s": transfer_cost(MNIST_TRAIN_BYTES, m),
         "phases": list(phases.values()),

@@ -229,15 +229,22 @@ DIRS = ((1, 0), (1, 1), (0, 1), (-1, 0), (-1, -1), (0, -1))
 def chip_xy(machine: Machine, chip: int):
     """(x, y) of a chip.  ASSUMPTION: a SpiNN-5 board is modelled as 8 x 6 chips (its 48
     chips form a hexagon in the real board; the hop counts differ by at most a few), a
-    SpiNN-3 as 2 x 2, and boards of a multi-board machine sit in a near-square grid; the
-    wrap-around links of a multi-board torus are ignored (routes only get longer)."""
+    SpiNN-3 as 2 x 2, and the boards of a multi-board machine fill a rectangle of boards as
+    near square as the board count allows; the wrap-around links of a multi-board torus are
+    ignored (routes only get longer)."""
+    w, h, bw = _layout(machine)
+    board, local = divmod(int(chip), machine.chips_per_board)
+    return (board % bw) * w + local % w, (board // bw) * h + local // w
+
+
+def _layout(machine: Machine):
+    """(chip columns, chip rows) of a board, and boards per row of the machine."""
     per = machine.chips_per_board
     w = 2 if per <= 4 else 8
     h = max(1, math.ceil(per / w))
     nb = max(1, machine.boards)
-    bw = math.ceil(math.sqrt(nb))
-    board, local = divmod(int(chip), per)
-    return (board % bw) * w + local % w, (board // bw) * h + local // w
+    d = max(k for k in range(1, math.isqrt(nb) + 1) if nb % k == 0)
+    return w, h, nb // d
 
 
 def _step(dx, dy):
@@ -270,6 +277,49 @@ def grid(machine: Machine) -> dict:
     return {chip_xy(machine, c): c for c in range(machine.chips)}
 
 
+_TREES: dict = {}
+
+
+def route_tree(machine: Machine, src: int):
+    """The dimension-order routes from chip src to every chip form a tree (a route's prefix
+    is the route to the chip it passes): (parent chip of each chip, global id chip * 6 +
+    direction of the link from its parent, the chips on the path to each chip).
+    Cached per (machine, src)."""
+    key = (machine, src)
+    t = _TREES.get(key)
+    if t is not None:
+        return t
+    n = machine.chips
+    xy = np.asarray([chip_xy(machine, c) for c in range(n)], np.int64)
+    lookup = {(int(x), int(y)): c for c, (x, y) in enumerate(xy)}
+    dx, dy = xy[:, 0] - xy[src, 0], xy[:, 1] - xy[src, 1]
+    same = dx * dy > 0
+    ax, ay = np.abs(dx), np.abs(dy)
+    hops = np.where(same, np.maximum(ax, ay), ax + ay)
+    last = np.where(same, np.where(ax > ay, np.where(dx > 0, 0, 3),
+                                   np.where(ay > ax, np.where(dy > 0, 2, 5),
+                                            np.where(dx > 0, 1, 4))),
+                    np.where(dy != 0, np.where(dy > 0, 2, 5), np.where(dx > 0, 0, 3)))
+    step = np.asarray(DIRS)[last]
+    px, py = xy[:, 0] - step[:, 0], xy[:, 1] - step[:, 1]
+    parent = np.asarray([lookup.get((int(a), int(b)), src) for a, b in zip(px, py)], np.int64)
+    parent[src] = src
+    link = parent * 6 + last
+    # paths[h] = the chips whose incoming tree link a packet to h crosses (h, its parent,
+    # ...; the source excluded), padded with -1.
+    depth = int(hops.max()) if n > 1 else 0
+    paths = np.full((n, max(1, depth)), -1, np.int64)
+    cur = np.arange(n)
+    for d in range(depth):
+        live = cur != src
+        paths[live, d] = cur[live]
+        cur = np.where(live, parent[cur], src)
+    if len(_TREES) > 1024:
+        _TREES.clear()
+    t = _TREES[key] = (parent, link, paths)
+    return t
+
+
 # --- the placement ------------------------------------------------------------------------
 
 @dataclass
@@ -296,15 +346,24 @@ class Placement:
         return np.unique(np.concatenate(used)) if used else np.zeros(0, np.int64)
 
 
+_ORDERS: dict = {}
+
+
 def _chip_order(machine: Machine, anchor: int, n: int):
     """n chips nearest to `anchor` (hops on the grid), anchor first."""
-    ax, ay = chip_xy(machine, anchor)
+    key = (machine, anchor)
+    order = _ORDERS.get(key)
+    if order is None:
+        ax, ay = chip_xy(machine, anchor)
 
-    def hops(c):
-        x, y = chip_xy(machine, c)
-        dx, dy = x - ax, y - ay
-        return (max(abs(dx), abs(dy)) if dx * dy > 0 else abs(dx) + abs(dy), c)
-    return sorted(range(machine.chips), key=hops)[:n]
+        def hops(c):
+            x, y = chip_xy(machine, c)
+            dx, dy = x - ax, y - ay
+            return (max(abs(dx), abs(dy)) if dx * dy > 0 else abs(dx) + abs(dy), c)
+        if len(_ORDERS) > 4096:
+            _ORDERS.clear()
+        order = _ORDERS[key] = sorted(range(machine.chips), key=hops)
+    return order[:n]
 
 
 def assign(call, chips, machine: Machine, work=None) -> np.ndarray:
@@ -455,7 +514,29 @@ def place(program, machine=None, strategy: str = "best") -> Placement:
             if cp.mode == "data" or (call.kernel == "view" and data_in):
                 pl.data_parts.add(b.id)
     _check_sdram(program, pl)
+    _check_routes(program, pl)
     return pl
+
+
+def _check_routes(program, placement: Placement):
+    """The routing table is loaded once for the Program, so the entries of all calls must fit
+    together.  Checked against a lower bound: at least one entry per call on each chip its
+    multicast trees touch (keys allocated per call so that one key/mask covers the call's
+    trees through a chip; default routing of straight-through packets not relied on).  The
+    upper bound, one entry per tree per chip, is what `spinla map` reports."""
+    from .cost import _flows
+    m = placement.machine
+    per_call = [(_flows(c, cp, hin, placement, m) > 0).astype(np.int64)
+                for c, cp, hin in zip(program.calls, placement.calls, placement.homes_in)]
+    total = np.sum(per_call, axis=0) if per_call else np.zeros(m.chips)
+    if len(total) and total.max() > m.router_entries_per_chip:
+        chip = int(np.argmax(total))
+        worst = int(np.argmax([e[chip] for e in per_call]))
+        raise PlacementError(
+            f"{program.name}: chip {chip} of {m.name} would need {int(total[chip]):,} "
+            f"multicast routing entries (call {worst}, {program.calls[worst].op}, adds "
+            f"{int(per_call[worst][chip]):,}); a chip's router has "
+            f"{m.router_entries_per_chip:,}")
 
 
 __all__ = ["place", "Placement", "CallPlacement", "Home", "PlacementError", "STRATEGIES",

@@ -125,6 +125,13 @@ def test_sdram_too_big_fails_at_place_naming_the_buffer():
         place(p, tiny)
 
 
+def test_too_many_routes_fail_at_place_naming_the_call():
+    p = _mlp_program("spinn5", batch=64)
+    few = mach.spinn5().with_(router_entries_per_chip=1)
+    with pytest.raises(PlacementError, match=r"multicast routing entries \(call \d+, \w+"):
+        place(p, few, "model")
+
+
 def test_unknown_strategy_is_rejected():
     with pytest.raises(ValueError, match="unknown strategy"):
         place(_mlp_program("spinn3"), "spinn3", "fastest")
