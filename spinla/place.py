@@ -20,7 +20,8 @@ Strategies (the issue's, after Graphcore Poplar's tile mappings):
          over the replicas as a tree.  ASSUMPTION: a Call's work splits along the batch
          evenly over its tiles' cores, which the lowered tiles do not always state.
   best   each Call takes whichever of the two (and of the chip counts tried) the cost
-         model prices lower, given where its inputs already are.
+         model prices lower, given where its inputs already are; the Program placed so,
+         all-model or all-data, whichever the cost model prices lowest.
 For each Call the placer tries chip counts 1, 2, 4, ... up to the machine (never more cores
 than tiles) and keeps the cheapest, preferring fewer chips when within MIN_GAIN: small calls
 use few chips.
@@ -469,13 +470,31 @@ def place(program, machine=None, strategy: str = "best") -> Placement:
     """Map `program` onto `machine` (default: the one it was lowered for) with `strategy`
     ('model', 'data' or 'best').  Raises PlacementError naming the call or buffer when the
     Program cannot fit."""
-    from .cost import call_cost        # the placer asks the cost model which option is cheaper
     if strategy not in STRATEGIES:
         raise ValueError(f"place: unknown strategy {strategy!r}; use one of "
                          f"{', '.join(STRATEGIES)}")
     m = _get_machine(machine) if machine is not None else (
         program.machine if isinstance(program.machine, Machine) else _get_machine("spinn5"))
     _check_fits(program, m)
+    if strategy == "best":
+        # The per-call choice is greedy (each call takes the cheaper option given where its
+        # inputs already are), which can lose to one strategy kept throughout: keep the
+        # cheapest Program of the three.
+        from .cost import _price
+        options = [_greedy(program, m, s) for s in ("best", "model", "data")]
+        pl = min(options, key=lambda p: _price(program.calls, p, m, True).time_s)
+        pl.strategy = "best"
+    else:
+        pl = _greedy(program, m, strategy)
+    _check_sdram(program, pl)
+    _check_routes(program, pl)
+    return pl
+
+
+def _greedy(program, m: Machine, strategy: str) -> Placement:
+    """Calls in order, each on the cheapest of its candidate chip sets (and, for 'best', of
+    the two modes) given the homes the calls before it left."""
+    from .cost import call_cost        # the placer asks the cost model which option is cheaper
     pl = Placement(m, strategy)
     pl.gradients = {c.inputs[1].id for c in program.calls if c.kernel in OPTIMISER_KERNELS}
     modes = ("model", "data") if strategy == "best" else (strategy,)
@@ -513,8 +532,7 @@ def place(program, machine=None, strategy: str = "best") -> Placement:
             homes[b.id] = output_home(call, j, cp, m, homes)
             if cp.mode == "data" or (call.kernel == "view" and data_in):
                 pl.data_parts.add(b.id)
-    _check_sdram(program, pl)
-    _check_routes(program, pl)
+    pl.mode_of = sorted({cp.mode for cp in pl.calls})
     return pl
 
 
