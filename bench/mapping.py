@@ -77,13 +77,38 @@ def plot(rows, before, path):
     plt.close(fig)
 
 
+def table(path, batch: int = 64) -> str:
+    """The README table: seconds per modelled epoch at `batch`, before and per strategy, with
+    the best placement's ratio to its roofline and utilisation of the cores it uses."""
+    doc = json.loads(Path(path).read_text())
+    rows = [r for r in doc["rows"] if r["batch"] == batch]
+    out = [f"| network | machine | before (s) | model (s) | data (s) | best (s) | best / "
+           f"roofline | best util. used cores | best energy (J) |",
+           "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    keys = list(dict.fromkeys((r["net"], r["machine"]) for r in rows))
+    for net, mname in keys:
+        by = {r["strategy"]: r for r in rows if r["net"] == net and r["machine"] == mname}
+        b = by["best"]
+        before = b["before"]["time_per_epoch_s"] if b.get("before") else float("nan")
+        out.append(f"| {net} | {mname} | {before:.1f} | {by['model']['time_per_epoch_s']:.1f} |"
+                   f" {by['data']['time_per_epoch_s']:.1f} | {b['time_per_epoch_s']:.1f} | "
+                   f"{b['ratio_to_roofline']:.2f} | {100 * b['utilisation_used_cores']:.1f} % "
+                   f"| {b['energy_per_epoch_j']:.0f} |")
+    return "\n".join(out)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--nets", default="mlp1,mlp2,lenet1,lenet4,lenet5,boosted_lenet4")
     ap.add_argument("--batches", default="16,64,256")
     ap.add_argument("--machines", default=",".join(MACHINES))
     ap.add_argument("--out", default=str(HERE / "results"))
+    ap.add_argument("--table", action="store_true",
+                    help="print the README table from the results file and stop")
     args = ap.parse_args(argv)
+    if args.table:
+        print(table(Path(args.out) / "mapping.json"))
+        return
     nets, machines = args.nets.split(","), args.machines.split(",")
     batches = [int(b) for b in args.batches.split(",")]
     out = Path(args.out)

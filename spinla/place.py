@@ -385,12 +385,15 @@ def assign(call, chips, machine: Machine, work=None) -> np.ndarray:
 
 
 def _candidates(call, machine: Machine):
+    """Chip counts to try: 1, 2, 4, ..., whole boards, and as many as the call has tiles."""
     most = min(machine.chips, call.ntiles)
     c, out = 1, []
     while c < most:
         out.append(c)
         c *= 2
-    return out + [most]
+    per = machine.chips_per_board
+    out += [k * per for k in (1, 2, 4) if k * per < most]
+    return sorted(set(out + [most]))
 
 
 def _anchor(call, homes: dict, machine: Machine) -> int:
