@@ -319,17 +319,16 @@ class _Traffic:
         ph = np.ceil(nb / p)
         self.sent[src] += pu
         self.bytes_out[src] += union_bytes
-        np.add.at(self.recv, idx, ph)
-        np.add.at(self.bytes_in, idx, nb)
+        self.recv[idx] += ph                    # idx holds each chip once
+        self.bytes_in[idx] += nb
         parent, link, paths = route_tree(self.m, int(src))
         p_ = paths[idx]
-        w = np.broadcast_to(ph[:, None], p_.shape)
         ok = p_ >= 0
         # packets into each chip over its tree link: those of every destination behind it
-        below = np.bincount(p_[ok], weights=w[ok], minlength=self.m.chips)
-        on = np.flatnonzero(below > 0)
-        on = on[on != src]
-        np.add.at(self.links, link[on], np.minimum(below[on], pu))
+        below = np.bincount(p_[ok], weights=np.repeat(ph, ok.sum(axis=1)),
+                            minlength=self.m.chips)
+        on = np.flatnonzero(below)
+        self.links[link[on]] += np.minimum(below[on], pu)     # one tree link into each chip
         self.entries[on] += 1
         self.entries[src] += 1
 
@@ -377,17 +376,21 @@ def _reads_remote(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl
                 traffic.flow_vec(s, chips, d, min(float(nb), float(d.sum())))
         return
     tile, rs, re = r
-    tchip = tile_chip[tile]
+    tchip = np.searchsorted(chips, tile_chip[tile])      # index into chips
     src = np.unique(hc)
     sidx = np.searchsorted(src, hc)
-    need = np.zeros((len(src), len(chips)))
-    for j, h in enumerate(chips.tolist()):
-        sel = tchip == h
-        us, ue = _union(rs[sel], re[sel])
-        if len(us):
-            got = _covered(us, ue, hs, he)
-            need[:, j] = np.bincount(sidx, weights=got, minlength=len(src))
-            need[src == h, j] = 0
+    # Every chip's reads in one pass: chip j's ranges are shifted by j * span, so ranges of
+    # different chips never merge, and each home part is looked up once per chip.
+    span = int(max(int(re.max()) if len(re) else 0, int(he.max()) if len(he) else 0)) + 1
+    us, ue = _union(rs + tchip * span, re + tchip * span)
+    nj, npart = len(chips), len(hs)
+    off = np.repeat(np.arange(nj, dtype=np.int64) * span, npart)
+    got = _covered(us, ue, np.tile(hs, nj) + off, np.tile(he, nj) + off).reshape(nj, npart)
+    need = np.zeros((len(src), nj))
+    for i in range(len(src)):
+        need[i] = got[:, sidx == i].sum(axis=1)
+    need[np.searchsorted(src, chips[np.isin(chips, src)]),
+         np.flatnonzero(np.isin(chips, src))] = 0           # a chip's own part is local
     on = home.bytes_on()
     for i, s in enumerate(src.tolist()):
         d = need[i]

@@ -286,7 +286,7 @@ def route_tree(machine: Machine, src: int):
     is the route to the chip it passes): (parent chip of each chip, global id chip * 6 +
     direction of the link from its parent, the chips on the path to each chip).
     Cached per (machine, src)."""
-    key = (machine, src)
+    key = (machine.chips, machine.boards, src)     # all the layout depends on
     t = _TREES.get(key)
     if t is not None:
         return t
