@@ -1,6 +1,8 @@
 """`spinla` command line: train the MNIST networks on the emulated machine, describe machines.
 
     spinla train lenet5 --epochs 10 --machine spinn5 [--out result.json]
+    spinla map lenet5 --machine spinn5 [--strategy best] [--batch 64] [--json] [--png F]
+    spinla info --machine spinn5
     spinla machines
 """
 from __future__ import annotations
@@ -53,6 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
                     help="print the per-op cost report of training")
     tr.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sub.add_parser("machines", help="print the machine models and their parameters")
+    mp = sub.add_parser("map", help="place a network's training step on a machine and print "
+                                    "the modelled mapping (spinla.place, spinla.cost)")
+    mp.add_argument("model", choices=MODELS)
+    mp.add_argument("--machine", default="spinn5",
+                    help="spinn3, spinn5, spinn5xN (N boards) or million (default spinn5)")
+    mp.add_argument("--strategy", choices=("model", "data", "best"), default="best")
+    mp.add_argument("--batch", type=_positive(int), default=64)
+    mp.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
+    mp.add_argument("--png", default=None, help="picture file (default: "
+                    "map-<model>-<machine>-<strategy>-b<batch>.png)")
+    mp.add_argument("--no-png", action="store_true", help="write no picture")
+    inf = sub.add_parser("info", help="print a machine model with the source of each figure")
+    inf.add_argument("--machine", default="spinn5")
     return ap
 
 
@@ -177,11 +192,50 @@ def machines():
     print(spinla.machine.spinn5().describe())
 
 
+def map_(args) -> dict:
+    import spinla
+    from spinla import mapping as mp
+
+    machine = spinla.machine.get(args.machine)      # a bad name fails before any work
+    png = None if args.no_png else (
+        args.png or f"map-{args.model}-{machine.name}-{args.strategy}-b{args.batch}.png")
+    if png is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise ValueError("map: the picture needs matplotlib (pip install 'spinla[bench]'), "
+                             "or pass --no-png") from None
+    prog = mp.train_step_program(args.model, args.batch, machine)
+    d = mp.mapping(prog, args.model, args.batch, machine, args.strategy)
+    if png is not None:
+        mp.picture(d, png)
+    if args.json:
+        print(json.dumps(mp.public(d), indent=1, default=float))
+    else:
+        print(mp.text(d))
+    if png is not None:
+        print(f"wrote {png}", file=sys.stderr)
+    return d
+
+
+def info(args):
+    import spinla
+    m = spinla.machine.get(args.machine)
+    print(m.describe())
+    print(f"\npeak {m.peak_macs_per_s / 1e9:.1f} G MAC/s; idle power "
+          f"{m.board_idle_power_w * m.boards:.4g} W; host link "
+          f"{m.host_link_bits_per_s * m.boards / 1e6:.0f} Mbit/s")
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "train":
             train(args)
+        elif args.command == "map":
+            map_(args)
+        elif args.command == "info":
+            info(args)
         else:
             machines()
     except KeyboardInterrupt:

@@ -1,58 +1,56 @@
-"""The cost model: modelled SpiNNaker time, energy and traffic of a Program (or of one Call).
+"""The cost model: modelled SpiNNaker time, energy and traffic of a Program (or of one Call),
+following a placement (spinla.place): which core runs each tile and where each buffer lives.
 
 Every constant is a field of spinla.machine.Machine, which carries its source or says it is an
 ASSUMPTION (`Machine.describe()` prints them); the per-tile cycle counts come from each kernel
 family's cycle formula (KERNELS[call.kernel].cycles, spinla/kernels/*.py).  Symbols below:
 f = clock_hz, B = sdram_bandwidth_bytes_per_s, S = dma_setup_cycles, P = packet_payload_bytes,
-L = link_packets_per_s, K = links_per_chip, A = app_cores_per_chip.
+L = link_packets_per_s, A = app_cores_per_chip, r / s = receive / send_cycles_per_packet.
+
+Data movement.  A Call reads its inputs where their homes put them.  For each input and each
+chip h running tiles of the call, the bytes its tiles read (stated byte ranges where the kernel
+says them: flat element kernels, gemm, conv; else min(the tiles' reads, the buffer), spread
+over the buffer's parts) that live on another chip s are a multicast flow from s: s sends the
+union of what its destinations need once, ceil(bytes / P) packets; each link of the routed
+tree (dimension-order routes on the chip grid, spinla.place.route, relays through
+intermediate chips included) carries the packets of the destinations behind it, at most the
+union; each destination receives its own.  Bytes received are written to, and bytes sent read
+from, the chips' SDRAM.  In a data-parallel call, the gradients it writes are all-reduced as a
+binary tree over its chips, and an optimiser's updated weights go to every replica.
 
 Tile t of a call, on global core c(t) of chip h(t) = c // A:
     C_t  = kernel cycles;  D_t = dma_in_t + dma_out_t  (bytes)
-    n_h  = cores of chip h busy in this phase (holding a tile with work)
+    n_h  = cores of chip h holding a tile with work in this phase
     M_t  = D_t * n_h * f / B        DMA cycles at the core's fair share B / n_h of the SDRAM
     X_t  = [dma_in_t > 0] * (#input buffers) + [dma_out_t > 0] * (#output buffers)  transfers
     T_t  = max(C_t, M_t) + S * X_t  double buffering overlaps DMA with compute; set-up does not
-
-A call is one phase ending in a barrier; inside it cores run in parallel, so it is a max, not a
-sum:
-    core bound   = max over cores c of sum_{t on c} T_t
-    SDRAM bound  = max over chips h of (sum_{t on h} D_t) * f / B
-    link bound   = max over chips h of packets_h * f / (L * min(K, U - 1))
+    Q_h  = r * packets received by h + s * packets sent by h, spread over all A cores of h
+           (ASSUMPTION: the routing table gives every core of the chip a share of the keys)
+A call is one phase ending in a barrier; inside it cores run in parallel, so it is a max:
+    core bound   = max over cores c of sum_{t on c} T_t + Q_h(c) / A
+    SDRAM bound  = max over chips h of (sum_{t on h} D_t + bytes h receives and sends) * f / B
+    link bound   = (packets on the busiest directed link) * f / L
     phase cycles = max(core, SDRAM, link bound) + barrier_cycles
-With fair sharing the SDRAM bound is implied by the core bound; it is kept as an explicit lower
-bound so that a change of the sharing rule cannot undercut it.  A call with no work at all (a
-reshape `view`) is free: no phase, no barrier.  `bound` names the binding term: 'link',
-'sdram' (the busiest core waits on its share of SDRAM more than it computes) or 'compute'.
-
-Multi-chip traffic.  PLACEMENT ASSUMPTION: every buffer is spread evenly over the U chips the
-Program uses (U = chips holding a tile with work), and a tile writes its output to its own
-chip's SDRAM.  So a fraction (U - 1) / U of each tile's dma_in lives on other chips and arrives
-as multicast packets of P payload bytes.  A chip takes each remote byte into its own SDRAM once,
-however many of its tiles read it, so chip h receives
-packets_h = ceil(min(sum_{t on h} dma_in_t, input bytes of the call) * (U - 1) / U / P), unless
-the kernel filled Call.packets itself (then those are used; the Call is never mutated).  The
-sending chip still reads those bytes from its SDRAM and, by the symmetry of the even spread,
-every chip serves as many bytes as its tiles read, so the SDRAM terms above are unchanged.
-Packets reaching a chip share min(K, U - 1) incoming links; relaying through intermediate
-chips and the multicast tree's sharing of one packet among cores are both ignored.
+`bound` names the binding term: 'link', 'sdram', 'packets' (the busiest core spends over half
+its time sending and receiving) or 'compute'.  A call with no work (a reshape `view`) is free.
+The roofline of a call under the same placement is max(its kernel cycles spread evenly over
+its cores, its SDRAM bytes spread evenly over its chips, the busiest link): what remains above
+it is imbalance, DMA set-up, packet CPU time and barriers.
 
 Program: phases run one after another, so
-    time = sum of phase cycles / f
-    energy = sum over phases of
-        idle_W * chips_charged * T  +  (active_W - idle_W) * busy_core_s / A
-        + board_overhead_W * boards_charged * T
-where busy_core_s = sum over the phase's cores of their busy time (sum of T_t, barrier wait
-excluded), the active-minus-idle chip power is spread over A application cores, and by default
-every chip and board of the machine is charged as idle (a board cannot power its chips down);
-charge_idle_chips=False charges only the U used chips and the boards holding them.
+    time   = sum of phase cycles / f
+    energy = sum over phases of board_idle_power_w * boards * T + core_active_power_w *
+             busy core-seconds (tiles and packet handling) + packet_hop_energy_j * link hops
+(SpiNNMachine's measured figures; charge_idle_chips=False charges only the used chips' share
+of the idle board power).
     utilisation_used_cores = MACs / (peak MAC/s of the cores used x time)
     utilisation_machine    = MACs / (peak MAC/s of every application core x time)
-with one 16-bit MAC per cycle per core as the peak (Machine.core_peak_macs_per_s).  Host <->
-board transfers (asarray, to_numpy) are not part of any Program and are not modelled.
-Core ids beyond the machine (a Program lowered for a larger machine) wrap round-robin.
+with one 16-bit MAC per cycle per core as the peak (Machine.core_peak_macs_per_s).  Host to
+board uploads (spinla.backends.upload) are priced by transfer_cost over the host link.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
@@ -106,6 +104,9 @@ class CallCost(_Utilisation):
     bound: str = "none"          # 'compute', 'sdram', 'link', 'none' (no work), 'mixed'
     sdram_bound_cycles: float = 0.0
     link_bound_cycles: float = 0.0
+    roofline_cycles: float = 0.0  # max(balanced compute, SDRAM, busiest link) of the placement
+    link_hops: float = 0.0        # packets x links crossed
+    mode: str = "model"           # the placement mode of the call ('model' or 'data')
 
     def __add__(self, other: "CallCost") -> "CallCost":
         if not isinstance(other, CallCost):
@@ -119,7 +120,10 @@ class CallCost(_Utilisation):
             cycles_max=self.cycles_max + other.cycles_max,
             bound=_merge_bound(self, other),
             sdram_bound_cycles=self.sdram_bound_cycles + other.sdram_bound_cycles,
-            link_bound_cycles=self.link_bound_cycles + other.link_bound_cycles, **kw)
+            link_bound_cycles=self.link_bound_cycles + other.link_bound_cycles,
+            roofline_cycles=self.roofline_cycles + other.roofline_cycles,
+            link_hops=self.link_hops + other.link_hops,
+            mode=self.mode if self.mode == other.mode else "mixed", **kw)
 
     def __mul__(self, k: float) -> "CallCost":
         kw = {n: getattr(self, n) * k for n in _EXTENSIVE_CALL}
@@ -127,7 +131,9 @@ class CallCost(_Utilisation):
             kw["calls"], kw["tiles"] = int(kw["calls"]), int(kw["tiles"])
         return replace(self, cycles_max=self.cycles_max * k,
                        sdram_bound_cycles=self.sdram_bound_cycles * k,
-                       link_bound_cycles=self.link_bound_cycles * k, **kw)
+                       link_bound_cycles=self.link_bound_cycles * k,
+                       roofline_cycles=self.roofline_cycles * k, link_hops=self.link_hops * k,
+                       **kw)
 
     __rmul__ = __mul__
 
@@ -165,9 +171,11 @@ class Cost(_Utilisation):
     chips_used: int = 0
     core_cycles: np.ndarray = field(default_factory=lambda: np.zeros(0))
     calls: list = field(default_factory=list)
+    roofline_s: float = 0.0      # sum over phases of the placement's roofline
+    strategy: str = ""
 
     _EXT = ("runs", "time_s", "cycles", "energy_j", "macs", "dma_bytes", "packets",
-            "busy_core_s", "mac_capacity_used", "mac_capacity_machine")
+            "busy_core_s", "mac_capacity_used", "mac_capacity_machine", "roofline_s")
 
     @property
     def dma_mb(self) -> float:
@@ -185,7 +193,9 @@ class Cost(_Utilisation):
         cc[:len(b)] += b
         names = {self.machine, other.machine} - {""}
         kw = {k: getattr(self, k) + getattr(other, k) for k in self._EXT}
+        strat = {self.strategy, other.strategy} - {""}
         return Cost(machine=names.pop() if len(names) == 1 else ("mixed" if names else ""),
+                    strategy=strat.pop() if len(strat) == 1 else ("mixed" if strat else ""),
                     cores_used=max(self.cores_used, other.cores_used),
                     chips_used=max(self.chips_used, other.chips_used), core_cycles=cc,
                     calls=[*self.calls, *other.calls], **kw)
@@ -216,7 +226,7 @@ class Cost(_Utilisation):
         d = {k: _py(getattr(self, k)) for k in
              ("machine", "runs", "time_s", "cycles", "energy_j", "macs", "dma_bytes",
               "packets", "busy_core_s", "mac_capacity_used", "mac_capacity_machine",
-              "cores_used", "chips_used")}
+              "cores_used", "chips_used", "roofline_s", "strategy")}
         d["utilisation_used_cores"] = self.utilisation_used_cores
         d["utilisation_machine"] = self.utilisation_machine
         d["core_cycles"] = [float(x) for x in self.core_cycles]
@@ -244,140 +254,348 @@ def _py(v):
 
 # --- the model ----------------------------------------------------------------------------
 
-@dataclass
-class _Phase:
-    call: Call
-    cores: np.ndarray = None     # distinct global core ids holding a tile with work
-    busy: np.ndarray = None      # per-core busy cycles (bincount by core id)
-    cost: CallCost = None
-
-
 def _vec(x, n) -> np.ndarray:
     return np.broadcast_to(np.asarray(x, dtype=np.float64), (n,))
 
 
-def _work(call: Call, machine: Machine):
-    """Per working tile: kernel cycles, dma_in, dma_out, core id, optional packets."""
+def _union(s, e):
+    """Merge byte ranges; returns sorted disjoint (starts, stops)."""
+    if len(s) == 0:
+        return s, e
+    o = np.argsort(s, kind="stable")
+    s, e = s[o], np.maximum.accumulate(e[o])
+    new = np.ones(len(s), bool)
+    new[1:] = s[1:] > e[:-1]
+    idx = np.flatnonzero(new)
+    ends = np.concatenate([idx[1:], [len(s)]]) - 1
+    return s[idx], e[ends]
+
+
+def _covered(us, ue, a, b):
+    """Per range [a, b): bytes of the sorted disjoint ranges [us, ue) inside it."""
+    length = ue - us
+    before = np.concatenate([[0], np.cumsum(length)])
+
+    def cov(x):                 # bytes of the ranges below x
+        k = np.searchsorted(us, x, side="right") - 1
+        kk = np.maximum(k, 0)
+        part = np.clip(x - us[kk], 0, length[kk])
+        return np.where(k >= 0, before[kk] + part, 0)
+    return cov(b) - cov(a)
+
+
+class _Traffic:
+    """Packets of one phase: sent and received per chip, per directed link (chip * 6 + link),
+    and the routing-table entries the multicast trees need per chip."""
+
+    def __init__(self, machine: Machine, xy=None):
+        self.m = machine
+        n = machine.chips
+        self.sent, self.recv = np.zeros(n), np.zeros(n)
+        self.bytes_in, self.bytes_out = np.zeros(n), np.zeros(n)
+        self.links = np.zeros(n * 6)
+        self.entries = np.zeros(n, np.int64)
+
+    def flow(self, src: int, dests: dict, union_bytes: float):
+        if dests:
+            self.flow_vec(src, np.fromiter(dests.keys(), np.int64, len(dests)),
+                          np.fromiter(dests.values(), np.float64, len(dests)), union_bytes)
+
+    def flow_vec(self, src: int, idx: np.ndarray, nb: np.ndarray, union_bytes: float):
+        """A multicast of `union_bytes` from chip src of which chip h needs dests[h] bytes:
+        the source sends the union once, each link of the routed tree (spinla.place.
+        route_tree: the dimension-order routes from src, which form a tree) carries the
+        packets of the destinations behind it, at most the union; each destination receives
+        its own."""
+        from .place import route_tree
+        p = self.m.packet_payload_bytes
+        pu = math.ceil(union_bytes / p)
+        if pu == 0:
+            return
+        keep = (idx != src) & (nb > 0)
+        idx, nb = idx[keep], nb[keep]
+        if len(idx) == 0:
+            return
+        ph = np.ceil(nb / p)
+        self.sent[src] += pu
+        self.bytes_out[src] += union_bytes
+        self.recv[idx] += ph                    # idx holds each chip once
+        self.bytes_in[idx] += nb
+        parent, link, paths = route_tree(self.m, int(src))
+        p_ = paths[idx]
+        ok = p_ >= 0
+        # packets into each chip over its tree link: those of every destination behind it
+        below = np.bincount(p_[ok], weights=np.repeat(ph, ok.sum(axis=1)),
+                            minlength=self.m.chips)
+        on = np.flatnonzero(below)
+        self.links[link[on]] += np.minimum(below[on], pu)     # one tree link into each chip
+        self.entries[on] += 1
+        self.entries[src] += 1
+
+    def tree_allreduce(self, chips, nbytes: float):
+        """Reduce to the first chip and broadcast back along a binary tree of the chips:
+        every tree edge carries the whole buffer up and down once."""
+        chips = list(chips)
+        for i in range(1, len(chips)):
+            parent = chips[(i - 1) // 2]
+            self.flow(chips[i], {parent: nbytes}, nbytes)
+            self.flow(parent, {chips[i]: nbytes}, nbytes)
+
+
+def _reads_remote(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl):
+    """Add the multicast flows that bring the bytes of input i the call's chips read but do
+    not hold."""
+    from .place import reads
+    buf = call.inputs[i]
+    if home is None or len(home.chips) == 0:
+        return
+    chips = np.unique(tile_chip)
+    if cp.mode == "data" and buf.id in pl.data_parts and set(home.chips.tolist()) <= set(
+            chips.tolist()):
+        return          # each replica reads the part of the batch it holds
+    if home.replicated:
+        missing = [h for h in chips.tolist() if h not in set(home.chips.tolist())]
+        src = int(home.chips[0])
+        if missing:
+            traffic.flow(src, {h: buf.nbytes for h in missing}, buf.nbytes)
+        return
+    r = reads(call, i)
+    if r is None and home.reader == id(call):
+        return              # laid out for this call's reads
+    hc, hs, he = home.chips, home.starts, home.stops
+    per_src = {}
+    if r is None:
+        # Reads spread evenly over the buffer: chip h needs min(its tiles' reads, the
+        # buffer) bytes, each home part supplying its share.
+        on = home.bytes_on()
+        total = max(1, home.nbytes())
+        need = np.minimum(np.bincount(tile_chip, weights=din_share)[chips], float(buf.nbytes))
+        for s, nb in on.items():
+            if nb:
+                d = need * (nb / total) * (chips != s)
+                traffic.flow_vec(s, chips, d, min(float(nb), float(d.sum())))
+        return
+    tile, rs, re = r
+    tchip = np.searchsorted(chips, tile_chip[tile])      # index into chips
+    src = np.unique(hc)
+    sidx = np.searchsorted(src, hc)
+    # Every chip's reads in one pass: chip j's ranges are shifted by j * span, so ranges of
+    # different chips never merge, and each home part is looked up once per chip.
+    span = int(max(int(re.max()) if len(re) else 0, int(he.max()) if len(he) else 0)) + 1
+    us, ue = _union(rs + tchip * span, re + tchip * span)
+    nj, npart = len(chips), len(hs)
+    off = np.repeat(np.arange(nj, dtype=np.int64) * span, npart)
+    got = _covered(us, ue, np.tile(hs, nj) + off, np.tile(he, nj) + off).reshape(nj, npart)
+    need = np.zeros((len(src), nj))
+    for i in range(len(src)):
+        need[i] = got[:, sidx == i].sum(axis=1)
+    need[np.searchsorted(src, chips[np.isin(chips, src)]),
+         np.flatnonzero(np.isin(chips, src))] = 0           # a chip's own part is local
+    on = home.bytes_on()
+    for i, s in enumerate(src.tolist()):
+        d = need[i]
+        if d.any():
+            # The union a source sends: all of what any destination needs when they overlap
+            # (a broadcast), their sum when they are disjoint; bounded by both.
+            traffic.flow_vec(s, chips, d, min(float(on[s]), float(d.sum())))
+
+
+def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
+    """(CallCost, per-core busy cycles over every application core or None, the chip sets of
+    its multicast trees)."""
+    from .place import grid
     n = call.ntiles
-    if n == 0:
-        return None
-    cyc = _vec(KERNELS[call.kernel].cycles(call, machine), n)
+    m = machine
+    if n == 0 or call.kernel == "view":
+        return CallCost(call.op, call.kernel, tiles=n), None, np.zeros(m.chips, np.int64)
+    cyc = _vec(KERNELS[call.kernel].cycles(call, m), n)
     din, dout = _vec(call.dma_in, n), _vec(call.dma_out, n)
     work = (cyc > 0) | (din > 0) | (dout > 0)
     if not work.any():
-        return None
-    cores = np.asarray(call.cores, dtype=np.int64)[work] % machine.cores
-    pk = None if call.packets is None else _vec(call.packets, n)[work]
-    return cyc[work], din[work], dout[work], cores, pk
-
-
-def _phase(call: Call, w, machine: Machine, u: int) -> _Phase:
-    if w is None:
-        return _Phase(call, np.zeros(0, np.int64), np.zeros(0),
-                      CallCost(call.op, call.kernel, tiles=call.ntiles))
-    cyc, din, dout, cores, pk = w
-    f, a = machine.clock_hz, machine.app_cores_per_chip
-    cpb = f / machine.sdram_bandwidth_bytes_per_s          # cycles per byte, whole chip
-    chip = cores // a
+        return CallCost(call.op, call.kernel, tiles=n), None, np.zeros(m.chips, np.int64)
+    f, a = m.clock_hz, m.app_cores_per_chip
+    cores_all = np.asarray(cp.cores, dtype=np.int64) % m.cores
+    chip_all = cores_all // a
+    xy = xy if xy is not None else grid(m)
+    traffic = _Traffic(m, xy)
+    sizes = np.asarray([b.nbytes for b in call.inputs], np.float64)
+    seen = set()
+    for i, b in enumerate(call.inputs):
+        if b.id in seen:
+            continue
+        seen.add(b.id)
+        share = din * (sizes[i] / sizes.sum() if sizes.sum() else 0.0)
+        _reads_remote(call, i, cp, homes.get(b.id), chip_all, share, traffic, pl)
+    used_chips = np.unique(chip_all[work])
+    if cp.mode == "data" and len(used_chips) > 1:
+        for b in call.outputs:
+            if b.id in pl.gradients:
+                traffic.tree_allreduce(used_chips.tolist(), b.nbytes)
+        if call.kernel in ("adam_q15", "sgd_q15"):
+            # Replicated weights and state: each chip's updated part goes to every replica.
+            for j, b in enumerate(call.outputs):
+                from .place import output_home
+                h = output_home(call, j, cp, m, homes)
+                for s, nb in h.bytes_on().items():
+                    traffic.flow(s, {c: nb for c in used_chips.tolist() if c != s}, nb)
+    cyc, din, dout = cyc[work], din[work], dout[work]
+    cores, chip = cores_all[work], chip_all[work]
+    cpb = f / m.sdram_bandwidth_bytes_per_s
     used = np.unique(cores)
-    share = np.bincount(used // a)[chip]                   # busy cores on the tile's chip
+    per_chip = np.bincount(used // a, minlength=m.chips)
+    share = per_chip[chip]
     byt = din + dout
     dma = byt * share * cpb
     n_in = len({b.id for b in call.inputs})
     n_out = len({b.id for b in call.outputs})
     xfers = (din > 0) * n_in + (dout > 0) * n_out
-    t = np.maximum(cyc, dma) + machine.dma_setup_cycles * xfers
-    busy = np.bincount(cores, weights=t)
+    t = np.maximum(cyc, dma) + m.dma_setup_cycles * xfers
+    busy = np.bincount(cores, weights=t, minlength=m.cores)
+    # Packet CPU time of a chip, spread over all its application cores (ASSUMPTION: the
+    # routing table gives each core of the chip a share of the keys, so idle cores of the
+    # chip receive and send too).
+    pk_cpu = (traffic.recv * m.receive_cycles_per_packet
+              + traffic.sent * m.send_cycles_per_packet)
+    busy += np.repeat(pk_cpu / a, a)
     core_bound = float(busy.max())
-    sdram_bound = float(np.bincount(chip, weights=byt).max() * cpb)
-    if pk is None:
-        # A chip receives each remote input byte once (multicast into its SDRAM), however
-        # many of its tiles then read it: at most the call's whole input per chip.
-        in_bytes = float(sum({b.id: b.nbytes for b in call.inputs}.values()))
-        chip_in = np.minimum(np.bincount(chip, weights=din), in_bytes)
-        chip_pk = (np.ceil(chip_in * (u - 1) / u / machine.packet_payload_bytes) if u > 1
-                   else np.zeros_like(chip_in))
-    else:
-        chip_pk = np.bincount(chip, weights=pk)
-    pk_total = float(chip_pk.sum())
-    links = max(1, min(machine.links_per_chip, u - 1))
-    link_bound = float(chip_pk.max() * f / (machine.link_packets_per_s * links))
+    chip_bytes = np.bincount(chip, weights=byt, minlength=m.chips)
+    chip_bytes += traffic.bytes_in + traffic.bytes_out
+    sdram_bound = float(chip_bytes.max() * cpb)
+    link_max = float(traffic.links.max())
+    link_bound = float(link_max * f / m.link_packets_per_s)
     top = int(np.argmax(busy))
     on_top = cores == top
     if link_bound > 0 and link_bound >= max(core_bound, sdram_bound):
         bound = "link"
     elif sdram_bound >= core_bound or dma[on_top].sum() > cyc[on_top].sum():
         bound = "sdram"
+    elif pk_cpu.max() / a > 0.5 * core_bound:
+        bound = "packets"
     else:
         bound = "compute"
-    cycles = max(core_bound, sdram_bound, link_bound) + machine.barrier_cycles
+    cycles = max(core_bound, sdram_bound, link_bound) + m.barrier_cycles
     time_s = cycles / f
-    cc = CallCost(op=call.op, kernel=call.kernel, tiles=call.ntiles, cores_used=len(used),
-                  chips_used=len(np.unique(chip)), macs=float(np.sum(call.macs)),
-                  cycles_max=core_bound, cycles=cycles, time_s=time_s,
-                  dma_bytes=float(byt.sum()), packets=pk_total,
-                  busy_core_s=float(t.sum()) / f,
-                  mac_capacity_used=len(used) * machine.core_peak_macs_per_s * time_s,
-                  mac_capacity_machine=machine.peak_macs_per_s * time_s, bound=bound,
-                  sdram_bound_cycles=sdram_bound, link_bound_cycles=link_bound)
-    return _Phase(call, used, busy, cc)
+    nchips = len(np.unique(chip))
+    roof = max(float(cyc.sum()) / len(used), float(chip_bytes.sum()) * cpb / nchips,
+               link_bound)
+    busy_s = float(busy.sum()) / f
+    hops = float(traffic.links.sum())
+    return CallCost(op=call.op, kernel=call.kernel, tiles=n, cores_used=len(used),
+                    chips_used=nchips, macs=float(np.sum(call.macs)),
+                    cycles_max=core_bound, cycles=cycles, time_s=time_s,
+                    dma_bytes=float(byt.sum()), packets=float(traffic.recv.sum()),
+                    busy_core_s=busy_s,
+                    mac_capacity_used=len(used) * m.core_peak_macs_per_s * time_s,
+                    mac_capacity_machine=m.peak_macs_per_s * time_s, bound=bound,
+                    sdram_bound_cycles=sdram_bound, link_bound_cycles=link_bound,
+                    roofline_cycles=roof, link_hops=hops, mode=cp.mode), busy, traffic.entries
 
 
-def _price(calls, machine: Machine, charge_idle_chips: bool) -> Cost:
-    works = [_work(c, machine) for c in calls]
-    chips = set()
-    for w in works:
-        if w is not None:
-            chips.update(np.unique(w[3] // machine.app_cores_per_chip).tolist())
-    u = max(1, len(chips))
-    phases = [_phase(c, w, machine, u) for c, w in zip(calls, works)]
-    if charge_idle_chips:
-        n_chips, n_boards = machine.chips, machine.boards
-    else:
-        n_chips = len(chips)
-        n_boards = len({h // machine.chips_per_board for h in chips})
-    idle_w = machine.chip_idle_power_w * n_chips + machine.board_overhead_w * n_boards
-    dyn_w = (machine.chip_active_power_w - machine.chip_idle_power_w) / machine.app_cores_per_chip
-    ncc = max((len(p.busy) for p in phases), default=0)
-    core_cycles = np.zeros(ncc)
-    used = set()
-    for p in phases:
-        c = p.cost
-        c.energy_j = idle_w * c.time_s + dyn_w * c.busy_core_s
-        core_cycles[:len(p.busy)] += p.busy
-        used.update(p.cores.tolist())
-    cc = [p.cost for p in phases]
-    time_s = sum(c.time_s for c in cc)
-    return Cost(machine=machine.name, runs=1, time_s=time_s, cycles=sum(c.cycles for c in cc),
-                energy_j=sum(c.energy_j for c in cc), macs=sum(c.macs for c in cc),
-                dma_bytes=sum(c.dma_bytes for c in cc), packets=sum(c.packets for c in cc),
-                busy_core_s=sum(c.busy_core_s for c in cc),
+def call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None) -> CallCost:
+    """Modelled cost of one Call under a placement (cp: its CallPlacement; homes: where its
+    inputs live; pl: the Placement, for data-parallel bookkeeping)."""
+    return _call_cost(call, cp, homes, pl, machine, xy)[0]
+
+
+def _flows(call: Call, cp, homes: dict, pl, machine: Machine) -> np.ndarray:
+    """Routing-table entries per chip of a call's multicast trees under a placement."""
+    return _call_cost(call, cp, homes, pl, machine)[2]
+
+
+def _energy(cc: CallCost, machine: Machine, n_chips: int) -> float:
+    """Idle power of the chips charged (a board's measured idle power shared over its chips)
+    for the phase, the measured per-core increment for each busy core-second, and the
+    packets' link hops."""
+    idle_w = machine.board_idle_power_w * n_chips / machine.chips_per_board
+    return (idle_w * cc.time_s + machine.core_active_power_w * cc.busy_core_s
+            + machine.packet_hop_energy_j * cc.link_hops)
+
+
+def _price(calls, pl, machine: Machine, charge_idle_chips: bool) -> Cost:
+    from .place import grid
+    xy = grid(machine)
+    res = [_call_cost(c, cp, hin, pl, machine, xy)
+           for c, cp, hin in zip(calls, pl.calls, pl.homes_in)]
+    ccs = [r[0] for r in res]
+    chips = pl.chips_used()
+    n_chips = machine.chips if charge_idle_chips else max(1, len(chips))
+    core_cycles = np.zeros(machine.cores)
+    for cc, (_, busy, _) in zip(ccs, res):
+        cc.energy_j = _energy(cc, machine, n_chips)
+        if busy is not None:
+            core_cycles += busy
+    used = np.flatnonzero(core_cycles)
+    core_cycles = core_cycles[:used.max() + 1] if len(used) else np.zeros(0)
+    time_s = sum(c.time_s for c in ccs)
+    return Cost(machine=machine.name, runs=1, time_s=time_s, cycles=sum(c.cycles for c in ccs),
+                energy_j=sum(c.energy_j for c in ccs), macs=sum(c.macs for c in ccs),
+                dma_bytes=sum(c.dma_bytes for c in ccs), packets=sum(c.packets for c in ccs),
+                busy_core_s=sum(c.busy_core_s for c in ccs),
                 mac_capacity_used=len(used) * machine.core_peak_macs_per_s * time_s,
                 mac_capacity_machine=machine.peak_macs_per_s * time_s,
-                cores_used=len(used), chips_used=len(chips), core_cycles=core_cycles, calls=cc)
+                cores_used=len(used), chips_used=len(chips), core_cycles=core_cycles,
+                calls=ccs, roofline_s=sum(c.roofline_cycles for c in ccs) / machine.clock_hz,
+                strategy=pl.strategy)
 
 
-def cost_of(program_or_call, machine=None, *, charge_idle_chips: bool = True) -> Cost:
+def _as_lowered(calls, machine: Machine):
+    """The placement a Call's own `cores` give (for costing hand-placed Calls): inputs
+    resident where their first reader reads them, outputs where they were written."""
+    from .place import CallPlacement, Placement, _initial_home, output_home
+    pl = Placement(machine, "lowered")
+    written = {b.id for c in calls for b in c.outputs}
+    for c in calls:
+        cp = CallPlacement(np.asarray(c.cores, np.int64) % machine.cores, "model")
+        for i, b in enumerate(c.inputs):
+            if b.id not in pl.homes and b.id not in written:
+                pl.homes[b.id] = _initial_home(b, c, i, cp, machine, "model")
+        pl.homes_in.append({b.id: pl.homes.get(b.id) for b in c.inputs})
+        pl.calls.append(cp)
+        for j, b in enumerate(c.outputs):
+            pl.homes[b.id] = output_home(c, j, cp, machine, pl.homes)
+    return pl
+
+
+def cost_of(program_or_call, machine=None, *, charge_idle_chips: bool = True,
+            strategy: str = "best", placement=None) -> Cost:
     """Modelled cost of one run of a Program (or of a single Call) on `machine` (default: the
-    Program's own machine, else the current one).  Programs cache their Cost per (machine,
-    charge_idle_chips), since a traced Program runs many times; treat the result as read-only."""
+    Program's own machine, else the current one), placed by spinla.place.place with
+    `strategy` ('model', 'data', 'best', or 'lowered': the cores lowering gave each tile),
+    or under a ready `placement`.  A single Call is costed on its lowered cores.  Programs
+    cache their Cost per (machine, strategy, charge_idle_chips), since a traced Program runs
+    many times; treat the result as read-only."""
     if isinstance(program_or_call, Call):
         m = _get_machine(machine) if machine is not None else _current()
-        return _price([program_or_call], m, charge_idle_chips)
+        return _price([program_or_call], _as_lowered([program_or_call], m), m,
+                      charge_idle_chips)
     if not isinstance(program_or_call, Program):
         raise TypeError(f"cost_of: expected a spinla Program or Call, got "
                         f"{type(program_or_call).__name__}")
     prog = program_or_call
     m = (_get_machine(machine) if machine is not None
          else prog.machine if isinstance(prog.machine, Machine) else _current())
+    if placement is not None:
+        return _price(prog.calls, placement, placement.machine, charge_idle_chips)
     cache = getattr(prog, "_cost_cache", None)
     if cache is None:
         cache = prog._cost_cache = {}
-    key = (m, bool(charge_idle_chips), len(prog.calls))
+    key = (m, bool(charge_idle_chips), len(prog.calls), strategy)
     c = cache.get(key)
     if c is None:
-        c = cache[key] = _price(prog.calls, m, charge_idle_chips)
+        if strategy == "lowered":
+            pl = _as_lowered(prog.calls, m)
+        else:
+            from .place import place
+            pl = place(prog, m, strategy)
+        c = cache[key] = _price(prog.calls, pl, m, charge_idle_chips)
     return c
 
 
-__all__ = ["Cost", "CallCost", "cost_of"]
+def transfer_cost(nbytes: float, machine=None) -> float:
+    """Modelled seconds to move `nbytes` between the host and the machine over its boards'
+    Ethernet links (Machine.host_link_bits_per_s each, boards in parallel)."""
+    m = _get_machine(machine) if machine is not None else _current()
+    return 8.0 * float(nbytes) / (m.host_link_bits_per_s * max(1, m.boards))
+
+
+__all__ = ["Cost", "CallCost", "cost_of", "transfer_cost"]

@@ -12,7 +12,9 @@ from .kernels import KERNELS, lib
 from .program import Program
 
 
-def run_program(program: Program, args) -> list:
+def run_program(program: Program, args, run_index: int | None = None) -> list:
+    """Run `program` once; run_index (default: the runs so far) picks the stochastic-rounding
+    stream, mixed with each call's seed."""
     if len(args) != len(program.inputs):
         raise TypeError(f"{program.name}: expected {len(program.inputs)} inputs, "
                         f"got {len(args)}")
@@ -26,6 +28,7 @@ def run_program(program: Program, args) -> list:
     if last is None:
         last = program._last_use = program.last_use()
     keep = {b.id for b in program.outputs} | {b.id for b in program.inputs}
+    run = program.runs if run_index is None else int(run_index)
     for i, call in enumerate(program.calls):
         ins = []
         for b in call.inputs:
@@ -37,7 +40,7 @@ def run_program(program: Program, args) -> list:
                                        f"earlier call wrote and no input binds")
             ins.append(d)
         outs = [np.empty(b.shape, np.int16) for b in call.outputs]
-        seed = int(lib.spl_seed_mix(call.seed, program.runs)) if call.stochastic else 0
+        seed = int(lib.spl_seed_mix(call.seed, run)) if call.stochastic else 0
         sat = KERNELS[call.kernel].run(call, ins, outs, seed)
         runtime.record(call.op, sat)
         for b, o in zip(call.outputs, outs):

@@ -52,22 +52,36 @@ class Machine:
         4, "Furber et al. 2013 (IEEE TC 62(12)): 72-bit multicast packets carry a 32-bit "
            "payload")
     link_packets_per_s: float = _p(
-        2.6e6, "DERIVED, an ASSUMPTION that the floor is the rate: Furber et al. 2013 give "
-               "> 5e9 packets/s bisection for the 57,600-chip machine; a 240 x 240 triangular "
-               "torus has ~1,920 directed links across its bisection, so >= ~2.6e6 packets/s "
-               "per link in one direction")
+        13.9e6, "SpiNNaker datasheet v2.02 (SpiNN2DataShtV202.pdf), Comms NoC: '1.0 Gb/s / "
+                "4b@250MHz' per link, read as the payload rate of one inter-chip link in one "
+                "direction: 1e9 / 72 bits per multicast packet with payload = 13.9e6 "
+                "packets/s (ASSUMPTION: no measured per-link packet rate was found; the older "
+                "bisection floor of Furber et al. 2013 gives >= 2.6e6)")
     links_per_chip: int = _p(6, "Manchester APT hardware page: 6 inter-chip links per chip")
-    chip_active_power_w: float = _p(
-        1.0, "Painkras et al. 2012 (CICC) / 2013 (IEEE JSSC): 1 W at 1.2 V with all 18 cores "
-             "at nominal frequency")
-    chip_idle_power_w: float = _p(
-        0.36, "ASSUMPTION: chip power with every core idle (clocks running, SDRAM refreshed); "
-              "Stromatias et al. 2014 (IJCNN, 'Optimising the overall power usage on the "
-              "SpiNNaker neuromimetic platform') report that idle chips dissipate a significant "
-              "amount of power but the figure used here, 36 % of active, is not from them")
-    board_overhead_w: float = _p(
-        24.0, "ASSUMPTION: board power outside the chips (FPGAs, regulators, BMP, fans): "
-              "SpiNN-5's 12 V 6 A supply (72 W max, APT hardware page) less 48 chips x 1 W")
+    send_cycles_per_packet: int = _p(
+        20, "ASSUMPTION (no published figure): CPU cycles to send one 72-bit multicast "
+            "packet from a core: load the payload, write key and payload to the comms "
+            "controller, poll its TX-full flag")
+    receive_cycles_per_packet: int = _p(
+        60, "ASSUMPTION (no published figure; each multicast packet raises an interrupt on "
+            "SpiNNaker1): FIQ entry and exit (~12 cycles), read key and payload from the comms "
+            "controller, store into a DTCM ring buffer drained to SDRAM by DMA (~48)")
+    router_entries_per_chip: int = _p(
+        1023, "SpiNNakerGraphFrontEnd / PACMAN on a virtual SpiNN-5 report a limit of 1023 "
+              "multicast routing entries per chip (../shared/spinnaker-facts.md)")
+    packet_hop_energy_j: float = _p(
+        1.8e-9, "SpiNNMachine: 25 pJ per packet bit, so 1.8 nJ per 72-bit packet per link hop")
+    board_idle_power_w: float = _p(
+        26.84, "SpiNNMachine spinn_machine/version/version_5.py: a SpiNN-5 board, 48 chips "
+               "booted, no application, 26.84 W (SpiNN-3: 3.56 W, version_3.py)")
+    core_active_power_w: float = _p(
+        0.034, "SpiNNMachine version_5.py: +0.034 W per active application core (806 cores "
+               "active, boxed: 59.38 W)")
+    host_link_bits_per_s: float = _p(
+        100e6, "SpiNNaker datasheet v2.02 / APT hardware page: one 100 Mbit/s Ethernet link per "
+               "board to the host; the line rate is the ceiling (SCP reads reach ~33 Mbit/s, "
+               "sPyNNaker issue #79; 'fast data-in' at least 2x SDP, SpiNNFrontEndCommon PR "
+               "#295)")
     barrier_cycles: int = _p(
         2000, "ASSUMPTION: cycles of the barrier ending a phase (a multicast round of 'done' "
               "packets and the start of the next phase, no host involved)")
@@ -139,9 +153,8 @@ def _fmt(v) -> str:
 
 
 def spinn3() -> Machine:
-    # SpiNN-3: 4 chips, 72 cores, 5 V 1 A supply (APT hardware page): 5 W - 4 x 1 W = 1 W
-    # of board overhead (ASSUMPTION, same reasoning as SpiNN-5's 24 W).
-    return Machine("spinn3", chips=4, boards=1, board_overhead_w=1.0)
+    # SpiNN-3: 4 chips, 72 cores (APT hardware page); idle 3.56 W (SpiNNMachine version_3.py)
+    return Machine("spinn3", chips=4, boards=1, board_idle_power_w=3.56)
 
 
 def spinn5(boards: int = 1) -> Machine:

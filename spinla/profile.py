@@ -16,7 +16,7 @@ import contextlib
 import time
 
 from . import runtime
-from .cost import CallCost, Cost, cost_of
+from .cost import CallCost, Cost, cost_of, transfer_cost
 from .machine import Machine, current, get, use
 
 
@@ -30,6 +30,18 @@ class Profile:
         self.total = Cost(machine=machine.name if machine is not None else "")
         self.emulator_wall_s = 0.0
         self._t0 = None
+        self.host_bytes = {}        # kind -> bytes uploaded to the machine (backends.upload)
+
+    # backend transfer observer
+    def on_transfer(self, t):
+        if t.direction == "up":
+            self.host_bytes[t.kind] = self.host_bytes.get(t.kind, 0) + t.nbytes
+
+    @property
+    def host_transfer_s(self) -> float:
+        """Modelled seconds of the host-to-board uploads seen (Machine.host_link_bits_per_s);
+        kept apart from the Programs' time, since a board can overlap them with compute."""
+        return transfer_cost(sum(self.host_bytes.values()), self.machine or current())
 
     # runtime observer
     def on_run(self, program):
@@ -60,6 +72,8 @@ class Profile:
             "runs": self.runs,
             "ops": [r.to_dict() for r in self.ops],
             "total": self.total.to_dict(),
+            "host_upload_bytes": dict(self.host_bytes),
+            "host_upload_time_s": self.host_transfer_s,
             "emulator_wall_time_host_s": self.wall_s(),
             "note": "every figure except emulator_wall_time_host_s is modelled SpiNNaker cost "
                     "(spinla.cost); emulator_wall_time_host_s is measured on the host",
@@ -105,6 +119,11 @@ class Profile:
                    f"{_pct(t.utilisation_used_cores)} of the {t.cores_used} cores used / "
                    f"{_pct(t.utilisation_machine)} of the machine's peak MAC rate, "
                    f"{t.busy_core_s:.4g} busy core-seconds")
+        up = sum(self.host_bytes.values())
+        out.append(f"modelled host-to-board uploads: {up / 1e6:.4g} MB in "
+                   f"{self.host_transfer_s * 1e3:.4g} ms over the host link ("
+                   + ", ".join(f"{k} {v / 1e6:.3g} MB" for k, v in self.host_bytes.items())
+                   + ")")
         out.append(f"emulator wall time (host): {self.wall_s():.4g} s  (measured on this "
                    f"computer; not SpiNNaker time)")
         return "\n".join(out)

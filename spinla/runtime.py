@@ -144,9 +144,9 @@ def emit(calls, outputs):
     if tr is not None:
         tr.calls.extend(calls)
         return outputs
-    from .emulator import run_program
+    from .backends import current as backend
     prog = Program(calls=list(calls), outputs=list(outputs), name=calls[0].op if calls else "")
-    results = run_program(prog, [])
+    results = backend().run(prog, [], 0)
     for b, r in zip(outputs, results):
         b.data = r
     return outputs
@@ -158,8 +158,12 @@ observing = state.observing
 
 
 def notify(program: Program):
+    """Tell this context's observers that `program` ran (observers that only watch transfers,
+    spinla.backends, have no on_run)."""
     for obs in state.observers():
-        obs.on_run(program)
+        on_run = getattr(obs, "on_run", None)
+        if on_run is not None:
+            on_run(program)
 
 
 # --- jit ----------------------------------------------------------------------------------
@@ -234,9 +238,9 @@ class Jitted:
 
     def __call__(self, *args):
         from .array import Array
-        from .emulator import run_program
+        from .backends import current as backend
         prog, rebuild = self.trace(*args)
-        results = run_program(prog, [a.buffer.data for a in args])
+        results = backend().run(prog, [a.buffer.data for a in args], prog.runs)
         outs = [Array(Buffer(b.shape, b.fmt, data=r)) for b, r in zip(prog.outputs, results)]
         return rebuild(outs)
 

@@ -72,4 +72,4 @@ def test_bad_arguments_fail_before_work(tiny_mnist, tmp_path, capsys):
 def test_machines_lists_sources(capsys):
     assert cli.main(["machines"]) == 0
     out = capsys.readouterr().out
-    assert "spinn5" in out and "ASSUMPTION" in out and "Painkras" in out
+    assert "spinn5" in out and "ASSUMPTION" in out and "SpiNNMachine" in out

@@ -171,12 +171,12 @@ def test_ctrl_c_inside_a_step_keeps_previous_weights(monkeypatch):
     orig = emulator.run_program
     calls = {"n": 0}
 
-    def flaky(program, args):
+    def flaky(program, args, **kw):
         if program.name.endswith("train_step"):
             calls["n"] += 1
             if calls["n"] == 4:
                 raise KeyboardInterrupt
-        return orig(program, args)
+        return orig(program, args, **kw)
     monkeypatch.setattr(emulator, "run_program", flaky)
     snap = {}
 

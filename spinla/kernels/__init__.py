@@ -7,14 +7,28 @@ import os
 from dataclasses import dataclass
 from typing import Callable
 
-try:
-    from .. import _kernels
-except ImportError as e:  # pragma: no cover - a build problem, reported clearly
-    raise ImportError(
-        "spinla's C kernels are not built. Install the package (`pip install .` or "
-        "`make install`), which compiles spinla_c/ with cffi.") from e
 
-ffi, lib = _kernels.ffi, _kernels.lib
+class _Lazy:
+    """The compiled extension's `ffi` or `lib`, imported on first use: lowering, placement and
+    the cost model import this package for the tiling code and cycle formulas, and must not
+    need the C build (only running a kernel does)."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr):
+        try:
+            from .. import _kernels
+        except ImportError as e:  # pragma: no cover - a build problem, reported clearly
+            raise ImportError(
+                "spinla's C kernels are not built. Install the package (`pip install .` or "
+                "`make install`), which compiles spinla_c/ with cffi.") from e
+        value = getattr(getattr(_kernels, self._name), attr)
+        setattr(self, attr, value)          # later look-ups skip __getattr__
+        return value
+
+
+ffi, lib = _Lazy("ffi"), _Lazy("lib")
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,9 @@ GW_SCRATCH_COLS = 64
 # 200 MHz) and each weight is 8 bytes, so balancing M k cout 2.5 / T against
 # 8 T k cout / chips gives T^2 = M chips / 3.2; doubled for the reduce re-reading them.
 GW_PARTIAL_BALANCE = 6.4
+# ASSUMPTION (used only to choose the number of partials): adding one int64 partial value
+# in the reduce, ~4 cycles (two LDRs, ADDS/ADC).
+REDUCE_CYCLES_PER_PARTIAL = 4
 # Reduce DTCM per weight: int64 sum, two int64 partial slices in flight, q15 output.
 REDUCE_DTCM_PER_ELEM = 8 * 3 + 2
 
@@ -321,6 +324,46 @@ def _run_reduce(call, ins, outs, seed):
         threads()))
 
 
+def _gw_parts_plan(geom, g, m, k, cout, ct, most, machine, fits):
+    """(per, ct, cols) of the weight gradient, its number of partials chosen among 1, 2, 4, ...
+    `most` by an estimate of the two calls' time: the busiest core's MAC and im2col cycles
+    (the tiles spread over the cores), plus the partials' traffic (8 bytes per weight per
+    partial, all but a chip's share crossing links as packets, each sent and received by a
+    core: Machine.send/receive_cycles_per_packet) and the reduce's cycles, both spread over
+    every core, and the links out of a partial's chip.  Fewer partials mean fewer, longer tiles; more mean more traffic."""
+    from types import SimpleNamespace
+    best, best_t = None, math.inf
+    budget = machine.tile_budget_bytes
+    p = 1
+    while True:
+        parts = min(p, most)
+        per = min(m, -(-math.ceil(m / parts) // 4) * 4)
+        plan = _shrink(fits, per, ct, GW_SCRATCH_COLS, budget, 2 * k + ct)
+        if plan is not None:
+            per_, ct_, cols = plan
+            p0, p1, xrow0, nrows, c0, c1, pi, ci = _pixel_channel_grid(g, m, per_, cout, ct_)
+            tiles = np.stack([pi, p0[pi], p1[pi], c0[ci], c1[ci], xrow0[pi]], 1)
+            fake = SimpleNamespace(tiles=tiles, params=dict(geom=tuple(geom),
+                                                           scratch_cols=min(cols, per_)))
+            cyc = _gw_cycles(fake, machine)
+            n = len(p0)
+            busy = max(float(cyc.max()), float(cyc.sum()) / machine.cores)
+            pbytes = 8.0 * k * cout * n
+            remote = pbytes * (1 - 1 / max(1, min(n, machine.chips)))
+            pk = remote / machine.packet_payload_bytes
+            # Each partial leaves its chip over about two links (dimension-order routes).
+            link = (0.0 if n == 1 else 8.0 * k * cout / machine.packet_payload_bytes / 2
+                    * machine.clock_hz / machine.link_packets_per_s)
+            t = busy + link + (pk * (machine.send_cycles_per_packet
+                              + machine.receive_cycles_per_packet)
+                        + pbytes / 8 * REDUCE_CYCLES_PER_PARTIAL) / machine.cores
+            if t < best_t:
+                best, best_t = (per_, ct_, cols), t
+        if parts >= most:
+            return best
+        p *= 2
+
+
 def lower_grad_weight(x_buf, d_buf, table_buf, dw_buf, geom, *, shift: int, rounding: str,
                       machine, op: str, connected=None):
     """Two Calls: exact partials over pixel ranges (an int64 SDRAM buffer, 4 q15 words per
@@ -347,11 +390,10 @@ def lower_grad_weight(x_buf, d_buf, table_buf, dw_buf, geom, *, shift: int, roun
     # back by the reduce, while more ranges share the MACs among more cores.  Per core, MAC
     # time ~ M * k * cout / T and partial traffic ~ T * k * cout * 8 / chips bytes, which
     # balance at T ~ sqrt(M * chips / GW_PARTIAL_BALANCE).
-    parts = max(1, min(math.ceil(m / 4), machine.cores // nct,
-                       round(math.sqrt(m * machine.chips / GW_PARTIAL_BALANCE))))
-    per = min(m, -(-math.ceil(m / parts) // 4) * 4)
-    plan = _shrink(lambda p, c, r: need(p, c, r).max() <= budget, per, ct, GW_SCRATCH_COLS,
-                   budget, 2 * k + ct)
+    most = max(1, min(math.ceil(m / 4), machine.cores // nct,
+                      round(math.sqrt(m * machine.chips / GW_PARTIAL_BALANCE))))
+    plan = _gw_parts_plan(geom, g, m, k, cout, ct, most, machine,
+                          lambda p, c, r: need(p, c, r).max() <= budget)
     if plan is None:
         raise tiling.no_fit(op, shapes, int(need(1, 1, 1).max()), budget,
                             "one weight-gradient column and one pixel's im2col row exceed "

@@ -74,7 +74,9 @@ def _tile_grid(batch, m, n, ts, machine):
     """Tile rows (batch, m0, m1, n0, n1), their cores and sizes; cached because an eager
     program repeats the same products (the arrays are shared read-only)."""
     mt, nt = ts
-    bb, mm, nn = np.meshgrid(np.arange(batch), np.arange(0, m, mt), np.arange(0, n, nt),
+    # n-major order: neighbouring tiles (which placement puts on one chip) share a slice of
+    # Bt (the weights, resident) and together read all of A (the activations, multicast).
+    bb, nn, mm = np.meshgrid(np.arange(batch), np.arange(0, n, nt), np.arange(0, m, mt),
                              indexing="ij")
     bb, mm, nn = bb.ravel(), mm.ravel(), nn.ravel()
     tiles = np.stack([bb, mm, np.minimum(mm + mt, m), nn, np.minimum(nn + nt, n)], 1)

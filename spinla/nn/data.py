@@ -18,7 +18,7 @@ import numpy as np
 from .. import runtime
 from ..array import Array
 from ..fixed import INT16, Format, quantize
-from ..program import Buffer
+from ..backends import upload
 
 _CHUNK = 1 << 20  # elements quantised at a time (bounds the float64 temporary)
 
@@ -121,7 +121,7 @@ def place_x(a: np.ndarray, fmt: Format, scale: float | None = None) -> Array:
             for k, v in lost.items():
                 losses[k] = losses.get(k, 0) + v
     runtime.record("asarray", sat, call=False, **losses)
-    return Array(Buffer(a.shape, fmt, data=out))
+    return Array(upload(out, fmt, kind="dataset"))
 
 
 def conform_y(y, n: int, classes: int, classification: bool, what="y"):
@@ -170,10 +170,10 @@ def place_y(targets, labels, classes: int, fmt: Format):
         data = np.zeros((n, classes), np.int16)
         data[np.arange(n), labels] = min(one, 32767)
         runtime.record("asarray", n if one > 32767 else 0, call=False)
-        t = Array(Buffer((n, classes), fmt, data=data))
+        t = Array(upload(data, fmt, kind="dataset"))
     else:
         q, s = quantize(targets, fmt)
         runtime.record("asarray", s, call=False)
-        t = Array(Buffer((n, classes), fmt, data=q))
-    lab = Array(Buffer((n,), INT16, data=labels.astype(np.int16)))
+        t = Array(upload(q, fmt, kind="dataset"))
+    lab = Array(upload(labels.astype(np.int16), INT16, kind="dataset"))
     return t, lab

@@ -27,7 +27,7 @@ from .. import runtime, state
 from .._io import atomic_write
 from ..array import Array
 from ..fixed import Format, q
-from ..program import Buffer
+from ..backends import upload
 from . import data as nndata
 from . import distortions as _distortions
 from . import layers as L
@@ -736,7 +736,7 @@ def load_model(path) -> Sequential:
             f = Format(frac)
         except (ValueError, TypeError) as e:
             raise ModelFileError(f"{path}: entry {key!r}: bad format {frac!r}") from e
-        return Array(Buffer(tuple(shape), f, data=np.ascontiguousarray(a)))
+        return Array(upload(np.ascontiguousarray(a), f, kind="model"))
     params = [arr(f"w{i}", s, fr, p.shape) for i, ((s, fr), p) in enumerate(zip(weights, built))]
     state = None
     if states is not None:

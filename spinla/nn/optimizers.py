@@ -21,7 +21,6 @@ from ..array import Array
 from ..fixed import Format, q
 from ..kernels import optim as kopt
 from ..ops._core import check_rounding, machine, new_buffer, operand, run
-from ..program import Buffer
 
 
 def _check_same_shape(op, w, *others):
@@ -90,7 +89,8 @@ def adam_update(w, g, m, r, lr, lr_exp: int, *, beta1=0.9, beta2=0.999, eps=1e-7
 
 def lr_array(mantissa: int) -> Array:
     """The (1,) q0.15 learning-rate input of a step (host data entering the machine)."""
-    return Array(Buffer((1,), q(15), data=np.array([mantissa], dtype=np.int16)))
+    from ..backends import upload
+    return Array(upload(np.array([mantissa], dtype=np.int16), q(15), kind="scalar"))
 
 
 class Optimizer:

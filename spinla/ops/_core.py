@@ -116,7 +116,9 @@ def asarray(obj, fmt=None, *, rounding=None, copy=None, dtype=None, device=None,
         data, sat = quantize(x, f, mode, seed=runtime.next_seed() if mode != NEAREST else 0,
                              losses=losses)
     runtime.record(op, sat, call=False, invalid=invalid, **losses)
-    return Array(Buffer(x.shape, f, data=np.asarray(data, order="C")))  # keeps 0-d
+    from ..backends import upload
+    return Array(upload(np.asarray(data, order="C"), f,  # keeps 0-d
+                        kind="asarray" if op == "asarray" else "constant"))
 
 
 def operand(x, op: str, like: Array | None = None) -> Array:

@@ -8,7 +8,6 @@ import numpy as np
 from ..array import Array
 from .. import runtime, state
 from ..fixed import Format, frac_for, parse_format, quantize
-from ..program import Buffer
 from ._core import _host_array, index_int, normalize_shape
 from ._core import asarray  # noqa: F401  (re-exported)
 
@@ -39,7 +38,8 @@ def fill_value(value, fmt, op: str, count: int = 1):
 def _const(shape, value, fmt, op="full") -> Array:
     shape = normalize_shape(shape, op)
     code, f = fill_value(value, fmt, op, count=int(np.prod(shape)))
-    return Array(Buffer(shape, f, data=np.full(shape, code, dtype=np.int16)))
+    from ..backends import upload
+    return Array(upload(np.full(shape, code, dtype=np.int16), f, kind="constant"))
 
 
 def zeros(shape, *, fmt=None, dtype=None, device=None) -> Array:

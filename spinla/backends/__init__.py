@@ -1,0 +1,105 @@
+"""The seam between spinla and whatever runs a Program: a Backend uploads host data to the
+machine, runs Programs on it and downloads results.
+
+The host emulator (spinla.backends.emulator) is one Backend; the SpiNNaker board backend is to
+be a second.  Every host-to-machine transfer goes through `upload` (asarray, constants, the
+nn data placement, learning-rate scalars, model loading, jit arguments), so each one is
+recorded as a Transfer that the context's observers (spinla.state.observing, e.g.
+spinla.profile) see and the cost model prices over the
+board's host link (spinla.cost.transfer_cost).
+"""
+from __future__ import annotations
+
+import contextlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import state
+
+# Kinds of host-to-machine transfer, each named where it happens.
+KINDS = ("asarray", "constant", "dataset", "scalar", "model", "jit_arg")
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """One host-to-machine (direction 'up') or machine-to-host ('down') transfer."""
+
+    kind: str
+    nbytes: int
+    direction: str = "up"
+    buffer_id: int = -1
+
+
+class Backend(ABC):
+    """upload(data, fmt, kind) -> Buffer on the machine; run(program, args, run_index) ->
+    output arrays; download(buffer) -> NumPy int16 array.  Subclasses record transfers through
+    `_record`, which keeps per-kind byte counts and tells the observers."""
+
+    name = "backend"
+
+    def __init__(self):
+        self.bytes_up = {k: 0 for k in KINDS}
+        self.bytes_down = 0
+
+    @abstractmethod
+    def upload(self, data: np.ndarray, fmt, *, kind: str, name: str | None = None):
+        """Place `data` (int16, already in `fmt`) on the machine; returns its Buffer."""
+
+    @abstractmethod
+    def run(self, program, args, run_index: int) -> list:
+        """Run `program` once with `args` (arrays bound to program.inputs); run_index picks
+        the stochastic-rounding stream of this run."""
+
+    @abstractmethod
+    def download(self, buffer) -> np.ndarray:
+        """The contents of `buffer` as a NumPy int16 array."""
+
+    def _record(self, t: Transfer):
+        if t.direction == "up":
+            if t.kind not in self.bytes_up:
+                raise ValueError(f"upload: unknown transfer kind {t.kind!r}; use one of "
+                                 f"{', '.join(KINDS)}")
+            self.bytes_up[t.kind] += t.nbytes
+        else:
+            self.bytes_down += t.nbytes
+        # The run observers of this context (spinla.state: per thread and per fit/profile
+        # scope) see transfers too, if they want them.
+        for obs in state.observers():
+            on_transfer = getattr(obs, "on_transfer", None)
+            if on_transfer is not None:
+                on_transfer(t)
+
+
+_current: list = []
+
+
+def current() -> Backend:
+    """The backend ops run on (the host emulator unless set otherwise)."""
+    if not _current:
+        from .emulator import EmulatorBackend
+        _current.append(EmulatorBackend())
+    return _current[-1]
+
+
+@contextlib.contextmanager
+def use(backend: Backend):
+    """Run on `backend` inside the block."""
+    if not isinstance(backend, Backend):
+        raise TypeError(f"spinla.backends.use: expected a Backend, got "
+                        f"{type(backend).__name__}")
+    current()
+    _current.append(backend)
+    try:
+        yield backend
+    finally:
+        _current.remove(backend)
+
+
+def upload(data, fmt, *, kind: str, name: str | None = None):
+    """Host data (int16, in `fmt`) onto the current backend's machine; returns a Buffer."""
+    return current().upload(data, fmt, kind=kind, name=name)
+
+
+__all__ = ["Backend", "Transfer", "KINDS", "current", "use", "upload"]

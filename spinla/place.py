@@ -1,0 +1,564 @@
+"""Placement: where every buffer of a Program lives and which core runs every tile.
+
+Lowering only tiles a Program; `place(program, machine, strategy)` then maps it onto a
+machine, and can be run again for another machine or strategy without re-lowering.  A
+Placement holds, for every Call, the core of each tile (global application-core ids, see
+Machine.core_location) and the chips it uses, and for every Buffer its Home: byte ranges of
+the buffer, each on one chip, or a copy on every chip of a set (replicated).  The cost model
+(spinla.cost) prices a Program under a Placement: link traffic from the actual homes and
+routes, SDRAM per chip, CPU time per packet.
+
+Strategies (the issue's, after Graphcore Poplar's tile mappings):
+  model  model-parallel: a buffer nobody in the Program writes (weights, optimiser state,
+         the batch) is resident where its first reader reads it; an output lives where the
+         tiles that wrote it ran; a Call that reads other chips' bytes gets them as
+         multicast packets along routed trees.
+  data   data-parallel: the chips of a Call are replicas of the batch.  Buffers nobody in the
+         Program writes are replicated on every chip (no reads cross a link); what a data-mode
+         Call writes is partitioned over its own chips, and its consumers in data mode read
+         their own part; every gradient (the `g` input of an optimiser Call) is all-reduced
+         over the replicas as a tree.  ASSUMPTION: a Call's work splits along the batch
+         evenly over its tiles' cores, which the lowered tiles do not always state.
+  best   each Call takes whichever of the two (and of the chip counts tried) the cost
+         model prices lower, given where its inputs already are; the Program placed so,
+         all-model or all-data, whichever the cost model prices lowest.
+For each Call the placer tries chip counts 1, 2, 4, ... up to the machine (never more cores
+than tiles) and keeps the cheapest, preferring fewer chips when within MIN_GAIN: small calls
+use few chips.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .machine import Machine
+from .machine import get as _get_machine
+
+STRATEGIES = ("model", "data", "best")
+# A Call spreads to more chips only when that is at least this much faster (ASSUMPTION: a
+# few per cent, so that noise in the cycle formulas does not spread small calls widely).
+MIN_GAIN = 0.03
+# ...and by at least this many cycles (ASSUMPTION: a quarter of a phase barrier; below that
+# the extra chips' cores and routing entries buy nothing worth having).
+MIN_GAIN_CYCLES = 500
+FLAT_KERNELS = ("eltwise_q15", "lut_q15", "requant_q15", "adam_q15", "sgd_q15")
+OPTIMISER_KERNELS = ("adam_q15", "sgd_q15")
+
+
+class PlacementError(ValueError):
+    """A Program does not fit the machine it is placed on."""
+
+
+# --- where buffers live -------------------------------------------------------------------
+
+@dataclass
+class Home:
+    """Byte ranges [starts, stops) of a buffer, part i on chips[i]; replicated: a whole copy
+    on each chip of `chips` (starts/stops unused)."""
+
+    chips: np.ndarray
+    starts: np.ndarray
+    stops: np.ndarray
+    replicated: bool = False
+    reader: int = -1     # id() of the Call whose reads laid it out (they are all local)
+
+    @staticmethod
+    def whole(chips, nbytes: int, replicated: bool = False) -> "Home":
+        """The buffer split evenly, in chip order, over `chips` (or copied onto each)."""
+        chips = np.asarray(sorted(set(int(c) for c in chips)), np.int64)
+        if replicated:
+            return Home(chips, np.zeros(len(chips), np.int64),
+                        np.full(len(chips), nbytes, np.int64), True)
+        b = np.linspace(0, nbytes, len(chips) + 1).round().astype(np.int64)
+        return Home(chips, b[:-1], b[1:])
+
+    @staticmethod
+    def from_parts(chips, starts, stops) -> "Home":
+        """Parts sorted by start; adjacent parts on the same chip merged; overlaps go to the
+        first part (a byte lives in one place)."""
+        order = np.lexsort((np.asarray(chips), np.asarray(starts)))
+        c, s, e = (np.asarray(a, np.int64)[order] for a in (chips, starts, stops))
+        if len(s) == 0:
+            return Home(c, s, e)
+        e = np.maximum.accumulate(e)
+        s = np.maximum(s, np.concatenate([[0], e[:-1]]))
+        keep = e > s
+        c, s, e = c[keep], s[keep], e[keep]
+        if len(s) > 1:
+            new = np.ones(len(s), bool)
+            new[1:] = (c[1:] != c[:-1]) | (s[1:] != e[:-1])
+            idx = np.flatnonzero(new)
+            ends = np.concatenate([idx[1:], [len(s)]]) - 1
+            c, s, e = c[idx], s[idx], e[ends]
+        return Home(c, s, e)
+
+    def bytes_on(self) -> dict:
+        out = {}
+        for c, s, e in zip(self.chips.tolist(), self.starts.tolist(), self.stops.tolist()):
+            out[c] = out.get(c, 0) + (e - s)
+        return out
+
+    def nbytes(self) -> int:
+        return int((self.stops - self.starts).sum()) if not self.replicated else int(
+            self.stops[0] if len(self.stops) else 0)
+
+    def shifted(self, offset: int, size: int) -> "Home":
+        """The home of bytes [offset, offset + size) of this buffer, as a buffer of its own
+        (a view)."""
+        if self.replicated:
+            return Home(self.chips, self.starts * 0, np.full(len(self.chips), size), True)
+        s = np.clip(self.starts - offset, 0, size)
+        e = np.clip(self.stops - offset, 0, size)
+        keep = e > s
+        return Home(self.chips[keep], s[keep], e[keep])
+
+
+# --- what each tile reads and writes ------------------------------------------------------
+
+def _flat_ranges(call, buf):
+    """(tile, start, stop) byte ranges of `buf` that each tile of a flat-tiled call touches:
+    the tile's own element range when the buffer is as large as the tiled range, else all
+    of it (a broadcast operand, the learning rate)."""
+    t = np.asarray(call.tiles)
+    n = len(t)
+    tile = np.arange(n)
+    total = int(t[:, 1].max()) if n else 0
+    if buf.size == total:
+        return tile, 2 * t[:, 0].astype(np.int64), 2 * t[:, 1].astype(np.int64)
+    return tile, np.zeros(n, np.int64), np.full(n, buf.nbytes, np.int64)
+
+
+def _gemm_ranges(call, which):
+    """Byte ranges of A (which=0), Bt (1) or C (2) that each gemm_q15 tile reads or writes."""
+    t = np.asarray(call.tiles).astype(np.int64)
+    p = call.params
+    m, n, k = p["m"], p["n"], p["k"]
+    bt = call.inputs[1]
+    b = t[:, 0]
+    if which == 0:
+        return np.arange(len(t)), 2 * (b * m + t[:, 1]) * k, 2 * (b * m + t[:, 2]) * k
+    if which == 1:
+        bb = b if len(bt.shape) == 3 else 0 * b
+        return np.arange(len(t)), 2 * (bb * n + t[:, 3]) * k, 2 * (bb * n + t[:, 4]) * k
+    rows = t[:, 2] - t[:, 1]
+    tile = np.repeat(np.arange(len(t)), rows)
+    r = np.concatenate([np.arange(a, z) for a, z in zip(t[:, 1], t[:, 2])]) if len(t) else \
+        np.zeros(0, np.int64)
+    base = 2 * ((b[tile] * m + r) * n)
+    return tile, base + 2 * t[tile, 3], base + 2 * t[tile, 4]
+
+
+def _conv_geom(call):
+    from .kernels.conv import _g, _input_rows
+    g = _g(call.params["geom"])
+    return g, _input_rows
+
+
+def _conv_ranges(call, what):
+    """conv2d_q15 tiles (p0, p1, c0, c1, xrow0) and conv2d_gw_q15 tiles (part, p0, p1, c0, c1,
+    xrow0): the input rows of x they read, the pixels of y or d (taken whole, every channel:
+    a slight over-statement when the channels are split), the partial they write."""
+    g, input_rows = _conv_geom(call)
+    t = np.asarray(call.tiles).astype(np.int64)
+    off = 1 if call.kernel == "conv2d_gw_q15" else 0
+    p0, p1 = t[:, off], t[:, off + 1]
+    tile = np.arange(len(t))
+    if what == "x":
+        start, nrows = input_rows(g, p0, p1)
+        rowb = 2 * g["w"] * g["cin"]
+        return tile, start * rowb, (start + nrows) * rowb
+    if what == "pixels":
+        return tile, 2 * p0 * g["cout"], 2 * p1 * g["cout"]
+    k, cout = g["kh"] * g["kw"] * g["cin"], g["cout"]
+    kk = np.tile(np.arange(k), len(t))
+    tile = np.repeat(tile, k)
+    base = 8 * ((t[tile, 0] * k + kk) * cout)
+    return tile, base + 8 * t[tile, 3], base + 8 * t[tile, 4]
+
+
+def _gw_reduce_ranges(call):
+    """conv2d_gw_reduce_q15 tiles [e0, e1) of the k x cout weights read that slice of every
+    partial (nparts, k x cout, 4 words)."""
+    t = np.asarray(call.tiles).astype(np.int64)
+    npart = call.params["nparts"]
+    ne = call.params["k"] * call.params["cout"]
+    tile = np.repeat(np.arange(len(t)), npart)
+    p = np.tile(np.arange(npart), len(t))
+    return tile, 8 * (p * ne + t[tile, 0]), 8 * (p * ne + t[tile, 1])
+
+
+def reads(call, i):
+    """(tile, start, stop) byte ranges of input i each tile reads, or None where the kernel
+    does not state them (then a tile's reads are taken as spread evenly over the buffer)."""
+    if call.kernel in FLAT_KERNELS:
+        return _flat_ranges(call, call.inputs[i])
+    if call.kernel == "gemm_q15":
+        return _gemm_ranges(call, i)
+    if call.kernel == "conv2d_q15" and i == 0:
+        return _conv_ranges(call, "x")
+    if call.kernel == "conv2d_gw_q15":
+        return _conv_ranges(call, "x" if i == 0 else "pixels")
+    if call.kernel == "conv2d_gw_reduce_q15" and i == 0:
+        return _gw_reduce_ranges(call)
+    return None
+
+
+def writes(call, j):
+    """(tile, start, stop) byte ranges of output j each tile writes, or None."""
+    if call.kernel in FLAT_KERNELS:
+        return _flat_ranges(call, call.outputs[j])
+    if call.kernel == "gemm_q15":
+        return _gemm_ranges(call, 2)
+    if call.kernel == "conv2d_q15":
+        return _conv_ranges(call, "pixels")
+    if call.kernel == "conv2d_gw_q15":
+        return _conv_ranges(call, "partial")
+    if call.kernel == "conv2d_gw_reduce_q15":
+        return _flat_ranges(call, call.outputs[j])
+    return None
+
+
+# --- the chip grid and its routes ---------------------------------------------------------
+
+# Directions of the six links of a chip, as (dx, dy) on SpiNNaker's triangular grid:
+# E, NE, N, W, SW, S (spinnaker_tools' link numbering 0..5).
+DIRS = ((1, 0), (1, 1), (0, 1), (-1, 0), (-1, -1), (0, -1))
+
+
+def chip_xy(machine: Machine, chip: int):
+    """(x, y) of a chip.  ASSUMPTION: a SpiNN-5 board is modelled as 8 x 6 chips (its 48
+    chips form a hexagon in the real board; the hop counts differ by at most a few), a
+    SpiNN-3 as 2 x 2, and the boards of a multi-board machine fill a rectangle of boards as
+    near square as the board count allows; the wrap-around links of a multi-board torus are
+    ignored (routes only get longer)."""
+    w, h, bw = _layout(machine)
+    board, local = divmod(int(chip), machine.chips_per_board)
+    return (board % bw) * w + local % w, (board // bw) * h + local // w
+
+
+def _layout(machine: Machine):
+    """(chip columns, chip rows) of a board, and boards per row of the machine."""
+    per = machine.chips_per_board
+    w = 2 if per <= 4 else 8
+    h = max(1, math.ceil(per / w))
+    nb = max(1, machine.boards)
+    d = max(k for k in range(1, math.isqrt(nb) + 1) if nb % k == 0)
+    return w, h, nb // d
+
+
+def _step(dx, dy):
+    """The link direction of the next hop of dimension-order routing (diagonal first)."""
+    if dx > 0 and dy > 0:
+        return 1
+    if dx < 0 and dy < 0:
+        return 4
+    if dx > 0:
+        return 0
+    if dx < 0:
+        return 3
+    return 2 if dy > 0 else 5
+
+
+def route(machine: Machine, src: int, dst: int, xy_to_chip: dict):
+    """Directed links (chip, direction) a packet from src to dst crosses."""
+    x, y = chip_xy(machine, src)
+    tx, ty = chip_xy(machine, dst)
+    out, here = [], int(src)
+    while (x, y) != (tx, ty):
+        d = _step(tx - x, ty - y)
+        out.append((here, d))
+        x, y = x + DIRS[d][0], y + DIRS[d][1]
+        here = xy_to_chip.get((x, y), here)
+    return out
+
+
+def grid(machine: Machine) -> dict:
+    return {chip_xy(machine, c): c for c in range(machine.chips)}
+
+
+_TREES: dict = {}
+
+
+def route_tree(machine: Machine, src: int):
+    """The dimension-order routes from chip src to every chip form a tree (a route's prefix
+    is the route to the chip it passes): (parent chip of each chip, global id chip * 6 +
+    direction of the link from its parent, the chips on the path to each chip).
+    Cached per (machine, src)."""
+    key = (machine.chips, machine.boards, src)     # all the layout depends on
+    t = _TREES.get(key)
+    if t is not None:
+        return t
+    n = machine.chips
+    xy = np.asarray([chip_xy(machine, c) for c in range(n)], np.int64)
+    lookup = {(int(x), int(y)): c for c, (x, y) in enumerate(xy)}
+    dx, dy = xy[:, 0] - xy[src, 0], xy[:, 1] - xy[src, 1]
+    same = dx * dy > 0
+    ax, ay = np.abs(dx), np.abs(dy)
+    hops = np.where(same, np.maximum(ax, ay), ax + ay)
+    last = np.where(same, np.where(ax > ay, np.where(dx > 0, 0, 3),
+                                   np.where(ay > ax, np.where(dy > 0, 2, 5),
+                                            np.where(dx > 0, 1, 4))),
+                    np.where(dy != 0, np.where(dy > 0, 2, 5), np.where(dx > 0, 0, 3)))
+    step = np.asarray(DIRS)[last]
+    px, py = xy[:, 0] - step[:, 0], xy[:, 1] - step[:, 1]
+    parent = np.asarray([lookup.get((int(a), int(b)), src) for a, b in zip(px, py)], np.int64)
+    parent[src] = src
+    link = parent * 6 + last
+    # paths[h] = the chips whose incoming tree link a packet to h crosses (h, its parent,
+    # ...; the source excluded), padded with -1.
+    depth = int(hops.max()) if n > 1 else 0
+    paths = np.full((n, max(1, depth)), -1, np.int64)
+    cur = np.arange(n)
+    for d in range(depth):
+        live = cur != src
+        paths[live, d] = cur[live]
+        cur = np.where(live, parent[cur], src)
+    if len(_TREES) > 1024:
+        _TREES.clear()
+    t = _TREES[key] = (parent, link, paths)
+    return t
+
+
+# --- the placement ------------------------------------------------------------------------
+
+@dataclass
+class CallPlacement:
+    cores: np.ndarray            # global application core of each tile
+    mode: str = "model"          # 'model' or 'data'
+
+    def chips(self, machine: Machine) -> np.ndarray:
+        return np.unique(np.asarray(self.cores, np.int64) // machine.app_cores_per_chip)
+
+
+@dataclass
+class Placement:
+    machine: Machine
+    strategy: str
+    calls: list = field(default_factory=list)      # CallPlacement per Call
+    homes: dict = field(default_factory=dict)      # buffer id -> Home (after the Program)
+    homes_in: list = field(default_factory=list)   # per Call: {buffer id: Home} of inputs
+    gradients: set = field(default_factory=set)    # buffer ids all-reduced in data mode
+    data_parts: set = field(default_factory=set)   # buffer ids written by data-mode calls
+
+    def chips_used(self) -> np.ndarray:
+        used = [cp.chips(self.machine) for cp in self.calls if len(cp.cores)]
+        return np.unique(np.concatenate(used)) if used else np.zeros(0, np.int64)
+
+
+_ORDERS: dict = {}
+
+
+def _chip_order(machine: Machine, anchor: int, n: int):
+    """n chips nearest to `anchor` (hops on the grid), anchor first."""
+    key = (machine, anchor)
+    order = _ORDERS.get(key)
+    if order is None:
+        ax, ay = chip_xy(machine, anchor)
+
+        def hops(c):
+            x, y = chip_xy(machine, c)
+            dx, dy = x - ax, y - ay
+            return (max(abs(dx), abs(dy)) if dx * dy > 0 else abs(dx) + abs(dy), c)
+        if len(_ORDERS) > 4096:
+            _ORDERS.clear()
+        order = _ORDERS[key] = sorted(range(machine.chips), key=hops)
+    return order[:n]
+
+
+def assign(call, chips, machine: Machine, work=None) -> np.ndarray:
+    """Cores for the tiles of `call` on `chips`: tiles in order, in contiguous runs of about
+    equal work per core (work: per-tile cycles), so neighbouring tiles share a chip."""
+    n = call.ntiles
+    chips = sorted(int(c) for c in chips)
+    a = machine.app_cores_per_chip
+    ncores = max(1, min(n, len(chips) * a))
+    # Fill whole chips first: cores of chip i are chips[i] * a + 0 .. a - 1.
+    cores = np.asarray([c * a + j for c in chips for j in range(a)], np.int64)
+    cores = cores.reshape(len(chips), a).T.ravel()[:ncores]      # spread over chips first
+    cores = np.sort(cores)
+    w = np.ones(n) if work is None else np.maximum(np.asarray(work, np.float64), 1.0)
+    mid = np.cumsum(w) - w / 2
+    slot = np.minimum((mid / w.sum() * ncores).astype(np.int64), ncores - 1)
+    return cores[slot].astype(np.int32)
+
+
+def _candidates(call, machine: Machine):
+    """Chip counts to try: 1, 2, 4, ..., whole boards, and as many as the call has tiles."""
+    most = min(machine.chips, call.ntiles)
+    c, out = 1, []
+    while c < most:
+        out.append(c)
+        c *= 2
+    per = machine.chips_per_board
+    out += [k * per for k in (1, 2, 4) if k * per < most]
+    return sorted(set(out + [most]))
+
+
+def _anchor(call, homes: dict, machine: Machine) -> int:
+    """The chip holding most of the call's largest input (where it should run)."""
+    best, size = 0, -1
+    for b in call.inputs:
+        h = homes.get(b.id)
+        if h is not None and b.nbytes > size and len(h.chips):
+            on = h.bytes_on()
+            best, size = max(on, key=on.get), b.nbytes
+    return best
+
+
+def _initial_home(buf, call, i, cp: CallPlacement, machine: Machine, mode: str) -> Home:
+    """Home of a buffer no Call writes, fixed by its first reader."""
+    chips = cp.chips(machine)
+    if mode == "data":
+        return Home.whole(chips, buf.nbytes, replicated=True)
+    r = reads(call, i)
+    if r is None:
+        # Laid out as its first reader reads it: each chip holds what its tiles read (the
+        # kernel does not say which bytes those are, only how many).
+        h = Home.whole(chips, buf.nbytes)
+        h.reader = id(call)
+        return h
+    tile, s, e = r
+    return Home.from_parts(np.asarray(cp.cores, np.int64)[tile] // machine.app_cores_per_chip,
+                           s, e)
+
+
+def output_home(call, j, cp: CallPlacement, machine: Machine, homes: dict) -> Home:
+    buf = call.outputs[j]
+    if call.kernel == "view":
+        src = homes.get(call.inputs[0].id)
+        if src is not None:
+            return src.shifted(2 * int(call.params.get("offset", 0)), buf.nbytes)
+    w = writes(call, j)
+    chip = np.asarray(cp.cores, np.int64) // machine.app_cores_per_chip
+    if w is None:
+        return Home.whole(np.unique(chip) if len(chip) else [0], buf.nbytes)
+    tile, s, e = w
+    return Home.from_parts(chip[tile], s, e)
+
+
+def _check_fits(program, machine: Machine):
+    """The machine must hold every tile in a core's DTCM (issue 9, bad input)."""
+    for i, c in enumerate(program.calls):
+        if c.ntiles and c.kernel != "view":
+            worst = int(np.max(c.dtcm))
+            if worst > machine.tile_budget_bytes:
+                t = int(np.argmax(c.dtcm))
+                raise PlacementError(
+                    f"{program.name}: call {i} ({c.op}, {c.kernel}) tile {t} needs {worst:,} "
+                    f"bytes of DTCM; {machine.name} gives a tile {machine.tile_budget_bytes:,}"
+                    f" ({machine.dtcm_bytes:,} DTCM less {machine.dtcm_reserve_bytes:,} "
+                    f"reserved)")
+
+
+def _check_sdram(program, placement: Placement):
+    """Peak SDRAM per chip (every buffer held at once: an upper bound) must fit."""
+    m = placement.machine
+    per_chip = np.zeros(m.chips)
+    for bid, h in placement.homes.items():
+        for c, nb in h.bytes_on().items():
+            per_chip[c] += nb
+    worst = int(np.argmax(per_chip)) if len(per_chip) else 0
+    if len(per_chip) and per_chip[worst] > m.sdram_bytes_per_chip:
+        big = max((b for b in program.buffers() if b.id in placement.homes),
+                  key=lambda b: placement.homes[b.id].bytes_on().get(worst, 0))
+        raise PlacementError(
+            f"{program.name}: chip {worst} of {m.name} would hold {int(per_chip[worst]):,} "
+            f"bytes of buffers (largest {big!r}, {big.nbytes:,} bytes); a chip has "
+            f"{m.sdram_bytes_per_chip:,} bytes of SDRAM for applications")
+
+
+def place(program, machine=None, strategy: str = "best") -> Placement:
+    """Map `program` onto `machine` (default: the one it was lowered for) with `strategy`
+    ('model', 'data' or 'best').  Raises PlacementError naming the call or buffer when the
+    Program cannot fit."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"place: unknown strategy {strategy!r}; use one of "
+                         f"{', '.join(STRATEGIES)}")
+    m = _get_machine(machine) if machine is not None else (
+        program.machine if isinstance(program.machine, Machine) else _get_machine("spinn5"))
+    _check_fits(program, m)
+    if strategy == "best":
+        # The per-call choice is greedy (each call takes the cheaper option given where its
+        # inputs already are), which can lose to one strategy kept throughout: keep the
+        # cheapest Program of the three.
+        from .cost import _price
+        options = [_greedy(program, m, s) for s in ("best", "model", "data")]
+        pl = min(options, key=lambda p: _price(program.calls, p, m, True).time_s)
+        pl.strategy = "best"
+    else:
+        pl = _greedy(program, m, strategy)
+    _check_sdram(program, pl)
+    _check_routes(program, pl)
+    return pl
+
+
+def _greedy(program, m: Machine, strategy: str) -> Placement:
+    """Calls in order, each on the cheapest of its candidate chip sets (and, for 'best', of
+    the two modes) given the homes the calls before it left."""
+    from .cost import call_cost        # the placer asks the cost model which option is cheaper
+    pl = Placement(m, strategy)
+    pl.gradients = {c.inputs[1].id for c in program.calls if c.kernel in OPTIMISER_KERNELS}
+    modes = ("model", "data") if strategy == "best" else (strategy,)
+    homes = pl.homes
+    xy = grid(m)
+    for call in program.calls:
+        if call.ntiles == 0 or call.kernel == "view":
+            cp = CallPlacement(np.zeros(call.ntiles, np.int32), "model")
+            best = (cp, None)
+        else:
+            from .kernels import KERNELS
+            work = np.broadcast_to(np.asarray(KERNELS[call.kernel].cycles(call, m),
+                                              np.float64), (call.ntiles,))
+            anchor = _anchor(call, homes, m)
+            best, best_t = None, math.inf
+            for mode in modes:
+                for n in _candidates(call, m):
+                    cp = CallPlacement(assign(call, _chip_order(m, anchor, n), m, work), mode)
+                    trial = dict(homes)
+                    for i, b in enumerate(call.inputs):
+                        if b.id not in trial:       # a buffer no earlier call wrote
+                            trial[b.id] = _initial_home(b, call, i, cp, m, mode)
+                    cc = call_cost(call, cp, trial, pl, m, xy)
+                    if cc.time_s < min(best_t * (1 - MIN_GAIN),
+                                       best_t - MIN_GAIN_CYCLES / m.clock_hz):
+                        best, best_t = (cp, trial), cc.time_s
+            cp = best[0]
+            homes.update({k: v for k, v in best[1].items() if k not in homes})
+        pl.homes_in.append({b.id: homes.get(b.id) for b in call.inputs})
+        pl.calls.append(cp)
+        data_in = any(b.id in pl.data_parts for b in call.inputs)
+        for j, b in enumerate(call.outputs):
+            if call.kernel == "view" and call.inputs[0].id not in homes:
+                continue            # a view of an unplaced input: its first reader places it
+            homes[b.id] = output_home(call, j, cp, m, homes)
+            if cp.mode == "data" or (call.kernel == "view" and data_in):
+                pl.data_parts.add(b.id)
+    pl.mode_of = sorted({cp.mode for cp in pl.calls})
+    return pl
+
+
+def _check_routes(program, placement: Placement):
+    """The routing table is loaded once for the Program, so the entries of all calls must fit
+    together.  Checked against a lower bound: at least one entry per call on each chip its
+    multicast trees touch (keys allocated per call so that one key/mask covers the call's
+    trees through a chip; default routing of straight-through packets not relied on).  The
+    upper bound, one entry per tree per chip, is what `spinla map` reports."""
+    from .cost import _flows
+    m = placement.machine
+    per_call = [(_flows(c, cp, hin, placement, m) > 0).astype(np.int64)
+                for c, cp, hin in zip(program.calls, placement.calls, placement.homes_in)]
+    total = np.sum(per_call, axis=0) if per_call else np.zeros(m.chips)
+    if len(total) and total.max() > m.router_entries_per_chip:
+        chip = int(np.argmax(total))
+        worst = int(np.argmax([e[chip] for e in per_call]))
+        raise PlacementError(
+            f"{program.name}: chip {chip} of {m.name} would need {int(total[chip]):,} "
+            f"multicast routing entries (call {worst}, {program.calls[worst].op}, adds "
+            f"{int(per_call[worst][chip]):,}); a chip's router has "
+            f"{m.router_entries_per_chip:,}")
+
+
+__all__ = ["place", "Placement", "CallPlacement", "Home", "PlacementError", "STRATEGIES",
+           "reads", "writes", "route", "chip_xy", "assign"]
