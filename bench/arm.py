@@ -160,7 +160,7 @@ def sizes():
 def toolchain():
     v = lambda cmd: subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines()[0]
     return {"gcc": v(["arm-none-eabi-gcc", "--version"]), "qemu": v(["qemu-arm", "--version"]),
-            "flags": "-mcpu=arm968e-s -marm -O2 (Makefile ARM_FLAGS)", "qemu_cpu": hx.QEMU_CPU}
+            "flags": "-mcpu=arm968e-s -marm -Os, SPL_HOT functions -O2 (Makefile ARM_FLAGS, spinla_c/spl_dsp.h)", "qemu_cpu": hx.QEMU_CPU}
 
 
 def verdicts(run):

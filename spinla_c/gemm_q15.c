@@ -217,7 +217,7 @@ static void block_2x2_pairs(const q15_t *a, int32_t lda, const q15_t *bt, int32_
 }
 
 /* The same sums one value at a time (any alignment, any chunk >= 1). */
-static void block_2x2_halves(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb,
+static SPL_HOT void block_2x2_halves(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb,
                              int32_t k, int32_t chunk, q63_t acc[4])
 {
     const q15_t *a0 = a, *a1 = a + lda, *b0 = bt, *b1 = bt + ldb;
