@@ -186,14 +186,16 @@ static __attribute__((noinline)) void pairs_2x2(const spl_pair_t **pa0, const sp
     s00 = s01 = s10 = s11 = 0; \
     if ((k) >> 4) \
         PAIRS8((k) >> 4) \
-    if ((k) & 8) \
-        PAIRS4() \
-    for (int32_t r_ = ((k) >> 1) & 3; r_ > 0; r_--) \
-        PAIR_STEP() \
-    if ((k) & 1) { \
-        int32_t x0 = (a)[(k) - 1], x1 = (a)[(lda) + (k) - 1]; \
-        int32_t y0 = (bt)[(k) - 1], y1 = (bt)[(ldb) + (k) - 1]; \
-        s00 += x0 * y0; s01 += x0 * y1; s10 += x1 * y0; s11 += x1 * y1; \
+    if ((k) & 15) { /* one test when k is a multiple of 16, not three taken branches */ \
+        if ((k) & 8) \
+            PAIRS4() \
+        for (int32_t r_ = ((k) >> 1) & 3; r_ > 0; r_--) \
+            PAIR_STEP() \
+        if ((k) & 1) { \
+            int32_t x0 = (a)[(k) - 1], x1 = (a)[(lda) + (k) - 1]; \
+            int32_t y0 = (bt)[(k) - 1], y1 = (bt)[(ldb) + (k) - 1]; \
+            s00 += x0 * y0; s01 += x0 * y1; s10 += x1 * y0; s11 += x1 * y1; \
+        } \
     } }
 
 /* Exact int64 sums acc[r * 2 + s] += A row r . Bt row s over k, pairs path: int32 over chunks
