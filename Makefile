@@ -10,7 +10,9 @@ export SPINLA_DATA ?= $(if $(wildcard $(SHARED_DATA)/mnist),$(SHARED_DATA),)
 
 ARM_CC    ?= arm-none-eabi-gcc
 ARM_SIZE  ?= arm-none-eabi-size
-ARM_FLAGS := -std=c99 -mcpu=arm968e-s -marm -O2 -ffreestanding -fno-builtin -nostdlib \
+# -Os: kernel code must fit the 32 KB ITCM next to the runtime (spinla/armimage.py); the hot
+# functions are built for speed by SPL_HOT (spinla_c/spl_dsp.h).
+ARM_FLAGS := -std=c99 -mcpu=arm968e-s -marm -Os -ffreestanding -fno-builtin -nostdlib \
              -fno-tree-loop-distribute-patterns \
              -Wall -Wextra -Werror -Ispinla_c
 ARM_OUT   := arm-build

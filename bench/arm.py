@@ -4,7 +4,7 @@ the ARM build run under qemu-arm, each executed instruction priced by the ARM9E-
     python bench/arm.py [--label before|after|...]
 
 Writes bench/results/arm.json, keeping the runs recorded under other labels, so the figures of
-the current kernels ("before") and of a rewrite ("after") sit side by side.  Per run:
+the pre-rewrite kernels ("before") and of the ARMv5TE rewrite ("after") sit side by side.  Per run:
 
 - gemm: cycles per MAC of whole tiles (call, operand scan, MACs, requantisation) per shape,
   small and full-range data, and of the inner loop (the marginal cost of doubling k);
@@ -160,7 +160,7 @@ def sizes():
 def toolchain():
     v = lambda cmd: subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines()[0]
     return {"gcc": v(["arm-none-eabi-gcc", "--version"]), "qemu": v(["qemu-arm", "--version"]),
-            "flags": "-mcpu=arm968e-s -marm -O2 (Makefile ARM_FLAGS)", "qemu_cpu": hx.QEMU_CPU}
+            "flags": "-mcpu=arm968e-s -marm -Os, SPL_HOT functions -O2 (Makefile ARM_FLAGS, spinla_c/spl_dsp.h)", "qemu_cpu": hx.QEMU_CPU}
 
 
 def verdicts(run):

@@ -266,6 +266,11 @@ def families():
     for j, op in enumerate(ct.EW_OPS):
         ew_fit += [(op, 40 + 9 * j, 0), (op, 300, 1), (op, 137, j % 2)]
         ew_held += [(op, 211, (j + 1) % 2)]
+    # multiply's stochastic rounding takes the int32 or the int64 path per product (how many
+    # products fit int32 depends on the data): a second stochastic size for its own term
+    # (likewise divide: the software 64-bit division's time depends on the operands, so a
+    # second, larger nearest-mode tile averages it)
+    ew_fit += [("multiply", 90, 1), ("divide", 400, 0)]
     ew = lambda specs: [Point(p.family, _ew_fix_n(p.build), p.dims) for p in _ew(specs)]
     lut_fit = [(f, n, m) for f in ct.LUT_FNS for n, m in ((30, 0), (200, 1), (90, 0), (400, 0))]
     lut_held = [(f, 150, 1) for f in ct.LUT_FNS]
@@ -294,6 +299,10 @@ def families():
         ((1, 13, 13, 1, 9, 5, 5, 1, 1, 2, 2, 2, 2), 16, 24),
         ((1, 8, 12, 5, 6, 3, 3, 1, 1, 0, 0), 1, 16),
         ((1, 18, 18, 1, 4, 5, 5, 1, 1, 0, 0), 16, 32), ((1, 6, 6, 16, 12, 3, 3, 1, 1, 0, 0), 16, 8),
+        # LeNet-like layers (cin = 1 on a large image, cin = 6), whole images: the held-out
+        # tiles below are parts of such layers in a batch
+        ((1, 32, 32, 1, 6, 5, 5, 1, 1, 0, 0), 16, 32), ((1, 14, 14, 6, 16, 5, 5, 1, 1, 0, 0), 16, 16),
+        ((1, 24, 24, 1, 6, 5, 5, 1, 1, 0, 0), 16, 24),
     ]
     # Held out: LeNet-5's C1 and C3 tiles as the planner picks them, and one more shape.
     conv_held = [_conv_tile(*t[1:]) for t in lenet5_conv_tiles()[:2]] + _conv(
@@ -327,9 +336,17 @@ def families():
     return {
         "gemm": (_gemm([(4, 4, 16), (8, 8, 32), (16, 16, 64), (4, 16, 48), (16, 4, 80),
                         (32, 32, 32), (12, 20, 64), (8, 32, 96), (32, 8, 16), (5, 7, 37),
-                        (13, 9, 50), (24, 16, 128), (64, 64, 64), (3, 12, 24)]),
-                 _gemm([(20, 24, 48), (64, 128, 64), (9, 13, 40), (32, 10, 84)])),
-        "conv2d": (_conv(conv_geoms), conv_held),
+                        (13, 9, 50), (24, 16, 128), (64, 64, 64), (3, 12, 24), (7, 5, 21), (4, 6, 15),
+                        (12, 8, 33), (9, 4, 9)]),
+                 _gemm([(20, 24, 48), (64, 128, 64), (9, 13, 40), (32, 10, 84), (6, 10, 27)])),
+        "conv2d": (_conv(conv_geoms) + [  # parts of layers, as the planner's tiles are
+            _conv_tile((2, 32, 32, 1, 28, 28, 6, 5, 5, 1, 1, 0, 0), (0, 40, 0, 6, 0), 32, 32),
+            _conv_tile((2, 32, 32, 1, 28, 28, 6, 5, 5, 1, 1, 0, 0), (700, 750, 0, 6, 0), 32, 16),
+            _conv_tile((2, 20, 20, 1, 16, 16, 4, 5, 5, 1, 1, 0, 0), (30, 50, 0, 4, 0), 32, 32),
+            _conv_tile((2, 14, 14, 6, 10, 10, 16, 5, 5, 1, 1, 0, 0), (100, 124, 0, 16, 0), 160,
+                       16),
+            _conv_tile((2, 12, 12, 3, 10, 10, 8, 3, 3, 1, 1, 0, 0), (50, 90, 0, 8, 0), 32, 32)],
+            conv_held),
         "conv2d_gw": (_gw(gw_geoms), _gw(gw_held)),
         "conv2d_gw_reduce": (_gwr([(1, 3, 3, 4, 8), (2, 5, 5, 1, 6), (4, 3, 3, 6, 16),
                                    (3, 1, 1, 8, 8), (1, 5, 5, 6, 4), (2, 3, 3, 2, 2),

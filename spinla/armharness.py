@@ -5,7 +5,7 @@ The request layout, the kernel ids and every kernel's argument list are read fro
 spinla_c/arm/harness.h (its one definition); nothing is retyped here.  Two back ends:
 
 - `QemuHarness`: the freestanding `arm-build/spinla-harness.elf` (`make arm-harness`,
-  `arm-none-eabi-gcc -mcpu=arm968e-s -marm -O2`) under `qemu-arm -cpu arm946`, QEMU's nearest
+  `arm-none-eabi-gcc -mcpu=arm968e-s -marm -Os`, hot functions O2) under `qemu-arm -cpu arm946`, QEMU's nearest
   ARMv5TE model; one process answers many requests.
 - `HostHarness`: the same dispatch.c and kernels compiled for this machine with the flags of
   the emulator's extension (spinla/_build.py: -O3 -march=native), so the SIMD paths the

@@ -140,6 +140,8 @@ static int32_t conv_chunk(const q15_t *x, int32_t xrow0, const spl_conv2d_t *g, 
     uint64_t sx, sw;
     spl_abs_stats(x, end - xrow0, g->w * g->cin, g->w * g->cin, &mx, &sx);
     spl_abs_stats(wt, nc, kg, ldw, &mw, &sw);
+    if (sw * mx > 0x7FFFFFFFu) /* abs_stats' max is an OR bound (up to 2x): the exact one */
+        mx = (uint32_t)spl_max_abs_q15(x, end - xrow0, g->w * g->cin, g->w * g->cin);
     return sw * mx <= 0x7FFFFFFFu ? kg : 0;
 }
 

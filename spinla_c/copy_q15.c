@@ -1,22 +1,36 @@
 /* Strided box copy: every data-movement op (transpose, permute, flip, slice, pad, concatenate,
  * broadcast) is one of these, which on SpiNNaker is a sequence of DMA descriptors. */
 #include "spinla.h"
+#include "spl_dsp.h"
 
 /* The last two dimensions of a box.  A transposing copy (strided reads) goes in square blocks
  * so that both sides stay within a few cache lines (on the host) or DMA rows (on SpiNNaker). */
-static void copy2d(const q15_t *src, int32_t ss0, int32_t ss1, q15_t *dst, int32_t ds0,
+static inline void copy2d(const q15_t *src, int32_t ss0, int32_t ss1, q15_t *dst, int32_t ds0,
                    int32_t ds1, int32_t n0, int32_t n1)
 {
     enum { B = 16 };
+    if (ss1 == 1 && ds1 == 1 && ss0 == n1 && ds0 == n1) { /* adjacent rows: one run */
+        n1 *= n0;
+        n0 = 1;
+    }
     if (ss1 == 1 && ds1 == 1) {
-        for (int32_t i = 0; i < n0; i++) {
-            const q15_t *s = src + (int64_t)i * ss0;
-            q15_t *t = dst + (int64_t)i * ds0;
+        /* Row pointers stepped, not recomputed: a 64-bit multiply per row is a libcall-sized
+         * sequence on the ARM968 at -Os. */
+        const q15_t *s = src;
+        q15_t *t = dst;
+        for (int32_t i = 0; i < n0; i++, s += ss0, t += ds0)
             for (int32_t j = 0; j < n1; j++)
                 t[j] = s[j];
-        }
         return;
     }
+#if defined(__arm__)
+    /* DTCM has no cache lines to keep: plain rows (and less code in ITCM). */
+    (void)B;
+    for (int32_t i = 0; i < n0; i++, src += ss0, dst += ds0)
+        for (int32_t j = 0; j < n1; j++)
+            dst[(int64_t)j * ds1] = src[(int64_t)j * ss1];
+    return;
+#endif
     for (int32_t i0 = 0; i0 < n0; i0 += B) {
         int32_t i1 = i0 + B < n0 ? i0 + B : n0;
         for (int32_t j0 = 0; j0 < n1; j0 += B) {
@@ -31,10 +45,13 @@ static void copy2d(const q15_t *src, int32_t ss0, int32_t ss1, q15_t *dst, int32
     }
 }
 
-void arm_copy_q15(const q15_t *src, const int32_t *src_strides, q15_t *dst,
+SPL_HOT void arm_copy_q15(const q15_t *src, const int32_t *src_strides, q15_t *dst,
                   const int32_t *dst_strides, const int32_t *shape, int32_t ndim)
 {
-    int32_t idx[SPL_MAX_DIMS] = {0, 0, 0, 0, 0, 0};
+    int32_t idx[SPL_MAX_DIMS]; /* zeroed by a loop: at -Os GCC turns an initialiser into memset,
+                                * which a freestanding kernel does not have */
+    for (int32_t d = 0; d < SPL_MAX_DIMS; d++)
+        idx[d] = 0;
     for (int32_t d = 0; d < ndim; d++)
         if (shape[d] <= 0)
             return;

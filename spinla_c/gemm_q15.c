@@ -24,7 +24,7 @@
  * junk the XOR leaves below it never reaches the sum (>> 16) and the maximum is bounded by
  * the OR of the halves (>= their maximum, < twice it): 8 ALU instructions per pair on the
  * ARM968 against about 13 cycles per value for LDRSH, compare, negate and select. */
-void spl_abs_stats(const q15_t *x, int32_t rows, int32_t cols, int32_t ld, uint32_t *max_abs,
+SPL_HOT void spl_abs_stats(const q15_t *x, int32_t rows, int32_t cols, int32_t ld, uint32_t *max_abs,
                    uint64_t *max_row_sum)
 {
     uint32_t m = 0;
@@ -162,8 +162,9 @@ int32_t spl_safe_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb
 #endif
 
 /* int32 sums s[r * 2 + c] += A row r . Bt row c over `len` k-pairs from a, bt (pointers
- * advanced); the caller guarantees the sums cannot overflow. */
-static inline __attribute__((always_inline)) void pairs_2x2(const spl_pair_t **pa0, const spl_pair_t **pa1,
+ * advanced); the caller guarantees the sums cannot overflow.  Used by the int64 path only
+ * (large data, odd edges), out of line: the unrolled loop is 0.4-0.6 KB of ITCM a copy. */
+static __attribute__((noinline)) void pairs_2x2(const spl_pair_t **pa0, const spl_pair_t **pa1,
                              const spl_pair_t **pb0, const spl_pair_t **pb1, int32_t len,
                              int32_t s[4])
 {
@@ -171,9 +172,7 @@ static inline __attribute__((always_inline)) void pairs_2x2(const spl_pair_t **p
     int32_t s00 = s[0], s01 = s[1], s10 = s[2], s11 = s[3];
     if (len >> 3)
         PAIRS8(len >> 3)
-    if (len & 4)
-        PAIRS4()
-    for (int32_t r = len & 3; r > 0; r--)
+    for (int32_t r = len & 7; r > 0; r--) /* no straight-line 4: this path is the cold one */
         PAIR_STEP()
     s[0] = s00; s[1] = s01; s[2] = s10; s[3] = s11;
     *pa0 = a0; *pa1 = a1; *pb0 = b0; *pb1 = b1;
@@ -187,14 +186,16 @@ static inline __attribute__((always_inline)) void pairs_2x2(const spl_pair_t **p
     s00 = s01 = s10 = s11 = 0; \
     if ((k) >> 4) \
         PAIRS8((k) >> 4) \
-    if ((k) & 8) \
-        PAIRS4() \
-    for (int32_t r_ = ((k) >> 1) & 3; r_ > 0; r_--) \
-        PAIR_STEP() \
-    if ((k) & 1) { \
-        int32_t x0 = (a)[(k) - 1], x1 = (a)[(lda) + (k) - 1]; \
-        int32_t y0 = (bt)[(k) - 1], y1 = (bt)[(ldb) + (k) - 1]; \
-        s00 += x0 * y0; s01 += x0 * y1; s10 += x1 * y0; s11 += x1 * y1; \
+    if ((k) & 15) { /* one test when k is a multiple of 16, not three taken branches */ \
+        if ((k) & 8) \
+            PAIRS4() \
+        for (int32_t r_ = ((k) >> 1) & 3; r_ > 0; r_--) \
+            PAIR_STEP() \
+        if ((k) & 1) { \
+            int32_t x0 = (a)[(k) - 1], x1 = (a)[(lda) + (k) - 1]; \
+            int32_t y0 = (bt)[(k) - 1], y1 = (bt)[(ldb) + (k) - 1]; \
+            s00 += x0 * y0; s01 += x0 * y1; s10 += x1 * y0; s11 += x1 * y1; \
+        } \
     } }
 
 /* Exact int64 sums acc[r * 2 + s] += A row r . Bt row s over k, pairs path: int32 over chunks
@@ -218,7 +219,7 @@ static void block_2x2_pairs(const q15_t *a, int32_t lda, const q15_t *bt, int32_
 }
 
 /* The same sums one value at a time (any alignment, any chunk >= 1). */
-static void block_2x2_halves(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb,
+static SPL_HOT void block_2x2_halves(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb,
                              int32_t k, int32_t chunk, q63_t acc[4])
 {
     const q15_t *a0 = a, *a1 = a + lda, *b0 = bt, *b1 = bt + ldb;
@@ -250,10 +251,10 @@ static inline __attribute__((always_inline)) int32_t rq_nearest(int32_t acc, int
 /* The even m2 x n2 part of a tile whose sums fit int32 over all of k, rounded to nearest:
  * 2 x 2 blocks straight into c, the 32-bit half-to-even rounding inlined with its constants in
  * registers (spl_rq32, about 10 cycles an output on the ARM968 instead of the int64 path's ~50).
- * Returns the saturation count. */
-static uint32_t gemm_pairs_nearest(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb,
-                                   q15_t *c, int32_t ldc, int32_t m2, int32_t n2, int32_t k,
-                                   const spl_rq32_t *r32)
+ * Returns the saturation count.  The one copy of the unrolled block loop built for speed. */
+static SPL_HOT uint32_t gemm_pairs_nearest(const q15_t *a, int32_t lda, const q15_t *bt,
+                                           int32_t ldb, q15_t *c, int32_t ldc, int32_t m2,
+                                           int32_t n2, int32_t k, const spl_rq32_t *r32)
 {
     uint32_t sat = 0;
     const int32_t sh = r32->s;
@@ -274,7 +275,9 @@ static uint32_t gemm_pairs_nearest(const q15_t *a, int32_t lda, const q15_t *bt,
     return sat;
 }
 
-/* The same with stochastic rounding (index of output (i, j): ix0 + i * row_stride + j). */
+/* The same with stochastic rounding (index of output (i, j): ix0 + i * row_stride + j), built
+ * for size: the block's sums come from the shared out-of-line pairs_2x2 (the hash costs more
+ * than the call). */
 static uint32_t gemm_pairs_stochastic(const q15_t *a, int32_t lda, const q15_t *bt,
                                       int32_t ldb, q15_t *c, int32_t ldc, int32_t m2,
                                       int32_t n2, int32_t k, const spl_rq32_t *r32,
@@ -283,16 +286,23 @@ static uint32_t gemm_pairs_stochastic(const q15_t *a, int32_t lda, const q15_t *
     uint32_t sat = 0;
     for (int32_t i = 0; i < m2; i += 2) {
         const q15_t *ar = a + (int64_t)i * lda;
-        q15_t *c0 = c + (int64_t)i * ldc, *c1 = c0 + ldc;
         uint32_t ix = ix0 + (uint32_t)i * row_stride;
         for (int32_t j = 0; j < n2; j += 2) {
-            int32_t s00, s01, s10, s11;
             const q15_t *br = bt + (int64_t)j * ldb;
-            BLOCK_2X2_PAIRS32(ar, lda, br, ldb, k, s00, s01, s10, s11)
-            c0[j] = spl_rq32(r32, s00, ix + (uint32_t)j, &sat);
-            c0[j + 1] = spl_rq32(r32, s01, ix + (uint32_t)j + 1u, &sat);
-            c1[j] = spl_rq32(r32, s10, ix + row_stride + (uint32_t)j, &sat);
-            c1[j + 1] = spl_rq32(r32, s11, ix + row_stride + (uint32_t)j + 1u, &sat);
+            const spl_pair_t *a0 = (const spl_pair_t *)ar, *a1 = (const spl_pair_t *)(ar + lda);
+            const spl_pair_t *b0 = (const spl_pair_t *)br, *b1 = (const spl_pair_t *)(br + ldb);
+            int32_t s[4];
+            s[0] = s[1] = s[2] = s[3] = 0;
+            pairs_2x2(&a0, &a1, &b0, &b1, k >> 1, s);
+            if (k & 1) {
+                int32_t x0 = ar[k - 1], x1 = ar[lda + k - 1], y0 = br[k - 1], y1 = br[ldb + k - 1];
+                s[0] += x0 * y0; s[1] += x0 * y1; s[2] += x1 * y0; s[3] += x1 * y1;
+            }
+            q15_t *c0 = c + (int64_t)i * ldc + j, *c1 = c0 + ldc;
+            c0[0] = spl_rq32(r32, s[0], ix + (uint32_t)j, &sat);
+            c0[1] = spl_rq32(r32, s[1], ix + (uint32_t)j + 1u, &sat);
+            c1[0] = spl_rq32(r32, s[2], ix + row_stride + (uint32_t)j, &sat);
+            c1[1] = spl_rq32(r32, s[3], ix + row_stride + (uint32_t)j + 1u, &sat);
         }
     }
     return sat;
@@ -737,7 +747,8 @@ uint32_t spl_gemm_q15_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_
         chunk = spl_safe_chunk(a, lda, bt, ldb, m, n, k);
     int pairs = chunk >= 2 && ((uintptr_t)a & 3) == 0 && ((uintptr_t)bt & 3) == 0 &&
                 (lda & 1) == 0 && (ldb & 1) == 0;
-    spl_rq32_t r32 = {0, 0, 0, 0, 0, 0};
+    spl_rq32_t r32; /* no initialiser: GCC -Os makes it a memset call; read only once set */
+    r32.stoch = 0;
     int32_t m2 = 0, n2 = 0;
     if (pairs && chunk >= k && spl_rq32_init(&r32, rq)) {
         /* The common case: aligned pairs, all of k in int32, a 32-bit rounding; the even

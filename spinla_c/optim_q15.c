@@ -230,9 +230,16 @@ static inline rounder_t rounder(int32_t s, int32_t mode, uint32_t seed)
  * below), so each loop computes only its own offset: no hash in nearest mode, no 64-bit
  * parity shift in stochastic mode (the ARM968 pays ~20 cycles for the one, ~8 for the
  * other). */
-static inline __attribute__((always_inline)) q15_t round_q15(q63_t acc, const rounder_t *r,
-                                                             uint32_t index, uint32_t *sat,
-                                                             const int nearest)
+#if defined(__arm__)
+/* On the ARM968 one out-of-line copy (the optimiser is cold code next to the MACs, and each
+ * inlined copy of the 64-bit rounding is ~0.25 KB of ITCM): a call per output, ~+170 cycles
+ * per Adam element of ~390 (bench/arm.py). */
+#define ROUND_Q15_INLINE __attribute__((noinline))
+#else
+#define ROUND_Q15_INLINE inline __attribute__((always_inline))
+#endif
+static ROUND_Q15_INLINE q15_t round_q15(q63_t acc, const rounder_t *r, uint32_t index,
+                                        uint32_t *sat, int nearest)
 {
     q63_t off = nearest
         ? r->half + ((acc >> r->s) & r->odd)
@@ -370,9 +377,18 @@ uint32_t arm_adam_q15(const q15_t *restrict w, const q15_t *restrict g,
                       q15_t *restrict w_out, q15_t *restrict m_out, q15_t *restrict r_out,
                       int32_t n, const spl_adam_t *p, uint32_t index0)
 {
+#if defined(__arm__)
+    /* One copy on the ARM968, the mode tested per element (a branch round the hash): the
+     * update runs once per weight per step, next to thousands of MACs per weight, and a
+     * second instantiation is 1.4 KB of ITCM (spinla/armimage.py).  The host keeps one loop
+     * per mode, which it vectorises. */
+    return adam_loop(w, g, m, r, lr, w_out, m_out, r_out, n, p, index0,
+                     p->mode != SPL_ROUND_STOCHASTIC);
+#else
     return p->mode == SPL_ROUND_STOCHASTIC
         ? adam_loop(w, g, m, r, lr, w_out, m_out, r_out, n, p, index0, 0)
         : adam_loop(w, g, m, r, lr, w_out, m_out, r_out, n, p, index0, 1);
+#endif
 }
 
 uint64_t spl_sqrt_u62(uint64_t v)

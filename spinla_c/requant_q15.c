@@ -2,6 +2,7 @@
 #include "spinla.h"
 #include "spl_rand.h"
 #include "spl_round.h"
+#include "spl_dsp.h"
 
 static inline q15_t saturate(q63_t v, uint32_t *sat)
 {
@@ -41,7 +42,7 @@ q15_t spl_requant_q63(q63_t acc, const spl_requant_t *rq, uint32_t index, uint32
 /* Changes the format of a q15 vector (a shift with rounding and saturation).  A right shift
  * of 1..31 (the usual case) runs in 32-bit arithmetic (spl_rq32): a q15 value is an int32
  * accumulator, and the ARM968 does the int64 form in ~4x the cycles. */
-uint32_t arm_requant_q15(const q15_t *src, q15_t *dst, int32_t n, const spl_requant_t *rq,
+SPL_HOT uint32_t arm_requant_q15(const q15_t *src, q15_t *dst, int32_t n, const spl_requant_t *rq,
                          uint32_t index0)
 {
     uint32_t sat = 0;
@@ -57,12 +58,17 @@ uint32_t arm_requant_q15(const q15_t *src, q15_t *dst, int32_t n, const spl_requ
          * two register-specified shifts an output */
         const int32_t s = r.s, hm1 = (int32_t)r.hm1;
         int32_t i = 0;
-        for (; i + 2 <= n; i += 2) { /* two loads first: no halfword load-use interlock */
-            int32_t v0 = src[i], v1 = src[i + 1];
+        for (; i + 4 <= n; i += 4) { /* loads first: no halfword load-use interlock; four
+                                      * a step so the loop's branch is 3 cycles per 4 */
+            int32_t v0 = src[i], v1 = src[i + 1], v2 = src[i + 2], v3 = src[i + 3];
             int32_t q0 = (v0 + hm1 + ((v0 >> s) & 1)) >> s;
             int32_t q1 = (v1 + hm1 + ((v1 >> s) & 1)) >> s;
+            int32_t q2 = (v2 + hm1 + ((v2 >> s) & 1)) >> s;
+            int32_t q3 = (v3 + hm1 + ((v3 >> s) & 1)) >> s;
             dst[i] = (q15_t)q0;
             dst[i + 1] = (q15_t)q1;
+            dst[i + 2] = (q15_t)q2;
+            dst[i + 3] = (q15_t)q3;
         }
         for (; i < n; i++)
             dst[i] = spl_rq32(&r, src[i], index0 + (uint32_t)i, &sat);
@@ -80,7 +86,6 @@ uint32_t arm_requant_q15(const q15_t *src, q15_t *dst, int32_t n, const spl_requ
 uint32_t spl_requant_block_q63(const q63_t *acc, q15_t *y, int32_t n, const spl_requant_t *rq,
                                uint32_t index0)
 {
-    int32_t s = rq->shift;
     uint32_t sat = 0;
 #if defined(__arm__) || defined(SPL_PORTABLE)
     /* The ARM968 has no 64-bit adder or shifter: accumulators that fit int32 (almost all)
@@ -116,7 +121,10 @@ uint32_t spl_requant_block_q63(const q63_t *acc, q15_t *y, int32_t n, const spl_
         }
         return sat;
     }
-#endif
+    /* Other shifts are rare (no int32 rounding applies): spl_requant_q63 per element, which
+     * keeps the int64 loop below out of ITCM. */
+#else
+    int32_t s = rq->shift;
     if (s >= 0 && s <= 32) {
         int stochastic = s > 0 && rq->mode == SPL_ROUND_STOCHASTIC;
         /* nearest: half - 1 + (bit s of acc); s == 0: no offset (half = 0, odd bit masked). */
@@ -132,6 +140,7 @@ uint32_t spl_requant_block_q63(const q63_t *acc, q15_t *y, int32_t n, const spl_
         }
         return sat;
     }
+#endif
     for (int32_t i = 0; i < n; i++)
         y[i] = spl_requant_q63(acc[i], rq, index0 + (uint32_t)i, &sat);
     return sat;

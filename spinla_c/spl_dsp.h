@@ -17,6 +17,16 @@
 #define SPL_DSP_H
 #include <stdint.h>
 
+/* The ARM968 build is for size (-Os, Makefile ARM_FLAGS: kernel code must fit the 32 KB ITCM
+ * next to the runtime, spinla/armimage.py); SPL_HOT marks the few functions where a tile's
+ * cycles go, built for speed (O2) and kept out of line so that their callers stay small.
+ * bench/arm.py measures the cycles of both choices.  The host build is unaffected. */
+#if defined(__arm__) && !defined(__clang__)
+#define SPL_HOT __attribute__((noinline, optimize("O2")))
+#else
+#define SPL_HOT
+#endif
+
 /* A pair of q15 values read with one aligned 32-bit load; may_alias because the same memory
  * is int16_t elsewhere. */
 typedef uint32_t __attribute__((may_alias, aligned(4))) spl_pair_t;

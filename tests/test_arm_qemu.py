@@ -4,7 +4,7 @@ build bit for bit: outputs, untouched neighbours of the outputs and saturation c
 Both sides decode the same request with spinla_c/arm/dispatch.c and call the public API of
 spinla_c/spinla.h; the host side is compiled with the emulator's flags (-O3 -march=native,
 so its SIMD paths), the ARM side is `make arm-harness` (arm-none-eabi-gcc -mcpu=arm968e-s
--marm -O2, freestanding).  Inputs come from hypothesis: both rounding modes, full-range and
+-marm -Os with O2 hot functions, freestanding).  Inputs come from hypothesis: both rounding modes, full-range and
 small data, ragged and aligned shapes.  A few reference checks (qref.py) make sure that the
 harness passes the arguments the kernels expect, so agreement is not agreement on garbage.
 Skipped, with the reason, without arm-none-eabi-gcc or qemu-arm (.ci/run installs both)."""
