@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     mp.add_argument("--png", default=None, help="picture file (default: "
                     "map-<model>-<machine>-<strategy>-b<batch>.png)")
     mp.add_argument("--no-png", action="store_true", help="write no picture")
-    inf = sub.add_parser("info", help="print a machine model with the source of each figure")
+    inf = sub.add_parser("info", help="print a machine model with the source of each figure, and the "
+                         "emulator's host SIMD path")
     inf.add_argument("--machine", default="spinn5")
     return ap
 
@@ -225,6 +226,9 @@ def info(args):
     print(f"\npeak {m.peak_macs_per_s / 1e9:.1f} G MAC/s; idle power "
           f"{m.board_idle_power_w * m.boards:.4g} W; host link "
           f"{m.host_link_bits_per_s * m.boards / 1e6:.0f} Mbit/s")
+    from .kernels import simd_path
+    print(f"emulator: host SIMD path {simd_path()} (spinla_c/spl_simd.h; the portable C is what "
+          f"the ARM968 runs)")
 
 
 def main(argv=None) -> int:

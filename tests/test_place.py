@@ -186,5 +186,7 @@ def test_cli_info_and_bad_machine(capsys):
     assert cli.main(["info", "--machine", "spinn3"]) == 0
     out = capsys.readouterr().out
     assert "SpiNNMachine" in out and "3.56 W" in out and "100 Mbit/s" in out
+    from spinla.kernels import simd_path
+    assert f"host SIMD path {simd_path()}" in out
     assert cli.main(["map", "mlp1", "--machine", "spinn9", "--no-png"]) == 2
     assert "unknown machine" in capsys.readouterr().err
