@@ -1,11 +1,14 @@
-"""conv2d's host AVX2 paths against the portable C, bit for bit: the forward pass (im2col rows
-into arm_gemm_q15, so spinla_c/host/gemm_avx2.inc) and the weight gradient (block_4x4_i32's
-AVX2 form, spinla_c/host/conv_avx2.inc).
+"""conv2d's host SIMD paths against the portable C, bit for bit: the forward pass (im2col rows
+into arm_gemm_q15, so spinla_c/host/gemm_{avx2,neon}.inc) and the weight gradient
+(block_4x4_i32's SIMD forms, spinla_c/host/conv_{avx2,neon}.inc).
 
-Every kernel and spinla_c/arm/dispatch.c are compiled twice here (-DSPL_PORTABLE, and
--march=x86-64-v3 as for a CPU without AVX-512) and driven through the qemu harness's request
-format (spinla/armharness.py, spinla/armcases.py), so the same cases run on both: outputs,
-untouched neighbours and saturation counts must be identical (the scratch is work space).
+The same cases run on two pairs of builds, each driven through the qemu harness's request
+format (spinla/armharness.py, spinla/armcases.py): outputs, untouched neighbours and
+saturation counts must be identical (the scratch is work space).
+* avx2: every kernel and spinla_c/arm/dispatch.c compiled twice for this host (-DSPL_PORTABLE,
+  and -march=x86-64-v3 as for a CPU without AVX-512); skipped on a CPU without AVX2.
+* neon: the portable and NEON aarch64 harnesses (`make aarch64-harness`) under qemu-aarch64;
+  skipped, with the reason, without aarch64-linux-gnu-gcc or qemu-aarch64.
 """
 from __future__ import annotations
 
@@ -33,13 +36,22 @@ class BuiltHarness(hx.HostHarness):
         self.ffi, self.lib = cbuild.build(tmpdir, name, flags, KERNEL_SOURCES, HX_CDEF)
 
 
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory):
-    if not cpu_has_avx2():
-        pytest.skip("this CPU has no AVX2 (x86-64-v3): the AVX2 path cannot run here")
-    d = tmp_path_factory.mktemp("conv_avx2")
-    return (BuiltHarness(d, "portable", ["-DSPL_PORTABLE"]),
-            BuiltHarness(d, "avx2", ["-march=x86-64-v3"]))
+@pytest.fixture(scope="module", params=["avx2", "neon"])
+def pair(request, tmp_path_factory):
+    if request.param == "avx2":
+        if not cpu_has_avx2():
+            pytest.skip("this CPU has no AVX2 (x86-64-v3): the AVX2 path cannot run here")
+        d = tmp_path_factory.mktemp("conv_avx2")
+        yield (BuiltHarness(d, "portable", ["-DSPL_PORTABLE"]),
+               BuiltHarness(d, "avx2", ["-march=x86-64-v3"]))
+        return
+    from test_gemm_neon import _missing, start_pair
+    if _missing() is not None:
+        pytest.skip(f"NEON qemu tests skipped: {_missing()}")
+    portable, neon = start_pair()
+    yield portable, neon
+    neon.close()
+    portable.close()
 
 
 def same(pair, case):
@@ -73,7 +85,7 @@ def _tile(g, data):
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), full=st.booleans(), mode=st.sampled_from([0, 1]),
        g=geometries(), data=st.data())
-def test_conv2d_forward_avx2(pair, seed, full, mode, g, data):
+def test_conv2d_forward(pair, seed, full, mode, g, data):
     p0, p1, c0, c1 = _tile(g, data)
     k = g["g_kh"] * g["g_kw"] * g["g_cin"]
     ldw = data.draw(st.sampled_from([k, -(-k // 16) * 16, k + 3]))
@@ -84,14 +96,14 @@ def test_conv2d_forward_avx2(pair, seed, full, mode, g, data):
 
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), full=st.booleans(), g=geometries(), data=st.data())
-def test_conv2d_weight_gradient_avx2(pair, seed, full, g, data):
+def test_conv2d_weight_gradient(pair, seed, full, g, data):
     p0, p1, c0, c1 = _tile(g, data)
     cols = data.draw(st.sampled_from([4, 16, 64, 256]))
     same(pair, cases.conv2d_gw(np.random.default_rng(seed), g, full, 0, p0, p1, c0, c1, cols,
                                small=data.draw(st.sampled_from([64, 4096]))))
 
 
-def test_conv2d_lenet5_c1_avx2(pair):
+def test_conv2d_lenet5_c1(pair):
     # C1-like: k = 25, many pixels and long pixel runs in the weight gradient (len 256).
     g = cases.conv_geometry(2, 32, 32, 1, 6, 5, 5, 1, 1, 0, 0)
     for full in (False, True):
