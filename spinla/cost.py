@@ -582,13 +582,78 @@ def cost_of(program_or_call, machine=None, *, charge_idle_chips: bool = True,
     key = (m, bool(charge_idle_chips), len(prog.calls), strategy)
     c = cache.get(key)
     if c is None:
-        if strategy == "lowered":
-            pl = _as_lowered(prog.calls, m)
-        else:
-            from .place import place
-            pl = place(prog, m, strategy)
-        c = cache[key] = _price(prog.calls, pl, m, charge_idle_chips)
+        # Eager ops make a new one-op Program every time (a batch slice per training step);
+        # placing and pricing depend only on the Program's structure, so equal structures
+        # share one Cost.
+        skey = _structure(prog)
+        if skey is not None:
+            skey = (skey, key)
+            c = _STRUCTURAL.get(skey)
+        if c is None:
+            if strategy == "lowered":
+                pl = _as_lowered(prog.calls, m)
+            else:
+                from .place import place
+                pl = place(prog, m, strategy)
+            c = _price(prog.calls, pl, m, charge_idle_chips)
+            if skey is not None:
+                if len(_STRUCTURAL) >= _STRUCTURAL_MAX:
+                    _STRUCTURAL.pop(next(iter(_STRUCTURAL)))
+                _STRUCTURAL[skey] = c
+        cache[key] = c
     return c
+
+
+_STRUCTURAL: dict = {}
+_STRUCTURAL_MAX = 4096
+
+
+def _param_key(v):
+    """A hashable stand-in for a Call parameter; _NOKEY where one cannot be made safely."""
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    if isinstance(v, np.ndarray):
+        return (v.shape, v.dtype.str, v.tobytes())
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, (tuple, list)):
+        parts = tuple(_param_key(x) for x in v)
+        return _NOKEY if any(p is _NOKEY for p in parts) else parts
+    if isinstance(v, dict):
+        parts = tuple((k, _param_key(x)) for k, x in sorted(v.items()))
+        return _NOKEY if any(p is _NOKEY for _, p in parts) else parts
+    return _NOKEY
+
+
+_NOKEY = object()
+
+
+def _structure(prog: Program):
+    """Everything place() and the pricing read of `prog`, with buffers numbered by first use
+    (their ids differ from Program to Program); None if a parameter has no safe key.
+    Machine is keyed by the caller.  Only
+    short Programs (eager ops) are keyed: a traced step is costed once anyway."""
+    if len(prog.calls) > 4:
+        return None
+    local, out = {}, []
+    inputs = {b.id for b in prog.inputs}
+    for c in prog.calls:
+        bufs = []
+        for b in (*c.inputs, *c.outputs):
+            n = local.setdefault(b.id, len(local))
+            bufs.append((n, b.shape, b.fmt, b.id in inputs, b.origin is not None))
+        # A view moves nothing (it is free wherever it starts), so its offset is not part of
+        # its structure: the batch slices of a training loop then share one Cost.
+        pv = c.params if c.kernel != "view" else {k: v for k, v in c.params.items()
+                                                  if k != "offset"}
+        params = _param_key(pv)
+        if params is _NOKEY:
+            return None
+        arrays = tuple(a.tobytes() if a is not None else None
+                       for a in (c.tiles, c.cores, c.macs, c.elems, c.dma_in, c.dma_out,
+                                 c.dtcm, c.packets))
+        out.append((c.kernel, c.op, tuple(bufs), len(c.inputs), params, arrays, c.stochastic))
+    return tuple(out)
 
 
 def transfer_cost(nbytes: float, machine=None) -> float:

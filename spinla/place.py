@@ -479,7 +479,7 @@ def place(program, machine=None, strategy: str = "best") -> Placement:
     m = _get_machine(machine) if machine is not None else (
         program.machine if isinstance(program.machine, Machine) else _get_machine("spinn5"))
     _check_fits(program, m)
-    if strategy == "best":
+    if strategy == "best" and len(program.calls) > 1:
         # The per-call choice is greedy (each call takes the cheaper option given where its
         # inputs already are), which can lose to one strategy kept throughout: keep the
         # cheapest Program of the three.
@@ -488,6 +488,8 @@ def place(program, machine=None, strategy: str = "best") -> Placement:
         pl = min(options, key=lambda p: _price(program.calls, p, m, True).time_s)
         pl.strategy = "best"
     else:
+        # One call (an eager op): the greedy 'best' pass already takes the cheaper mode and
+        # chip set for it, which is what all-model or all-data could offer.
         pl = _greedy(program, m, strategy)
     _check_sdram(program, pl)
     _check_routes(program, pl)

@@ -292,3 +292,27 @@ def test_machine_describe_lists_every_parameter_with_a_source():
     assert "ASSUMPTION" in text and "SpiNNMachine" in text
     assert all(src for _, _, src in m.parameters())
     assert m.peak_macs_per_s == m.cores * m.clock_hz
+
+
+def test_equal_eager_programs_share_one_cost_and_it_is_the_uncached_one():
+    # Eager ops make a new Program each time; cost_of keys short Programs by structure.
+    from spinla import cost as costmod
+    from spinla import runtime as rt
+    progs = []
+
+    class Grab:
+        def on_run(self, p):
+            progs.append(p)
+
+    x = spinla.asarray(np.linspace(-1, 1, 64 * 300).reshape(64, 300), fmt="q1.14")
+    with rt.observing(Grab()):
+        spinla.add(x, x)
+        spinla.add(x, x)
+        spinla.add(x[:32], x[:32])
+    a, b, c = (spinla.cost_of(p, "spinn5") for p in progs[-3:])
+    assert a is b                                  # one Cost for the same structure
+    assert c.time_s != a.time_s                    # a different shape is priced anew
+    costmod._STRUCTURAL.clear()
+    progs[-2]._cost_cache = {}
+    fresh = spinla.cost_of(progs[-2], "spinn5")
+    assert fresh is not a and fresh.time_s == a.time_s and fresh.energy_j == a.energy_j
