@@ -319,9 +319,9 @@ class _Traffic:
             return
         ph = np.ceil(nb / p)
         self.sent[src] += pu
-        self.bytes_out[src] += union_bytes
+        self._add_out(src, union_bytes)
         self.recv[idx] += ph                    # idx holds each chip once
-        self.bytes_in[idx] += nb
+        self._add_in(idx, nb)
         parent, link, paths = route_tree(self.m, int(src))
         p_ = paths[idx]
         ok = p_ >= 0
@@ -351,10 +351,10 @@ class _Traffic:
         srcs, keep, need, pu = srcs[live], keep[live], need[live], pu[live]
         ph = np.where(keep, np.ceil(need / p), 0.0)
         self.sent[srcs] += pu
-        self.bytes_out[srcs] += unions[live]
+        self._add_out(srcs, unions[live])
         self.recv[idx] += ph.sum(axis=0)
         for row in np.where(keep, need, 0.0):
-            self.bytes_in[idx] += row
+            self._add_in(idx, row)
         # Packets into each chip of each source's tree: those of every destination behind it.
         links, paths = _trees(self.m, srcs.tolist(), idx)       # (k, n), (k, len(idx), depth)
         k = len(srcs)
@@ -368,6 +368,13 @@ class _Traffic:
         self.entries += np.bincount(tc, minlength=n)
         self.entries[srcs] += 1
 
+    # Byte counts may be fractional, so their additions are kept in order (see _Recorded).
+    def _add_in(self, idx, nb):
+        self.bytes_in[idx] += nb
+
+    def _add_out(self, src, nb):
+        self.bytes_out[src] += nb
+
     def tree_allreduce(self, chips, nbytes: float):
         """Reduce to the first chip and broadcast back along a binary tree of the chips:
         every tree edge carries the whole buffer up and down once."""
@@ -376,6 +383,50 @@ class _Traffic:
             parent = chips[(i - 1) // 2]
             self.flow(chips[i], {parent: nbytes}, nbytes)
             self.flow(parent, {chips[i]: nbytes}, nbytes)
+
+
+class _Recorded(_Traffic):
+    """The traffic of one input's reads, kept to be added again to another phase's _Traffic
+    with the same result as making it there: packet counts and routing entries are whole
+    numbers (they add exactly in any order), the byte additions are replayed in order."""
+
+    def __init__(self, machine: Machine):
+        super().__init__(machine)
+        self.log = []
+
+    def _add_in(self, idx, nb):
+        self.log.append((True, idx, nb))
+
+    def _add_out(self, src, nb):
+        self.log.append((False, src, nb))
+
+    def replay(self, traffic: _Traffic):
+        traffic.sent += self.sent
+        traffic.recv += self.recv
+        traffic.links += self.links
+        traffic.entries += self.entries
+        for into, where, nb in self.log:
+            (traffic._add_in if into else traffic._add_out)(where, nb)
+
+
+def _reads_remote_memo(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl):
+    """_reads_remote, its traffic remembered in `pl.memo` under everything it reads (the
+    call, the input, each tile's chip, the input's home, the data-parallel shortcut): the
+    placer tries one call's input on the same chips with the same home in both modes and in
+    every pass.  din_share depends on the call alone."""
+    from .place import _home_key_of
+    memo = getattr(pl, "memo", None)
+    if memo is None:
+        return _reads_remote(call, i, cp, home, tile_chip, din_share, traffic, pl)
+    buf = call.inputs[i]
+    key = ("reads", id(call), i, tile_chip.dtype.str, tile_chip.tobytes(), _home_key_of(home),
+           cp.mode == "data" and buf.id in pl.data_parts)
+    hit = memo.get(key)
+    if hit is None or hit[0] is not call:        # an id can be reused once a call is gone
+        rec = _Recorded(traffic.m)
+        _reads_remote(call, i, cp, home, tile_chip, din_share, rec, pl)
+        hit = memo[key] = (call, rec)
+    hit[1].replay(traffic)
 
 
 def _trees(machine: Machine, srcs: list, idx: np.ndarray):
@@ -474,7 +525,7 @@ def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
             continue
         seen.add(b.id)
         share = din * (sizes[i] / sizes.sum() if sizes.sum() else 0.0)
-        _reads_remote(call, i, cp, homes.get(b.id), chip_all, share, traffic, pl)
+        _reads_remote_memo(call, i, cp, homes.get(b.id), chip_all, share, traffic, pl)
     used_chips = np.unique(chip_all[work])
     if cp.mode == "data" and len(used_chips) > 1:
         for b in call.outputs:
@@ -540,26 +591,19 @@ def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
                     roofline_cycles=roof, link_hops=hops, mode=cp.mode), busy, traffic.entries
 
 
-def _home_key(h):
-    """Everything of a Home that pricing reads, hashable."""
-    if h is None:
-        return None
-    return (h.chips.dtype.str, h.chips.tobytes(), h.starts.dtype.str, h.starts.tobytes(),
-            h.stops.dtype.str, h.stops.tobytes(), h.replicated, h.reader)
-
-
 def _call_cost_memo(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
     """_call_cost, remembered in `pl.memo` (shared by the placer's passes over one Program,
     which try the same call on the same chips with the same input homes many times, and
     price the winners again) under everything _call_cost reads: the call, its cores and
     mode, its inputs' homes, which inputs are data-parallel parts and which outputs are
     gradients.  The CallCost is copied out, since _price sets its energy."""
+    from .place import _home_key_of
     memo = getattr(pl, "memo", None)
     if memo is None:
         return _call_cost(call, cp, homes, pl, machine, xy)
     cores = np.asarray(cp.cores)
     key = (id(call), machine.name, cp.mode, cores.dtype.str, cores.tobytes(),
-           tuple(_home_key(homes.get(b.id)) for b in call.inputs),
+           tuple(_home_key_of(homes.get(b.id)) for b in call.inputs),
            tuple(b.id in pl.data_parts for b in call.inputs),
            tuple(b.id in pl.gradients for b in call.outputs))
     hit = memo.get(key)

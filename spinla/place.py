@@ -115,6 +115,14 @@ class Home:
         return Home(self.chips[keep], s[keep], e[keep])
 
 
+def _home_key_of(h):
+    """Everything of a Home (or None) that pricing reads, hashable (spinla.cost's memos)."""
+    if h is None:
+        return None
+    return (h.chips.dtype.str, h.chips.tobytes(), h.starts.dtype.str, h.starts.tobytes(),
+            h.stops.dtype.str, h.stops.tobytes(), h.replicated, h.reader)
+
+
 # --- what each tile reads and writes ------------------------------------------------------
 
 def _flat_ranges(call, buf):
