@@ -353,8 +353,7 @@ class _Traffic:
         self.sent[srcs] += pu
         self._add_out(srcs, unions[live])
         self.recv[idx] += ph.sum(axis=0)
-        for row in np.where(keep, need, 0.0):
-            self._add_in(idx, row)
+        self._add_in_rows(idx, np.where(keep, need, 0.0))
         # Packets into each chip of each source's tree: those of every destination behind it.
         links, paths = _trees(self.m, srcs.tolist(), idx)       # (k, n), (k, len(idx), depth)
         k = len(srcs)
@@ -374,6 +373,15 @@ class _Traffic:
 
     def _add_out(self, src, nb):
         self.bytes_out[src] += nb
+
+    def _add_in_rows(self, idx, rows):
+        """_add_in(idx, row) for each row in turn.  When the rows and what they add to are
+        whole numbers, every partial sum is exact, so their sum is added at once."""
+        if not np.any(rows % 1) and not np.any(self.bytes_in[idx] % 1):
+            self.bytes_in[idx] += rows.sum(axis=0)
+        else:
+            for row in rows:
+                self.bytes_in[idx] += row
 
     def tree_allreduce(self, chips, nbytes: float):
         """Reduce to the first chip and broadcast back along a binary tree of the chips:
@@ -395,18 +403,21 @@ class _Recorded(_Traffic):
         self.log = []
 
     def _add_in(self, idx, nb):
-        self.log.append((True, idx, nb))
+        self.log.append(("_add_in", idx, nb))
+
+    def _add_in_rows(self, idx, rows):
+        self.log.append(("_add_in_rows", idx, rows))
 
     def _add_out(self, src, nb):
-        self.log.append((False, src, nb))
+        self.log.append(("_add_out", src, nb))
 
     def replay(self, traffic: _Traffic):
         traffic.sent += self.sent
         traffic.recv += self.recv
         traffic.links += self.links
         traffic.entries += self.entries
-        for into, where, nb in self.log:
-            (traffic._add_in if into else traffic._add_out)(where, nb)
+        for how, where, nb in self.log:
+            getattr(traffic, how)(where, nb)
 
 
 def _reads_remote_memo(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl):
