@@ -276,12 +276,13 @@ def _covered(us, ue, a, b):
     length = ue - us
     before = np.concatenate([[0], np.cumsum(length)])
 
-    def cov(x):                 # bytes of the ranges below x
-        k = np.searchsorted(us, x, side="right") - 1
-        kk = np.maximum(k, 0)
-        part = np.clip(x - us[kk], 0, length[kk])
-        return np.where(k >= 0, before[kk] + part, 0)
-    return cov(b) - cov(a)
+    # Bytes of the ranges below x, for both ends in one pass (whole numbers: exact).
+    x = np.concatenate([b, a])
+    k = np.searchsorted(us, x, side="right") - 1
+    kk = np.maximum(k, 0)
+    part = np.minimum(np.maximum(x - us[kk], 0), length[kk])
+    below = np.where(k >= 0, before[kk] + part, 0)
+    return below[:len(b)] - below[len(b):]
 
 
 class _Traffic:
@@ -318,9 +319,9 @@ class _Traffic:
             return
         ph = np.ceil(nb / p)
         self.sent[src] += pu
-        self.bytes_out[src] += union_bytes
+        self._add_out(src, union_bytes)
         self.recv[idx] += ph                    # idx holds each chip once
-        self.bytes_in[idx] += nb
+        self._add_in(idx, nb)
         parent, link, paths = route_tree(self.m, int(src))
         p_ = paths[idx]
         ok = p_ >= 0
@@ -332,6 +333,56 @@ class _Traffic:
         self.entries[on] += 1
         self.entries[src] += 1
 
+    def flows(self, srcs: np.ndarray, idx: np.ndarray, need: np.ndarray, unions: np.ndarray):
+        """flow_vec(srcs[i], idx, need[i], unions[i]) for each i in turn, in one pass:
+        `srcs` distinct, so each source's sent/bytes_out gets one addition as in the loop;
+        packet counts are whole numbers, which add exactly in any order; bytes_in (byte
+        counts may be fractional) is still added source by source in the loop's order.  The
+        figures are the loop's, bit for bit."""
+        if len(srcs) == 0:
+            return
+        p = self.m.packet_payload_bytes
+        n = self.m.chips
+        pu = np.ceil(unions / p)
+        keep = (idx[None, :] != srcs[:, None]) & (need > 0) & (pu[:, None] > 0)
+        live = np.flatnonzero(keep.any(axis=1))
+        if len(live) == 0:
+            return
+        srcs, keep, need, pu = srcs[live], keep[live], need[live], pu[live]
+        ph = np.where(keep, np.ceil(need / p), 0.0)
+        self.sent[srcs] += pu
+        self._add_out(srcs, unions[live])
+        self.recv[idx] += ph.sum(axis=0)
+        self._add_in_rows(idx, np.where(keep, need, 0.0))
+        # Packets into each chip of each source's tree: those of every destination behind it.
+        links, paths = _trees(self.m, srcs.tolist(), idx)       # (k, n), (k, len(idx), depth)
+        k = len(srcs)
+        ok = (paths >= 0) & keep[:, :, None]
+        flat = (paths + (np.arange(k) * n)[:, None, None])[ok]
+        w = np.broadcast_to(ph[:, :, None], paths.shape)[ok]
+        below = np.bincount(flat, weights=w, minlength=k * n).reshape(k, n)
+        ti, tc = np.nonzero(below)
+        self.links += np.bincount(links[ti, tc], weights=np.minimum(below[ti, tc], pu[ti]),
+                                  minlength=n * 6)
+        self.entries += np.bincount(tc, minlength=n)
+        self.entries[srcs] += 1
+
+    # Byte counts may be fractional, so their additions are kept in order (see _Recorded).
+    def _add_in(self, idx, nb):
+        self.bytes_in[idx] += nb
+
+    def _add_out(self, src, nb):
+        self.bytes_out[src] += nb
+
+    def _add_in_rows(self, idx, rows):
+        """_add_in(idx, row) for each row in turn.  When the rows and what they add to are
+        whole numbers, every partial sum is exact, so their sum is added at once."""
+        if not np.any(rows % 1) and not np.any(self.bytes_in[idx] % 1):
+            self.bytes_in[idx] += rows.sum(axis=0)
+        else:
+            for row in rows:
+                self.bytes_in[idx] += row
+
     def tree_allreduce(self, chips, nbytes: float):
         """Reduce to the first chip and broadcast back along a binary tree of the chips:
         every tree edge carries the whole buffer up and down once."""
@@ -340,6 +391,66 @@ class _Traffic:
             parent = chips[(i - 1) // 2]
             self.flow(chips[i], {parent: nbytes}, nbytes)
             self.flow(parent, {chips[i]: nbytes}, nbytes)
+
+
+class _Recorded(_Traffic):
+    """The traffic of one input's reads, kept to be added again to another phase's _Traffic
+    with the same result as making it there: packet counts and routing entries are whole
+    numbers (they add exactly in any order), the byte additions are replayed in order."""
+
+    def __init__(self, machine: Machine):
+        super().__init__(machine)
+        self.log = []
+
+    def _add_in(self, idx, nb):
+        self.log.append(("_add_in", idx, nb))
+
+    def _add_in_rows(self, idx, rows):
+        self.log.append(("_add_in_rows", idx, rows))
+
+    def _add_out(self, src, nb):
+        self.log.append(("_add_out", src, nb))
+
+    def replay(self, traffic: _Traffic):
+        traffic.sent += self.sent
+        traffic.recv += self.recv
+        traffic.links += self.links
+        traffic.entries += self.entries
+        for how, where, nb in self.log:
+            getattr(traffic, how)(where, nb)
+
+
+def _reads_remote_memo(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl):
+    """_reads_remote, its traffic remembered in `pl.memo` under everything it reads (the
+    call, the input, each tile's chip, the input's home, the data-parallel shortcut): the
+    placer tries one call's input on the same chips with the same home in both modes and in
+    every pass.  din_share depends on the call alone."""
+    from .place import _home_key_of
+    memo = getattr(pl, "memo", None)
+    if memo is None:
+        return _reads_remote(call, i, cp, home, tile_chip, din_share, traffic, pl)
+    buf = call.inputs[i]
+    key = ("reads", id(call), i, tile_chip.dtype.str, tile_chip.tobytes(), _home_key_of(home),
+           cp.mode == "data" and buf.id in pl.data_parts)
+    hit = memo.get(key)
+    if hit is None or hit[0] is not call:        # an id can be reused once a call is gone
+        rec = _Recorded(traffic.m)
+        _reads_remote(call, i, cp, home, tile_chip, din_share, rec, pl)
+        hit = memo[key] = (call, rec)
+    hit[1].replay(traffic)
+
+
+def _trees(machine: Machine, srcs: list, idx: np.ndarray):
+    """The route trees (spinla.place.route_tree) of several source chips side by side: the
+    tree link into every chip, (sources, chips), and the path to each chip of idx, padded
+    with -1 to the deepest of them, (sources, len(idx), depth)."""
+    from .place import route_tree
+    trees = [route_tree(machine, s) for s in srcs]
+    depth = max(t[2].shape[1] for t in trees)
+    paths = np.full((len(srcs), len(idx), depth), -1, np.int64)
+    for i, (_, _, pt) in enumerate(trees):
+        paths[i, :, :pt.shape[1]] = pt[idx]
+    return np.stack([t[1] for t in trees]), paths
 
 
 def _reads_remote(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl):
@@ -370,10 +481,11 @@ def _reads_remote(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl
         on = home.bytes_on()
         total = max(1, home.nbytes())
         need = np.minimum(np.bincount(tile_chip, weights=din_share)[chips], float(buf.nbytes))
-        for s, nb in on.items():
-            if nb:
-                d = need * (nb / total) * (chips != s)
-                traffic.flow_vec(s, chips, d, min(float(nb), float(d.sum())))
+        d = np.asarray([need * (nb / total) * (chips != s) for s, nb in on.items()])
+        # Each row summed on its own, as a 1-D sum, so the unions stay bit-identical.
+        unions = np.asarray([min(float(nb), float(row.sum())) for row, nb in
+                             zip(d, on.values())])
+        traffic.flows(np.fromiter(on, np.int64, len(on)), chips, d, unions)
         return
     tile, rs, re = r
     tchip = np.searchsorted(chips, tile_chip[tile])      # index into chips
@@ -386,18 +498,17 @@ def _reads_remote(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl
     nj, npart = len(chips), len(hs)
     off = np.repeat(np.arange(nj, dtype=np.int64) * span, npart)
     got = _covered(us, ue, np.tile(hs, nj) + off, np.tile(he, nj) + off).reshape(nj, npart)
-    need = np.zeros((len(src), nj))
-    for i in range(len(src)):
-        need[i] = got[:, sidx == i].sum(axis=1)
-    need[np.searchsorted(src, chips[np.isin(chips, src)]),
-         np.flatnonzero(np.isin(chips, src))] = 0           # a chip's own part is local
-    on = home.bytes_on()
-    for i, s in enumerate(src.tolist()):
-        d = need[i]
-        if d.any():
-            # The union a source sends: all of what any destination needs when they overlap
-            # (a broadcast), their sum when they are disjoint; bounded by both.
-            traffic.flow_vec(s, chips, d, min(float(on[s]), float(d.sum())))
+    # need[i, j]: bytes chip j reads from the parts on source i (whole numbers: exact).
+    by_src = np.argsort(sidx, kind="stable")
+    first = np.searchsorted(sidx[by_src], np.arange(len(src)))
+    need = np.add.reduceat(got[:, by_src], first, axis=1).T.astype(np.float64)
+    own = np.isin(chips, src)
+    need[np.searchsorted(src, chips[own]), np.flatnonzero(own)] = 0   # a chip's own part is local
+    # The union a source sends: all of what any destination needs when they overlap (a
+    # broadcast), their sum when they are disjoint; bounded by both.  (Byte counts are
+    # whole numbers, so these float sums are exact in any order.)
+    on = np.bincount(sidx, weights=he - hs, minlength=len(src))
+    traffic.flows(src, chips, need, np.minimum(on, need.sum(axis=1)))
 
 
 def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
@@ -425,7 +536,7 @@ def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
             continue
         seen.add(b.id)
         share = din * (sizes[i] / sizes.sum() if sizes.sum() else 0.0)
-        _reads_remote(call, i, cp, homes.get(b.id), chip_all, share, traffic, pl)
+        _reads_remote_memo(call, i, cp, homes.get(b.id), chip_all, share, traffic, pl)
     used_chips = np.unique(chip_all[work])
     if cp.mode == "data" and len(used_chips) > 1:
         for b in call.outputs:
@@ -491,15 +602,37 @@ def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
                     roofline_cycles=roof, link_hops=hops, mode=cp.mode), busy, traffic.entries
 
 
+def _call_cost_memo(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
+    """_call_cost, remembered in `pl.memo` (shared by the placer's passes over one Program,
+    which try the same call on the same chips with the same input homes many times, and
+    price the winners again) under everything _call_cost reads: the call, its cores and
+    mode, its inputs' homes, which inputs are data-parallel parts and which outputs are
+    gradients.  The CallCost is copied out, since _price sets its energy."""
+    from .place import _home_key_of
+    memo = getattr(pl, "memo", None)
+    if memo is None:
+        return _call_cost(call, cp, homes, pl, machine, xy)
+    cores = np.asarray(cp.cores)
+    key = (id(call), machine.name, cp.mode, cores.dtype.str, cores.tobytes(),
+           tuple(_home_key_of(homes.get(b.id)) for b in call.inputs),
+           tuple(b.id in pl.data_parts for b in call.inputs),
+           tuple(b.id in pl.gradients for b in call.outputs))
+    hit = memo.get(key)
+    if hit is None or hit[0] is not call:        # an id can be reused once a call is gone
+        hit = memo[key] = (call, _call_cost(call, cp, homes, pl, machine, xy))
+    cc, busy, entries = hit[1]
+    return replace(cc), busy, entries
+
+
 def call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None) -> CallCost:
     """Modelled cost of one Call under a placement (cp: its CallPlacement; homes: where its
     inputs live; pl: the Placement, for data-parallel bookkeeping)."""
-    return _call_cost(call, cp, homes, pl, machine, xy)[0]
+    return _call_cost_memo(call, cp, homes, pl, machine, xy)[0]
 
 
 def _flows(call: Call, cp, homes: dict, pl, machine: Machine) -> np.ndarray:
     """Routing-table entries per chip of a call's multicast trees under a placement."""
-    return _call_cost(call, cp, homes, pl, machine)[2]
+    return _call_cost_memo(call, cp, homes, pl, machine)[2]
 
 
 def _energy(cc: CallCost, machine: Machine, n_chips: int) -> float:
@@ -514,7 +647,7 @@ def _energy(cc: CallCost, machine: Machine, n_chips: int) -> float:
 def _price(calls, pl, machine: Machine, charge_idle_chips: bool) -> Cost:
     from .place import grid
     xy = grid(machine)
-    res = [_call_cost(c, cp, hin, pl, machine, xy)
+    res = [_call_cost_memo(c, cp, hin, pl, machine, xy)
            for c, cp, hin in zip(calls, pl.calls, pl.homes_in)]
     ccs = [r[0] for r in res]
     chips = pl.chips_used()

@@ -115,6 +115,14 @@ class Home:
         return Home(self.chips[keep], s[keep], e[keep])
 
 
+def _home_key_of(h):
+    """Everything of a Home (or None) that pricing reads, hashable (spinla.cost's memos)."""
+    if h is None:
+        return None
+    return (h.chips.dtype.str, h.chips.tobytes(), h.starts.dtype.str, h.starts.tobytes(),
+            h.stops.dtype.str, h.stops.tobytes(), h.replicated, h.reader)
+
+
 # --- what each tile reads and writes ------------------------------------------------------
 
 def _flat_ranges(call, buf):
@@ -189,9 +197,34 @@ def _gw_reduce_ranges(call):
     return tile, 8 * (p * ne + t[tile, 0]), 8 * (p * ne + t[tile, 1])
 
 
+_RANGES: dict = {}
+
+
+def _remembered(kind: str, call, i, make):
+    """make(call, i), kept per (call, kind, i): a call's byte ranges depend on its tiles
+    only, and the placer and the cost model ask for them on every option they try.  The
+    arrays are shared: callers must not write into them."""
+    key = (id(call), kind, i)
+    hit = _RANGES.get(key)
+    if hit is None or hit[0] is not call or hit[1] is not call.tiles:   # ids get reused
+        if len(_RANGES) > 4096:
+            _RANGES.clear()
+        hit = _RANGES[key] = (call, call.tiles, make(call, i))
+    return hit[2]
+
+
 def reads(call, i):
     """(tile, start, stop) byte ranges of input i each tile reads, or None where the kernel
     does not state them (then a tile's reads are taken as spread evenly over the buffer)."""
+    return _remembered("reads", call, i, _reads)
+
+
+def writes(call, j):
+    """(tile, start, stop) byte ranges of output j each tile writes, or None."""
+    return _remembered("writes", call, j, _writes)
+
+
+def _reads(call, i):
     if call.kernel in FLAT_KERNELS:
         return _flat_ranges(call, call.inputs[i])
     if call.kernel == "gemm_q15":
@@ -205,8 +238,7 @@ def reads(call, i):
     return None
 
 
-def writes(call, j):
-    """(tile, start, stop) byte ranges of output j each tile writes, or None."""
+def _writes(call, j):
     if call.kernel in FLAT_KERNELS:
         return _flat_ranges(call, call.outputs[j])
     if call.kernel == "gemm_q15":
@@ -341,6 +373,8 @@ class Placement:
     homes_in: list = field(default_factory=list)   # per Call: {buffer id: Home} of inputs
     gradients: set = field(default_factory=set)    # buffer ids all-reduced in data mode
     data_parts: set = field(default_factory=set)   # buffer ids written by data-mode calls
+    # Priced calls (spinla.cost._call_cost_memo), shared by the passes of one place().
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def chips_used(self) -> np.ndarray:
         used = [cp.chips(self.machine) for cp in self.calls if len(cp.cores)]
@@ -484,7 +518,8 @@ def place(program, machine=None, strategy: str = "best") -> Placement:
         # inputs already are), which can lose to one strategy kept throughout: keep the
         # cheapest Program of the three.
         from .cost import _price
-        options = [_greedy(program, m, s) for s in ("best", "model", "data")]
+        memo = {}
+        options = [_greedy(program, m, s, memo) for s in ("best", "model", "data")]
         pl = min(options, key=lambda p: _price(program.calls, p, m, True).time_s)
         pl.strategy = "best"
     else:
@@ -496,11 +531,14 @@ def place(program, machine=None, strategy: str = "best") -> Placement:
     return pl
 
 
-def _greedy(program, m: Machine, strategy: str) -> Placement:
+def _greedy(program, m: Machine, strategy: str, memo=None) -> Placement:
     """Calls in order, each on the cheapest of its candidate chip sets (and, for 'best', of
-    the two modes) given the homes the calls before it left."""
+    the two modes) given the homes the calls before it left.  `memo`: priced calls shared
+    with other passes over the same Program."""
     from .cost import call_cost        # the placer asks the cost model which option is cheaper
     pl = Placement(m, strategy)
+    if memo is not None:
+        pl.memo = memo
     pl.gradients = {c.inputs[1].id for c in program.calls if c.kernel in OPTIMISER_KERNELS}
     modes = ("model", "data") if strategy == "best" else (strategy,)
     homes = pl.homes

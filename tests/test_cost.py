@@ -316,3 +316,38 @@ def test_equal_eager_programs_share_one_cost_and_it_is_the_uncached_one():
     progs[-2]._cost_cache = {}
     fresh = spinla.cost_of(progs[-2], "spinn5")
     assert fresh is not a and fresh.time_s == a.time_s and fresh.energy_j == a.energy_j
+
+
+def test_batched_flows_equal_one_flow_at_a_time():
+    """_Traffic.flows (the pricing's one-pass multicast) gives the loop of flow_vec's figures
+    bit for bit, fractional byte counts included."""
+    from spinla.cost import _Traffic
+    m = mach.get("spinn5")
+    rng = np.random.default_rng(1)
+    idx = np.sort(rng.choice(m.chips, 12, replace=False))
+    srcs = np.asarray([0, 7, 30, 47, int(idx[3])])
+    need = rng.random((len(srcs), len(idx))) * 900 * (rng.random((len(srcs), len(idx))) > 0.3)
+    unions = need.sum(axis=1) * 0.7
+    one, many = _Traffic(m), _Traffic(m)
+    one.bytes_in += 0.1; many.bytes_in += 0.1          # earlier fractional flows
+    for s, d, u in zip(srcs.tolist(), need, unions.tolist()):
+        one.flow_vec(s, idx, d, u)
+    many.flows(srcs, idx, need, unions)
+    for name in ("sent", "recv", "bytes_in", "bytes_out", "links", "entries"):
+        assert np.array_equal(getattr(one, name), getattr(many, name)), name
+    assert one.links.sum() > 0
+
+
+def test_remembered_call_costs_equal_fresh_ones():
+    """Pricing a placed Program from the placer's memo gives exactly what pricing it afresh
+    gives (every field of every call)."""
+    from spinla.cost import _price
+    from spinla.place import place
+    m = mach.get("spinn5")
+    prog = _matmul_program(m, 512)
+    pl = place(prog, m, "best")
+    assert pl.memo                                       # the placer filled it
+    remembered = _price(prog.calls, pl, m, True).to_dict()
+    pl.memo = None
+    fresh = _price(prog.calls, pl, m, True).to_dict()
+    assert remembered == fresh
