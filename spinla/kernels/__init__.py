@@ -17,6 +17,12 @@ class _Lazy:
         self._name = name
 
     def __getattr__(self, attr):
+        # The emulator's OpenMP threads spin-wait between parallel regions by default; on a
+        # host whose other cores are busy they then wait for descheduled partners, which made
+        # a training epoch 6-23x slower under load (README, "Host noise"), while sleeping
+        # threads cost nothing measurable on an idle 2-core host.  libgomp reads this when the
+        # extension loads; a user's own setting wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             from .. import _kernels
         except ImportError as e:  # pragma: no cover - a build problem, reported clearly
