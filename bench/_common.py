@@ -65,3 +65,13 @@ def save(name: str, payload: dict) -> Path:
     tmp.write_text(json.dumps(payload, indent=2) + "\n")
     os.replace(tmp, path)
     return path
+
+
+def run_worker(script: str, args: list, what: str) -> dict:
+    """Run `script` with `args` in a fresh Python process (each framework measured on its own,
+    so neither's threads or caches disturb the other) and return the JSON object it prints
+    last; a failure raises with the worker's stderr, naming `what`."""
+    out = subprocess.run([sys.executable, script, *args], capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"{what} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])

@@ -22,7 +22,6 @@ import argparse
 import importlib.util
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -86,15 +85,6 @@ def worker(side, name, limit):
     return res
 
 
-def run_worker(side, name, limit):
-    cmd = [sys.executable, __file__, "--worker", side, "--models", name] + (
-        ["--limit", str(limit)] if limit else [])
-    out = subprocess.run(cmd, capture_output=True, text=True)
-    if out.returncode:
-        raise RuntimeError(f"{side} {name} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--models", default=",".join(MODELS))
@@ -111,8 +101,9 @@ def main(argv=None):
     import _common
     rows = []
     for name in names:
-        k = run_worker("keras", name, args.limit)
-        s = run_worker("k2s", name, args.limit)
+        wargs = ["--models", name] + (["--limit", str(args.limit)] if args.limit else [])
+        k = _common.run_worker(__file__, ["--worker", "keras", *wargs], f"keras {name}")
+        s = _common.run_worker(__file__, ["--worker", "k2s", *wargs], f"k2s {name}")
         ratio = s["fit_s"] / k["fit_s"]
         gap = 100 * (k["test_accuracy"] - s["test_accuracy"])
         rows.append(dict(model=name, keras=k, k2s=s, time_ratio=ratio,

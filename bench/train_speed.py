@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -86,15 +85,6 @@ def worker_torch(net: str, limit, batch: int) -> dict:
     return dict(wall_s=time.perf_counter() - t0, images=len(x), loss=losses)
 
 
-def run_worker(kind, net, limit, batch) -> dict:
-    cmd = [sys.executable, __file__, "--worker", kind, "--nets", net, "--batch-size",
-           str(batch)] + (["--limit", str(limit)] if limit else [])
-    out = subprocess.run(cmd, capture_output=True, text=True)
-    if out.returncode:
-        raise RuntimeError(f"{kind} {net} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--nets", default=",".join(NETS))
@@ -112,8 +102,10 @@ def main(argv=None):
     import _common
     rows = []
     for net in nets:
-        t = run_worker("torch", net, args.limit, args.batch_size)
-        s = run_worker("spinla", net, args.limit, args.batch_size)
+        wargs = ["--nets", net, "--batch-size", str(args.batch_size)] + (
+            ["--limit", str(args.limit)] if args.limit else [])
+        t = _common.run_worker(__file__, ["--worker", "torch", *wargs], f"torch {net}")
+        s = _common.run_worker(__file__, ["--worker", "spinla", *wargs], f"spinla {net}")
         ratio = s["wall_s"] / t["wall_s"]
         rows.append(dict(net=net, spinla=s, torch=t, time_ratio=ratio))
         print(f"{net:<15s} emulator {s['wall_s']:7.1f} s ({s['peak_rss_mb']:6.0f} MB)   "

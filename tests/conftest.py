@@ -25,3 +25,17 @@ def _fresh_state():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def mnist_data():
+    """Real MNIST ((x, y), (x_test, y_test)) from SPINLA_DATA, loaded once per session; the
+    test is skipped, saying why, without it (no download in tests)."""
+    if not os.environ.get("SPINLA_DATA"):
+        pytest.skip("MNIST not available: set SPINLA_DATA to a folder whose mnist/ subfolder "
+                    "holds the four MNIST files (the Makefile uses ../shared/datasets)")
+    from spinla.datasets import mnist
+    try:
+        return mnist.load_data(download=False)
+    except (FileNotFoundError, ValueError) as e:
+        pytest.skip(f"MNIST not loadable from SPINLA_DATA={os.environ['SPINLA_DATA']}: {e}")

@@ -18,18 +18,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:Depreca
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@pytest.fixture(scope="module")
-def mnist_data():
-    if not os.environ.get("SPINLA_DATA"):
-        pytest.skip("MNIST not available: set SPINLA_DATA to a folder whose mnist/ subfolder "
-                    "holds the four MNIST files (the Makefile uses ../shared/datasets)")
-    from spinla.datasets import mnist
-    try:
-        return mnist.load_data()
-    except Exception as e:  # pragma: no cover
-        pytest.skip(f"MNIST not loadable from SPINLA_DATA={os.environ['SPINLA_DATA']}: {e}")
-
-
 def run_example(name, *args, env=None):
     # One emulator thread unless the caller chose: on a shared 2-core host a parallel region
     # waits for descheduled threads (README, "Host noise"), which made these runs 10x slower.

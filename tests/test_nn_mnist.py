@@ -1,31 +1,15 @@
 """The issue's CI test: mlp1 trained in fixed point on real MNIST (SPINLA_DATA)."""
-import os
-
-import pytest
-
 from spinla import nn
-from spinla.datasets import mnist
 
 
-@pytest.fixture(scope="module")
-def data():
-    if not os.environ.get("SPINLA_DATA"):
-        pytest.skip("MNIST not available: set SPINLA_DATA to a folder whose mnist/ subfolder "
-                    "holds the IDX files (e.g. /work/shared/datasets)")
-    try:
-        return mnist.load_data(download=False)
-    except (FileNotFoundError, ValueError) as e:
-        pytest.skip(f"MNIST not loadable from SPINLA_DATA={os.environ['SPINLA_DATA']}: {e}")
-
-
-def test_mlp1_2000_images_one_epoch_over_85_percent(data):
+def test_mlp1_2000_images_one_epoch_over_85_percent(mnist_data):
     """One epoch on the first 2,000 training images, > 85 % on the first 1,000 test images.
 
     125 steps of batch 16 with Adam at 3e-3: a float64 twin of this run (same
     initial weights, same batches) reaches 87-88 % over four seeds, the fixed-point run
     87.3-87.7 %.  Keras's default 1e-3 gives 85-86 % in float64 as in fixed point - too
     close to the bar to be a robust test after only 125 steps."""
-    (x, y), (xt, yt) = data
+    (x, y), (xt, yt) = mnist_data
     model = nn.mlp1(seed=0)
     model.compile(optimizer=nn.Adam(3e-3), loss="categorical_crossentropy")
     hist = model.fit(x[:2000], y[:2000], epochs=1, batch_size=16, shuffle=False, seed=0,
