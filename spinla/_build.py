@@ -15,7 +15,8 @@ HERE = Path(__file__).resolve().parent
 C_DIR = HERE.parent / "spinla_c"
 
 ffibuilder = FFI()
-# Every family declares its host runners in its own spinla_c/host/*.h (declarations only).
+# Every family declares its host runners in its own spinla_c/host/*.h (declarations only);
+# host/program.h is the whole-Program runner (host/run_program.c) that spinla/emulator.py uses.
 ffibuilder.cdef("\n".join(p.read_text() for p in sorted((C_DIR / "host").glob("*.h"))))
 
 
@@ -35,7 +36,7 @@ ffibuilder.set_source(
     include_dirs=[os.path.relpath(C_DIR, HERE.parent)],
     # headers and the per-ISA include files, so that editing one rebuilds the kernels
     depends=[os.path.relpath(p, HERE.parent) for p in sorted(C_DIR.glob("*.h"))
-             + sorted((C_DIR / "host").glob("*.inc"))],
+             + sorted((C_DIR / "host").glob("*.h")) + sorted((C_DIR / "host").glob("*.inc"))],
     extra_compile_args=["-std=c99", "-O3", f"-march={_march}", "-fopenmp",
                         "-Wall", "-Wno-unused-function"],
     extra_link_args=["-fopenmp"],

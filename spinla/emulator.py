@@ -1,34 +1,78 @@
-"""The host emulator: runs a Program call by call through the compiled kernels.
+"""The host emulator: runs a Program through the compiled kernels.
 
-Each Call's tile loop runs in C (spinla_c/host/), spread over host threads; Python only walks
-the list of Calls.  Temporaries are freed after their last reader, as SDRAM would be reused.
+Every Call's tile loop runs in C (spinla_c/host/), spread over host threads.  Each kernel
+module's bind(call) says which C runner a Call invokes with which arguments (spinla/kernels),
+and two walkers use that one description:
+
+* The whole-Program runner, for traced Programs (spinla.jit): the Program is planned once -
+  every binding encoded into records for spl_run_program (spinla_c/host/program.h), every
+  temporary given an offset in one int16 arena and its space reused after its last reader, as
+  SDRAM would be; inputs and constant buffers are bound by pointer, outputs get arrays of
+  their own each run - and a run is one C call.  Then the saturation count of each Call is
+  recorded in call order, so spinla.stats(), warnings and errstate(saturate='raise') see
+  exactly what the per-call walker gives: on a raise, the Calls after the first saturating
+  one have run (their results are discarded) but are not counted, as if they had not.
+* The per-call walker, for eager one-call Programs (planning would cost more than it saves),
+  for any Program with SPINLA_PROGRAM_C=0 or run_program(..., c=False) (for comparison), and
+  for what the planner leaves to it (a kernel without a binding, a buffer nothing binds, an
+  input that is not a C-contiguous int16 array): Python walks the Calls, allocating outputs
+  and freeing temporaries after their last reader.
+
+The plan is a backend cache kept beside the Program (a SideCache), not on it.
 """
 from __future__ import annotations
+
+import os
 
 import numpy as np
 
 from . import runtime
-from .kernels import KERNELS, lib
+from .kernels import (ITEMSIZE, KERNELS, NULL, SEED, In, Out, Scratch, SideCache, Static, View,
+                      ffi, lib, threads_key)
 from .program import Program
 
+ALIGN = 64            # bytes: arena blocks start on cache lines (int64 partials need 8)
 
-def run_program(program: Program, args, run_index: int | None = None) -> list:
+
+def run_program(program: Program, args, run_index: int | None = None, *,
+                c: bool | None = None) -> list:
     """Run `program` once; run_index (default: the runs so far) picks the stochastic-rounding
-    stream, mixed with each call's seed."""
+    stream, mixed with each call's seed.  c: True or False forces the whole-Program runner or
+    the per-call walker; None (default) takes the runner for traced Programs (and any Program
+    run before), unless SPINLA_PROGRAM_C=0."""
     if len(args) != len(program.inputs):
         raise TypeError(f"{program.name}: expected {len(program.inputs)} inputs, "
                         f"got {len(args)}")
-    env = {}
     for ph, a in zip(program.inputs, args):
         if a is None or a.shape != ph.shape:
             raise ValueError(f"{program.name}: input {ph.name} must have shape {ph.shape}, "
                              f"got {None if a is None else a.shape}")
-        env[ph.id] = a
-    last = getattr(program, "_last_use", None)
-    if last is None:
-        last = program._last_use = program.last_use()
-    keep = {b.id for b in program.outputs} | {b.id for b in program.inputs}
     run = program.runs if run_index is None else int(run_index)
+    if c is None:
+        c = ((bool(program.inputs) or program.runs > 0)
+             and os.environ.get("SPINLA_PROGRAM_C", "1") != "0")
+    results = None
+    if c and 0 <= run < 1 << 32:
+        plan = _PLANS.get(program, lambda: _Plan.build(program),
+                          (threads_key(), len(program.calls)))
+        if plan is not None:
+            results = plan.run(program, args, run)
+    if results is None:
+        results = _walk(program, args, run)
+    program.runs += 1
+    runtime.notify(program)
+    return results
+
+
+# --- the per-call walker ------------------------------------------------------------------------
+
+_LAST_USE = SideCache()
+
+
+def _walk(program: Program, args, run: int) -> list:
+    env = {ph.id: a for ph, a in zip(program.inputs, args)}
+    last = _LAST_USE.get(program, program.last_use, len(program.calls))
+    keep = {b.id for b in program.outputs} | {b.id for b in program.inputs}
     for i, call in enumerate(program.calls):
         ins = []
         for b in call.inputs:
@@ -48,6 +92,214 @@ def run_program(program: Program, args, run_index: int | None = None) -> list:
         for b in call.inputs:
             if last.get(b.id) == i and b.id not in keep and b.id in env:
                 del env[b.id]
-    program.runs += 1
-    runtime.notify(program)
     return [env[b.id] if b.id in env else b.data for b in program.outputs]
+
+
+# --- the whole-Program runner -------------------------------------------------------------------
+
+_PLANS = SideCache()
+_ENTRIES: dict[str, int] = {}
+
+
+def _entry(fn: str) -> int | None:
+    """spl_run_program's number for the runner `fn` (None: it has no thunk there)."""
+    if not _ENTRIES:
+        i = 0
+        while (name := lib.spl_program_entry(i)) != ffi.NULL:
+            _ENTRIES[ffi.string(name).decode()] = i
+            i += 1
+    return _ENTRIES.get(fn)
+
+
+class _Root:
+    """Storage of one or more buffers (a view shares its source's): a Program input (slot), a
+    constant buffer (its data, bound each run), a temporary in the arena, or an output."""
+
+    __slots__ = ("kind", "ref", "nbytes", "shape", "first", "last", "slot", "offset")
+
+    def __init__(self, kind, ref, nbytes, shape, first):
+        self.kind, self.ref, self.nbytes, self.shape = kind, ref, nbytes, shape
+        self.first = self.last = first
+        self.slot, self.offset = 0, 0
+
+
+def _arena_layout(roots, ncalls) -> int:
+    """Offsets of the temporaries in one arena: first fit in call order, a block freed once
+    the call after its last reader starts (never under that call's own outputs).  Returns
+    the arena's size in bytes."""
+    temps = sorted((r for r in roots if r.kind == "temp"), key=lambda r: r.first)
+    live, size, t = [], 0, 0
+    for i in range(ncalls):
+        live = [r for r in live if r.last >= i]
+        while t < len(temps) and temps[t].first == i:
+            r, t = temps[t], t + 1
+            need = -(-max(r.nbytes, 1) // ALIGN) * ALIGN
+            off = 0
+            for o in sorted(live, key=lambda x: x.offset):
+                if o.offset - off >= need:
+                    break
+                off = max(off, o.offset + -(-max(o.nbytes, 1) // ALIGN) * ALIGN)
+            r.offset = off
+            live.append(r)
+            size = max(size, off + need)
+    return size
+
+
+class _Plan:
+    """A Program's records for spl_run_program and its buffer plan, built once."""
+
+    def __init__(self):
+        self.arenas = []
+
+    @classmethod
+    def build(cls, program: Program):
+        """The plan, or None when the per-call walker must run the Program: a kernel without
+        a binding, or a buffer that no call writes and nothing binds (the walker raises)."""
+        roots, env, consts, calls = [], {}, {}, []
+        for k, ph in enumerate(program.inputs):
+            roots.append(_Root("in", k, ph.nbytes, ph.shape, -1))
+            env[ph.id] = (roots[-1], 0, False)
+        for i, call in enumerate(program.calls):
+            kernel = KERNELS.get(call.kernel)
+            if kernel is None or kernel.bind is None:
+                return None
+            refs = []
+            for b in call.inputs:
+                ref = env.get(b.id)
+                if ref is None:
+                    if b.data is None:
+                        return None
+                    if b.id not in consts:
+                        consts[b.id] = _Root("const", b, b.nbytes, b.shape, -1)
+                        roots.append(consts[b.id])
+                    ref = (consts[b.id], 0, False)
+                refs.append(ref)
+                ref[0].last = max(ref[0].last, i)
+            binding = kernel.bind(call)
+            if isinstance(binding, View):
+                root, off, _ = refs[0]
+                env[call.outputs[0].id] = (root, off + 2 * binding.offset, True)
+                calls.append((call, (), refs, [], []))
+                continue
+            outs = []
+            for b in call.outputs:
+                roots.append(_Root("temp", None, b.nbytes, b.shape, i))
+                outs.append((roots[-1], 0, False))
+                env[b.id] = outs[-1]
+            scratch = []
+            for step in binding:
+                for a in step.args:
+                    if type(a) is Scratch:
+                        roots.append(_Root("temp", None, a.count * ITEMSIZE[a.ctype], None, i))
+                        scratch.append(roots[-1])
+            calls.append((call, binding, refs, outs, scratch))
+
+        plan = cls()
+        plan.results = []
+        for b in program.outputs:
+            ref = env.get(b.id)
+            if ref is None:
+                plan.results.append(("data", b, 0, b.shape, False))
+                continue
+            root, off, viewed = ref
+            if root.kind == "temp":
+                root.kind = "out"
+            plan.results.append((root.kind, root, off, b.shape, viewed))
+        plan.arena_bytes = _arena_layout(roots, len(program.calls))
+        # Slots of the base-pointer table: the arena, then inputs, constants and outputs.
+        plan.inputs = len(program.inputs)
+        plan.consts = [r for r in roots if r.kind == "const"]
+        plan.outs = [r for r in roots if r.kind == "out"]
+        slot = 1
+        for r in [r for r in roots if r.kind == "in"] + plan.consts + plan.outs:
+            r.slot, slot = slot, slot + 1
+        plan.nslots = slot
+        plan.code = np.asarray(plan._encode(calls), dtype=np.int64)
+        plan.code_p = ffi.from_buffer("int64_t[]", plan.code)
+        plan.keep = calls                # the bindings' Static arrays, whose addresses we use
+        plan.ncalls = len(program.calls)
+        return plan
+
+    @staticmethod
+    def _encode(calls):
+        code = []
+        for call, binding, refs, outs, scratch in calls:
+            code += [len(binding), int(bool(call.stochastic)), int(call.seed)]
+            scratch = iter(scratch)
+            for fn, args in binding:
+                entry = _entry(fn)
+                params = ffi.typeof(getattr(lib, fn)).args
+                if entry is None or len(params) != len(args):
+                    raise RuntimeError(f"{call.op} ({call.kernel}): its binding calls {fn} "
+                                       f"with {len(args)} arguments, which the Program runner "
+                                       f"cannot run (spinla_c/host/run_program.c)")
+                code += [entry, len(args)]
+                for j, (a, param) in enumerate(zip(args, params)):
+                    t = type(a)
+                    if t is In or t is Out:
+                        root, off, _ = (refs if t is In else outs)[a.index]
+                        word = [lib.SPL_ARG_BUF, root.slot,
+                                root.offset + off + a.offset * ITEMSIZE[a.ctype]]
+                    elif t is Scratch:
+                        root = next(scratch)
+                        word = [lib.SPL_ARG_BUF, root.slot, root.offset]
+                    elif t is Static:
+                        word = [lib.SPL_ARG_ADDR, int(ffi.cast("intptr_t", a.p)), 0]
+                    elif a is NULL:
+                        word = [lib.SPL_ARG_ADDR, 0, 0]
+                    elif a is SEED:
+                        word = [lib.SPL_ARG_SEED, 0, 0]
+                    else:
+                        word = [lib.SPL_ARG_INT, int(a), 0]
+                    is_ptr = word[0] in (lib.SPL_ARG_BUF, lib.SPL_ARG_ADDR)
+                    if is_ptr != (param.kind == "pointer"):
+                        raise TypeError(f"{call.op} ({call.kernel}): argument {j} of {fn} is "
+                                        f"a {param.cname}, its binding gives {a!r}")
+                    code += word
+        return code
+
+    def run(self, program: Program, args, run: int):
+        """Run once; the results, or None to leave this run to the per-call walker (an input
+        or constant that is not a C-contiguous int16 array)."""
+        bases = ffi.new("void *[]", self.nslots)
+        hold = []
+        for a in args:
+            if a.dtype != np.int16 or not a.flags.c_contiguous:
+                return None
+            hold.append(ffi.from_buffer(a))
+        for r in self.consts:
+            d = r.ref.data
+            if d is None or d.dtype != np.int16 or not d.flags.c_contiguous or d.shape != r.shape:
+                return None
+            hold.append(ffi.from_buffer(d))
+        outs = [np.empty(r.shape, np.int16) for r in self.outs]
+        hold.extend(ffi.from_buffer(o) for o in outs)
+        for k, p in enumerate(hold):
+            bases[k + 1] = p
+        try:
+            arena = self.arenas.pop()
+        except IndexError:
+            arena = np.empty(max(1, self.arena_bytes // 2), np.int16)
+        bases[0] = pa = ffi.from_buffer(arena)
+        sat = ffi.new("uint64_t[]", max(1, self.ncalls))
+        bad = lib.spl_run_program(self.code_p, self.ncalls, bases, run, sat)
+        del pa, hold                     # (release the buffers before the arena is reused)
+        self.arenas.append(arena)
+        if bad:
+            call = program.calls[bad - 1]
+            raise RuntimeError(f"{program.name}: call {bad - 1} ({call.op}, {call.kernel}): "
+                               f"spl_run_program rejected its record")
+        for call, s in zip(program.calls, ffi.unpack(sat, self.ncalls)):
+            runtime.record(call.op, s)
+        return [self._result(res, args, outs) for res in self.results]
+
+    def _result(self, res, args, outs):
+        kind, root, off, shape, viewed = res
+        if kind == "data":
+            return root.data
+        base = (args[root.ref] if kind == "in" else root.ref.data if kind == "const"
+                else outs[root.slot - self.outs[0].slot])
+        if not viewed:
+            return base
+        n = int(np.prod(shape, dtype=np.int64))
+        return base.reshape(-1)[off // 2:off // 2 + n].reshape(shape)

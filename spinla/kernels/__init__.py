@@ -4,8 +4,11 @@ cost model prices it with.  One module per C family; each registers its kernels 
 from __future__ import annotations
 
 import os
+import weakref
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
+
+import numpy as np
 
 
 class _Lazy:
@@ -40,21 +43,36 @@ ffi, lib = _Lazy("ffi"), _Lazy("lib")
 @dataclass(frozen=True)
 class Kernel:
     """run(call, inputs, outputs, seed) -> saturation count, on NumPy int16 buffers;
-    cycles(call, machine) -> per-tile ARM968 cycles (NumPy array)."""
+    cycles(call, machine) -> per-tile ARM968 cycles (NumPy array);
+    bind(call) -> the C calls that run it (a tuple of Steps) or a View, for the whole-Program
+    runner (spinla/emulator.py); None for a kernel only the per-call walker can run."""
 
     name: str
     run: Callable
     cycles: Callable
     doc: str = ""
+    bind: Callable | None = None
 
 
 KERNELS: dict[str, Kernel] = {}
 
 
-def register(name: str, cycles: Callable, doc: str = ""):
+def register(name: str, cycles: Callable, doc: str = "", bind: Callable | None = None):
     def deco(run):
-        KERNELS[name] = Kernel(name, run, cycles, doc)
+        KERNELS[name] = Kernel(name, run, cycles, doc, bind)
         return run
+    return deco
+
+
+def register_bound(name: str, cycles: Callable, doc: str = ""):
+    """Register a kernel by its bind(call) function alone: the per-call walker marshals the
+    binding into the C runner's arguments (run_bound), and the whole-Program runner encodes the
+    same binding into its records, so the argument list has one definition."""
+    def deco(bind):
+        def run(call, ins, outs, seed):
+            return run_bound(call, bind, ins, outs, seed)
+        KERNELS[name] = Kernel(name, run, cycles, doc, bind)
+        return bind
     return deco
 
 
@@ -91,12 +109,144 @@ def ptr(a, ctype="int16_t *"):
 _ARRAY_TYPE = {"int16_t *": "int16_t[]", "int32_t *": "int32_t[]", "int64_t *": "int64_t[]"}
 
 
+
+
+class SideCache:
+    """Values computed from an object and kept beside it, not on it (a frozen Program or Call
+    holds no host state, issue #9): keyed by id, since Calls and Programs are unhashable
+    dataclasses, and dropped when the object is collected.  `key` guards against a setting
+    that changed since the value was built (e.g. SPINLA_THREADS, which bindings bake in)."""
+
+    def __init__(self):
+        self._d = {}
+
+    def get(self, obj, build, key=None):
+        e = self._d.get(id(obj))
+        if e is not None and e[0]() is obj and e[1] == key:
+            return e[2]
+        value = build()
+        d, k = self._d, id(obj)
+
+        def drop(ref, d=d, k=k):
+            if d.get(k, (None,))[0] is ref:
+                del d[k]
+        self._d[k] = (weakref.ref(obj, drop), key, value)
+        return value
+
+
+_STATIC = SideCache()
+
+
 def static_args(call, build):
     """The C-side constant arguments of a Call (int arrays and their pointers), built once by
-    `build()` and kept on the Call: a traced Program runs the same Call every step, and
-    rebuilding them costs more than many small kernels.  The arrays live as long as the Call,
-    so their pointers stay valid."""
-    args = call.params.get("_static")
-    if args is None:
-        args = call.params["_static"] = build()
-    return args
+    `build()` and kept beside the Call (SideCache): a traced Program runs the same Call every
+    step, and rebuilding them costs more than many small kernels.  The arrays live as long as
+    the Call, so their pointers stay valid."""
+    return _STATIC.get(call, build)
+
+
+# --- bindings: one description of a Call's C runner calls -------------------------------------
+#
+# A kernel module's bind(call) says which spinla_c/host runner(s) a Call invokes and with what
+# arguments, in the runner's parameter order: plain ints, SEED (the call's stochastic-rounding
+# seed for this run), NULL, Static arrays (constant per Call: tiles, geometry, strides), In/Out
+# (the Call's i-th input or output buffer, `offset` elements of `ctype` in), and Scratch (per-
+# thread work space the runner indexes by thread).  run_bound marshals it for one call from
+# Python; spinla/emulator.py encodes it into records for spl_run_program (host/program.h).
+
+class Step(NamedTuple):
+    fn: str          # the C runner's name, e.g. "spl_run_gemm"
+    args: tuple
+
+
+class In(NamedTuple):
+    index: int
+    offset: int = 0
+    ctype: str = "int16_t *"
+
+
+class Out(NamedTuple):
+    index: int
+    offset: int = 0
+    ctype: str = "int16_t *"
+
+
+class Scratch(NamedTuple):
+    count: int       # elements of ctype
+    ctype: str = "int16_t *"
+
+
+class View(NamedTuple):
+    """The Call runs no code: its output is its input's bytes from `offset` elements on."""
+    offset: int
+
+
+SEED = "seed"        # marker: the call's seed (0 unless stochastic)
+NULL = None          # marker: a null pointer
+
+ITEMSIZE = {"int16_t *": 2, "int32_t *": 4, "int64_t *": 8}
+_DTYPE = {"int16_t *": np.int16, "int32_t *": np.int32, "int64_t *": np.int64}
+
+
+class Static:
+    """A constant int array argument; its C pointer is made once and lives with the array."""
+
+    __slots__ = ("array", "ctype", "_p")
+
+    def __init__(self, values, ctype="int32_t *"):
+        self.array = np.ascontiguousarray(values, dtype=_DTYPE[ctype])
+        self.ctype = ctype
+        self._p = None
+
+    @property
+    def p(self):
+        if self._p is None:
+            self._p = ptr(self.array, self.ctype)
+        return self._p
+
+    def __len__(self):
+        return len(self.array)
+
+
+def i32(values) -> Static:
+    return Static(values, "int32_t *")
+
+
+def threads_key():
+    """The setting bindings depend on beyond the Call (thread counts, scratch sizes)."""
+    return os.environ.get("SPINLA_THREADS")
+
+
+_BOUND = SideCache()
+
+
+def run_bound(call, bind, ins, outs, seed) -> int:
+    """Run a Call from Python through its binding (built once per Call, kept beside it):
+    the per-call walker's path, and the reference the whole-Program runner is tested
+    against."""
+    steps = _BOUND.get(call, lambda: bind(call), threads_key())
+    sat = 0
+    for fn, args in steps:
+        cargs = []
+        for a in args:
+            t = type(a)
+            if t is In or t is Out:
+                arr = (ins if t is In else outs)[a.index]
+                if not arr.flags.c_contiguous:
+                    arr = np.ascontiguousarray(arr)
+                p = ptr(arr, a.ctype)
+                cargs.append(p + a.offset if a.offset else p)
+            elif t is Static:
+                cargs.append(a.p)
+            elif a is SEED:
+                cargs.append(seed)
+            elif a is NULL:
+                cargs.append(ffi.NULL)
+            elif t is Scratch:
+                cargs.append(ptr(np.empty(max(1, a.count), _DTYPE[a.ctype]), a.ctype))
+            else:
+                cargs.append(a)
+        r = getattr(lib, fn)(*cargs)
+        if r is not None:
+            sat += int(r)
+    return sat

@@ -26,7 +26,8 @@ import numpy as np
 from .. import tiling
 from ..fixed import INT16, ROUNDING_MODES, STOCHASTIC
 from ..program import Buffer, Call
-from . import cycle_table, ffi, gemm, lib, ptr, register, threads
+from . import (NULL, SEED, In, Out, Scratch, Step, cycle_table, gemm, i32, register_bound,
+               threads)
 
 # Packed row stride alignment (q15 values).  ASSUMPTION: 2 would do for the ARM968 (one LDR per
 # pair); 16 lets the host's 256/512-bit loops of arm_gemm_q15 run whole vectors.  The padding
@@ -109,17 +110,15 @@ def _pack_cycles(call, machine):
                                k=call.params["k"], taps=kh * kw, flip=float(call.params["flip"]))
 
 
-@register("conv2d_pack_q15", _pack_cycles, "HWIO weights -> packed k-contiguous rows, masked")
-def _run_pack(call, ins, outs, seed):
+@register_bound("conv2d_pack_q15", _pack_cycles,
+                "HWIO weights -> packed k-contiguous rows, masked")
+def bind_pack(call):
     p = call.params
-    w = ins[0]
-    table = ins[1] if len(ins) > 1 else None
-    tiles = _i32(call.tiles)
     kh, kw, cin, cout = p["wshape"]
-    tptr = ptr(table) if table is not None else ffi.NULL
-    lib.spl_run_conv2d_pack(ptr(w), kh, kw, cin, cout, tptr, int(p["flip"]), ptr(outs[0]),
-                            p["ldw"], ptr(tiles, "int32_t *"), len(tiles), threads())
-    return 0
+    table = In(1) if len(call.inputs) > 1 else NULL
+    return (Step("spl_run_conv2d_pack", (In(0), kh, kw, cin, cout, table, int(p["flip"]),
+                                         Out(0), p["ldw"], i32(call.tiles), call.ntiles,
+                                         threads())),)
 
 
 def lower_pack(w_buf, table_buf, out_buf, *, flip: bool, machine, op: str):
@@ -157,18 +156,14 @@ def _conv_cycles(call, machine):
                                rows=p["scratch_rows"])
 
 
-@register("conv2d_q15", _conv_cycles, "2-D convolution: fused im2col + gemm microkernel")
-def _run_conv(call, ins, outs, seed):
-    x, wt = ins
-    y = outs[0]
+@register_bound("conv2d_q15", _conv_cycles, "2-D convolution: fused im2col + gemm microkernel")
+def bind_conv(call):
     p = call.params
     nth = threads()
     ldw, rows = p["ldw"], p["scratch_rows"]
-    scratch = np.empty((nth, rows * ldw), np.int16)
-    geom, tiles = _i32(p["geom"]), _i32(call.tiles)
-    return int(lib.spl_run_conv2d(ptr(x), ptr(wt), ptr(y), ptr(geom, "int32_t *"), ldw,
-                                  ptr(tiles, "int32_t *"), len(tiles), ptr(scratch), rows,
-                                  p["shift"], ROUNDING_MODES[p["rounding"]], seed, nth))
+    return (Step("spl_run_conv2d", (In(0), In(1), Out(0), i32(p["geom"]), ldw, i32(call.tiles),
+                                    call.ntiles, Scratch(nth * rows * ldw), rows, p["shift"],
+                                    ROUNDING_MODES[p["rounding"]], SEED, nth)),)
 
 
 def _shrink(fits, per, ct, rows, budget, k):
@@ -278,22 +273,18 @@ def _gw_cycles(call, machine):
                                cols=call.params["scratch_cols"])
 
 
-@register("conv2d_gw_q15", _gw_cycles, "conv2d weight gradient: exact int64 partial sums")
-def _run_gw(call, ins, outs, seed):
-    x, delta = ins
-    part = outs[0]
+@register_bound("conv2d_gw_q15", _gw_cycles, "conv2d weight gradient: exact int64 partial sums")
+def bind_gw(call):
+    """The partials are an int16 buffer of 4 words per int64 value (C reads it as int64)."""
     p = call.params
     g = _g(p["geom"])
     nth = threads()
     cols = p["scratch_cols"]
     k = g["kh"] * g["kw"] * g["cin"]
-    scratch = np.empty((nth, gw_scratch(k, g["cout"], cols)), np.int16)
-    part64 = part.view(np.int64)
-    geom, tiles = _i32(p["geom"]), _i32(call.tiles)
-    lib.spl_run_conv2d_grad_weight(ptr(x), ptr(delta), ptr(part64, "int64_t *"),
-                                   ptr(geom, "int32_t *"), ptr(tiles, "int32_t *"), len(tiles),
-                                   ptr(scratch), cols, nth)
-    return 0
+    return (Step("spl_run_conv2d_grad_weight", (In(0), In(1), Out(0, ctype="int64_t *"),
+                                                i32(p["geom"]), i32(call.tiles), call.ntiles,
+                                                Scratch(nth * gw_scratch(k, g["cout"], cols)),
+                                                cols, nth)),)
 
 
 def gw_scratch(k, nc, cols):
@@ -310,18 +301,15 @@ def _reduce_cycles(call, machine):
     return cycle_table.predict("conv2d_gw_reduce", n=n, nparts=p["nparts"])
 
 
-@register("conv2d_gw_reduce_q15", _reduce_cycles,
-          "conv2d weight gradient: sum of partials, one rounding, table mask")
-def _run_reduce(call, ins, outs, seed):
-    part = ins[0].view(np.int64)
-    table = ins[1] if len(ins) > 1 else None
+@register_bound("conv2d_gw_reduce_q15", _reduce_cycles,
+                "conv2d weight gradient: sum of partials, one rounding, table mask")
+def bind_gw_reduce(call):
     p = call.params
-    tiles = _i32(call.tiles)
-    return int(lib.spl_run_conv2d_grad_weight_reduce(
-        ptr(part, "int64_t *"), p["nparts"], p["k"], p["cin"], p["cout"],
-        ptr(table) if table is not None else ffi.NULL, ptr(outs[0]),
-        ptr(tiles, "int32_t *"), len(tiles), p["shift"], ROUNDING_MODES[p["rounding"]], seed,
-        threads()))
+    table = In(1) if len(call.inputs) > 1 else NULL
+    return (Step("spl_run_conv2d_grad_weight_reduce", (
+        In(0, ctype="int64_t *"), p["nparts"], p["k"], p["cin"], p["cout"], table, Out(0),
+        i32(call.tiles), call.ntiles, p["shift"], ROUNDING_MODES[p["rounding"]], SEED,
+        threads())),)
 
 
 def _gw_parts_plan(geom, g, m, k, cout, ct, most, machine, fits):

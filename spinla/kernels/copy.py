@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import tiling
 from ..program import Call
-from . import cycle_table, lib, ptr, register, threads
+from . import In, Out, Step, View, cycle_table, i32, register, register_bound, threads
 
 
 def _cycles(call, machine):
@@ -34,36 +34,20 @@ def _cycles(call, machine):
                                runs=elems / last, fill=fill)
 
 
-def _i32(v):
-    return np.ascontiguousarray(v, dtype=np.int32)
-
-
-def _prepared(call):
-    """Per piece: the int32 arrays C reads and their pointers, built once per Call (a traced
-    Program runs the same Call every step).  The arrays live as long as the Call."""
-    prep = call.params.get("_prepared")
-    if prep is None:
-        prep = []
-        for pi, pc in enumerate(call.params["pieces"]):
-            arrs = (_i32(call.tiles[call.tiles[:, 0] == pi][:, 1:]), _i32(pc["shape"]),
-                    _i32(pc["src_strides"]), _i32(pc["dst_strides"]))
-            prep.append((pc, arrs, [ptr(a, "int32_t *") for a in arrs]))
-        call.params["_prepared"] = prep
-    return prep
-
-
-@register("copy_q15", _cycles, "strided box copies (DMA work)")
-def _run(call, ins, outs, seed):
-    out = outs[0]
+@register_bound("copy_q15", _cycles, "strided box copies (DMA work)")
+def bind(call):
+    """The optional fill of the whole output, then one strided copy per piece (its tiles)."""
+    n = call.outputs[0].size
     fill = call.params["fill"]
-    if fill is not None:
-        lib.arm_fill_q15(ptr(out), out.size, int(fill))
-    nth = threads(out.size)
-    out_p = ptr(out)
-    for pc, (tiles, shape, _, _), (tp, shp, ssp, dsp) in _prepared(call):
-        lib.spl_run_copy(ptr(ins[pc["src"]]) + pc["src_offset"], ssp, out_p + pc["dst_offset"],
-                         dsp, shp, len(shape), tp, len(tiles), nth)
-    return 0
+    steps = [] if fill is None else [Step("arm_fill_q15", (Out(0), n, int(fill)))]
+    nth = threads(n)
+    for pi, pc in enumerate(call.params["pieces"]):
+        tiles = call.tiles[call.tiles[:, 0] == pi][:, 1:]
+        steps.append(Step("spl_run_copy", (In(pc["src"], pc["src_offset"]), i32(pc["src_strides"]),
+                                           Out(0, pc["dst_offset"]), i32(pc["dst_strides"]),
+                                           i32(pc["shape"]), len(pc["shape"]), i32(tiles),
+                                           len(tiles), nth)))
+    return tuple(steps)
 
 
 def contiguous_strides(shape):
@@ -111,7 +95,8 @@ def lower(inputs, out_buf, pieces, *, machine, op: str, fill=None):
 
 
 @register("view", lambda call, machine: np.zeros(call.ntiles),
-          "reshape or a contiguous slice: the same SDRAM bytes under another shape")
+          "reshape or a contiguous slice: the same SDRAM bytes under another shape",
+          bind=lambda call: View(call.params["offset"]))
 def _run_view(call, ins, outs, seed):
     off = call.params["offset"]
     size = int(np.prod(call.params["shape"], dtype=np.int64))
@@ -134,13 +119,11 @@ def _gather_cycles(call, machine):
             + machine.dma_setup_cycles * rows)
 
 
-@register("gather_rows_q15", _gather_cycles, "take along the leading axis (row gather)")
-def _run_gather(call, ins, outs, seed):
-    rows = call.params["rows"]
-    tiles = _i32(call.tiles)
-    lib.spl_run_gather(ptr(ins[0]), call.params["row_len"], ptr(rows, "int32_t *"),
-                       ptr(outs[0]), ptr(tiles, "int32_t *"), len(tiles), threads(outs[0].size))
-    return 0
+@register_bound("gather_rows_q15", _gather_cycles, "take along the leading axis (row gather)")
+def bind_gather(call):
+    return (Step("spl_run_gather", (In(0), call.params["row_len"], i32(call.params["rows"]),
+                                    Out(0), i32(call.tiles), call.ntiles,
+                                    threads(call.outputs[0].size))),)
 
 
 def lower_gather(in_buf, out_buf, rows: np.ndarray, *, machine, op: str = "take"):

@@ -17,7 +17,8 @@ import numpy as np
 from .. import tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import cycle_table, ffi, lib, ptr, register, static_args, threads
+from . import (NULL, SEED, In, Out, Static, Step, cycle_table, i32, register_bound,
+               threads)
 
 # Op numbers: the order of the SPL_EW_* enum in spinla_c/spinla.h.
 OPS = {name: i for i, name in enumerate(
@@ -37,30 +38,16 @@ def _cycles(call, machine):
                                stochastic=float(call.stochastic))
 
 
-def _i32(v):
-    return np.ascontiguousarray(v, dtype=np.int32)
-
-
-def _static(call):
+@register_bound("eltwise_q15", _cycles, "element-wise arithmetic, comparisons, where, clip")
+def bind(call):
     p = call.params
-    params = np.asarray([OPS[p["op"]], p["shift_a"], p["shift_b"], p["shift_c"], p["k0"],
-                         p["k1"], p["v0"], p["v1"], p["shift"], ROUNDING_MODES[p["rounding"]]],
-                        dtype=np.int64)
-    shape, tiles = _i32(p["shape"]), _i32(call.tiles)
-    strides = [_i32(s) for s in p["strides"]]
-    sptrs = [ptr(strides[i], "int32_t *") if i < len(strides) else ffi.NULL for i in range(3)]
-    keep = (params, shape, tiles, strides)
-    return keep, (ptr(params, "int64_t *"), sptrs, ptr(shape, "int32_t *"), len(shape),
-                  ptr(tiles, "int32_t *"), len(tiles))
-
-
-@register("eltwise_q15", _cycles, "element-wise arithmetic, comparisons, where, clip")
-def _run(call, ins, outs, seed):
-    _, (pp, sptrs, shp, nd, tp, nt) = static_args(call, lambda: _static(call))
-    ptrs = [ptr(a) for a in ins] + [ffi.NULL] * (3 - len(ins))
-    return int(lib.spl_run_eltwise(pp, seed, ptrs[0], sptrs[0], ptrs[1], sptrs[1], ptrs[2],
-                                   sptrs[2], ptr(outs[0]), shp, nd, tp, nt,
-                                   threads(outs[0].size)))
+    params = Static([OPS[p["op"]], p["shift_a"], p["shift_b"], p["shift_c"], p["k0"], p["k1"],
+                     p["v0"], p["v1"], p["shift"], ROUNDING_MODES[p["rounding"]]], "int64_t *")
+    x = [In(i) for i in range(len(call.inputs))] + [NULL] * (3 - len(call.inputs))
+    st = [i32(s) for s in p["strides"]] + [NULL] * (3 - len(p["strides"]))
+    return (Step("spl_run_eltwise", (params, SEED, x[0], st[0], x[1], st[1], x[2], st[2],
+                                     Out(0), i32(p["shape"]), len(p["shape"]), i32(call.tiles),
+                                     call.ntiles, threads(call.outputs[0].size))),)
 
 
 def operand_strides(shape, out_shape):

@@ -14,7 +14,7 @@ import numpy as np
 from .. import tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import cycle_table, lib, ptr, register, threads
+from . import SEED, In, Out, Step, cycle_table, i32, register_bound, threads
 
 # ASSUMPTION: tiles are not split below ~32k MACs (~40k cycles): under that, a tile's two DMA
 # set-ups, its fixed overhead and its share of the phase barrier exceed ~5 % of its work, and
@@ -28,16 +28,12 @@ def _cycles(call, machine):
     return cycle_table.predict("gemm", m=m, n=n, k=call.params["k"])
 
 
-@register("gemm_q15", _cycles, "fixed-point matrix multiply, k-contiguous operands")
-def _run(call, ins, outs, seed):
-    a, bt = ins
-    c = outs[0]
+@register_bound("gemm_q15", _cycles, "fixed-point matrix multiply, k-contiguous operands")
+def bind(call):
     p = call.params
-    tiles = np.ascontiguousarray(call.tiles, dtype=np.int32)
-    return int(lib.spl_run_gemm(ptr(a), ptr(bt), ptr(c), p["m"], p["n"], p["k"],
-                                ptr(tiles, "int32_t *"), len(tiles), p["shift"],
-                                ROUNDING_MODES[p["rounding"]], seed,
-                                threads(int(c.size) * p["k"])))
+    return (Step("spl_run_gemm", (In(0), In(1), Out(0), p["m"], p["n"], p["k"], i32(call.tiles),
+                                  call.ntiles, p["shift"], ROUNDING_MODES[p["rounding"]], SEED,
+                                  threads(call.outputs[0].size * p["k"]))),)
 
 
 @functools.lru_cache(maxsize=256)

@@ -12,7 +12,7 @@ import numpy as np
 from .. import tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import cycle_table, lib, ptr, register, threads
+from . import SEED, In, Out, Step, cycle_table, i32, register_bound, threads
 
 FUNCTIONS = {"exp": 0, "log": 1, "tanh": 2, "sigmoid": 3, "sqrt": 4}  # SPL_FN_* order
 # Bytes of each function's Q30 table (uint32 entries): 257 for 2^r and ln, 1025 for sigmoid.
@@ -26,14 +26,12 @@ def _cycles(call, machine):
                                stochastic=float(call.stochastic))
 
 
-@register("lut_q15", _cycles, "exp, log, tanh, sigmoid by table + interpolation; sqrt")
-def _run(call, ins, outs, seed):
+@register_bound("lut_q15", _cycles, "exp, log, tanh, sigmoid by table + interpolation; sqrt")
+def bind(call):
     p = call.params
-    x = np.ascontiguousarray(ins[0])
-    tiles = np.ascontiguousarray(call.tiles, dtype=np.int32)
-    return int(lib.spl_run_lut(FUNCTIONS[p["fn"]], ptr(x), ptr(outs[0]), p["frac_in"],
-                               p["frac_out"], ROUNDING_MODES[p["rounding"]], seed,
-                               ptr(tiles, "int32_t *"), len(tiles), threads(outs[0].size)))
+    return (Step("spl_run_lut", (FUNCTIONS[p["fn"]], In(0), Out(0), p["frac_in"], p["frac_out"],
+                                 ROUNDING_MODES[p["rounding"]], SEED, i32(call.tiles),
+                                 call.ntiles, threads(call.outputs[0].size))),)
 
 
 def lower(fn: str, in_buf, out_buf, *, rounding: str, machine, op: str) -> Call:

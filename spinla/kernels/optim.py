@@ -48,7 +48,7 @@ import numpy as np
 from .. import tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import cycle_table, lib, ptr, register, threads
+from . import SEED, In, Out, Step, cycle_table, i32, register_bound, threads
 
 # The two tables (5 KB of constants) live with the code in ITCM (spinla/armimage.py).
 
@@ -75,34 +75,28 @@ def _i32(a):
     return np.ascontiguousarray(a, dtype=np.int32)
 
 
-@register("sgd_q15", _cycles, "SGD step (optional momentum), one weight tensor")
-def _run_sgd(call, ins, outs, seed):
+@register_bound("sgd_q15", _cycles, "SGD step (optional momentum), one weight tensor")
+def bind_sgd(call):
     p = call.params
-    tiles = _i32(call.tiles)
     if p["mu"]:
-        w, g, v, lr = ins
-        w_out, v_out = outs
+        w, g, v, lr, w_out, v_out = In(0), In(1), In(2), In(3), Out(0), Out(1)
     else:
-        (w, g, lr), (w_out,) = ins, outs
+        w, g, lr, w_out = In(0), In(1), In(2), Out(0)
         v = v_out = w_out  # not read or written when mu == 0
-    return int(lib.spl_run_sgd(ptr(w), ptr(g), ptr(v), ptr(lr), ptr(w_out), ptr(v_out),
-                               ptr(tiles, "int32_t *"), len(tiles), p["mu"], p["w_shift"],
-                               p["p_shift"], p["v_shift"], p["v_round"],
-                               ROUNDING_MODES[p["rounding"]], seed,
-                               threads(WORK_SGD * w.size)))
+    return (Step("spl_run_sgd", (w, g, v, lr, w_out, v_out, i32(call.tiles), call.ntiles,
+                                 p["mu"], p["w_shift"], p["p_shift"], p["v_shift"],
+                                 p["v_round"], ROUNDING_MODES[p["rounding"]], SEED,
+                                 threads(WORK_SGD * call.inputs[0].size))),)
 
 
-@register("adam_q15", _cycles, "Adam step (m and RMS state), one weight tensor")
-def _run_adam(call, ins, outs, seed):
+@register_bound("adam_q15", _cycles, "Adam step (m and RMS state), one weight tensor")
+def bind_adam(call):
     p = call.params
-    tiles = _i32(call.tiles)
-    w, g, m, r, lr = ins
-    w_out, m_out, r_out = outs
-    return int(lib.spl_run_adam(ptr(w), ptr(g), ptr(m), ptr(r), ptr(lr), ptr(w_out),
-                                ptr(m_out), ptr(r_out), ptr(tiles, "int32_t *"), len(tiles),
-                                p["beta1"], p["beta2"], p["eps"], p["ratio_max"],
-                                p["w_shift"], p["g_shift"], ROUNDING_MODES[p["rounding"]],
-                                seed, threads(WORK_ADAM * w.size)))
+    return (Step("spl_run_adam", (In(0), In(1), In(2), In(3), In(4), Out(0), Out(1), Out(2),
+                                  i32(call.tiles), call.ntiles, p["beta1"], p["beta2"],
+                                  p["eps"], p["ratio_max"], p["w_shift"], p["g_shift"],
+                                  ROUNDING_MODES[p["rounding"]], SEED,
+                                  threads(WORK_ADAM * call.inputs[0].size))),)
 
 
 # --- parameters ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import numpy as np
 from .. import tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import cycle_table, lib, ptr, register, static_args, threads
+from . import SEED, In, Out, Scratch, Step, cycle_table, i32, register_bound, threads
 
 
 
@@ -100,35 +100,31 @@ def _fwd_cycles(call, machine):
 
 
 def _consts(call):
-    """(geometry pointer, tile pointer, tile count), built once per Call (static_args)."""
-    def build():
-        geom, tiles = _i32(call.params["geom"]), _i32(call.tiles)
-        return (geom, tiles), (ptr(geom, "int32_t *"), ptr(tiles, "int32_t *"), len(tiles))
-    return static_args(call, build)[1]
+    """The geometry, tile and tile-count arguments every pooling runner takes."""
+    return i32(call.params["geom"]), i32(call.tiles), call.ntiles
 
 
 def _scratch(per: int):
     """Per-thread int32 accumulators of `per` values (the sums of one tile) and the thread
     count they are sized for."""
     nth = threads()
-    return ptr(np.empty((nth, max(per, 1)), np.int32), "int32_t *"), nth
+    return Scratch(nth * max(per, 1), "int32_t *"), nth
 
 
-@register("avg_pool2d_q15", _fwd_cycles, "average pooling: exact sum, reciprocal multiply")
-def _run_avg(call, ins, outs, seed):
+@register_bound("avg_pool2d_q15", _fwd_cycles, "average pooling: exact sum, reciprocal multiply")
+def bind_avg(call):
     p = call.params
     g = _g(p["geom"])
     per = g["ow"] * g["c"]
     scratch, nth = _scratch(per)
-    return int(lib.spl_run_avg_pool2d(ptr(ins[0]), ptr(outs[0]), *_consts(call), p["mult"],
-                                      p["shift"], ROUNDING_MODES[p["rounding"]], seed,
-                                      scratch, per, nth))
+    return (Step("spl_run_avg_pool2d", (In(0), Out(0), *_consts(call), p["mult"], p["shift"],
+                                        ROUNDING_MODES[p["rounding"]], SEED, scratch, per,
+                                        nth)),)
 
 
-@register("max_pool2d_q15", _fwd_cycles, "max pooling: values and first-argmax offsets")
-def _run_max(call, ins, outs, seed):
-    lib.spl_run_max_pool2d(ptr(ins[0]), ptr(outs[0]), ptr(outs[1]), *_consts(call), threads())
-    return 0
+@register_bound("max_pool2d_q15", _fwd_cycles, "max pooling: values and first-argmax offsets")
+def bind_max(call):
+    return (Step("spl_run_max_pool2d", (In(0), Out(0), Out(1), *_consts(call), threads())),)
 
 
 def lower_forward(x_buf, out_bufs, geom, *, kind: str, machine, op: str, mult=1, shift=0,
@@ -174,23 +170,23 @@ def _grad_cycles(call, machine):
                                stochastic=float(call.stochastic), scaled=_scaled(call, g))
 
 
-@register("avg_pool2d_grad_q15", _grad_cycles, "average pooling gradient: exact, one rounding")
-def _run_avg_grad(call, ins, outs, seed):
+@register_bound("avg_pool2d_grad_q15", _grad_cycles,
+                "average pooling gradient: exact, one rounding")
+def bind_avg_grad(call):
     p = call.params
     per = p["acc_per_tile"]
     scratch, nth = _scratch(per)
-    return int(lib.spl_run_avg_pool2d_grad(ptr(ins[0]), ptr(outs[0]), *_consts(call),
-                                           p["mult"], p["shift"],
-                                           ROUNDING_MODES[p["rounding"]], seed, scratch, per,
-                                           nth))
+    return (Step("spl_run_avg_pool2d_grad", (In(0), Out(0), *_consts(call), p["mult"],
+                                             p["shift"], ROUNDING_MODES[p["rounding"]], SEED,
+                                             scratch, per, nth)),)
 
 
-@register("max_pool2d_grad_q15", _grad_cycles, "max pooling gradient: routed to the argmax")
-def _run_max_grad(call, ins, outs, seed):
+@register_bound("max_pool2d_grad_q15", _grad_cycles, "max pooling gradient: routed to the argmax")
+def bind_max_grad(call):
     per = call.params["acc_per_tile"]
     scratch, nth = _scratch(per)
-    return int(lib.spl_run_max_pool2d_grad(ptr(ins[0]), ptr(ins[1]), ptr(outs[0]),
-                                           *_consts(call), scratch, per, nth))
+    return (Step("spl_run_max_pool2d_grad", (In(0), In(1), Out(0), *_consts(call), scratch, per,
+                                             nth)),)
 
 
 def lower_grad(in_bufs, dx_buf, geom, *, kind: str, machine, op: str, mult=1, shift=0,

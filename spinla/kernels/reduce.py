@@ -19,7 +19,7 @@ import numpy as np
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
 from ..tiling import place
-from . import cycle_table, lib, ptr, register, threads
+from . import SEED, In, Out, Step, cycle_table, i32, register_bound, threads
 
 OPS = {"sum": 0, "mean": 1, "max": 2, "min": 3, "argmax": 4, "argmin": 5}  # SPL_RED_* order
 MEAN_SHIFT = 46  # SPL_MEAN_SHIFT: mean = requant(sum * round(2^46 / n), fi + 46 - fo)
@@ -33,14 +33,13 @@ def _cycles(call, machine):
                                stochastic=float(call.stochastic))
 
 
-@register("reduce_q15", _cycles, "sum, mean, max, min, argmax, argmin along one axis")
-def _run(call, ins, outs, seed):
+@register_bound("reduce_q15", _cycles, "sum, mean, max, min, argmax, argmin along one axis")
+def bind(call):
     p = call.params
-    x = np.ascontiguousarray(ins[0])
-    tiles = np.ascontiguousarray(call.tiles, dtype=np.int32)
-    return int(lib.spl_run_reduce(OPS[p["op"]], ptr(x), ptr(outs[0]), p["outer"], p["n"],
-                                  p["inner"], p["shift"], ROUNDING_MODES[p["rounding"]], seed,
-                                  ptr(tiles, "int32_t *"), len(tiles), threads(ins[0].size)))
+    return (Step("spl_run_reduce", (OPS[p["op"]], In(0), Out(0), p["outer"], p["n"], p["inner"],
+                                    p["shift"], ROUNDING_MODES[p["rounding"]], SEED,
+                                    i32(call.tiles), call.ntiles,
+                                    threads(call.inputs[0].size))),)
 
 
 def tile_shape(outer: int, n: int, inner: int, machine):

@@ -6,20 +6,19 @@ import numpy as np
 from .. import tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import cycle_table, lib, ptr, register, threads
+from . import SEED, In, Out, Step, cycle_table, i32, register_bound, threads
 
 
 def _cycles(call, machine):
     return cycle_table.predict("requant", elems=call.elems, stochastic=float(call.stochastic))
 
 
-@register("requant_q15", _cycles, "format change with rounding and saturation")
-def _run(call, ins, outs, seed):
-    tiles = np.ascontiguousarray(call.tiles, dtype=np.int32)
+@register_bound("requant_q15", _cycles, "format change with rounding and saturation")
+def bind(call):
     p = call.params
-    return int(lib.spl_run_requant(ptr(ins[0]), ptr(outs[0]), ins[0].size,
-                                   ptr(tiles, "int32_t *"), len(tiles), p["shift"],
-                                   ROUNDING_MODES[p["rounding"]], seed, threads(ins[0].size)))
+    n = call.inputs[0].size
+    return (Step("spl_run_requant", (In(0), Out(0), n, i32(call.tiles), call.ntiles, p["shift"],
+                                     ROUNDING_MODES[p["rounding"]], SEED, threads(n))),)
 
 
 def lower(in_buf, out_buf, *, shift: int, rounding: str, machine, op: str):

@@ -14,7 +14,7 @@ import numpy as np
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
 from ..tiling import place
-from . import cycle_table, lib, ptr, register, threads
+from . import SEED, In, Out, Step, cycle_table, i32, register_bound, threads
 
 OPS = {"softmax": 0, "logsumexp": 1}
 TABLE_BYTES = 2 * 4 * 257  # the 2^r and ln tables
@@ -28,14 +28,13 @@ def _cycles(call, machine):
                                stochastic=float(call.stochastic))
 
 
-@register("softmax_q15", _cycles, "softmax and logsumexp along rows")
-def _run(call, ins, outs, seed):
+@register_bound("softmax_q15", _cycles, "softmax and logsumexp along rows")
+def bind(call):
     p = call.params
-    x = np.ascontiguousarray(ins[0])
-    tiles = np.ascontiguousarray(call.tiles, dtype=np.int32)
-    return int(lib.spl_run_softmax(OPS[p["op"]], ptr(x), ptr(outs[0]), p["rows"], p["n"],
-                                   p["frac_in"], p["frac_out"], ROUNDING_MODES[p["rounding"]],
-                                   seed, ptr(tiles, "int32_t *"), len(tiles), threads(ins[0].size)))
+    return (Step("spl_run_softmax", (OPS[p["op"]], In(0), Out(0), p["rows"], p["n"],
+                                     p["frac_in"], p["frac_out"],
+                                     ROUNDING_MODES[p["rounding"]], SEED, i32(call.tiles),
+                                     call.ntiles, threads(call.inputs[0].size))),)
 
 
 def lower(op: str, in_buf, out_buf, *, rows: int, n: int, rounding: str, machine,

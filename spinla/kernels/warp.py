@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import tiling
 from ..program import Call
-from . import cycle_table, lib, ptr, register, static_args, threads
+from . import In, Out, Step, cycle_table, i32, register_bound, threads
 
 A_FRAC = 12          # matrix entries: q3.12
 T_FRAC = 8           # translations: q7.8 pixels
@@ -30,17 +30,12 @@ def _cycles(call, machine):
     return cycle_table.predict("warp", ns=ns, h=h, w=w, c=c)
 
 
-@register("warp_affine_q15", _cycles, "affine warp: bilinear, exactly rounded, zero outside")
-def _run(call, ins, outs, seed):
+@register_bound("warp_affine_q15", _cycles,
+                "affine warp: bilinear, exactly rounded, zero outside")
+def bind(call):
     _, h, w, c = call.params["geom"]
-
-    def build():
-        tiles = np.ascontiguousarray(call.tiles, dtype=np.int32)
-        return tiles, ptr(tiles, "int32_t *")
-    tiles, tp = static_args(call, build)
-    lib.spl_run_warp_affine(ptr(ins[0]), ptr(ins[1]), ptr(outs[0]), h, w, c, tp, len(tiles),
-                            threads(outs[0].size))
-    return 0
+    return (Step("spl_run_warp_affine", (In(0), In(1), Out(0), h, w, c, i32(call.tiles),
+                                         call.ntiles, threads(call.outputs[0].size))),)
 
 
 def lower(x_buf, theta_buf, y_buf, *, machine, op: str):
