@@ -32,6 +32,7 @@ from .kernels import (ITEMSIZE, KERNELS, NULL, SEED, In, Out, Scratch, SideCache
 from .program import Program
 
 ALIGN = 64            # bytes: arena blocks start on cache lines (int64 partials need 8)
+_INT16 = np.dtype(np.int16)
 
 
 def run_program(program: Program, args, run_index: int | None = None, *,
@@ -195,25 +196,28 @@ class _Plan:
             calls.append((call, binding, refs, outs, scratch))
 
         plan = cls()
+        for b in program.outputs:        # outputs get arrays of their own, not arena space
+            if b.id in env and env[b.id][0].kind == "temp":
+                env[b.id][0].kind = "out"
+        plan.arena_bytes = _arena_layout(roots, len(program.calls))
+        # Slots of the base-pointer table: the arena, then inputs, constants and outputs (the
+        # order run() binds them in).
+        ins = [r for r in roots if r.kind == "in"]
+        plan.consts = [r for r in roots if r.kind == "const"]
+        outs = [r for r in roots if r.kind == "out"]
+        for slot, r in enumerate(ins + plan.consts + outs, start=1):
+            r.slot = slot
+        plan.nslots = 1 + len(ins) + len(plan.consts) + len(outs)
+        plan.out_shapes = [r.shape for r in outs]
+        # Each result: (slot - 1, None) for a whole buffer, (slot - 1, (offset, size, shape))
+        # for a view into one, (-1, buffer) for a buffer no call writes.
         plan.results = []
         for b in program.outputs:
-            ref = env.get(b.id)
-            if ref is None:
-                plan.results.append(("data", b, 0, b.shape, False))
+            if b.id not in env:
+                plan.results.append((-1, b))
                 continue
-            root, off, viewed = ref
-            if root.kind == "temp":
-                root.kind = "out"
-            plan.results.append((root.kind, root, off, b.shape, viewed))
-        plan.arena_bytes = _arena_layout(roots, len(program.calls))
-        # Slots of the base-pointer table: the arena, then inputs, constants and outputs.
-        plan.inputs = len(program.inputs)
-        plan.consts = [r for r in roots if r.kind == "const"]
-        plan.outs = [r for r in roots if r.kind == "out"]
-        slot = 1
-        for r in [r for r in roots if r.kind == "in"] + plan.consts + plan.outs:
-            r.slot, slot = slot, slot + 1
-        plan.nslots = slot
+            root, off, viewed = env[b.id]
+            plan.results.append((root.slot - 1, (off // 2, b.size, b.shape) if viewed else None))
         plan.code = np.asarray(plan._encode(calls), dtype=np.int64)
         plan.code_p = ffi.from_buffer("int64_t[]", plan.code)
         plan.keep = calls                # the bindings' Static arrays, whose addresses we use
@@ -261,45 +265,43 @@ class _Plan:
     def run(self, program: Program, args, run: int):
         """Run once; the results, or None to leave this run to the per-call walker (an input
         or constant that is not a C-contiguous int16 array)."""
-        bases = ffi.new("void *[]", self.nslots)
-        hold = []
-        for a in args:
-            if a.dtype != np.int16 or not a.flags.c_contiguous:
-                return None
-            hold.append(ffi.from_buffer(a))
+        pool = list(args)
         for r in self.consts:
             d = r.ref.data
-            if d is None or d.dtype != np.int16 or not d.flags.c_contiguous or d.shape != r.shape:
+            if d is None or d.shape != r.shape:
                 return None
-            hold.append(ffi.from_buffer(d))
-        outs = [np.empty(r.shape, np.int16) for r in self.outs]
-        hold.extend(ffi.from_buffer(o) for o in outs)
-        for k, p in enumerate(hold):
-            bases[k + 1] = p
+            pool.append(d)
+        for a in pool:
+            if a.dtype is not _INT16 and a.dtype != _INT16:
+                return None
+        pool += [np.empty(shape, np.int16) for shape in self.out_shapes]
         try:
             arena = self.arenas.pop()
         except IndexError:
             arena = np.empty(max(1, self.arena_bytes // 2), np.int16)
-        bases[0] = pa = ffi.from_buffer(arena)
+        try:           # from_buffer refuses an array that is not C-contiguous
+            hold = [ffi.from_buffer(a) for a in (arena, *pool)]
+        except (BufferError, ValueError):
+            self.arenas.append(arena)
+            return None
         sat = ffi.new("uint64_t[]", max(1, self.ncalls))
-        bad = lib.spl_run_program(self.code_p, self.ncalls, bases, run, sat)
-        del pa, hold                     # (release the buffers before the arena is reused)
+        bad = lib.spl_run_program(self.code_p, self.ncalls, ffi.new("void *[]", hold), run, sat)
+        del hold                         # (release the buffers before the arena is reused)
         self.arenas.append(arena)
         if bad:
             call = program.calls[bad - 1]
             raise RuntimeError(f"{program.name}: call {bad - 1} ({call.op}, {call.kernel}): "
                                f"spl_run_program rejected its record")
+        record = runtime.record
         for call, s in zip(program.calls, ffi.unpack(sat, self.ncalls)):
-            runtime.record(call.op, s)
-        return [self._result(res, args, outs) for res in self.results]
-
-    def _result(self, res, args, outs):
-        kind, root, off, shape, viewed = res
-        if kind == "data":
-            return root.data
-        base = (args[root.ref] if kind == "in" else root.ref.data if kind == "const"
-                else outs[root.slot - self.outs[0].slot])
-        if not viewed:
-            return base
-        n = int(np.prod(shape, dtype=np.int64))
-        return base.reshape(-1)[off // 2:off // 2 + n].reshape(shape)
+            record(call.op, s)
+        out = []
+        for j, view in self.results:
+            if j < 0:
+                out.append(view.data)          # a buffer no call writes: its own data
+            elif view is None:
+                out.append(pool[j])
+            else:
+                off, n, shape = view
+                out.append(pool[j].reshape(-1)[off:off + n].reshape(shape))
+        return out
