@@ -170,9 +170,8 @@ def test_conv_and_pool_families(rng, c_runs, rounding):
 def test_optimisers(rng, c_runs, rounding):
     from spinla.nn import optimizers as o
     w, g = arr(rng, (40, 30), fmt=13), arr(rng, (40, 30), fmt=12, lo=-0.3, hi=0.3)
-    v, m, r = arr(rng, (40, 30), fmt=15, lo=-0.01, hi=0.01), arr(rng, (40, 30), fmt=14,
-                                                                 lo=-0.1, hi=0.1), \
-        arr(rng, (40, 30), fmt=14, lo=0, hi=0.3)
+    v = arr(rng, (40, 30), fmt=15, lo=-0.01, hi=0.01)
+    m, r = arr(rng, (40, 30), fmt=14, lo=-0.1, hi=0.1), arr(rng, (40, 30), fmt=14, lo=0, hi=0.3)
     lr = o.lr_array(20000)
 
     def f(w_, g_, v_, m_, r_, lr_):
@@ -345,10 +344,6 @@ def test_switch_keeps_the_python_walker(rng, c_runs, monkeypatch):
     assert c_runs["calls"] == 1
 
 
-def _intervals(plan_roots):
-    return [(r.first, r.last, r.offset, r.offset + r.nbytes) for r in plan_roots]
-
-
 @given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 6), st.integers(0, 5000)),
                 min_size=1, max_size=40))
 def test_arena_layout_never_overlaps_live_buffers(spec):
@@ -364,3 +359,19 @@ def test_arena_layout_never_overlaps_live_buffers(spec):
                 assert r.offset + r.nbytes <= q.offset or q.offset + q.nbytes <= r.offset
     # space is reused: never more than the sum of the blocks
     assert size <= sum(-(-max(r.nbytes, 1) // emulator.ALIGN) * emulator.ALIGN for r in roots)
+
+
+def test_plan_follows_the_thread_setting(rng, monkeypatch):
+    """Bindings bake in thread counts and per-thread scratch: a new SPINLA_THREADS re-plans."""
+    x = arr(rng, (2, 10, 10, 3))
+    w = arr(rng, (3, 3, 3, 8), fmt=14, lo=-0.2, hi=0.2)
+    f = sp.jit(lambda u, k: sp.conv2d(u, k))
+    prog = f.program(x, w)
+    args = [x.buffer.data, w.buffer.data]
+    plans = []
+    for n in ("1", "2"):
+        monkeypatch.setenv("SPINLA_THREADS", n)
+        assert_same(prog, args, runs=(3,))
+        plans.append(emulator._PLANS.get(prog, lambda: None,
+                                         (kernels.threads_key(), len(prog.calls))))
+    assert plans[0] is not None and plans[1] is not None and plans[0] is not plans[1]
