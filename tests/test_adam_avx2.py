@@ -1,0 +1,91 @@
+"""The host's AVX2 Adam path (spinla_c/host/adam_avx2.inc, built with -march=x86-64-v3 as for a
+CPU without AVX-512) against the portable C loop of optim_q15.c, bit for bit.
+
+Both come from one test library: optim_q15.c compiled as it is (its arm_adam_q15 is the
+portable loop) with adam_avx2.inc included after it, as optim_q15.c's own SPL_SIMD_AVX2 hook
+would.  Every parameter range the kernel accepts is drawn (shifts, betas, eps, the ratio clamp,
+learning rates, full-range int16 data, both rounding modes, indices that wrap 2^32) and tile
+lengths that leave every tail length; outputs and saturation counts must be identical.
+"""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import cbuild
+from test_gemm_avx2 import cpu_has_avx2
+
+HARNESS = r"""
+#include "optim_q15.c"
+#include "spl_simd.h"
+#if !defined(SPL_SIMD_AVX2)
+#error "this harness must be built for AVX2 without AVX-512 (-march=x86-64-v3)"
+#endif
+#include "host/adam_avx2.inc"
+uint32_t test_adam_avx2(const q15_t *w, const q15_t *g, const q15_t *m, const q15_t *r,
+                        q15_t lr, q15_t *w_out, q15_t *m_out, q15_t *r_out, int32_t n,
+                        const spl_adam_t *p, uint32_t index0)
+{
+    return adam_avx2(w, g, m, r, lr, w_out, m_out, r_out, n, p, index0);
+}
+"""
+CDEF = """
+typedef struct {
+    int32_t beta1, beta2; int64_t eps; int32_t ratio_max; int32_t w_shift; int32_t g_shift;
+    int32_t mode; uint32_t seed_w, seed_m, seed_r;
+} spl_adam_t;
+uint32_t arm_adam_q15(const int16_t *w, const int16_t *g, const int16_t *m, const int16_t *r,
+                      int16_t lr, int16_t *w_out, int16_t *m_out, int16_t *r_out, int32_t n,
+                      const spl_adam_t *p, uint32_t index0);
+uint32_t test_adam_avx2(const int16_t *w, const int16_t *g, const int16_t *m, const int16_t *r,
+                        int16_t lr, int16_t *w_out, int16_t *m_out, int16_t *r_out, int32_t n,
+                        const spl_adam_t *p, uint32_t index0);
+"""
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory):
+    if not cpu_has_avx2():
+        pytest.skip("this CPU has no AVX2 (x86-64-v3): the AVX2 path cannot run here")
+    d = tmp_path_factory.mktemp("adam_avx2")
+    src = d / "adam_avx2_harness.c"
+    src.write_text(HARNESS)
+    return cbuild.build(d, "adam_avx2", ["-march=x86-64-v3"],
+                        [str(src), "requant_q15.c", "rng_q15.c"], CDEF)
+
+
+def _data(rng, n, kind):
+    if kind == "full":
+        return rng.integers(-32768, 32768, n).astype(np.int16)
+    if kind == "edges":
+        return rng.choice(np.array([-32768, -32767, -1, 0, 1, 32766, 32767], np.int16), n)
+    return rng.integers(-300, 301, n).astype(np.int16)
+
+
+@given(n=st.integers(1, 70), kinds=st.tuples(*[st.sampled_from(["full", "edges", "small"])] * 4),
+       beta1=st.integers(0, 2**30 - 1), beta2=st.integers(0, 2**30 - 1),
+       eps=st.integers(2**15, 2**31), ratio_max=st.integers(1, 2**31 - 1),
+       w_shift=st.integers(0, 47), g_shift=st.integers(0, 15),
+       stochastic=st.booleans(), lr=st.integers(-32768, 32767),
+       index0=st.one_of(st.integers(0, 5000), st.integers(2**32 - 80, 2**32 - 1)),
+       seed=st.integers(0, 2**32 - 1))
+def test_adam_avx2_matches_portable(lib, n, kinds, beta1, beta2, eps, ratio_max, w_shift,
+                                    g_shift, stochastic, lr, index0, seed):
+    ffi, L = lib
+    rng = np.random.default_rng(seed)
+    w, g, m, r = (_data(rng, n, k) for k in kinds)
+    r = np.abs(r.astype(np.int32)).clip(0, 32767).astype(np.int16)    # an RMS is >= 0
+    p = ffi.new("spl_adam_t *", dict(beta1=beta1, beta2=beta2, eps=eps, ratio_max=ratio_max,
+                                     w_shift=w_shift, g_shift=g_shift, mode=int(stochastic),
+                                     seed_w=seed, seed_m=seed ^ 0x5A5A5A5A,
+                                     seed_r=(seed * 7 + 1) % 2**32))
+    res = []
+    for fn in (L.arm_adam_q15, L.test_adam_avx2):
+        outs = [np.full(n + 3, 12345, np.int16) for _ in range(3)]   # + untouched padding
+        ptr = [ffi.from_buffer("int16_t[]", a) for a in (w, g, m, r, *outs)]
+        sat = fn(*ptr[:4], lr, *ptr[4:], n, p, index0)
+        res.append((sat, outs))
+    (sat0, outs0), (sat1, outs1) = res
+    for a, b in zip(outs0, outs1):
+        np.testing.assert_array_equal(a, b)
+    assert sat0 == sat1
