@@ -109,8 +109,6 @@ def ptr(a, ctype="int16_t *"):
 _ARRAY_TYPE = {"int16_t *": "int16_t[]", "int32_t *": "int32_t[]", "int64_t *": "int64_t[]"}
 
 
-
-
 class SideCache:
     """Values computed from an object and kept beside it, not on it (a frozen Program or Call
     holds no host state, issue #9): keyed by id, since Calls and Programs are unhashable
@@ -204,9 +202,6 @@ class Static:
             self._p = ptr(self.array, self.ctype)
         return self._p
 
-    def __len__(self):
-        return len(self.array)
-
 
 def i32(values) -> Static:
     return Static(values, "int32_t *")
@@ -232,7 +227,7 @@ def run_bound(call, bind, ins, outs, seed) -> int:
             t = type(a)
             if t is In or t is Out:
                 arr = (ins if t is In else outs)[a.index]
-                if not arr.flags.c_contiguous:
+                if t is In and not arr.flags.c_contiguous:     # (outputs are fresh arrays)
                     arr = np.ascontiguousarray(arr)
                 p = ptr(arr, a.ctype)
                 cargs.append(p + a.offset if a.offset else p)
