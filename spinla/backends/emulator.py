@@ -1,5 +1,6 @@
-"""The host emulator as a Backend: a Buffer's data is its host copy, and a Program runs call
-by call through the compiled kernels (spinla.emulator)."""
+"""The host emulator as a Backend: a Buffer's data is its host copy, and a Program runs through
+the compiled kernels (spinla.emulator: a traced Program from one C entry point, an eager op
+call by call)."""
 from __future__ import annotations
 
 import numpy as np
