@@ -96,14 +96,18 @@ def tile_shape(outer: int, n: int, inner: int, machine):
 
 
 def lower(op: str, in_buf, out_buf, *, outer: int, n: int, inner: int, shift: int,
-          rounding: str, machine, label: str) -> list:
+          rounding: str, machine, label: str, nparts: int | None = None) -> list:
     """The Calls of a reduction of the (outer, n, inner) view of in_buf: one reduce_q15 call,
-    or for a sum worth splitting (_split_plan) its partial and combining calls."""
+    or for a sum worth splitting (_split_plan) its partial and combining calls.  nparts
+    forces the number of partials of a sum (1: never split; tests use it)."""
     from ..runtime import next_seed
     st = rounding == STOCHASTIC and shift > 0  # otherwise nothing is rounded
     seed = next_seed() if st else 0
     rows, cols = tile_shape(outer, n, inner, machine)
-    nparts = _split_plan(op, outer, n, inner, rows, cols, machine) if op == "sum" else 1
+    if op != "sum" or n <= 1:
+        nparts = 1
+    elif nparts is None:
+        nparts = _split_plan(op, outer, n, inner, rows, cols, machine)
     if nparts > 1:
         return _lower_split(in_buf, out_buf, outer, n, inner, shift, rounding, machine, label,
                             nparts, seed, st)
@@ -208,8 +212,9 @@ def _split_plan(op, outer, n, inner, rows, cols, machine) -> int:
 def _lower_split(in_buf, out_buf, outer, n, inner, shift, rounding, machine, label, nparts,
                  seed, st):
     rows, cols = tile_shape(outer, n, inner, machine)
-    tiles = _part_tiles(outer, n, inner, _part_rows(rows, cols, machine), cols, nparts)
-    nparts = int(tiles[:, 0].max()) + 1
+    tiles = _part_tiles(outer, n, inner, _part_rows(rows, cols, machine), cols,
+                        min(nparts, n))
+    nparts = int(tiles[:, 0].max()) + 1     # slices of ceil(n / nparts): maybe fewer
     ne = outer * inner
     part = Buffer((nparts, ne, 4), INT16, name="reduce_partials")
     tr = (tiles[:, 2] - tiles[:, 1]).astype(np.int64)
