@@ -100,9 +100,7 @@ def lower(op: str, in_buf, out_buf, *, outer: int, n: int, inner: int, shift: in
     """The Calls of a reduction of the (outer, n, inner) view of in_buf: one reduce_q15 call,
     or for a sum worth splitting (_split_plan) its partial and combining calls.  nparts
     forces the number of partials of a sum (1: never split; tests use it)."""
-    from ..runtime import next_seed
     st = rounding == STOCHASTIC and shift > 0  # otherwise nothing is rounded
-    seed = next_seed() if st else 0
     rows, cols = tile_shape(outer, n, inner, machine)
     if op != "sum" or n <= 1:
         nparts = 1
@@ -110,7 +108,7 @@ def lower(op: str, in_buf, out_buf, *, outer: int, n: int, inner: int, shift: in
         nparts = _split_plan(op, outer, n, inner, rows, cols, machine)
     if nparts > 1:
         return _lower_split(in_buf, out_buf, outer, n, inner, shift, rounding, machine, label,
-                            nparts, seed, st)
+                            nparts, st)
     tiles = _grid(outer, inner, rows, cols)
     tr = (tiles[:, 1] - tiles[:, 0]).astype(np.int64)
     tc = (tiles[:, 3] - tiles[:, 2]).astype(np.int64)
@@ -122,7 +120,7 @@ def lower(op: str, in_buf, out_buf, *, outer: int, n: int, inner: int, shift: in
                  tiles=tiles, cores=place(len(tiles), machine),
                  macs=np.zeros(len(tiles), np.int64), elems=nin, dma_in=2 * nin,
                  dma_out=2 * tr * tc, dtcm=2 * stream + 10 * tc + 2 * tr * tc,
-                 seed=seed, stochastic=st)]
+                 stochastic=st)]
 
 
 def _grid(outer, inner, rows, cols):
@@ -210,7 +208,7 @@ def _split_plan(op, outer, n, inner, rows, cols, machine) -> int:
 
 
 def _lower_split(in_buf, out_buf, outer, n, inner, shift, rounding, machine, label, nparts,
-                 seed, st):
+                 st):
     rows, cols = tile_shape(outer, n, inner, machine)
     tiles = _part_tiles(outer, n, inner, _part_rows(rows, cols, machine), cols,
                         min(nparts, n))
@@ -234,5 +232,5 @@ def _lower_split(in_buf, out_buf, outer, n, inner, shift, rounding, machine, lab
                             rounding=rounding),
                 tiles=rt, cores=place(len(rt), machine), macs=np.zeros(len(rt), np.int64),
                 elems=nk * nparts, dma_in=8 * nk * nparts, dma_out=2 * nk,
-                dtcm=nk * REDUCE_DTCM_PER_ELEM, seed=seed, stochastic=st)
+                dtcm=nk * REDUCE_DTCM_PER_ELEM, stochastic=st)
     return [part_call, comb]
