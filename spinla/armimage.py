@@ -14,7 +14,7 @@ Where things live (stated, not measured on a board):
 - read-only tables (.rodata: the LUT tables, the optimiser's square-root and reciprocal
   tables) in DTCM, read by data loads in one cycle like ITCM (SDRAM is 20-30 times slower,
   ../shared/spinnaker-facts.md).  They do not fit next to the code: LeNet-5's training step
-  needs 23,552 B of code and 7,176 B of tables (Boosted LeNet-4, the largest, 24,544 B of
+  needs 23,540 B of code and 7,176 B of tables (Boosted LeNet-4, the largest, 24,532 B of
   code: `make arm-image NETWORK=boosted_lenet4`).  In DTCM they come out
   of machine.dtcm_reserve_bytes, the part of DTCM not given to tiles, which they share with
   the stack and the runtime's globals (see tests/test_arm_image.py).
@@ -62,7 +62,7 @@ ENTRY_POINTS = {
 # (start-up, the event loop, DMA and packet handlers) and spinla's per-core dispatcher of a
 # Program's phases.  Neither is built in this repository; 8 KB is a named guess, to be replaced
 # by the size map of the real runtime image.  (The largest training image, Boosted LeNet-4's,
-# leaves 8,224 B beside its 24,544 B of kernel code: a runtime over that would not fit.)
+# leaves 8,236 B beside its 24,532 B of kernel code: a runtime over that would not fit.)
 RUNTIME_RESERVE_BYTES = 8 * 1024
 
 

@@ -24,15 +24,26 @@
  * it is the same function with the same rq and the same index (flat index o * inner + i in
  * both), so the output, its stochastic bits and its saturation (counted once per output, in
  * the combining call only, as here) are identical, saturated or not.  The partial store is a
- * branch in the output loop rather than an entry point of its own: it costs the ITCM image
- * 48 bytes, where a wrapper function costs three times that (make arm-image). */
+ * branch in the output loop rather than an entry point of its own: with sum_cols out of line
+ * it costs the ITCM image 36 bytes, where a wrapper function costs several times that (make
+ * arm-image; Boosted LeNet-4's image had 80 bytes to spare). */
 #include "spinla.h"
 
 #define RED_COLS 64
 #define I32_CHUNK 65535
 
+/* Out of line on the ARM968: inlined into arm_reduce_q15, whose output loop also stores the
+ * partials of a split sum, its column loop ran out of registers and spilled its pointer
+ * (about 20 % more cycles per input under spinla/armcycles.py; out of line, within 1 % of
+ * before).  The host build inlines as it likes. */
+#if defined(__arm__)
+#define RED_OUT_OF_LINE __attribute__((noinline))
+#else
+#define RED_OUT_OF_LINE
+#endif
+
 /* Exact sums of len columns over n rows ld apart. */
-static void sum_cols(const q15_t *x, int32_t n, int32_t ld, int32_t len, q63_t *acc)
+RED_OUT_OF_LINE static void sum_cols(const q15_t *x, int32_t n, int32_t ld, int32_t len, q63_t *acc)
 {
     for (int32_t j = 0; j < len; j++)
         acc[j] = 0;
