@@ -43,7 +43,8 @@
 #endif
 
 /* Exact sums of len columns over n rows ld apart. */
-RED_OUT_OF_LINE static void sum_cols(const q15_t *x, int32_t n, int32_t ld, int32_t len, q63_t *acc)
+RED_OUT_OF_LINE static void sum_cols(const q15_t *x, int32_t n, int32_t ld, int32_t len,
+                                     q63_t *acc)
 {
     for (int32_t j = 0; j < len; j++)
         acc[j] = 0;
