@@ -29,6 +29,7 @@ LeNet-4's ITCM image has no room for (spinla/armimage.py).
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -171,6 +172,7 @@ def _combine_tiles(ne, machine):
     return np.stack([e, np.minimum(e + per, ne)], 1).astype(np.int32)
 
 
+@functools.lru_cache(maxsize=256)   # eager ops lower the same shapes again and again
 def _split_plan(op, outer, n, inner, rows, cols, machine) -> int:
     """Partials of a sum, among 1, 2, 4, ... while every core still has a tile and a tile
     keeps MIN_TILE_INPUT inputs, by an estimate of the calls' cycles: the busiest core of the
