@@ -124,14 +124,15 @@ int64_t spl_ln_q30(uint64_t v, int32_t frac);
  * y[r*ld_y + j] = op_k x[r*ld_row + k*ld_n + j] for j < m, k < n.  The sum is exact (int64)
  * and rounded once by rq; MEAN multiplies the exact sum by round(2^SPL_MEAN_SHIFT / n)
  * (one division per call) and rounds once, so rq->shift must include SPL_MEAN_SHIFT.
- * ARGMAX/ARGMIN give the first index of the extreme value (INT16, saturating past 32767). */
+ * ARGMAX/ARGMIN give the first index of the extreme value (INT16, saturating past 32767).
+ * rq NULL (SUM only): the partial pass of a split sum; y then holds int64 (8-byte aligned,
+ * ld_y in int64 units) and gets the exact sums, unrounded (see reduce_q15.c). */
 #define SPL_MEAN_SHIFT 46
 enum { SPL_RED_SUM = 0, SPL_RED_MEAN, SPL_RED_MAX, SPL_RED_MIN, SPL_RED_ARGMAX,
        SPL_RED_ARGMIN };
 uint32_t arm_reduce_q15(int32_t op, const q15_t *x, int32_t rows, int32_t ld_row, int32_t n,
                         int32_t ld_n, int32_t m, q15_t *y, int32_t ld_y,
                         const spl_requant_t *rq, uint32_t index0);
-
 /* Softmax and logsumexp along contiguous rows of length n (softmax_q15.c): per row the max,
  * exp(x - max) by the LUT in Q30, an exact int64 sum, one reciprocal (one division) per row. */
 uint32_t arm_softmax_q15(const q15_t *x, q15_t *y, int32_t rows, int32_t n, int32_t frac_in,

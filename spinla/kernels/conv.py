@@ -249,7 +249,6 @@ def lower_conv(x_buf, wt_buf, y_buf, geom, *, shift: int, rounding: str, machine
     """Call for y = requant(conv(x, packed weights)).  connected: per output channel, the number
     of K entries the channel table keeps (None: all); the `macs` annotation counts only those
     (useful work), while the cycle formula prices the dense MACs the kernel executes."""
-    from ..runtime import next_seed
     g = _g(geom)
     k = g["kh"] * g["kw"] * g["cin"]
     ldw = wt_buf.shape[1]
@@ -263,7 +262,7 @@ def lower_conv(x_buf, wt_buf, y_buf, geom, *, shift: int, rounding: str, machine
                 tiles=tiles, cores=tiling.place(len(tiles), machine), macs=macs,
                 elems=pix * tct, dma_in=2 * tct * k + 2 * g["w"] * g["cin"] * nrows,
                 dma_out=2 * pix * tct, dtcm=dtcm,
-                seed=next_seed() if st else 0, stochastic=st)
+                stochastic=st)
 
 
 # --- weight gradient ---------------------------------------------------------------------------
@@ -369,7 +368,6 @@ def lower_grad_weight(x_buf, d_buf, table_buf, dw_buf, geom, *, shift: int, roun
     """Two Calls: exact partials over pixel ranges (an int64 SDRAM buffer, 4 q15 words per
     value), then their sum with one rounding per weight.  connected: as for lower_conv (the
     `macs` annotation only)."""
-    from ..runtime import next_seed
     g = _g(geom)
     budget = machine.tile_budget_bytes
     m, cout, k = g["n"] * g["oh"] * g["ow"], g["cout"], g["kh"] * g["kw"] * g["cin"]
@@ -427,5 +425,5 @@ def lower_grad_weight(x_buf, d_buf, table_buf, dw_buf, geom, *, shift: int, roun
                macs=np.zeros(len(rt), np.int64), elems=nk * nparts,
                dma_in=8 * nk * nparts + (0 if table_buf is None else 2 * g["cin"] * cout),
                dma_out=2 * nk, dtcm=nk * REDUCE_DTCM_PER_ELEM,
-               seed=next_seed() if st else 0, stochastic=st)
+               stochastic=st)
     return [gw, red]

@@ -106,11 +106,10 @@ def lower(op: str, in_bufs, out_buf, *, machine, label: str, rounding: str = "ne
     # An operand smaller than the tile (broadcast) is fetched once per tile, not per output.
     dma_in = sum(2 * np.minimum(n, b.size) for b in in_bufs)
     st = rounding == STOCHASTIC and op not in COMPARISONS
-    from ..runtime import next_seed
     params = dict(op=op, shape=shape, strides=strides, shift_a=int(shift_a),
                   shift_b=int(shift_b), shift_c=int(shift_c), k0=int(k0), k1=int(k1),
                   v0=int(v0), v1=int(v1), shift=int(shift), rounding=rounding)
     return Call(kernel="eltwise_q15", op=label, inputs=tuple(in_bufs), outputs=(out_buf,),
                 params=params, tiles=tiles, cores=cores, macs=np.zeros(len(n), np.int64),
                 elems=n, dma_in=dma_in, dma_out=2 * n, dtcm=2 * bpe * n,
-                seed=next_seed() if st else 0, stochastic=st)
+                stochastic=st)

@@ -100,11 +100,9 @@ def lower(a_buf, bt_buf, c_buf, *, shift: int, rounding: str, machine, op: str =
                             machine.tile_budget_bytes,
                             "the contraction dimension is too long for one core")
     tiles, cores, tm, tn = _tile_grid(batch, m, n, ts, machine)
-    from ..runtime import next_seed
     return Call(kernel="gemm_q15", op=op, inputs=(a_buf, bt_buf), outputs=(c_buf,),
                 params=dict(m=m, n=n, k=k, shift=shift, rounding=rounding),
                 tiles=tiles, cores=cores,
                 macs=tm * tn * k, elems=tm * tn, dma_in=2 * (tm + tn) * k,
                 dma_out=2 * tm * tn, dtcm=2 * (tm + tn) * k + 2 * tm * tn,
-                seed=next_seed() if rounding == STOCHASTIC else 0,
                 stochastic=rounding == STOCHASTIC)

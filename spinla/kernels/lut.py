@@ -37,7 +37,6 @@ def _run(call, ins, outs, seed):
 
 
 def lower(fn: str, in_buf, out_buf, *, rounding: str, machine, op: str) -> Call:
-    from ..runtime import next_seed
     table = TABLE_BYTES[fn]
     # The table shares the tile's DTCM: tile with a budget reduced by its size.
     m = machine.with_(dtcm_reserve_bytes=machine.dtcm_reserve_bytes + table)
@@ -49,4 +48,4 @@ def lower(fn: str, in_buf, out_buf, *, rounding: str, machine, op: str) -> Call:
                             rounding=rounding),
                 tiles=tiles, cores=cores, macs=np.zeros(len(n), np.int64), elems=n,
                 dma_in=2 * n, dma_out=2 * n, dtcm=2 * 4 * n + table,
-                seed=next_seed() if st else 0, stochastic=st)
+                stochastic=st)

@@ -187,7 +187,6 @@ def adam_params(*, frac_w: int, frac_g: int, frac_s: int, lr_exp: int, beta1: fl
 # --- lowering -----------------------------------------------------------------------------
 
 def _flat_call(kernel, op, inputs, outputs, params, bytes_per_elem, rounding, machine):
-    from ..runtime import next_seed
     n = inputs[0].size
     # Every tile also holds the learning rate (padded to a word): keep it out of the budget.
     tiles, cores = tiling.flat_tiles(
@@ -200,7 +199,7 @@ def _flat_call(kernel, op, inputs, outputs, params, bytes_per_elem, rounding, ma
                 params=dict(params, rounding=rounding), tiles=tiles, cores=cores,
                 macs=np.zeros(len(e), np.int64), elems=e, dma_in=2 * nin * e + 2,
                 dma_out=2 * nout * e, dtcm=2 * bytes_per_elem * e + 4,
-                seed=next_seed() if st else 0, stochastic=st)
+                stochastic=st)
 
 
 def lower_sgd(w, g, v, lr, w_out, v_out, *, params: dict, rounding: str, machine,

@@ -134,7 +134,6 @@ def _run_max(call, ins, outs, seed):
 def lower_forward(x_buf, out_bufs, geom, *, kind: str, machine, op: str, mult=1, shift=0,
                   rounding="nearest"):
     """kind 'avg' (out_bufs = (y,)) or 'max' (out_bufs = (y, argmax))."""
-    from ..runtime import next_seed
     g = _g(geom)
     rowb_in = 2 * g["w"] * g["c"]
     rowb_out = 2 * g["ow"] * g["c"] * (2 if kind == "max" else 1)
@@ -157,7 +156,7 @@ def lower_forward(x_buf, out_bufs, geom, *, kind: str, machine, op: str, mult=1,
                 tiles=tiles, cores=tiling.place(len(tiles), machine),
                 macs=np.zeros(len(tiles), np.int64), elems=nout * g["kh"] * g["kw"],
                 dma_in=rowb_in * nrows, dma_out=rowb_out * (r1 - r0),
-                dtcm=need(r0, r1), seed=next_seed() if st else 0, stochastic=st)
+                dtcm=need(r0, r1), stochastic=st)
 
 
 # --- gradients ---------------------------------------------------------------------------------
@@ -196,7 +195,6 @@ def _run_max_grad(call, ins, outs, seed):
 def lower_grad(in_bufs, dx_buf, geom, *, kind: str, machine, op: str, mult=1, shift=0,
                rounding="nearest"):
     """kind 'avg' (in_bufs = (delta,)) or 'max' (in_bufs = (delta, argmax))."""
-    from ..runtime import next_seed
     g = _g(geom)
     rowb_d = 2 * g["ow"] * g["c"] * len(in_bufs)
     rowb_x = (2 + 4) * g["w"] * g["c"]  # output row + int32 sums
@@ -220,4 +218,4 @@ def lower_grad(in_bufs, dx_buf, geom, *, kind: str, machine, op: str, mult=1, sh
                 tiles=tiles, cores=tiling.place(len(tiles), machine),
                 macs=np.zeros(len(tiles), np.int64), elems=nin,
                 dma_in=rowb_d * nrows, dma_out=2 * nin, dtcm=need(r0, r1),
-                seed=next_seed() if st else 0, stochastic=st)
+                stochastic=st)

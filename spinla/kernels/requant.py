@@ -23,11 +23,10 @@ def _run(call, ins, outs, seed):
 
 
 def lower(in_buf, out_buf, *, shift: int, rounding: str, machine, op: str):
-    from ..runtime import next_seed
     tiles, cores = tiling.flat_tiles(in_buf.size, machine, bytes_per_elem=4)
     n = (tiles[:, 1] - tiles[:, 0]).astype(np.int64)
     st = rounding == STOCHASTIC
     return Call(kernel="requant_q15", op=op, inputs=(in_buf,), outputs=(out_buf,),
                 params=dict(shift=shift, rounding=rounding), tiles=tiles, cores=cores,
                 macs=np.zeros(len(n), np.int64), elems=n, dma_in=2 * n, dma_out=2 * n,
-                dtcm=4 * n, seed=next_seed() if st else 0, stochastic=st)
+                dtcm=4 * n, stochastic=st)

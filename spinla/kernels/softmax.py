@@ -40,7 +40,6 @@ def _run(call, ins, outs, seed):
 
 def lower(op: str, in_buf, out_buf, *, rows: int, n: int, rounding: str, machine,
           label: str) -> Call:
-    from ..runtime import next_seed
     budget = machine.tile_budget_bytes - TABLE_BYTES
     out_per_row = 2 * n if op == "softmax" else 2
     per_row = 2 * n + out_per_row
@@ -66,4 +65,4 @@ def lower(op: str, in_buf, out_buf, *, rows: int, n: int, rounding: str, machine
                 tiles=tiles, cores=place(len(tiles), machine),
                 macs=np.zeros(len(tiles), np.int64), elems=tr * n, dma_in=dma_in,
                 dma_out=tr * out_per_row, dtcm=dtcm,
-                seed=next_seed() if st else 0, stochastic=st)
+                stochastic=st)
