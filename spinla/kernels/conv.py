@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from .. import tiling
+from .. import abi, tiling
 from ..fixed import INT16, ROUNDING_MODES, STOCHASTIC
 from ..program import Buffer, Call
 from . import cycle_table, ffi, gemm, lib, ptr, register, threads
@@ -57,13 +57,20 @@ def k_stride(k: int) -> int:
     return -(-k // K_ALIGN) * K_ALIGN
 
 
-def geometry(n, h, w, cin, oh, ow, cout, kh, kw, sy, sx, pt, pl):
-    """The spl_conv2d_t fields, in order."""
-    return tuple(int(v) for v in (n, h, w, cin, oh, ow, cout, kh, kw, sy, sx, pt, pl))
+# The spl_conv2d_t fields in the header's order: a Call's params["geom"] is a tuple of them,
+# handed to C as an int32 array.
+GEOM_FIELDS = abi.struct("spl_conv2d_t").names
+
+
+def geometry(**fields):
+    """The spl_conv2d_t fields (by name), as a tuple in the struct's order."""
+    if set(fields) != set(GEOM_FIELDS):
+        raise TypeError(f"conv2d geometry needs exactly {GEOM_FIELDS}, got {sorted(fields)}")
+    return tuple(int(fields[f]) for f in GEOM_FIELDS)
 
 
 def _g(geom):
-    return dict(zip("n h w cin oh ow cout kh kw sy sx pt pl".split(), geom))
+    return dict(zip(GEOM_FIELDS, geom))
 
 
 def _i32(v):
@@ -297,9 +304,10 @@ def _run_gw(call, ins, outs, seed):
 
 
 def gw_scratch(k, nc, cols):
-    """q15 values of conv2d_gw_q15's scratch: im2col and its high bytes (k rows each) and
-    delta (nc rows), rows padded to multiples of 4, `cols` pixels per row."""
-    return (2 * (-(-k // 4) * 4) + -(-nc // 4) * 4) * cols
+    """q15 values of conv2d_gw_q15's scratch (SPL_CONV2D_GW_SCRATCH of spinla.h): im2col and
+    its high bytes (k rows each) and delta (nc rows), rows padded to multiples of 4, `cols`
+    pixels per row."""
+    return abi.macro("SPL_CONV2D_GW_SCRATCH")(k, nc, cols)
 
 
 def _reduce_cycles(call, machine):

@@ -14,19 +14,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import tiling
+from .. import abi, tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
 from . import cycle_table, ffi, lib, ptr, register, static_args, threads
 
-# Op numbers: the order of the SPL_EW_* enum in spinla_c/spinla.h.
-OPS = {name: i for i, name in enumerate(
-    ["add", "subtract", "multiply", "divide", "maximum", "minimum",
-     "less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
-     "where", "negative", "abs", "square", "clip", "axpby"])}
+# Op numbers: the SPL_EW_* enum of spinla_c/spinla.h, under spinla's op names.
+_C_NAMES = dict(add="ADD", subtract="SUB", multiply="MUL", divide="DIV", maximum="MAX",
+                minimum="MIN", less="LT", less_equal="LE", greater="GT", greater_equal="GE",
+                equal="EQ", not_equal="NE", where="WHERE", negative="NEG", abs="ABS",
+                square="SQUARE", clip="CLIP", axpby="AXPBY")
+OPS = dict(sorted(((name, abi.const("SPL_EW_" + c)) for name, c in _C_NAMES.items()),
+                  key=lambda kv: kv[1]))
 COMPARISONS = frozenset(["less", "less_equal", "greater", "greater_equal", "equal",
                          "not_equal"])
-MAX_DIMS = 6  # SPL_MAX_DIMS
+MAX_DIMS = abi.const("SPL_MAX_DIMS")
 
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import tiling
+from .. import abi, tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
 from . import cycle_table, lib, ptr, register, threads
 
-FUNCTIONS = {"exp": 0, "log": 1, "tanh": 2, "sigmoid": 3, "sqrt": 4}  # SPL_FN_* order
+FUNCTIONS = abi.enum("SPL_FN_")  # {"exp": SPL_FN_EXP, ...}
 # Bytes of each function's Q30 table (uint32 entries): 257 for 2^r and ln, 1025 for sigmoid.
 TABLE_BYTES = {"exp": 4 * 257, "log": 4 * 257, "tanh": 4 * 1025, "sigmoid": 4 * 1025,
                "sqrt": 0}

@@ -12,20 +12,26 @@ import math
 
 import numpy as np
 
-from .. import tiling
+from .. import abi, tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
 from . import cycle_table, lib, ptr, register, static_args, threads
 
 
 
-def geometry(n, h, w, c, oh, ow, kh, kw, sy, sx):
-    """The spl_pool2d_t fields, in order."""
-    return tuple(int(v) for v in (n, h, w, c, oh, ow, kh, kw, sy, sx))
+# The spl_pool2d_t fields in the header's order (params["geom"] is a tuple of them).
+GEOM_FIELDS = abi.struct("spl_pool2d_t").names
+
+
+def geometry(**fields):
+    """The spl_pool2d_t fields (by name), as a tuple in the struct's order."""
+    if set(fields) != set(GEOM_FIELDS):
+        raise TypeError(f"pool2d geometry needs exactly {GEOM_FIELDS}, got {sorted(fields)}")
+    return tuple(int(fields[f]) for f in GEOM_FIELDS)
 
 
 def _g(geom):
-    return dict(zip("n h w c oh ow kh kw sy sx".split(), geom))
+    return dict(zip(GEOM_FIELDS, geom))
 
 
 def reciprocal(window: int):

@@ -16,13 +16,15 @@ import math
 
 import numpy as np
 
+from .. import abi
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
 from ..tiling import place
 from . import cycle_table, lib, ptr, register, threads
 
-OPS = {"sum": 0, "mean": 1, "max": 2, "min": 3, "argmax": 4, "argmin": 5}  # SPL_RED_* order
-MEAN_SHIFT = 46  # SPL_MEAN_SHIFT: mean = requant(sum * round(2^46 / n), fi + 46 - fo)
+OPS = abi.enum("SPL_RED_")  # {"sum": SPL_RED_SUM, ...}
+# mean = requant(sum * round(2^MEAN_SHIFT / n), fi + MEAN_SHIFT - fo)
+MEAN_SHIFT = abi.const("SPL_MEAN_SHIFT")
 MAX_COLS = 2048
 MIN_TILE_INPUT = 256
 

@@ -11,12 +11,13 @@ import math
 
 import numpy as np
 
+from .. import abi
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
 from ..tiling import place
 from . import cycle_table, lib, ptr, register, threads
 
-OPS = {"softmax": 0, "logsumexp": 1}
+OPS = abi.enum("SPL_SM_")  # {"softmax": SPL_SM_SOFTMAX, "logsumexp": SPL_SM_LOGSUMEXP}
 TABLE_BYTES = 2 * 4 * 257  # the 2^r and ln tables
 MIN_TILE_INPUT = 256
 

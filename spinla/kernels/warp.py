@@ -13,14 +13,15 @@ import math
 
 import numpy as np
 
-from .. import tiling
+from .. import abi, tiling
 from ..program import Call
 from . import cycle_table, lib, ptr, register, static_args, threads
 
 A_FRAC = 12          # matrix entries: q3.12
 T_FRAC = 8           # translations: q7.8 pixels
 THETA_NAMES = ("a00", "a01", "a10", "a11", "tx", "ty")
-MAX_SIDE = 16384     # SPL_WARP_MAX_SIDE: the kernel's int32 source coordinates need H, W <= it
+# The kernel's int32 source coordinates need H, W <= SPL_WARP_MAX_SIDE.
+MAX_SIDE = abi.const("SPL_WARP_MAX_SIDE")
 
 
 def _cycles(call, machine):
