@@ -105,6 +105,7 @@ class Struct:
         st, names = self._packer
         return dict(zip(names, st.unpack_from(data, offset)))
 
+    @functools.lru_cache(maxsize=None)
     def numpy_dtype(self):
         """A NumPy structured dtype of the same layout (scalar members only)."""
         import numpy as np

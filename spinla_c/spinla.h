@@ -277,9 +277,11 @@ void spl_warp_affine_q15(const q15_t *x, const q15_t *theta, q15_t *y, int32_t n
 #define SPL_STREAM_MAGIC 0x534C5053  /* "SPLS" read as little-endian bytes */
 #define SPL_STREAM_VERSION 1
 /* Kernel ids of a phase: one per kernel of spinla_c/ (spinla/kernels/ registers them by the
- * lower-case name after the prefix, e.g. SPL_KERNEL_GEMM_Q15 is "gemm_q15"). */
+ * lower-case name after the prefix, e.g. SPL_KERNEL_GEMM_Q15 is "gemm_q15").  NONE: a phase
+ * that runs no kernel and only sends or receives packets (a chip's monitor core serving its
+ * SDRAM to other chips). */
 enum {
-    SPL_KERNEL_GEMM_Q15 = 1, SPL_KERNEL_CONV2D_Q15, SPL_KERNEL_CONV2D_PACK_Q15,
+    SPL_KERNEL_NONE = 0, SPL_KERNEL_GEMM_Q15, SPL_KERNEL_CONV2D_Q15, SPL_KERNEL_CONV2D_PACK_Q15,
     SPL_KERNEL_CONV2D_GW_Q15, SPL_KERNEL_CONV2D_GW_REDUCE_Q15, SPL_KERNEL_AVG_POOL2D_Q15,
     SPL_KERNEL_MAX_POOL2D_Q15, SPL_KERNEL_AVG_POOL2D_GRAD_Q15, SPL_KERNEL_MAX_POOL2D_GRAD_Q15,
     SPL_KERNEL_ELTWISE_Q15, SPL_KERNEL_LUT_Q15, SPL_KERNEL_REDUCE_Q15, SPL_KERNEL_SOFTMAX_Q15,
@@ -320,9 +322,12 @@ typedef struct {
     uint32_t slot;
     uint32_t dtcm_stride;
 } spl_dma_t;
-/* One multicast transfer: bytes of `buffer` from `offset` sent by core src_core of chip
+/* One packet transfer: bytes of `buffer` from `offset` sent by core src_core of chip
  * (src_x, src_y) to chip (dst_x, dst_y) as packets with keys key .. key + npackets - 1
- * (each carries the machine's packet payload, spinla/machine.py, the last one fewer). */
+ * (each carries the machine's packet payload, spinla/machine.py, the last one fewer).  A
+ * multicast is one send record with dst SPL_PACKET_MULTICAST: the routers deliver its keys to
+ * every chip whose stream has a recv record of that key range (each naming itself as dst). */
+#define SPL_PACKET_MULTICAST 0xFFFF
 typedef struct {
     uint32_t key;
     uint32_t npackets;

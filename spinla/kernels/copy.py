@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import tiling
 from ..program import Call
-from . import cycle_table, lib, ptr, register, threads
+from . import cycle_table, dma, lib, ptr, register, threads
 
 
 def _cycles(call, machine):
@@ -101,12 +101,11 @@ def lower(inputs, out_buf, pieces, *, machine, op: str, fill=None):
     per_piece = np.asarray([math.prod(pc["shape"][1:]) for pc in pieces] or [0], np.int64)
     inner = per_piece[tiles[:, 0]]
     elems = (tiles[:, 2] - tiles[:, 1]).astype(np.int64) * inner
-    fill_elems = out_buf.size / max(1, len(tiles)) if fill is not None else 0
-    dma_out = 2 * elems + (2 * fill_elems if fill is not None else 0)
+    dma_out = 2 * elems + 2 * _fill_lengths(out_buf.size, len(tiles), fill)
     return Call(kernel="copy_q15", op=op, inputs=tuple(inputs), outputs=(out_buf,),
                 params=dict(pieces=pieces, fill=fill), tiles=tiles,
                 cores=tiling.place(len(tiles), machine), macs=np.zeros(len(tiles), np.int64),
-                elems=elems, dma_in=2 * elems, dma_out=np.asarray(dma_out, np.float64) * 1,
+                elems=elems, dma_in=2 * elems, dma_out=dma_out,
                 dtcm=np.minimum(4 * elems, machine.tile_budget_bytes))
 
 
@@ -157,3 +156,63 @@ def lower_gather(in_buf, out_buf, rows: np.ndarray, *, machine, op: str = "take"
                 cores=tiling.place(len(tiles), machine), macs=np.zeros(len(n), np.int64),
                 elems=n * row_len, dma_in=2 * n * row_len + 4 * n, dma_out=2 * n * row_len,
                 dtcm=np.minimum(2 * n * row_len, machine.tile_budget_bytes))
+
+
+# --- DMA plans ---------------------------------------------------------------------------------
+
+def _fill_lengths(size: int, ntiles: int, fill):
+    """Elements of the fill (padding) each tile writes: the output split evenly over the
+    tiles (dma.split_even), none without a fill."""
+    if fill is None:
+        return np.zeros(ntiles, np.int64)
+    b = size * np.arange(ntiles + 1, dtype=np.int64) // max(1, ntiles)
+    return np.diff(b)
+
+
+def _piece_box(call, t):
+    pi, d0, d1 = (int(v) for v in call.tiles[t])
+    pc = call.params["pieces"][pi]
+    shape = (d1 - d0,) + tuple(pc["shape"][1:])
+    return pc, shape, d0
+
+
+@dma.describes("copy_q15")
+def plan(call, t):
+    """The tile's part of its piece: the source box in, the destination box out (each as
+    strided transfers, smallest stride innermost), after its share of the fill."""
+    ds = []
+    if call.params["pieces"]:
+        pc, shape, d0 = _piece_box(call, t)
+        ds += dma.box(dma.READ, pc["src"], pc["src_offset"] + d0 * pc["src_strides"][0],
+                      shape, pc["src_strides"])
+        ds += dma.box(dma.WRITE, 0, pc["dst_offset"] + d0 * pc["dst_strides"][0], shape,
+                      pc["dst_strides"])
+    if call.params["fill"] is not None:
+        lo, hi = dma.split_even(call.outputs[0].size, call.ntiles, t)
+        if hi > lo:
+            ds.insert(0, dma.block(dma.WRITE, 0, 2 * lo, 2 * (hi - lo)))
+    # Rows stream through a double buffer when the box exceeds DTCM.
+    return dma.TilePlan(tuple(ds), resident=int(call.dtcm[t]))
+
+
+@dma.describes("gather_rows_q15")
+def plan_gather(call, t):
+    """The tile's row indices (a constant table of the Call), each gathered row, and the
+    tile's contiguous rows of the output."""
+    r0, r1 = (int(v) for v in call.tiles[t])
+    rl = 2 * call.params["row_len"]
+    idx = np.asarray(call.params["rows"][r0:r1], np.int64)
+    ds = [dma.block(dma.READ, "rows", 4 * r0, 4 * (r1 - r0))]
+    # Runs of consecutive source rows become one transfer.
+    if len(idx):
+        brk = np.flatnonzero(np.diff(idx) != 1) + 1
+        for a, z in zip(np.r_[0, brk], np.r_[brk, len(idx)]):
+            ds.append(dma.block(dma.READ, 0, int(idx[a]) * rl, int(z - a) * rl))
+    ds.append(dma.block(dma.WRITE, 0, r0 * rl, (r1 - r0) * rl))
+    return dma.TilePlan(tuple(ds), resident=int(call.dtcm[t]))
+
+
+@dma.describes("view")
+def plan_view(call, t):
+    """A view moves nothing: the same SDRAM bytes under another shape."""
+    return dma.TilePlan(())

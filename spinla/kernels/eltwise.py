@@ -17,7 +17,7 @@ import numpy as np
 from .. import abi, tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import cycle_table, ffi, lib, ptr, register, static_args, threads
+from . import cycle_table, dma, ffi, lib, ptr, register, static_args, threads
 
 # Op numbers: the SPL_EW_* enum of spinla_c/spinla.h, under spinla's op names.
 _C_NAMES = dict(add="ADD", subtract="SUB", multiply="MUL", divide="DIV", maximum="MAX",
@@ -105,8 +105,13 @@ def lower(op: str, in_bufs, out_buf, *, machine, label: str, rounding: str = "ne
     bpe = 2 * (nin + 1)
     tiles, cores = tiling.flat_tiles(out_buf.size, machine, bytes_per_elem=bpe)
     n = (tiles[:, 1] - tiles[:, 0]).astype(np.int64)
-    # An operand smaller than the tile (broadcast) is fetched once per tile, not per output.
-    dma_in = sum(2 * np.minimum(n, b.size) for b in in_bufs)
+    # An operand smaller than the tile (broadcast) is fetched once per tile, not per output;
+    # a broadcast one larger than a tile as the runs of it the tile reads (the DMA plan's).
+    dma_in = sum(2 * np.minimum(n, b.size) if b.size == out_buf.size or b.size <= n.min()
+                 else 2 * np.asarray([sum(z - a for a, z in _read_runs(
+                     shape, strides[i], b.size, out_buf.size, e0, e1))
+                     for e0, e1 in tiles.tolist()], np.int64)
+                 for i, b in enumerate(in_bufs))
     st = rounding == STOCHASTIC and op not in COMPARISONS
     from ..runtime import next_seed
     params = dict(op=op, shape=shape, strides=strides, shift_a=int(shift_a),
@@ -116,3 +121,38 @@ def lower(op: str, in_bufs, out_buf, *, machine, label: str, rounding: str = "ne
                 params=params, tiles=tiles, cores=cores, macs=np.zeros(len(n), np.int64),
                 elems=n, dma_in=dma_in, dma_out=2 * n, dtcm=2 * bpe * n,
                 seed=next_seed() if st else 0, stochastic=st)
+
+
+def _read_runs(shape, strides, size, total, e0, e1):
+    """[lo, hi) element ranges of one operand that outputs [e0, e1) read: the same range (an
+    operand of the output's size), all of it (one no larger than the tile), or else the runs
+    of consecutive elements the tile touches (a broadcast operand larger than a tile, e.g. a
+    bias row longer than the tile, read in up to two pieces)."""
+    n = e1 - e0
+    if size == total:
+        return [(e0, e1)]
+    if size <= n:
+        return [(0, size)]
+    idx = np.unique(_operand_indices(shape, strides, e0, e1))
+    brk = np.flatnonzero(np.diff(idx) != 1) + 1
+    return [(int(idx[a]), int(idx[z - 1]) + 1) for a, z in zip(np.r_[0, brk], np.r_[brk, len(idx)])]
+
+
+@dma.describes("eltwise_q15")
+def plan(call, t):
+    """A tile writes its flat range of the output and reads its runs of every operand
+    (_read_runs, which the lowering's dma_in counts)."""
+    e0, e1 = (int(v) for v in call.tiles[t])
+    p = call.params
+    total = call.outputs[0].size
+    ds = [dma.block(dma.READ, i, 2 * lo, 2 * (hi - lo))
+          for i, b in enumerate(call.inputs)
+          for lo, hi in _read_runs(p["shape"], p["strides"][i], b.size, total, e0, e1)]
+    ds.append(dma.block(dma.WRITE, 0, 2 * e0, 2 * (e1 - e0)))
+    return dma.TilePlan(tuple(ds))
+
+
+def _operand_indices(shape, strides, e0, e1):
+    """Element indices of one operand that outputs [e0, e1) of the box read."""
+    idx = np.unravel_index(np.arange(e0, e1, dtype=np.int64), shape)
+    return sum(i * s for i, s in zip(idx, strides))

@@ -20,7 +20,7 @@ from .. import abi
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
 from ..tiling import place
-from . import cycle_table, lib, ptr, register, threads
+from . import cycle_table, dma, lib, ptr, register, threads
 
 OPS = abi.enum("SPL_RED_")  # {"sum": SPL_RED_SUM, ...}
 # mean = requant(sum * round(2^MEAN_SHIFT / n), fi + MEAN_SHIFT - fo)
@@ -79,3 +79,20 @@ def lower(op: str, in_buf, out_buf, *, outer: int, n: int, inner: int, shift: in
                 macs=np.zeros(len(tiles), np.int64), elems=nin, dma_in=2 * nin,
                 dma_out=2 * tr * tc, dtcm=2 * stream + 10 * tc + 2 * tr * tc,
                 seed=next_seed() if st else 0, stochastic=st)
+
+
+@dma.describes("reduce_q15")
+def plan(call, t):
+    """Per output row r of the tile: the n rows of its column slice of the (outer, n, inner)
+    input; the tile's block of the (outer, inner) output.  The input streams through DTCM
+    (double-buffered) next to the tile's sums and outputs."""
+    o0, o1, i0, i1 = (int(v) for v in call.tiles[t])
+    p = call.params
+    n, inner, tc = p["n"], p["inner"], i1 - i0
+    if tc == inner:
+        ds = [dma.block(dma.READ, 0, 2 * o0 * n * inner, 2 * (o1 - o0) * n * inner)]
+    else:
+        ds = [dma.rows(dma.READ, 0, 2 * (r * n * inner + i0), n, 2 * tc, 2 * inner)
+              for r in range(o0, o1)]
+    ds.append(dma.rows(dma.WRITE, 0, 2 * (o0 * inner + i0), o1 - o0, 2 * tc, 2 * inner))
+    return dma.TilePlan(tuple(ds), resident=int(call.dtcm[t]))
