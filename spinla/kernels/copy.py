@@ -101,9 +101,10 @@ def lower(inputs, out_buf, pieces, *, machine, op: str, fill=None):
     per_piece = np.asarray([math.prod(pc["shape"][1:]) for pc in pieces] or [0], np.int64)
     inner = per_piece[tiles[:, 0]]
     elems = (tiles[:, 2] - tiles[:, 1]).astype(np.int64) * inner
-    dma_out = 2 * elems + 2 * _fill_lengths(out_buf.size, len(tiles), fill)
+    pad = _padding_runs(out_buf.size, pieces) if fill is not None else None
+    dma_out = 2 * elems + 2 * _fill_lengths(out_buf.size, len(tiles), pad)
     return Call(kernel="copy_q15", op=op, inputs=tuple(inputs), outputs=(out_buf,),
-                params=dict(pieces=pieces, fill=fill), tiles=tiles,
+                params=dict(pieces=pieces, fill=fill, padding=pad), tiles=tiles,
                 cores=tiling.place(len(tiles), machine), macs=np.zeros(len(tiles), np.int64),
                 elems=elems, dma_in=2 * elems, dma_out=dma_out,
                 dtcm=np.minimum(4 * elems, machine.tile_budget_bytes))
@@ -160,13 +161,36 @@ def lower_gather(in_buf, out_buf, rows: np.ndarray, *, machine, op: str = "take"
 
 # --- DMA plans ---------------------------------------------------------------------------------
 
-def _fill_lengths(size: int, ntiles: int, fill):
-    """Elements of the fill (padding) each tile writes: the output split evenly over the
-    tiles (dma.split_even), none without a fill."""
-    if fill is None:
+def _padding_runs(size: int, pieces):
+    """[start, stop) runs of the output that no piece writes: the padding the fill sets
+    (two (n, 2) int64 columns).  Filling only these lets every tile write its share at once:
+    a fill over the pieces' elements would race with the tiles writing them."""
+    mask = np.ones(size, bool)
+    for pc in pieces:
+        idx = np.asarray(pc["dst_offset"], np.int64)
+        for n, s in zip(pc["shape"], pc["dst_strides"]):
+            idx = (idx[..., None] + s * np.arange(n, dtype=np.int64)).reshape(-1)
+        mask[idx] = False
+    edges = np.flatnonzero(np.diff(np.r_[False, mask, False].astype(np.int8)))
+    return edges.reshape(-1, 2)
+
+
+def _fill_share(size: int, ntiles: int, pad, t: int):
+    """The padding runs of tile t's share [lo, hi) of the output (dma.split_even)."""
+    lo, hi = dma.split_even(size, ntiles, t)
+    s, e = np.maximum(pad[:, 0], lo), np.minimum(pad[:, 1], hi)
+    keep = e > s
+    return s[keep], e[keep]
+
+
+def _fill_lengths(size: int, ntiles: int, pad):
+    """Padding elements each tile writes (none without a fill)."""
+    if pad is None:
         return np.zeros(ntiles, np.int64)
+    # Padding elements below x, for the share boundaries x.
     b = size * np.arange(ntiles + 1, dtype=np.int64) // max(1, ntiles)
-    return np.diff(b)
+    below = np.clip(b[:, None] - pad[None, :, 0], 0, (pad[:, 1] - pad[:, 0])[None, :]).sum(1)
+    return np.diff(below)
 
 
 def _piece_box(call, t):
@@ -187,12 +211,15 @@ def plan(call, t):
                       shape, pc["src_strides"])
         ds += dma.box(dma.WRITE, 0, pc["dst_offset"] + d0 * pc["dst_strides"][0], shape,
                       pc["dst_strides"])
+    nfill = 0
     if call.params["fill"] is not None:
-        lo, hi = dma.split_even(call.outputs[0].size, call.ntiles, t)
-        if hi > lo:
-            ds.insert(0, dma.block(dma.WRITE, 0, 2 * lo, 2 * (hi - lo)))
-    # Rows stream through a double buffer when the box exceeds DTCM.
-    return dma.TilePlan(tuple(ds), resident=int(call.dtcm[t]))
+        s, e = _fill_share(call.outputs[0].size, call.ntiles, call.params["padding"], t)
+        fills = [dma.block(dma.WRITE, 0, 2 * a, 2 * (z - a)) for a, z in zip(s.tolist(),
+                                                                              e.tolist())]
+        ds, nfill = fills + ds, len(fills)
+    # Rows stream through a double buffer when the box exceeds DTCM.  notes["fill"]: the
+    # first so many transfers write the fill value (the tile's share of the padding).
+    return dma.TilePlan(tuple(ds), resident=int(call.dtcm[t]), notes={"fill": nfill})
 
 
 @dma.describes("gather_rows_q15")
