@@ -176,7 +176,9 @@ def build(program, machine, placement=None):
             slot = 0
             for d in plan.dmas:
                 if isinstance(d.operand, str):
-                    bi, off, home, buf_id = bt.index[("const", i, d.operand)], d.offset, None, None
+                    # A constant table of the Call: loaded with the program onto every chip
+                    # that runs the Call (ASSUMPTION), so never read across a link.
+                    bi, off, home = bt.index[("const", i, d.operand)], d.offset, None
                 else:
                     buf = (call.inputs if d.dir == kdma.READ else call.outputs)[d.operand]
                     bi, off = bt.resolve(buf.id, d.offset)
@@ -277,3 +279,23 @@ def parse(blob: bytes) -> dict:
     if pos != len(blob):
         raise ValueError(f"stream has {len(blob) - pos} bytes after its last phase")
     return dict(header=h, phases=phases)
+
+
+def write(program, machine, directory: str, placement=None) -> list:
+    """Write every core's stream to directory/core-X-Y-C.bin and the buffer table to
+    directory/buffers.json (index, name, bytes); returns the paths written."""
+    import json
+    import os
+    os.makedirs(directory, exist_ok=True)
+    cores, bt = build(program, machine, placement)
+    paths = []
+    for (x, y, c), phases in sorted(cores.items()):
+        path = os.path.join(directory, f"core-{x}-{y}-{c}.bin")
+        with open(path, "wb") as f:
+            f.write(serialise(phases, (x, y, c), machine, len(bt.entries)))
+        paths.append(path)
+    path = os.path.join(directory, "buffers.json")
+    with open(path, "w") as f:
+        json.dump([dict(index=i, name=n, bytes=b) for i, (n, b) in enumerate(bt.entries)], f,
+                  indent=1)
+    return paths + [path]

@@ -81,8 +81,8 @@ void arm_gather_rows_q15(const q15_t *src, int32_t row_len, const int32_t *rows,
 
 /* --- element-wise, unary functions, reductions, softmax ------------------------------------
  * (eltwise_q15.c, lut_q15.c, reduce_q15.c, softmax_q15.c) */
-/* Element-wise (eltwise_q15.c).  The ops; their numbers are mirrored in
- * spinla/kernels/eltwise.py.  Operands are aligned to a common frac by left shifts
+/* Element-wise (eltwise_q15.c).  The ops; spinla/kernels/eltwise.py reads their numbers from
+ * here (spinla/abi.py).  Operands are aligned to a common frac by left shifts
  * (shift_a/b/c), combined exactly and requantised once by rq (see eltwise_q15.c for DIV, CLIP
  * and AXPBY, which use k0/k1/v0/v1). */
 enum {

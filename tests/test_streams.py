@@ -147,3 +147,25 @@ def test_stream_dma_bytes_are_the_calls_bytes(lenet5_streams):
 def test_parse_rejects_a_foreign_blob():
     with pytest.raises(ValueError, match="not a spinla stream"):
         streams.parse(bytes(abi.struct("spl_stream_header_t").size))
+
+
+def test_cli_map_writes_streams(tmp_path, capsys):
+    from spinla import cli
+    out = tmp_path / "streams"
+    assert cli.main(["map", "mlp1", "--machine", "spinn3", "--batch", "16", "--no-png",
+                     "--streams", str(out)]) == 0
+    files = sorted(p.name for p in out.iterdir())
+    assert "buffers.json" in files
+    bins = [out / f for f in files if f.endswith(".bin")]
+    assert bins and all(f.name.startswith("core-") for f in bins)
+    import json
+    table = json.loads((out / "buffers.json").read_text())
+    for f in bins:
+        s = streams.parse(f.read_bytes())
+        x, y, c = (int(v) for v in f.stem.split("-")[1:])
+        assert (s["header"]["chip_x"], s["header"]["chip_y"], s["header"]["core"]) == (x, y, c)
+        assert s["header"]["nbuffers"] == len(table)
+        for ph in s["phases"]:
+            for d in ph["dmas"]:
+                end = d["offset"] + (d["rows"] - 1) * d["stride"] + d["row_bytes"]
+                assert 0 <= d["offset"] and end <= table[d["buffer"]]["bytes"]
