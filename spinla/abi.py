@@ -22,8 +22,11 @@ import re
 import struct as _struct
 from dataclasses import dataclass
 
-HEADER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                      "spinla_c", "spinla.h")
+_HERE = os.path.dirname(os.path.abspath(__file__))
+# The source tree's header; an installed wheel carries a copy in the package (setup.py).
+HEADER = next((p for p in (os.path.join(os.path.dirname(_HERE), "spinla_c", "spinla.h"),
+                           os.path.join(_HERE, "spinla.h")) if os.path.exists(p)),
+              os.path.join(os.path.dirname(_HERE), "spinla_c", "spinla.h"))
 
 # Fixed-width types: (size, alignment, struct-module code).  ARM EABI aligns each to its size.
 _SCALARS = {
