@@ -32,6 +32,10 @@ def run_ops(rng) -> None:
               sp.asarray(rng.uniform(-1, 1, (3, 20, 5)), fmt="q2.13"))   # batched gemm
     sp.add(big, row)                                        # broadcast larger than a tile
     sp.multiply(big, col)
+    sp.multiply(sp.asarray(rng.uniform(-1, 1, (600, 50)), fmt="q2.13"),
+                sp.asarray(rng.uniform(-1, 1, (600, 1)), fmt="q2.13"))     # a long column
+    sp.add(sp.asarray(rng.uniform(-1, 1, (4, 30, 100)), fmt="q2.13"),
+           sp.asarray(rng.uniform(-1, 1, (4, 1, 100)), fmt="q2.13"))       # 3-d broadcast
     sp.where(sp.greater(big, 0), big, row)                  # three operands
     sp.clip(big, -0.5, 0.5)
     sp.exp(sp.multiply(big, 0.5))                           # lut
@@ -54,6 +58,7 @@ def run_ops(rng) -> None:
     x = sp.asarray(rng.uniform(-1, 1, (2, 10, 12, 3)), fmt="q2.13")
     w = sp.asarray(rng.uniform(-0.3, 0.3, (3, 3, 3, 4)), fmt="q2.13")
     y = sp.conv2d(x, w, stride=(1, 2), padding="same")      # pack + conv
+    sp.pad(x, ((0, 0), (2, 1), (2, 2), (0, 1)))             # a 4-d padding fill
     sp.conv2d_grad_input(y, w, x.shape, stride=(1, 2), padding="same")      # flipped pack
     sp.conv2d_grad_weight(x, y, w.shape, stride=(1, 2), padding="same")     # gw + reduce
     p, idx = sp.max_pool2d(x, 2, return_indices=True)        # pools

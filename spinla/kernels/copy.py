@@ -101,10 +101,9 @@ def lower(inputs, out_buf, pieces, *, machine, op: str, fill=None):
     per_piece = np.asarray([math.prod(pc["shape"][1:]) for pc in pieces] or [0], np.int64)
     inner = per_piece[tiles[:, 0]]
     elems = (tiles[:, 2] - tiles[:, 1]).astype(np.int64) * inner
-    pad = _padding_runs(out_buf.size, pieces) if fill is not None else None
-    dma_out = 2 * elems + 2 * _fill_lengths(out_buf.size, len(tiles), pad)
+    dma_out = 2 * elems + 2 * _fill_lengths(out_buf.size, len(tiles), pieces, fill)
     return Call(kernel="copy_q15", op=op, inputs=tuple(inputs), outputs=(out_buf,),
-                params=dict(pieces=pieces, fill=fill, padding=pad), tiles=tiles,
+                params=dict(pieces=pieces, fill=fill), tiles=tiles,
                 cores=tiling.place(len(tiles), machine), macs=np.zeros(len(tiles), np.int64),
                 elems=elems, dma_in=2 * elems, dma_out=dma_out,
                 dtcm=np.minimum(4 * elems, machine.tile_budget_bytes))
@@ -183,14 +182,56 @@ def _fill_share(size: int, ntiles: int, pad, t: int):
     return s[keep], e[keep]
 
 
-def _fill_lengths(size: int, ntiles: int, pad):
-    """Padding elements each tile writes (none without a fill)."""
-    if pad is None:
+def _count_below(x, pc):
+    """Destination elements of piece pc below each flat index in x, or None unless its
+    destination strides are positive and nested (each at least the extent of the dimensions
+    inside it, as for a box of a C-contiguous output): then O(ndim) per index."""
+    dims = [(int(n), int(s)) for n, s in zip(pc["shape"], pc["dst_strides"]) if int(n) != 1]
+    if any(s <= 0 for _, s in dims):
+        return None
+    for (_, s), (n_in, s_in) in zip(dims, dims[1:]):
+        if s < n_in * s_in:
+            return None
+    y = np.asarray(x, np.int64) - pc["dst_offset"]
+    count = np.zeros(len(y), np.int64)
+    live = y > 0
+    inner = [int(np.prod([n for n, _ in dims[d + 1:]], dtype=np.int64)) for d in range(len(dims))]
+    for d, (n, s) in enumerate(dims):
+        last = d == len(dims) - 1
+        full = np.minimum(-(-y // s) if last else y // s, n)
+        full = np.where(live, np.maximum(full, 0), 0)
+        count += full * inner[d]
+        y = y - full * s
+        live = live & (full < n) & (y > 0)
+    if not dims:
+        count = (y > 0).astype(np.int64)
+    return count
+
+
+def _fill_lengths(size: int, ntiles: int, pieces, fill):
+    """Padding elements each tile writes: its even share of the output (dma.split_even) less
+    the pieces' elements in it; none without a fill."""
+    if fill is None:
         return np.zeros(ntiles, np.int64)
-    # Padding elements below x, for the share boundaries x.
     b = size * np.arange(ntiles + 1, dtype=np.int64) // max(1, ntiles)
-    below = np.clip(b[:, None] - pad[None, :, 0], 0, (pad[:, 1] - pad[:, 0])[None, :]).sum(1)
+    below = b.copy()
+    for pc in pieces:
+        c = _count_below(b, pc)
+        if c is None:   # an unusual layout: count from the padding runs themselves
+            pad = _padding_runs(size, pieces)
+            return np.asarray([int((e - s).sum()) for s, e in (
+                _fill_share(size, ntiles, pad, t) for t in range(ntiles))], np.int64)
+        below -= c
     return np.diff(below)
+
+
+def _padding_of(call):
+    """The Call's padding runs, computed once (a plan asks for them tile by tile)."""
+    pad = call.params.get("_padding")
+    if pad is None:
+        pad = call.params["_padding"] = _padding_runs(call.outputs[0].size,
+                                                      call.params["pieces"])
+    return pad
 
 
 def _piece_box(call, t):
@@ -213,7 +254,7 @@ def plan(call, t):
                       pc["dst_strides"])
     nfill = 0
     if call.params["fill"] is not None:
-        s, e = _fill_share(call.outputs[0].size, call.ntiles, call.params["padding"], t)
+        s, e = _fill_share(call.outputs[0].size, call.ntiles, _padding_of(call), t)
         fills = [dma.block(dma.WRITE, 0, 2 * a, 2 * (z - a)) for a, z in zip(s.tolist(),
                                                                               e.tolist())]
         ds, nfill = fills + ds, len(fills)

@@ -105,12 +105,8 @@ def lower(op: str, in_bufs, out_buf, *, machine, label: str, rounding: str = "ne
     bpe = 2 * (nin + 1)
     tiles, cores = tiling.flat_tiles(out_buf.size, machine, bytes_per_elem=bpe)
     n = (tiles[:, 1] - tiles[:, 0]).astype(np.int64)
-    # An operand smaller than the tile (broadcast) is fetched once per tile, not per output;
-    # a broadcast one larger than a tile as the runs of it the tile reads (the DMA plan's).
-    dma_in = sum(2 * np.minimum(n, b.size) if b.size == out_buf.size or b.size <= n.min()
-                 else 2 * np.asarray([sum(z - a for a, z in _read_runs(
-                     shape, strides[i], b.size, out_buf.size, e0, e1))
-                     for e0, e1 in tiles.tolist()], np.int64)
+    # What each tile reads of each operand (the DMA plan's _read_runs, counted).
+    dma_in = sum(2 * _read_counts(shape, strides[i], b.size, out_buf.size, tiles)
                  for i, b in enumerate(in_bufs))
     st = rounding == STOCHASTIC and op not in COMPARISONS
     from ..runtime import next_seed
@@ -126,16 +122,36 @@ def lower(op: str, in_bufs, out_buf, *, machine, label: str, rounding: str = "ne
 def _read_runs(shape, strides, size, total, e0, e1):
     """[lo, hi) element ranges of one operand that outputs [e0, e1) read: the same range (an
     operand of the output's size), all of it (one no larger than the tile), or else the runs
-    of consecutive elements the tile touches (a broadcast operand larger than a tile, e.g. a
-    bias row longer than the tile, read in up to two pieces)."""
+    of consecutive elements the tile touches (a broadcast operand larger than a tile): a row
+    (strides (0, 1)) from the tile's first column, wrapping to its start; a column (strides
+    (1, 0)) the rows the tile covers; other broadcasts the runs of the indices it reads."""
     n = e1 - e0
     if size == total:
         return [(e0, e1)]
     if size <= n:
         return [(0, size)]
+    if len(shape) == 2 and tuple(strides) == (0, 1):
+        lo = e0 % shape[1]
+        hi = lo + n                                  # n < size = shape[1]
+        return [(lo, hi)] if hi <= size else [(lo, size), (0, hi - size)]
+    if len(shape) == 2 and tuple(strides) == (1, 0):
+        return [(e0 // shape[1], (e1 - 1) // shape[1] + 1)]
     idx = np.unique(_operand_indices(shape, strides, e0, e1))
     brk = np.flatnonzero(np.diff(idx) != 1) + 1
     return [(int(idx[a]), int(idx[z - 1]) + 1) for a, z in zip(np.r_[0, brk], np.r_[brk, len(idx)])]
+
+
+def _read_counts(shape, strides, size, total, tiles):
+    """Elements of one operand each tile reads (the lengths of _read_runs), vectorised for
+    the common cases: an eager op lowers on every call."""
+    e0, e1 = tiles[:, 0].astype(np.int64), tiles[:, 1].astype(np.int64)
+    n = e1 - e0
+    if size == total or size <= n.min() or (len(shape) == 2 and tuple(strides) == (0, 1)):
+        return np.minimum(n, size)
+    if len(shape) == 2 and tuple(strides) == (1, 0):
+        return np.where(n >= size, size, (e1 - 1) // shape[1] - e0 // shape[1] + 1)
+    return np.asarray([sum(z - a for a, z in _read_runs(shape, strides, size, total, a0, a1))
+                       for a0, a1 in zip(e0.tolist(), e1.tolist())], np.int64)
 
 
 @dma.describes("eltwise_q15")
