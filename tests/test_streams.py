@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import spinla
 from spinla import abi, streams
@@ -169,3 +171,21 @@ def test_cli_map_writes_streams(tmp_path, capsys):
             for d in ph["dmas"]:
                 end = d["offset"] + (d["rows"] - 1) * d["stride"] + d["row_bytes"]
                 assert 0 <= d["offset"] and end <= table[d["buffer"]]["bytes"]
+
+
+@given(st.lists(st.tuples(st.integers(1, 5), st.integers(-40, 40)), min_size=1, max_size=4),
+       st.integers(0, 50))
+def test_box_transfers_cover_the_box_exactly(dims, offset):
+    """Every element of a strided box (repeats included) is moved once per use, and nothing
+    else: the transfers' element multiset is the box's."""
+    shape = [n for n, _ in dims]
+    strides = [s for _, s in dims]
+    idx = np.asarray(offset + sum(
+        np.meshgrid(*[s * np.arange(n) for n, s in dims], indexing="ij")).reshape(-1))
+    base = -min(0, int(idx.min()))            # keep every address non-negative
+    got = []
+    for d in dma.box(dma.READ, 0, offset + base, shape, strides):
+        s, e = d.byte_ranges()
+        got += [np.arange(a // 2, z // 2) for a, z in zip(s.tolist(), e.tolist())]
+    got = np.sort(np.concatenate(got)) if got else np.zeros(0, np.int64)
+    np.testing.assert_array_equal(got, np.sort(idx + base))

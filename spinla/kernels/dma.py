@@ -111,13 +111,12 @@ def block(dir, operand, offset, nbytes) -> Dma:
 
 
 def rows(dir, operand, offset, nrows, row_bytes, stride, dtcm_stride=0) -> Dma:
-    """nrows rows, merged into one block where they are contiguous."""
-    nrows, row_bytes, stride = int(nrows), int(row_bytes), int(stride)
-    if nrows == 1 or stride == row_bytes:
-        return block(dir, operand, offset, nrows * row_bytes) if not dtcm_stride or \
-            dtcm_stride == row_bytes else Dma(dir, operand, int(offset), nrows, row_bytes,
-                                              stride, int(dtcm_stride))
-    return Dma(dir, operand, int(offset), nrows, row_bytes, stride, int(dtcm_stride))
+    """nrows rows; one block where they are contiguous in SDRAM and packed alike in DTCM."""
+    nrows, row_bytes, stride, dtcm_stride = int(nrows), int(row_bytes), int(stride), \
+        int(dtcm_stride)
+    if (nrows == 1 or stride == row_bytes) and dtcm_stride in (0, row_bytes):
+        return block(dir, operand, offset, nrows * row_bytes)
+    return Dma(dir, operand, int(offset), nrows, row_bytes, stride, dtcm_stride)
 
 
 def box(dir, operand, offset, shape, strides, elem=2) -> list:
