@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import checked as _checked
 from . import runtime
 from .kernels import KERNELS, lib
 from .program import Program
 
 
-def run_program(program: Program, args, run_index: int | None = None) -> list:
+def run_program(program: Program, args, run_index: int | None = None,
+                checked: bool | None = None) -> list:
     """Run `program` once; run_index (default: the runs so far) picks the stochastic-rounding
-    stream, mixed with each call's seed."""
+    stream, mixed with each call's seed.  checked (default: SPINLA_CHECKED) re-runs every
+    tile on only its declared DMA bytes (spinla/checked.py)."""
+    if checked is None:
+        checked = _checked.enabled()
     if len(args) != len(program.inputs):
         raise TypeError(f"{program.name}: expected {len(program.inputs)} inputs, "
                         f"got {len(args)}")
@@ -42,6 +47,8 @@ def run_program(program: Program, args, run_index: int | None = None) -> list:
         outs = [np.empty(b.shape, np.int16) for b in call.outputs]
         seed = int(lib.spl_seed_mix(call.seed, run)) if call.stochastic else 0
         sat = KERNELS[call.kernel].run(call, ins, outs, seed)
+        if checked:
+            _checked.check_call(program, i, call, ins, outs, seed, sat)
         runtime.record(call.op, sat)
         for b, o in zip(call.outputs, outs):
             env[b.id] = o

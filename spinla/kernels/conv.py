@@ -23,10 +23,10 @@ import math
 
 import numpy as np
 
-from .. import tiling
+from .. import abi, tiling
 from ..fixed import INT16, ROUNDING_MODES, STOCHASTIC
 from ..program import Buffer, Call
-from . import cycle_table, ffi, gemm, lib, ptr, register, threads
+from . import cycle_table, dma, ffi, gemm, lib, ptr, register, threads
 
 # Packed row stride alignment (q15 values).  ASSUMPTION: 2 would do for the ARM968 (one LDR per
 # pair); 16 lets the host's 256/512-bit loops of arm_gemm_q15 run whole vectors.  The padding
@@ -57,13 +57,20 @@ def k_stride(k: int) -> int:
     return -(-k // K_ALIGN) * K_ALIGN
 
 
-def geometry(n, h, w, cin, oh, ow, cout, kh, kw, sy, sx, pt, pl):
-    """The spl_conv2d_t fields, in order."""
-    return tuple(int(v) for v in (n, h, w, cin, oh, ow, cout, kh, kw, sy, sx, pt, pl))
+# The spl_conv2d_t fields in the header's order: a Call's params["geom"] is a tuple of them,
+# handed to C as an int32 array.
+GEOM_FIELDS = abi.struct("spl_conv2d_t").names
+
+
+def geometry(**fields):
+    """The spl_conv2d_t fields (by name), as a tuple in the struct's order."""
+    if set(fields) != set(GEOM_FIELDS):
+        raise TypeError(f"conv2d geometry needs exactly {GEOM_FIELDS}, got {sorted(fields)}")
+    return tuple(int(fields[f]) for f in GEOM_FIELDS)
 
 
 def _g(geom):
-    return dict(zip("n h w cin oh ow cout kh kw sy sx pt pl".split(), geom))
+    return dict(zip(GEOM_FIELDS, geom))
 
 
 def _i32(v):
@@ -296,9 +303,10 @@ def _run_gw(call, ins, outs, seed):
 
 
 def gw_scratch(k, nc, cols):
-    """q15 values of conv2d_gw_q15's scratch: im2col and its high bytes (k rows each) and
-    delta (nc rows), rows padded to multiples of 4, `cols` pixels per row."""
-    return (2 * (-(-k // 4) * 4) + -(-nc // 4) * 4) * cols
+    """q15 values of conv2d_gw_q15's scratch (SPL_CONV2D_GW_SCRATCH of spinla.h): im2col and
+    its high bytes (k rows each) and delta (nc rows), rows padded to multiples of 4, `cols`
+    pixels per row."""
+    return abi.macro("SPL_CONV2D_GW_SCRATCH")(k, nc, cols)
 
 
 def _reduce_cycles(call, machine):
@@ -427,3 +435,74 @@ def lower_grad_weight(x_buf, d_buf, table_buf, dw_buf, geom, *, shift: int, roun
                dma_out=2 * nk, dtcm=nk * REDUCE_DTCM_PER_ELEM,
                stochastic=st)
     return [gw, red]
+
+
+# --- DMA plans ---------------------------------------------------------------------------------
+
+def _x_rows(g, xrow0, p0, p1):
+    """The input rows a pixel range reads: from global row xrow0 (the tile record's), as many
+    as _input_rows counts."""
+    _, nrows = _input_rows(g, np.int64(p0), np.int64(p1))
+    rowb = 2 * g["w"] * g["cin"]
+    return dma.block(dma.READ, 0, xrow0 * rowb, int(nrows) * rowb)
+
+
+@dma.describes("conv2d_q15")
+def plan_conv(call, t):
+    """Input rows, the packed weight rows c0..c1 (k values each, laid out ldw apart in DTCM,
+    the padding zero-filled), the output pixels' channel slice; scratch: im2col rows."""
+    p0, p1, c0, c1, xrow0 = (int(v) for v in call.tiles[t])
+    g, p = _g(call.params["geom"]), call.params
+    k, ldw, cout = g["kh"] * g["kw"] * g["cin"], p["ldw"], g["cout"]
+    return dma.TilePlan((
+        _x_rows(g, xrow0, p0, p1),
+        dma.rows(dma.READ, 1, 2 * c0 * ldw, c1 - c0, 2 * k, 2 * ldw, dtcm_stride=2 * ldw),
+        dma.rows(dma.WRITE, 0, 2 * (p0 * cout + c0), p1 - p0, 2 * (c1 - c0), 2 * cout)),
+        scratch=2 * p["scratch_rows"] * ldw)
+
+
+@dma.describes("conv2d_pack_q15")
+def plan_pack(call, t):
+    """Forward: packed row co gathers w[:, :, :, co] (k rows of the HWIO array, a column slice
+    of each); flipped: row ci gathers w[:, :, ci, :] (one block per tap).  The table whole."""
+    r0, r1 = (int(v) for v in call.tiles[t])
+    p = call.params
+    kh, kw, cin, cout = p["wshape"]
+    nr = r1 - r0
+    if p["flip"]:
+        w = dma.rows(dma.READ, 0, 2 * r0 * cout, kh * kw, 2 * nr * cout, 2 * cin * cout)
+    else:
+        w = dma.rows(dma.READ, 0, 2 * r0, kh * kw * cin, 2 * nr, 2 * cout)
+    ds = [w]
+    if len(call.inputs) > 1:
+        ds.append(dma.block(dma.READ, 1, 0, 2 * cin * cout))
+    ds.append(dma.block(dma.WRITE, 0, 2 * r0 * p["ldw"], 2 * nr * p["ldw"]))
+    return dma.TilePlan(tuple(ds))
+
+
+@dma.describes("conv2d_gw_q15")
+def plan_gw(call, t):
+    """Input rows, delta's pixel rows (channel slice), and the tile's int64 partial sums
+    (k rows of the channel slice in partial `slot`); scratch: the im2col chunks."""
+    slot, p0, p1, c0, c1, xrow0 = (int(v) for v in call.tiles[t])
+    g = _g(call.params["geom"])
+    k, cout, tct = g["kh"] * g["kw"] * g["cin"], g["cout"], c1 - c0
+    return dma.TilePlan((
+        _x_rows(g, xrow0, p0, p1),
+        dma.rows(dma.READ, 1, 2 * (p0 * cout + c0), p1 - p0, 2 * tct, 2 * cout),
+        dma.rows(dma.WRITE, 0, 8 * (slot * k * cout + c0), k, 8 * tct, 8 * cout)),
+        scratch=2 * gw_scratch(k, tct, call.params["scratch_cols"]))
+
+
+@dma.describes("conv2d_gw_reduce_q15")
+def plan_gw_reduce(call, t):
+    """The tile's slice of every partial, the table whole, its slice of the gradient."""
+    e0, e1 = (int(v) for v in call.tiles[t])
+    p = call.params
+    ne, nk = p["k"] * p["cout"], e1 - e0
+    ds = [dma.rows(dma.READ, 0, 8 * e0, p["nparts"], 8 * nk, 8 * ne)]
+    if len(call.inputs) > 1:
+        ds.append(dma.block(dma.READ, 1, 0, 2 * p["cin"] * p["cout"]))
+    ds.append(dma.block(dma.WRITE, 0, 2 * e0, 2 * nk))
+    # Streams the partials two slices at a time next to its int64 sums.
+    return dma.TilePlan(tuple(ds), resident=nk * REDUCE_DTCM_PER_ELEM)

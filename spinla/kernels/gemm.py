@@ -14,7 +14,7 @@ import numpy as np
 from .. import tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import cycle_table, lib, ptr, register, threads
+from . import cycle_table, dma, lib, ptr, register, threads
 
 # ASSUMPTION: tiles are not split below ~32k MACs (~40k cycles): under that, a tile's two DMA
 # set-ups, its fixed overhead and its share of the phase barrier exceed ~5 % of its work, and
@@ -106,3 +106,16 @@ def lower(a_buf, bt_buf, c_buf, *, shift: int, rounding: str, machine, op: str =
                 macs=tm * tn * k, elems=tm * tn, dma_in=2 * (tm + tn) * k,
                 dma_out=2 * tm * tn, dtcm=2 * (tm + tn) * k + 2 * tm * tn,
                 stochastic=rounding == STOCHASTIC)
+
+
+@dma.describes("gemm_q15")
+def plan(call, t):
+    """A tile reads its A rows and Bt rows (all of k, contiguous) and writes its C block."""
+    b, m0, m1, n0, n1 = (int(v) for v in call.tiles[t])
+    p = call.params
+    m, n, k = p["m"], p["n"], p["k"]
+    bb = b if len(call.inputs[1].shape) == 3 else 0
+    return dma.TilePlan((
+        dma.block(dma.READ, 0, 2 * (b * m + m0) * k, 2 * (m1 - m0) * k),
+        dma.block(dma.READ, 1, 2 * (bb * n + n0) * k, 2 * (n1 - n0) * k),
+        dma.rows(dma.WRITE, 0, 2 * ((b * m + m0) * n + n0), m1 - m0, 2 * (n1 - n0), 2 * n)))

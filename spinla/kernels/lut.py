@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import tiling
+from .. import abi, tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import cycle_table, lib, ptr, register, threads
+from . import cycle_table, dma, lib, ptr, register, threads
 
-FUNCTIONS = {"exp": 0, "log": 1, "tanh": 2, "sigmoid": 3, "sqrt": 4}  # SPL_FN_* order
+FUNCTIONS = abi.enum("SPL_FN_")  # {"exp": SPL_FN_EXP, ...}
 # Bytes of each function's Q30 table (uint32 entries): 257 for 2^r and ln, 1025 for sigmoid.
 TABLE_BYTES = {"exp": 4 * 257, "log": 4 * 257, "tanh": 4 * 1025, "sigmoid": 4 * 1025,
                "sqrt": 0}
@@ -49,3 +49,12 @@ def lower(fn: str, in_buf, out_buf, *, rounding: str, machine, op: str) -> Call:
                 tiles=tiles, cores=cores, macs=np.zeros(len(n), np.int64), elems=n,
                 dma_in=2 * n, dma_out=2 * n, dtcm=2 * 4 * n + table,
                 stochastic=st)
+
+
+@dma.describes("lut_q15")
+def plan(call, t):
+    """A tile reads its flat range of the input and writes the same range of the output."""
+    e0, e1 = (int(v) for v in call.tiles[t])
+    flat = (dma.block(dma.READ, 0, 2 * e0, 2 * (e1 - e0)),
+            dma.block(dma.WRITE, 0, 2 * e0, 2 * (e1 - e0)))
+    return dma.TilePlan(flat, scratch=TABLE_BYTES[call.params["fn"]])

@@ -48,7 +48,7 @@ import numpy as np
 from .. import tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import cycle_table, lib, ptr, register, threads
+from . import cycle_table, dma, lib, ptr, register, threads
 
 # The two tables (5 KB of constants) live with the code in ITCM (spinla/armimage.py).
 
@@ -216,3 +216,18 @@ def lower_adam(w, g, m, r, lr, w_out, m_out, r_out, *, params: dict, rounding: s
                op: str = "adam_update"):
     return _flat_call("adam_q15", op, (w, g, m, r, lr), (w_out, m_out, r_out), params,
                       BYTES_ADAM, rounding, machine)
+
+
+def plan(call, t):
+    """A tile reads its flat range of every tensor input and the whole one-element learning
+    rate (the last input), and writes its range of every output."""
+    e0, e1 = (int(v) for v in call.tiles[t])
+    nb = 2 * (e1 - e0)
+    ins = [dma.block(dma.READ, i, 2 * e0, nb) for i in range(len(call.inputs) - 1)]
+    ins.append(dma.block(dma.READ, len(call.inputs) - 1, 0, 2))
+    outs = [dma.block(dma.WRITE, j, 2 * e0, nb) for j in range(len(call.outputs))]
+    return dma.TilePlan(tuple(ins + outs), scratch=2)   # the learning rate, padded to a word
+
+
+dma.describes("sgd_q15")(plan)
+dma.describes("adam_q15")(plan)

@@ -12,20 +12,26 @@ import math
 
 import numpy as np
 
-from .. import tiling
+from .. import abi, tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import cycle_table, lib, ptr, register, static_args, threads
+from . import cycle_table, dma, lib, ptr, register, static_args, threads
 
 
 
-def geometry(n, h, w, c, oh, ow, kh, kw, sy, sx):
-    """The spl_pool2d_t fields, in order."""
-    return tuple(int(v) for v in (n, h, w, c, oh, ow, kh, kw, sy, sx))
+# The spl_pool2d_t fields in the header's order (params["geom"] is a tuple of them).
+GEOM_FIELDS = abi.struct("spl_pool2d_t").names
+
+
+def geometry(**fields):
+    """The spl_pool2d_t fields (by name), as a tuple in the struct's order."""
+    if set(fields) != set(GEOM_FIELDS):
+        raise TypeError(f"pool2d geometry needs exactly {GEOM_FIELDS}, got {sorted(fields)}")
+    return tuple(int(fields[f]) for f in GEOM_FIELDS)
 
 
 def _g(geom):
-    return dict(zip("n h w c oh ow kh kw sy sx".split(), geom))
+    return dict(zip(GEOM_FIELDS, geom))
 
 
 def reciprocal(window: int):
@@ -219,3 +225,36 @@ def lower_grad(in_bufs, dx_buf, geom, *, kind: str, machine, op: str, mult=1, sh
                 macs=np.zeros(len(tiles), np.int64), elems=nin,
                 dma_in=rowb_d * nrows, dma_out=2 * nin, dtcm=need(r0, r1),
                 stochastic=st)
+
+
+# --- DMA plans ---------------------------------------------------------------------------------
+
+@dma.describes("avg_pool2d_q15")
+@dma.describes("max_pool2d_q15")
+def plan_forward(call, t):
+    """Input rows from the tile record's first row; output rows (and argmax offsets); scratch:
+    one output row of int32 sums (average)."""
+    r0, r1, row0 = (int(v) for v in call.tiles[t])
+    g = _g(call.params["geom"])
+    _, nrows = _fwd_rows(g, np.int64(r0), np.int64(r1))
+    rowb_in, rowb_out = 2 * g["w"] * g["c"], 2 * g["ow"] * g["c"]
+    ds = [dma.block(dma.READ, 0, row0 * rowb_in, int(nrows) * rowb_in)]
+    ds += [dma.block(dma.WRITE, j, r0 * rowb_out, (r1 - r0) * rowb_out)
+           for j in range(len(call.outputs))]
+    avg = call.kernel == "avg_pool2d_q15"
+    return dma.TilePlan(tuple(ds), scratch=4 * g["ow"] * g["c"] if avg else 0)
+
+
+@dma.describes("avg_pool2d_grad_q15")
+@dma.describes("max_pool2d_grad_q15")
+def plan_grad(call, t):
+    """Output-gradient rows (and argmax rows) from the record's first row; the tile's input
+    rows; scratch: their int32 sums."""
+    r0, r1, drow0 = (int(v) for v in call.tiles[t])
+    g = _g(call.params["geom"])
+    _, nrows = _grad_rows(g, np.int64(r0), np.int64(r1))
+    rowb_d, rowb_x = 2 * g["ow"] * g["c"], 2 * g["w"] * g["c"]
+    ds = [dma.block(dma.READ, i, drow0 * rowb_d, int(nrows) * rowb_d)
+          for i in range(len(call.inputs))]
+    ds.append(dma.block(dma.WRITE, 0, r0 * rowb_x, (r1 - r0) * rowb_x))
+    return dma.TilePlan(tuple(ds), scratch=4 * (r1 - r0) * g["w"] * g["c"])

@@ -34,13 +34,15 @@ import math
 
 import numpy as np
 
+from .. import abi
 from ..fixed import INT16, ROUNDING_MODES, STOCHASTIC
 from ..program import Buffer, Call
 from ..tiling import place
-from . import cycle_table, lib, ptr, register, threads
+from . import cycle_table, dma, lib, ptr, register, threads
 
-OPS = {"sum": 0, "mean": 1, "max": 2, "min": 3, "argmax": 4, "argmin": 5}  # SPL_RED_* order
-MEAN_SHIFT = 46  # SPL_MEAN_SHIFT: mean = requant(sum * round(2^46 / n), fi + 46 - fo)
+OPS = abi.enum("SPL_RED_")  # {"sum": SPL_RED_SUM, ...}
+# mean = requant(sum * round(2^MEAN_SHIFT / n), fi + MEAN_SHIFT - fo)
+MEAN_SHIFT = abi.const("SPL_MEAN_SHIFT")
 MAX_COLS = 2048
 MIN_TILE_INPUT = 256
 
@@ -236,3 +238,35 @@ def _lower_split(in_buf, out_buf, outer, n, inner, shift, rounding, machine, lab
                 elems=nk * nparts, dma_in=8 * nk * nparts, dma_out=2 * nk,
                 dtcm=nk * REDUCE_DTCM_PER_ELEM, stochastic=st)
     return [part_call, comb]
+
+
+@dma.describes("reduce_q15")
+def plan(call, t):
+    """Per output row r of the tile: the n rows of its column slice of the (outer, n, inner)
+    input; the tile's block of the (outer, inner) output.  The input streams through DTCM
+    (double-buffered) next to the tile's sums and outputs."""
+    o0, o1, i0, i1 = (int(v) for v in call.tiles[t])
+    p = call.params
+    n, inner, tc = p["n"], p["inner"], i1 - i0
+    if tc == inner:
+        ds = [dma.block(dma.READ, 0, 2 * o0 * n * inner, 2 * (o1 - o0) * n * inner)]
+    else:
+        ds = [dma.rows(dma.READ, 0, 2 * (r * n * inner + i0), n, 2 * tc, 2 * inner)
+              for r in range(o0, o1)]
+    ds.append(dma.rows(dma.WRITE, 0, 2 * (o0 * inner + i0), o1 - o0, 2 * tc, 2 * inner))
+    return dma.TilePlan(tuple(ds), resident=int(call.dtcm[t]))
+
+
+@dma.describes("reduce_part_q15")
+def plan_part(call, t):
+    """Per output row r of the tile: rows k0..k1 of its column slice of the (outer, n, inner)
+    input; the tile's block of partial s, an (outer, inner) plane of int64 sums."""
+    s, o0, o1, i0, i1, k0, k1 = (int(v) for v in call.tiles[t])
+    p = call.params
+    n, inner, tc = p["n"], p["inner"], i1 - i0
+    plane = p["outer"] * inner
+    ds = [dma.rows(dma.READ, 0, 2 * (r * n * inner + k0 * inner + i0), k1 - k0, 2 * tc,
+                   2 * inner) for r in range(o0, o1)]
+    ds.append(dma.rows(dma.WRITE, 0, 8 * (s * plane + o0 * inner + i0), o1 - o0, 8 * tc,
+                       8 * inner))
+    return dma.TilePlan(tuple(ds), resident=int(call.dtcm[t]))

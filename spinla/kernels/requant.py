@@ -6,7 +6,7 @@ import numpy as np
 from .. import tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import cycle_table, lib, ptr, register, threads
+from . import cycle_table, dma, lib, ptr, register, threads
 
 
 def _cycles(call, machine):
@@ -30,3 +30,12 @@ def lower(in_buf, out_buf, *, shift: int, rounding: str, machine, op: str):
                 params=dict(shift=shift, rounding=rounding), tiles=tiles, cores=cores,
                 macs=np.zeros(len(n), np.int64), elems=n, dma_in=2 * n, dma_out=2 * n,
                 dtcm=4 * n, stochastic=st)
+
+
+@dma.describes("requant_q15")
+def plan(call, t):
+    """A tile reads its flat range of the input and writes the same range of the output."""
+    e0, e1 = (int(v) for v in call.tiles[t])
+    flat = (dma.block(dma.READ, 0, 2 * e0, 2 * (e1 - e0)),
+            dma.block(dma.WRITE, 0, 2 * e0, 2 * (e1 - e0)))
+    return dma.TilePlan(flat)
