@@ -2,16 +2,20 @@
 command that produced them."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def best_time(fn, repeat: int = 5, warmup: int = 1, min_time: float = 0.0) -> float:
@@ -67,11 +71,49 @@ def save(name: str, payload: dict) -> Path:
     return path
 
 
-def run_worker(script: str, args: list, what: str) -> dict:
+@contextlib.contextmanager
+def other_build(march: str):
+    """A temporary copy of the spinla package with its kernels built for SPINLA_MARCH=march
+    (e.g. x86-64-v3: AVX2, a CPU without AVX-512); yields the environment a child process
+    needs to import that copy instead of the installed build.  A build that fails, or a child
+    that then imports another build, is an error (see check_build), never a skipped row."""
+    with tempfile.TemporaryDirectory(prefix=f"spinla-{march}-") as tmp:
+        shutil.copytree(ROOT / "spinla", Path(tmp) / "spinla",
+                        ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+        env = dict(os.environ, SPINLA_MARCH=march)
+        print(f"building the kernels with SPINLA_MARCH={march} ...", flush=True)
+        subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--build-lib", tmp,
+                        "--build-temp", str(Path(tmp) / "build")], cwd=ROOT, env=env,
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [tmp] + [p for p in [os.environ.get("PYTHONPATH")] if p])
+        yield env
+
+
+def build_info() -> dict:
+    """Which spinla build this process imported: its SPINLA_MARCH, module path and SIMD path
+    (a child of other_build reports it, and the parent checks it with check_build)."""
+    import spinla
+    import spinla.kernels
+    return {"march": os.environ.get("SPINLA_MARCH", "native"), "module": spinla.__file__,
+            "simd_path": spinla.kernels.simd_path()}
+
+
+def check_build(got: dict, env: dict):
+    """Raise unless a child run under `env` (from other_build) imported that build."""
+    march, tmp = env["SPINLA_MARCH"], env["PYTHONPATH"].split(os.pathsep)[0]
+    if got["march"] != march or not got["module"].startswith(tmp):
+        raise RuntimeError(f"the child ran {got['module']} ({got['march']}), not the "
+                           f"SPINLA_MARCH={march} build")
+
+
+def run_worker(script: str, args: list, what: str, env: dict | None = None) -> dict:
     """Run `script` with `args` in a fresh Python process (each framework measured on its own,
     so neither's threads or caches disturb the other) and return the JSON object it prints
-    last; a failure raises with the worker's stderr, naming `what`."""
-    out = subprocess.run([sys.executable, script, *args], capture_output=True, text=True)
+    last; a failure raises with the worker's stderr, naming `what`.  env: the child's
+    environment (default this one's), e.g. other_build's."""
+    out = subprocess.run([sys.executable, script, *args], capture_output=True, text=True,
+                         env=env)
     if out.returncode:
         raise RuntimeError(f"{what} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])

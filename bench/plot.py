@@ -84,17 +84,27 @@ def _final_bars(ax, rows, paper):
 
 
 def train_speed(res):
+    """Bars per network: PyTorch, then each spinla build (native, and e.g. AVX2), with the
+    ratio to PyTorch over each spinla bar."""
     rows = res["rows"]
-    fig, ax = plt.subplots(figsize=(7, 3.2))
-    x = range(len(rows))
-    ax.bar([i - 0.2 for i in x], [r["spinla"]["wall_s"] for r in rows], 0.4,
-           label="spinla emulator (16-bit fixed point)")
-    ax.bar([i + 0.2 for i in x], [r["torch"]["wall_s"] for r in rows], 0.4,
+    nets = list(dict.fromkeys(r["net"] for r in rows))
+    builds = list(dict.fromkeys(r.get("build", "native") for r in rows))
+    width = 0.8 / (1 + len(builds))
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    torch = {r["net"]: r["torch"]["wall_s"] for r in rows}
+    ax.bar([i - 0.4 + width / 2 for i in range(len(nets))], [torch[n] for n in nets], width,
            label="PyTorch CPU float32")
-    for i, r in zip(x, rows):
-        ax.text(i - 0.2, r["spinla"]["wall_s"], f"{r['time_ratio']:.1f}x", ha="center",
-                va="bottom", fontsize=7)
-    ax.set_xticks(list(x), [r["net"] for r in rows])
+    for j, b in enumerate(builds):
+        by_net = {r["net"]: r for r in rows if r.get("build", "native") == b}
+        xs = [i - 0.4 + width * (j + 1.5) for i, n in enumerate(nets) if n in by_net]
+        rs = [by_net[n] for n in nets if n in by_net]
+        path = rs[0]["spinla"].get("build", {}).get("simd_path", "")
+        ax.bar(xs, [r["spinla"]["wall_s"] for r in rs], width,
+               label=f"spinla emulator, {b} build {path} (16-bit fixed point)")
+        for x, r in zip(xs, rs):
+            ax.text(x, r["spinla"]["wall_s"], f"{r['time_ratio']:.2f}x", ha="center",
+                    va="bottom", fontsize=6)
+    ax.set_xticks(range(len(nets)), nets)
     ax.set_ylabel("one epoch, host wall time (s)")
     ax.legend(fontsize=7)
     ax.set_title(f"{res['host']['cpu']}, {res['host']['cpus']} CPUs", fontsize=8)
@@ -106,7 +116,8 @@ def kernels(res):
     rows = res["rows"]
     fig, ax = plt.subplots(figsize=(7, 3.2))
     ax.barh([r["case"] for r in rows], [r["ratio"] for r in rows])
-    ax.axvline(res["target_ratio"], color="k", ls=":", label="target")
+    ax.axvline(res.get("target_matmul_ratio", res.get("target_ratio", 1.0)), color="k", ls=":",
+               label="target (matmul)")
     ax.set_xlabel("emulator throughput / NumPy float32 throughput")
     ax.legend(fontsize=7)
     fig.tight_layout()

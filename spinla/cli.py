@@ -2,6 +2,7 @@
 
     spinla train lenet5 --epochs 10 --machine spinn5 [--out result.json]
     spinla map lenet5 --machine spinn5 [--strategy best] [--batch 64] [--json] [--png F]
+                      [--streams DIR]
     spinla info --machine spinn5
     spinla machines
 """
@@ -66,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     mp.add_argument("--png", default=None, help="picture file (default: "
                     "map-<model>-<machine>-<strategy>-b<batch>.png)")
     mp.add_argument("--no-png", action="store_true", help="write no picture")
+    mp.add_argument("--streams", default=None, metavar="DIR",
+                    help="write every used core's stream (spinla_c/spinla.h layout) to "
+                         "DIR/core-X-Y-C.bin and the buffer table to DIR/buffers.json")
     inf = sub.add_parser("info", help="print a machine model with the source of each figure, and the "
                          "emulator's host SIMD path")
     inf.add_argument("--machine", default="spinn5")
@@ -210,6 +214,12 @@ def map_(args) -> dict:
     d = mp.mapping(prog, args.model, args.batch, machine, args.strategy)
     if png is not None:
         mp.picture(d, png)
+    if args.streams:
+        from spinla import streams
+        from spinla.place import place
+        files = streams.write(prog, machine, args.streams, place(prog, machine, args.strategy))
+        print(f"wrote {len(files) - 1} core streams and buffers.json to {args.streams}",
+              file=sys.stderr)
     if args.json:
         print(json.dumps(mp.public(d), indent=1, default=float))
     else:

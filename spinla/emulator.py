@@ -13,7 +13,8 @@ and two walkers use that one description:
   exactly what the per-call walker gives: on a raise, the Calls after the first saturating
   one have run (their results are discarded) but are not counted, as if they had not.
 * The per-call walker, for eager one-call Programs (planning would cost more than it saves),
-  for any Program with SPINLA_PROGRAM_C=0 or run_program(..., c=False) (for comparison), and
+  for checked mode (spinla/checked.py re-runs each Call's tiles after it), for any Program
+  with SPINLA_PROGRAM_C=0 or run_program(..., c=False) (for comparison), and
   for what the planner leaves to it (a kernel without a binding, a buffer nothing binds, an
   input that is not a C-contiguous int16 array): Python walks the Calls, allocating outputs
   and freeing temporaries after their last reader.
@@ -26,6 +27,7 @@ import os
 
 import numpy as np
 
+from . import checked as _checked
 from . import runtime
 from .kernels import (ITEMSIZE, KERNELS, NULL, SEED, In, Out, Scratch, SideCache, Static, View,
                       ffi, lib, threads_key)
@@ -35,12 +37,16 @@ ALIGN = 64            # bytes: arena blocks start on cache lines (int64 partials
 _INT16 = np.dtype(np.int16)
 
 
-def run_program(program: Program, args, run_index: int | None = None, *,
-                c: bool | None = None) -> list:
+def run_program(program: Program, args, run_index: int | None = None,
+                checked: bool | None = None, *, c: bool | None = None) -> list:
     """Run `program` once; run_index (default: the runs so far) picks the stochastic-rounding
-    stream, mixed with each call's seed.  c: True or False forces the whole-Program runner or
-    the per-call walker; None (default) takes the runner for traced Programs (and any Program
-    run before), unless SPINLA_PROGRAM_C=0."""
+    stream, mixed with each call's seed.  checked (default: SPINLA_CHECKED) re-runs every
+    tile on only its declared DMA bytes (spinla/checked.py), which the per-call walker does.
+    c: True or False forces the whole-Program runner or the per-call walker; None (default)
+    takes the runner for traced Programs (and any Program run before), unless
+    SPINLA_PROGRAM_C=0 or checked mode."""
+    if checked is None:
+        checked = _checked.enabled()
     if len(args) != len(program.inputs):
         raise TypeError(f"{program.name}: expected {len(program.inputs)} inputs, "
                         f"got {len(args)}")
@@ -53,13 +59,13 @@ def run_program(program: Program, args, run_index: int | None = None, *,
         c = ((bool(program.inputs) or program.runs > 0)
              and os.environ.get("SPINLA_PROGRAM_C", "1") != "0")
     results = None
-    if c and 0 <= run < 1 << 32:
+    if c and not checked and 0 <= run < 1 << 32:
         plan = _PLANS.get(program, lambda: _Plan.build(program),
                           (threads_key(), len(program.calls)))
         if plan is not None:
             results = plan.run(program, args, run)
     if results is None:
-        results = _walk(program, args, run)
+        results = _walk(program, args, run, checked)
     program.runs += 1
     runtime.notify(program)
     return results
@@ -70,7 +76,7 @@ def run_program(program: Program, args, run_index: int | None = None, *,
 _LAST_USE = SideCache()
 
 
-def _walk(program: Program, args, run: int) -> list:
+def _walk(program: Program, args, run: int, checked: bool = False) -> list:
     env = {ph.id: a for ph, a in zip(program.inputs, args)}
     last = _LAST_USE.get(program, program.last_use, len(program.calls))
     keep = {b.id for b in program.outputs} | {b.id for b in program.inputs}
@@ -87,6 +93,8 @@ def _walk(program: Program, args, run: int) -> list:
         outs = [np.empty(b.shape, np.int16) for b in call.outputs]
         seed = int(lib.spl_seed_mix(call.seed, run)) if call.stochastic else 0
         sat = KERNELS[call.kernel].run(call, ins, outs, seed)
+        if checked:
+            _checked.check_call(program, i, call, ins, outs, seed, sat)
         runtime.record(call.op, sat)
         for b, o in zip(call.outputs, outs):
             env[b.id] = o

@@ -109,6 +109,15 @@ class Program:
                 last[b.id] = i
         return last
 
+    def streams(self, machine=None, placement=None) -> dict:
+        """{(chip_x, chip_y, core): bytes}: what every used core of `machine` (default: the
+        Program's, else the current one) runs, in spinla_c/spinla.h's stream layout, under
+        `placement` (default: spinla.place(self, machine)).  See spinla/streams.py."""
+        from . import streams
+        from .machine import current, get
+        m = get(machine) if machine is not None else (self.machine or current())
+        return streams.streams(self, get(m), placement)
+
     def summary(self) -> str:
         lines = [f"Program {self.name!r}: {len(self.calls)} calls, "
                  f"{sum(c.ntiles for c in self.calls)} tiles"]

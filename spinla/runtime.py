@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from dataclasses import replace
 
 from . import state
 from .program import Buffer, Program
@@ -105,10 +106,24 @@ def seed(value: int):
 
 
 def next_seed() -> int:
+    """The next value of this context's seed stream (host conversions that round
+    stochastically take one; so does every stochastic Call, through assign_seeds)."""
     from .kernels import lib
     s = state.seeds()
     s.counter += 1
     return int(lib.spl_seed_mix(s.base, s.counter))
+
+
+def assign_seeds(calls) -> list:
+    """`calls` with a fresh seed from this context's stream for each one that rounds
+    stochastically, in order (copies: a Call may be shared, e.g. by a cache of lowerings).
+
+    The one place a Call's seed is fixed: lowering leaves it unset (0).  An eager op's calls
+    take theirs as they run (emit), which is when lowering used to draw them, so eager bits
+    are unchanged; a traced Program takes its seeds when the trace is finalised, over the
+    calls it keeps, in program order, so they depend on the Program and the stream, not on
+    calls lowered while tracing and then dropped (Jitted.trace)."""
+    return [replace(c, seed=next_seed()) if c.stochastic else c for c in calls]
 
 
 # --- tracing ------------------------------------------------------------------------------
@@ -142,10 +157,11 @@ def emit(calls, outputs):
             c.op = label
     tr = tracing()
     if tr is not None:
-        tr.calls.extend(calls)
+        tr.calls.extend(calls)      # seeded when the trace is finalised (Jitted.trace)
         return outputs
     from .backends import current as backend
-    prog = Program(calls=list(calls), outputs=list(outputs), name=calls[0].op if calls else "")
+    prog = Program(calls=assign_seeds(calls), outputs=list(outputs),
+                   name=calls[0].op if calls else "")
     results = backend().run(prog, [], 0)
     for b, r in zip(outputs, results):
         b.data = r
@@ -228,7 +244,8 @@ class Jitted:
             finally:
                 state.trace.reset(tok)
             flat, rebuild = _flatten(out)
-            prog = Program(calls=_live_calls(tr.calls, flat), inputs=placeholders,
+            # Finalising the trace: the live calls, then their seeds in program order.
+            prog = Program(calls=assign_seeds(_live_calls(tr.calls, flat)), inputs=placeholders,
                            outputs=[a.buffer for a in flat], machine=current(), name=self.name)
             entry = self.programs[key] = (prog, rebuild)
         return entry

@@ -1,5 +1,6 @@
 """Per-context state of spinla: rounding mode, seed stream, run observers, statistics and
-error handling, each in a `contextvars.ContextVar`.
+error handling, each in a `contextvars.ContextVar` (the current backend too, in
+spinla/backends/__init__.py).
 
 Why contextvars: a thread starts with an empty context, so two threads each running
 `fit(seed=3)` get their own seed stream, their own counters and their own observers (a cost

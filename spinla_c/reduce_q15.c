@@ -12,14 +12,39 @@
  * deterministic (a pure function of S and n).  |S*R| <= 2^61 + n 2^15 fits int64.
  * MAX/MIN are exact (a requant only when the output format differs).  ARGMAX/ARGMIN return the
  * first index of the extreme value, like NumPy, as INT16 (indices past 32767 saturate,
- * counted).  n = 0 gives 0 (the caller rejects empty max/min/mean/arg reductions). */
+ * counted).  n = 0 gives 0 (the caller rejects empty max/min/mean/arg reductions).
+ *
+ * Split SUM (rq NULL; spinla/kernels/reduce.py splits a large sum over many cores): each tile
+ * sums one slice k0..k1 of the reduced axis and stores the exact int64 sum, in the input's
+ * LSB and never rounded, as its partial (|partial| <= n 2^15: no overflow); one combining call
+ * (arm_conv2d_grad_weight_reduce_q15 with no table) then adds the partials in int64 and rounds
+ * once with spl_requant_q63(S, rq, flat output index).  Why that is bit for bit the one-tile
+ * SUM: every partial and every partial sum is an exact integer (|S| <= n 2^15 < 2^63), and
+ * integer addition is associative, so the combined S is the S above; the rounding applied to
+ * it is the same function with the same rq and the same index (flat index o * inner + i in
+ * both), so the output, its stochastic bits and its saturation (counted once per output, in
+ * the combining call only, as here) are identical, saturated or not.  The partial store is a
+ * branch in the output loop rather than an entry point of its own: with sum_cols out of line
+ * it costs the ITCM image 36 bytes, where a wrapper function costs several times that (make
+ * arm-image; Boosted LeNet-4's image had 80 bytes to spare). */
 #include "spinla.h"
 
 #define RED_COLS 64
 #define I32_CHUNK 65535
 
+/* Out of line on the ARM968: inlined into arm_reduce_q15, whose output loop also stores the
+ * partials of a split sum, its column loop ran out of registers and spilled its pointer
+ * (about 20 % more cycles per input under spinla/armcycles.py; out of line, within 1 % of
+ * before).  The host build inlines as it likes. */
+#if defined(__arm__)
+#define RED_OUT_OF_LINE __attribute__((noinline))
+#else
+#define RED_OUT_OF_LINE
+#endif
+
 /* Exact sums of len columns over n rows ld apart. */
-static void sum_cols(const q15_t *x, int32_t n, int32_t ld, int32_t len, q63_t *acc)
+RED_OUT_OF_LINE static void sum_cols(const q15_t *x, int32_t n, int32_t ld, int32_t len,
+                                     q63_t *acc)
 {
     for (int32_t j = 0; j < len; j++)
         acc[j] = 0;
@@ -97,8 +122,12 @@ uint32_t arm_reduce_q15(int32_t op, const q15_t *x, int32_t rows, int32_t ld_row
                 for (int32_t j = 0; j < len; j++)
                     out[j] = arg ? idx[j] : best[j];
             }
-            for (int32_t j = 0; j < len; j++)
-                yr[j0 + j] = spl_requant_q63(out[j], rq, ir + (uint32_t)(j0 + j), &sat);
+            for (int32_t j = 0; j < len; j++) {
+                if (rq)
+                    yr[j0 + j] = spl_requant_q63(out[j], rq, ir + (uint32_t)(j0 + j), &sat);
+                else
+                    ((q63_t *)(void *)y)[(int64_t)r * ld_y + j0 + j] = out[j];
+            }
         }
     }
     return sat;

@@ -40,6 +40,11 @@ typedef struct {
     uint32_t seed;
 } spl_requant_t;
 
+/* The host emulator's runners (spinla_c/host/) run a call with less work than this (MACs or
+ * element visits) on one thread: waking a second costs more than it saves.  Python's
+ * spinla.kernels.threads() follows the same threshold. */
+#define SPL_HOST_PARALLEL_MIN_WORK (1 << 16)
+
 /* --- random bits (rng_q15.c) ----------------------------------------------------------- */
 uint32_t spl_rand_u32(uint32_t seed, uint32_t index);
 uint32_t spl_seed_mix(uint32_t a, uint32_t b);
@@ -76,8 +81,8 @@ void arm_gather_rows_q15(const q15_t *src, int32_t row_len, const int32_t *rows,
 
 /* --- element-wise, unary functions, reductions, softmax ------------------------------------
  * (eltwise_q15.c, lut_q15.c, reduce_q15.c, softmax_q15.c) */
-/* Element-wise (eltwise_q15.c).  The ops; their numbers are mirrored in
- * spinla/kernels/eltwise.py.  Operands are aligned to a common frac by left shifts
+/* Element-wise (eltwise_q15.c).  The ops; spinla/kernels/eltwise.py reads their numbers from
+ * here (spinla/abi.py).  Operands are aligned to a common frac by left shifts
  * (shift_a/b/c), combined exactly and requantised once by rq (see eltwise_q15.c for DIV, CLIP
  * and AXPBY, which use k0/k1/v0/v1). */
 enum {
@@ -124,16 +129,19 @@ int64_t spl_ln_q30(uint64_t v, int32_t frac);
  * y[r*ld_y + j] = op_k x[r*ld_row + k*ld_n + j] for j < m, k < n.  The sum is exact (int64)
  * and rounded once by rq; MEAN multiplies the exact sum by round(2^SPL_MEAN_SHIFT / n)
  * (one division per call) and rounds once, so rq->shift must include SPL_MEAN_SHIFT.
- * ARGMAX/ARGMIN give the first index of the extreme value (INT16, saturating past 32767). */
+ * ARGMAX/ARGMIN give the first index of the extreme value (INT16, saturating past 32767).
+ * rq NULL (SUM only): the partial pass of a split sum; y then holds int64 (8-byte aligned,
+ * ld_y in int64 units) and gets the exact sums, unrounded (see reduce_q15.c). */
 #define SPL_MEAN_SHIFT 46
 enum { SPL_RED_SUM = 0, SPL_RED_MEAN, SPL_RED_MAX, SPL_RED_MIN, SPL_RED_ARGMAX,
        SPL_RED_ARGMIN };
 uint32_t arm_reduce_q15(int32_t op, const q15_t *x, int32_t rows, int32_t ld_row, int32_t n,
                         int32_t ld_n, int32_t m, q15_t *y, int32_t ld_y,
                         const spl_requant_t *rq, uint32_t index0);
-
 /* Softmax and logsumexp along contiguous rows of length n (softmax_q15.c): per row the max,
- * exp(x - max) by the LUT in Q30, an exact int64 sum, one reciprocal (one division) per row. */
+ * exp(x - max) by the LUT in Q30, an exact int64 sum, one reciprocal (one division) per row.
+ * SPL_SM_* select between them where one entry point serves both (the emulator's runner). */
+enum { SPL_SM_SOFTMAX = 0, SPL_SM_LOGSUMEXP };
 uint32_t arm_softmax_q15(const q15_t *x, q15_t *y, int32_t rows, int32_t n, int32_t frac_in,
                          int32_t frac_out, int32_t mode, uint32_t seed, uint32_t index0);
 uint32_t arm_logsumexp_q15(const q15_t *x, q15_t *y, int32_t rows, int32_t n,
@@ -171,6 +179,10 @@ void arm_conv2d_grad_weight_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_
                                 const q15_t *delta, int32_t ldd, int32_t p0, int32_t p1,
                                 int32_t c0, int32_t c1, q63_t *acc, int32_t ldacc,
                                 q15_t *scratch, int32_t scratch_cols);
+/* q15 values of arm_conv2d_grad_weight_q15's scratch for k = kh * kw * cin, nc channels and
+ * cols pixels per row: im2col and its high bytes (k4 rows each) and delta (n4 rows). */
+#define SPL_CONV2D_GW_SCRATCH(k, nc, cols) \
+    ((2 * (((k) + 3) & ~3) + (((nc) + 3) & ~3)) * (cols))
 /* dw[e0..e1) of the flat (k x cout) = HWIO weight gradient = requant(sum of nparts partials,
  * pstride apart); the flat index e seeds stochastic rounding; table zeroes left-out
  * connections exactly. */
@@ -254,5 +266,78 @@ uint64_t spl_ratio_q16(uint64_t num, uint64_t den);
 void spl_warp_affine_q15(const q15_t *x, const q15_t *theta, q15_t *y, int32_t n, int32_t h,
                          int32_t w, int32_t c);
 /* @@warp@@ */
+
+/* --- the board program: per-core streams (spinla/streams.py writes them) ------------------ */
+/* A Program placed on a machine becomes one stream per used core: a header, then for each
+ * phase (one tile of one Call; Calls are separated by barriers) a phase record followed by
+ * the tile record (ntile_fields int32, the kernel family's fields, see spinla/kernels/), its
+ * DMA descriptors and its multicast packet records.  Everything is little-endian and laid out
+ * by these structs (spinla/abi.py reads them from here; tests/test_abi.py checks the layout
+ * with the host and ARM compilers).  Buffers are named by their index in the Program's buffer
+ * table (Program.buffers() order); their SDRAM homes are the placement's. */
+#define SPL_STREAM_MAGIC 0x534C5053  /* "SPLS" read as little-endian bytes */
+#define SPL_STREAM_VERSION 1
+/* Kernel ids of a phase: one per kernel of spinla_c/ (spinla/kernels/ registers them by the
+ * lower-case name after the prefix, e.g. SPL_KERNEL_GEMM_Q15 is "gemm_q15").  NONE: a phase
+ * that runs no kernel and only sends or receives packets (a chip's monitor core serving its
+ * SDRAM to other chips). */
+enum {
+    SPL_KERNEL_NONE = 0, SPL_KERNEL_GEMM_Q15, SPL_KERNEL_CONV2D_Q15, SPL_KERNEL_CONV2D_PACK_Q15,
+    SPL_KERNEL_CONV2D_GW_Q15, SPL_KERNEL_CONV2D_GW_REDUCE_Q15, SPL_KERNEL_AVG_POOL2D_Q15,
+    SPL_KERNEL_MAX_POOL2D_Q15, SPL_KERNEL_AVG_POOL2D_GRAD_Q15, SPL_KERNEL_MAX_POOL2D_GRAD_Q15,
+    SPL_KERNEL_ELTWISE_Q15, SPL_KERNEL_LUT_Q15, SPL_KERNEL_REDUCE_Q15, SPL_KERNEL_SOFTMAX_Q15,
+    SPL_KERNEL_REQUANT_Q15, SPL_KERNEL_COPY_Q15, SPL_KERNEL_GATHER_ROWS_Q15,
+    SPL_KERNEL_SGD_Q15, SPL_KERNEL_ADAM_Q15, SPL_KERNEL_WARP_AFFINE_Q15, SPL_KERNEL_REDUCE_PART_Q15
+};
+typedef struct {
+    uint32_t magic;          /* SPL_STREAM_MAGIC */
+    uint32_t version;        /* SPL_STREAM_VERSION */
+    uint32_t chip_x, chip_y; /* the chip of this core */
+    uint32_t core;           /* physical core (1.., 0 is the monitor) */
+    uint32_t nphases;
+    uint32_t dtcm_bytes;     /* the machine's DTCM per core, which no phase may exceed */
+    uint32_t nbuffers;       /* entries of the Program's buffer table */
+} spl_stream_header_t;
+typedef struct {
+    uint32_t call;           /* index of the Call in the Program */
+    uint32_t kernel;         /* SPL_KERNEL_* */
+    uint32_t tile;           /* index of the tile in its Call */
+    uint32_t ntile_fields;   /* int32 tile fields that follow */
+    uint32_t ndma;           /* spl_dma_t that follow the tile record */
+    uint32_t nsend, nrecv;   /* spl_packet_t that follow the DMA descriptors: sends first */
+    uint32_t dtcm_bytes;     /* DTCM the phase needs: its DMA slots and the kernel's scratch */
+    uint32_t barrier;        /* barrier to wait on when the phase is done (the Call's index) */
+} spl_phase_t;
+enum { SPL_DMA_READ = 0, SPL_DMA_WRITE = 1 };
+/* One DMA transfer of a tile: `rows` rows of row_bytes, stride bytes apart from byte `offset`
+ * of buffer `buffer`, to (READ) or from (WRITE) DTCM at byte `slot` of the tile's area, rows
+ * packed there dtcm_stride bytes apart (>= row_bytes; the gap is zero-filled, e.g. a
+ * packed weight row's alignment padding). */
+typedef struct {
+    uint32_t buffer;
+    uint32_t dir;            /* SPL_DMA_* */
+    uint32_t offset;
+    uint32_t rows;
+    uint32_t row_bytes;
+    int32_t stride;
+    uint32_t slot;
+    uint32_t dtcm_stride;
+} spl_dma_t;
+/* One packet transfer: bytes of `buffer` from `offset` sent by core src_core of chip
+ * (src_x, src_y) to chip (dst_x, dst_y) as packets with keys key .. key + npackets - 1
+ * (each carries the machine's packet payload, spinla/machine.py, the last one fewer).  A
+ * multicast is one send record with dst SPL_PACKET_MULTICAST: the routers deliver its keys to
+ * every chip whose stream has a recv record of that key range (each naming itself as dst). */
+#define SPL_PACKET_MULTICAST 0xFFFF
+typedef struct {
+    uint32_t key;
+    uint32_t npackets;
+    uint32_t bytes;
+    uint32_t buffer;
+    uint32_t offset;
+    uint16_t src_x, src_y;
+    uint16_t dst_x, dst_y;
+    uint32_t src_core;
+} spl_packet_t;
 
 #endif

@@ -193,6 +193,19 @@ def test_reduce(pair, seed, full, mode, op, dims):
     same(pair, cases.reduce(rng_of(seed), op, *dims, full, mode))
 
 
+@given(seed=SEED, full=FULL, dims=st.tuples(st.integers(1, 4), st.integers(1, 300),
+                                            st.integers(1, 70)))
+def test_reduce_partial_sums(pair, seed, full, dims):
+    """The partial pass of a split sum: exact int64 sums, on both builds."""
+    kernel, sc, arrs = cases.reduce_part(rng_of(seed), *dims, full)
+    _, out = same(pair, (kernel, sc, arrs))
+    rows, n, m = dims
+    part = out["part"].reshape(rows, sc["ld_p"])
+    exact = arrs["x"].astype(np.int64).reshape(rows, n, m).sum(axis=1)
+    np.testing.assert_array_equal(part[:, :m], exact)
+    np.testing.assert_array_equal(part[:, m:], arrs["part"].reshape(rows, -1)[:, m:])
+
+
 @given(seed=SEED, full=FULL, mode=MODE, rows=st.integers(1, 5), n=st.integers(1, 40),
        log=st.booleans())
 def test_softmax(pair, seed, full, mode, rows, n, log):

@@ -11,6 +11,8 @@ board's host link (spinla.cost.transfer_cost).
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -72,29 +74,40 @@ class Backend(ABC):
                 on_transfer(t)
 
 
-_current: list = []
+# The backend of this context (spinla.state's reasoning: a thread starts with an empty
+# context, so `use` in one thread never changes what another runs on).  Unset means the
+# process's default emulator, made on first use and shared by every context that has not
+# chosen another (its caches and transfer counts are process-wide).
+_backend: contextvars.ContextVar = contextvars.ContextVar("spinla_backend", default=None)
+_default: list = []
+_default_lock = threading.Lock()
 
 
 def current() -> Backend:
-    """The backend ops run on (the host emulator unless set otherwise)."""
-    if not _current:
-        from .emulator import EmulatorBackend
-        _current.append(EmulatorBackend())
-    return _current[-1]
+    """The backend ops run on in this context (the host emulator unless `use` says
+    otherwise)."""
+    b = _backend.get()
+    if b is not None:
+        return b
+    if not _default:
+        with _default_lock:
+            if not _default:
+                from .emulator import EmulatorBackend
+                _default.append(EmulatorBackend())
+    return _default[0]
 
 
 @contextlib.contextmanager
 def use(backend: Backend):
-    """Run on `backend` inside the block."""
+    """Run on `backend` inside the block (this context only: other threads keep theirs)."""
     if not isinstance(backend, Backend):
         raise TypeError(f"spinla.backends.use: expected a Backend, got "
                         f"{type(backend).__name__}")
-    current()
-    _current.append(backend)
+    tok = _backend.set(backend)
     try:
         yield backend
     finally:
-        _current.remove(backend)
+        _backend.reset(tok)
 
 
 def upload(data, fmt, *, kind: str, name: str | None = None):

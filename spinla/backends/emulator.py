@@ -10,7 +10,14 @@ from . import Backend, Transfer
 
 
 class EmulatorBackend(Backend):
+    """checked: run every tile on only its declared DMA bytes too (spinla/checked.py); None
+    follows SPINLA_CHECKED."""
+
     name = "emulator"
+
+    def __init__(self, *args, checked: bool | None = None, **kw):
+        super().__init__(*args, **kw)
+        self.checked = checked
 
     def upload(self, data, fmt, *, kind: str, name: str | None = None):
         a = np.asarray(data)
@@ -22,7 +29,7 @@ class EmulatorBackend(Backend):
 
     def run(self, program, args, run_index: int) -> list:
         from .. import emulator      # looked up per run, so a test may stand in for it
-        return emulator.run_program(program, args, run_index=run_index)
+        return emulator.run_program(program, args, run_index=run_index, checked=self.checked)
 
     def download(self, buffer) -> np.ndarray:
         if buffer.data is None:

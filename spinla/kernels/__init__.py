@@ -10,6 +10,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from .. import abi
+
 
 class _Lazy:
     """The compiled extension's `ffi` or `lib`, imported on first use: lowering, placement and
@@ -78,7 +80,8 @@ def register_bound(name: str, cycles: Callable, doc: str = ""):
 
 # Below this much work (elements or MACs) a call runs on one host thread: waking an OpenMP
 # team costs more than it saves, and far more when another process holds the other cores.
-PARALLEL_MIN_WORK = 1 << 16
+# The C runners use the same threshold (spinla.h).
+PARALLEL_MIN_WORK = abi.const("SPL_HOST_PARALLEL_MIN_WORK")
 
 
 def threads(work: int | None = None) -> int:

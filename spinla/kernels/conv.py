@@ -23,11 +23,11 @@ import math
 
 import numpy as np
 
-from .. import tiling
+from .. import abi, tiling
 from ..fixed import INT16, ROUNDING_MODES, STOCHASTIC
 from ..program import Buffer, Call
-from . import (NULL, SEED, In, Out, Scratch, Step, cycle_table, gemm, i32, register_bound,
-               threads)
+from . import (NULL, SEED, In, Out, Scratch, Step, cycle_table, dma, gemm, i32,
+               register_bound, threads)
 
 # Packed row stride alignment (q15 values).  ASSUMPTION: 2 would do for the ARM968 (one LDR per
 # pair); 16 lets the host's 256/512-bit loops of arm_gemm_q15 run whole vectors.  The padding
@@ -58,13 +58,20 @@ def k_stride(k: int) -> int:
     return -(-k // K_ALIGN) * K_ALIGN
 
 
-def geometry(n, h, w, cin, oh, ow, cout, kh, kw, sy, sx, pt, pl):
-    """The spl_conv2d_t fields, in order."""
-    return tuple(int(v) for v in (n, h, w, cin, oh, ow, cout, kh, kw, sy, sx, pt, pl))
+# The spl_conv2d_t fields in the header's order: a Call's params["geom"] is a tuple of them,
+# handed to C as an int32 array.
+GEOM_FIELDS = abi.struct("spl_conv2d_t").names
+
+
+def geometry(**fields):
+    """The spl_conv2d_t fields (by name), as a tuple in the struct's order."""
+    if set(fields) != set(GEOM_FIELDS):
+        raise TypeError(f"conv2d geometry needs exactly {GEOM_FIELDS}, got {sorted(fields)}")
+    return tuple(int(fields[f]) for f in GEOM_FIELDS)
 
 
 def _g(geom):
-    return dict(zip("n h w cin oh ow cout kh kw sy sx pt pl".split(), geom))
+    return dict(zip(GEOM_FIELDS, geom))
 
 
 def _i32(v):
@@ -244,7 +251,6 @@ def lower_conv(x_buf, wt_buf, y_buf, geom, *, shift: int, rounding: str, machine
     """Call for y = requant(conv(x, packed weights)).  connected: per output channel, the number
     of K entries the channel table keeps (None: all); the `macs` annotation counts only those
     (useful work), while the cycle formula prices the dense MACs the kernel executes."""
-    from ..runtime import next_seed
     g = _g(geom)
     k = g["kh"] * g["kw"] * g["cin"]
     ldw = wt_buf.shape[1]
@@ -258,7 +264,7 @@ def lower_conv(x_buf, wt_buf, y_buf, geom, *, shift: int, rounding: str, machine
                 tiles=tiles, cores=tiling.place(len(tiles), machine), macs=macs,
                 elems=pix * tct, dma_in=2 * tct * k + 2 * g["w"] * g["cin"] * nrows,
                 dma_out=2 * pix * tct, dtcm=dtcm,
-                seed=next_seed() if st else 0, stochastic=st)
+                stochastic=st)
 
 
 # --- weight gradient ---------------------------------------------------------------------------
@@ -288,9 +294,10 @@ def bind_gw(call):
 
 
 def gw_scratch(k, nc, cols):
-    """q15 values of conv2d_gw_q15's scratch: im2col and its high bytes (k rows each) and
-    delta (nc rows), rows padded to multiples of 4, `cols` pixels per row."""
-    return (2 * (-(-k // 4) * 4) + -(-nc // 4) * 4) * cols
+    """q15 values of conv2d_gw_q15's scratch (SPL_CONV2D_GW_SCRATCH of spinla.h): im2col and
+    its high bytes (k rows each) and delta (nc rows), rows padded to multiples of 4, `cols`
+    pixels per row."""
+    return abi.macro("SPL_CONV2D_GW_SCRATCH")(k, nc, cols)
 
 
 def _reduce_cycles(call, machine):
@@ -357,7 +364,6 @@ def lower_grad_weight(x_buf, d_buf, table_buf, dw_buf, geom, *, shift: int, roun
     """Two Calls: exact partials over pixel ranges (an int64 SDRAM buffer, 4 q15 words per
     value), then their sum with one rounding per weight.  connected: as for lower_conv (the
     `macs` annotation only)."""
-    from ..runtime import next_seed
     g = _g(geom)
     budget = machine.tile_budget_bytes
     m, cout, k = g["n"] * g["oh"] * g["ow"], g["cout"], g["kh"] * g["kw"] * g["cin"]
@@ -415,5 +421,76 @@ def lower_grad_weight(x_buf, d_buf, table_buf, dw_buf, geom, *, shift: int, roun
                macs=np.zeros(len(rt), np.int64), elems=nk * nparts,
                dma_in=8 * nk * nparts + (0 if table_buf is None else 2 * g["cin"] * cout),
                dma_out=2 * nk, dtcm=nk * REDUCE_DTCM_PER_ELEM,
-               seed=next_seed() if st else 0, stochastic=st)
+               stochastic=st)
     return [gw, red]
+
+
+# --- DMA plans ---------------------------------------------------------------------------------
+
+def _x_rows(g, xrow0, p0, p1):
+    """The input rows a pixel range reads: from global row xrow0 (the tile record's), as many
+    as _input_rows counts."""
+    _, nrows = _input_rows(g, np.int64(p0), np.int64(p1))
+    rowb = 2 * g["w"] * g["cin"]
+    return dma.block(dma.READ, 0, xrow0 * rowb, int(nrows) * rowb)
+
+
+@dma.describes("conv2d_q15")
+def plan_conv(call, t):
+    """Input rows, the packed weight rows c0..c1 (k values each, laid out ldw apart in DTCM,
+    the padding zero-filled), the output pixels' channel slice; scratch: im2col rows."""
+    p0, p1, c0, c1, xrow0 = (int(v) for v in call.tiles[t])
+    g, p = _g(call.params["geom"]), call.params
+    k, ldw, cout = g["kh"] * g["kw"] * g["cin"], p["ldw"], g["cout"]
+    return dma.TilePlan((
+        _x_rows(g, xrow0, p0, p1),
+        dma.rows(dma.READ, 1, 2 * c0 * ldw, c1 - c0, 2 * k, 2 * ldw, dtcm_stride=2 * ldw),
+        dma.rows(dma.WRITE, 0, 2 * (p0 * cout + c0), p1 - p0, 2 * (c1 - c0), 2 * cout)),
+        scratch=2 * p["scratch_rows"] * ldw)
+
+
+@dma.describes("conv2d_pack_q15")
+def plan_pack(call, t):
+    """Forward: packed row co gathers w[:, :, :, co] (k rows of the HWIO array, a column slice
+    of each); flipped: row ci gathers w[:, :, ci, :] (one block per tap).  The table whole."""
+    r0, r1 = (int(v) for v in call.tiles[t])
+    p = call.params
+    kh, kw, cin, cout = p["wshape"]
+    nr = r1 - r0
+    if p["flip"]:
+        w = dma.rows(dma.READ, 0, 2 * r0 * cout, kh * kw, 2 * nr * cout, 2 * cin * cout)
+    else:
+        w = dma.rows(dma.READ, 0, 2 * r0, kh * kw * cin, 2 * nr, 2 * cout)
+    ds = [w]
+    if len(call.inputs) > 1:
+        ds.append(dma.block(dma.READ, 1, 0, 2 * cin * cout))
+    ds.append(dma.block(dma.WRITE, 0, 2 * r0 * p["ldw"], 2 * nr * p["ldw"]))
+    return dma.TilePlan(tuple(ds))
+
+
+@dma.describes("conv2d_gw_q15")
+def plan_gw(call, t):
+    """Input rows, delta's pixel rows (channel slice), and the tile's int64 partial sums
+    (k rows of the channel slice in partial `slot`); scratch: the im2col chunks."""
+    slot, p0, p1, c0, c1, xrow0 = (int(v) for v in call.tiles[t])
+    g = _g(call.params["geom"])
+    k, cout, tct = g["kh"] * g["kw"] * g["cin"], g["cout"], c1 - c0
+    return dma.TilePlan((
+        _x_rows(g, xrow0, p0, p1),
+        dma.rows(dma.READ, 1, 2 * (p0 * cout + c0), p1 - p0, 2 * tct, 2 * cout),
+        dma.rows(dma.WRITE, 0, 8 * (slot * k * cout + c0), k, 8 * tct, 8 * cout)),
+        scratch=2 * gw_scratch(k, tct, call.params["scratch_cols"]))
+
+
+@dma.describes("conv2d_gw_reduce_q15")
+def plan_gw_reduce(call, t):
+    """The tile's slice of every partial, the table whole, its slice of the gradient."""
+    e0, e1 = (int(v) for v in call.tiles[t])
+    p = call.params
+    ne, nk = p["k"] * p["cout"], e1 - e0
+    ds = [dma.rows(dma.READ, 0, 8 * e0, p["nparts"], 8 * nk, 8 * ne)]
+    if len(call.inputs) > 1:
+        ds.append(dma.block(dma.READ, 1, 0, 2 * p["cin"] * p["cout"]))
+    ds.append(dma.block(dma.WRITE, 0, 2 * e0, 2 * nk))
+    # Streams the partials two slices at a time next to its int64 sums.
+    return dma.TilePlan(tuple(ds), resident=nk * REDUCE_DTCM_PER_ELEM)

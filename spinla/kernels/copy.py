@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import tiling
 from ..program import Call
-from . import In, Out, Step, View, cycle_table, i32, register, register_bound, threads
+from . import In, Out, Step, View, cycle_table, dma, i32, register, register_bound, threads
 
 
 def _cycles(call, machine):
@@ -85,12 +85,11 @@ def lower(inputs, out_buf, pieces, *, machine, op: str, fill=None):
     per_piece = np.asarray([math.prod(pc["shape"][1:]) for pc in pieces] or [0], np.int64)
     inner = per_piece[tiles[:, 0]]
     elems = (tiles[:, 2] - tiles[:, 1]).astype(np.int64) * inner
-    fill_elems = out_buf.size / max(1, len(tiles)) if fill is not None else 0
-    dma_out = 2 * elems + (2 * fill_elems if fill is not None else 0)
+    dma_out = 2 * elems + 2 * _fill_lengths(out_buf.size, len(tiles), pieces, fill)
     return Call(kernel="copy_q15", op=op, inputs=tuple(inputs), outputs=(out_buf,),
                 params=dict(pieces=pieces, fill=fill), tiles=tiles,
                 cores=tiling.place(len(tiles), machine), macs=np.zeros(len(tiles), np.int64),
-                elems=elems, dma_in=2 * elems, dma_out=np.asarray(dma_out, np.float64) * 1,
+                elems=elems, dma_in=2 * elems, dma_out=dma_out,
                 dtcm=np.minimum(4 * elems, machine.tile_budget_bytes))
 
 
@@ -140,3 +139,131 @@ def lower_gather(in_buf, out_buf, rows: np.ndarray, *, machine, op: str = "take"
                 cores=tiling.place(len(tiles), machine), macs=np.zeros(len(n), np.int64),
                 elems=n * row_len, dma_in=2 * n * row_len + 4 * n, dma_out=2 * n * row_len,
                 dtcm=np.minimum(2 * n * row_len, machine.tile_budget_bytes))
+
+
+# --- DMA plans ---------------------------------------------------------------------------------
+
+def _padding_runs(size: int, pieces):
+    """[start, stop) runs of the output that no piece writes: the padding the fill sets
+    (two (n, 2) int64 columns).  Filling only these lets every tile write its share at once:
+    a fill over the pieces' elements would race with the tiles writing them."""
+    mask = np.ones(size, bool)
+    for pc in pieces:
+        idx = np.asarray(pc["dst_offset"], np.int64)
+        for n, s in zip(pc["shape"], pc["dst_strides"]):
+            idx = (idx[..., None] + s * np.arange(n, dtype=np.int64)).reshape(-1)
+        mask[idx] = False
+    edges = np.flatnonzero(np.diff(np.r_[False, mask, False].astype(np.int8)))
+    return edges.reshape(-1, 2)
+
+
+def _fill_share(size: int, ntiles: int, pad, t: int):
+    """The padding runs of tile t's share [lo, hi) of the output (dma.split_even)."""
+    lo, hi = dma.split_even(size, ntiles, t)
+    s, e = np.maximum(pad[:, 0], lo), np.minimum(pad[:, 1], hi)
+    keep = e > s
+    return s[keep], e[keep]
+
+
+def _count_below(x, pc):
+    """Destination elements of piece pc below each flat index in x, or None unless its
+    destination strides are positive and nested (each at least the extent of the dimensions
+    inside it, as for a box of a C-contiguous output): then O(ndim) per index."""
+    dims = [(int(n), int(s)) for n, s in zip(pc["shape"], pc["dst_strides"]) if int(n) != 1]
+    if any(s <= 0 for _, s in dims):
+        return None
+    for (_, s), (n_in, s_in) in zip(dims, dims[1:]):
+        if s < n_in * s_in:
+            return None
+    y = np.asarray(x, np.int64) - pc["dst_offset"]
+    count = np.zeros(len(y), np.int64)
+    live = y > 0
+    inner = [int(np.prod([n for n, _ in dims[d + 1:]], dtype=np.int64)) for d in range(len(dims))]
+    for d, (n, s) in enumerate(dims):
+        last = d == len(dims) - 1
+        full = np.minimum(-(-y // s) if last else y // s, n)
+        full = np.where(live, np.maximum(full, 0), 0)
+        count += full * inner[d]
+        y = y - full * s
+        live = live & (full < n) & (y > 0)
+    if not dims:
+        count = (y > 0).astype(np.int64)
+    return count
+
+
+def _fill_lengths(size: int, ntiles: int, pieces, fill):
+    """Padding elements each tile writes: its even share of the output (dma.split_even) less
+    the pieces' elements in it; none without a fill."""
+    if fill is None:
+        return np.zeros(ntiles, np.int64)
+    b = size * np.arange(ntiles + 1, dtype=np.int64) // max(1, ntiles)
+    below = b.copy()
+    for pc in pieces:
+        c = _count_below(b, pc)
+        if c is None:   # an unusual layout: count from the padding runs themselves
+            pad = _padding_runs(size, pieces)
+            return np.asarray([int((e - s).sum()) for s, e in (
+                _fill_share(size, ntiles, pad, t) for t in range(ntiles))], np.int64)
+        below -= c
+    return np.diff(below)
+
+
+def _padding_of(call):
+    """The Call's padding runs, computed once (a plan asks for them tile by tile)."""
+    pad = call.params.get("_padding")
+    if pad is None:
+        pad = call.params["_padding"] = _padding_runs(call.outputs[0].size,
+                                                      call.params["pieces"])
+    return pad
+
+
+def _piece_box(call, t):
+    pi, d0, d1 = (int(v) for v in call.tiles[t])
+    pc = call.params["pieces"][pi]
+    shape = (d1 - d0,) + tuple(pc["shape"][1:])
+    return pc, shape, d0
+
+
+@dma.describes("copy_q15")
+def plan(call, t):
+    """The tile's part of its piece: the source box in, the destination box out (each as
+    strided transfers, smallest stride innermost), after its share of the fill."""
+    ds = []
+    if call.params["pieces"]:
+        pc, shape, d0 = _piece_box(call, t)
+        ds += dma.box(dma.READ, pc["src"], pc["src_offset"] + d0 * pc["src_strides"][0],
+                      shape, pc["src_strides"])
+        ds += dma.box(dma.WRITE, 0, pc["dst_offset"] + d0 * pc["dst_strides"][0], shape,
+                      pc["dst_strides"])
+    nfill = 0
+    if call.params["fill"] is not None:
+        s, e = _fill_share(call.outputs[0].size, call.ntiles, _padding_of(call), t)
+        fills = [dma.block(dma.WRITE, 0, 2 * a, 2 * (z - a)) for a, z in zip(s.tolist(),
+                                                                              e.tolist())]
+        ds, nfill = fills + ds, len(fills)
+    # Rows stream through a double buffer when the box exceeds DTCM.  notes["fill"]: the
+    # first so many transfers write the fill value (the tile's share of the padding).
+    return dma.TilePlan(tuple(ds), resident=int(call.dtcm[t]), notes={"fill": nfill})
+
+
+@dma.describes("gather_rows_q15")
+def plan_gather(call, t):
+    """The tile's row indices (a constant table of the Call), each gathered row, and the
+    tile's contiguous rows of the output."""
+    r0, r1 = (int(v) for v in call.tiles[t])
+    rl = 2 * call.params["row_len"]
+    idx = np.asarray(call.params["rows"][r0:r1], np.int64)
+    ds = [dma.block(dma.READ, "rows", 4 * r0, 4 * (r1 - r0))]
+    # Runs of consecutive source rows become one transfer.
+    if len(idx):
+        brk = np.flatnonzero(np.diff(idx) != 1) + 1
+        for a, z in zip(np.r_[0, brk], np.r_[brk, len(idx)]):
+            ds.append(dma.block(dma.READ, 0, int(idx[a]) * rl, int(z - a) * rl))
+    ds.append(dma.block(dma.WRITE, 0, r0 * rl, (r1 - r0) * rl))
+    return dma.TilePlan(tuple(ds), resident=int(call.dtcm[t]))
+
+
+@dma.describes("view")
+def plan_view(call, t):
+    """A view moves nothing: the same SDRAM bytes under another shape."""
+    return dma.TilePlan(())

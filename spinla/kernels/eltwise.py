@@ -14,20 +14,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import tiling
+from .. import abi, tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import (NULL, SEED, In, Out, Static, Step, cycle_table, i32, register_bound,
+from . import (NULL, SEED, In, Out, Static, Step, cycle_table, dma, i32, register_bound,
                threads)
 
-# Op numbers: the order of the SPL_EW_* enum in spinla_c/spinla.h.
-OPS = {name: i for i, name in enumerate(
-    ["add", "subtract", "multiply", "divide", "maximum", "minimum",
-     "less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
-     "where", "negative", "abs", "square", "clip", "axpby"])}
+# Op numbers: the SPL_EW_* enum of spinla_c/spinla.h, under spinla's op names.
+_C_NAMES = dict(add="ADD", subtract="SUB", multiply="MUL", divide="DIV", maximum="MAX",
+                minimum="MIN", less="LT", less_equal="LE", greater="GT", greater_equal="GE",
+                equal="EQ", not_equal="NE", where="WHERE", negative="NEG", abs="ABS",
+                square="SQUARE", clip="CLIP", axpby="AXPBY")
+OPS = dict(sorted(((name, abi.const("SPL_EW_" + c)) for name, c in _C_NAMES.items()),
+                  key=lambda kv: kv[1]))
 COMPARISONS = frozenset(["less", "less_equal", "greater", "greater_equal", "equal",
                          "not_equal"])
-MAX_DIMS = 6  # SPL_MAX_DIMS
+MAX_DIMS = abi.const("SPL_MAX_DIMS")
 
 
 
@@ -90,14 +92,69 @@ def lower(op: str, in_bufs, out_buf, *, machine, label: str, rounding: str = "ne
     bpe = 2 * (nin + 1)
     tiles, cores = tiling.flat_tiles(out_buf.size, machine, bytes_per_elem=bpe)
     n = (tiles[:, 1] - tiles[:, 0]).astype(np.int64)
-    # An operand smaller than the tile (broadcast) is fetched once per tile, not per output.
-    dma_in = sum(2 * np.minimum(n, b.size) for b in in_bufs)
+    # What each tile reads of each operand (the DMA plan's _read_runs, counted).
+    dma_in = sum(2 * _read_counts(shape, strides[i], b.size, out_buf.size, tiles)
+                 for i, b in enumerate(in_bufs))
     st = rounding == STOCHASTIC and op not in COMPARISONS
-    from ..runtime import next_seed
     params = dict(op=op, shape=shape, strides=strides, shift_a=int(shift_a),
                   shift_b=int(shift_b), shift_c=int(shift_c), k0=int(k0), k1=int(k1),
                   v0=int(v0), v1=int(v1), shift=int(shift), rounding=rounding)
     return Call(kernel="eltwise_q15", op=label, inputs=tuple(in_bufs), outputs=(out_buf,),
                 params=params, tiles=tiles, cores=cores, macs=np.zeros(len(n), np.int64),
                 elems=n, dma_in=dma_in, dma_out=2 * n, dtcm=2 * bpe * n,
-                seed=next_seed() if st else 0, stochastic=st)
+                stochastic=st)
+
+
+def _read_runs(shape, strides, size, total, e0, e1):
+    """[lo, hi) element ranges of one operand that outputs [e0, e1) read: the same range (an
+    operand of the output's size), all of it (one no larger than the tile), or else the runs
+    of consecutive elements the tile touches (a broadcast operand larger than a tile): a row
+    (strides (0, 1)) from the tile's first column, wrapping to its start; a column (strides
+    (1, 0)) the rows the tile covers; other broadcasts the runs of the indices it reads."""
+    n = e1 - e0
+    if size == total:
+        return [(e0, e1)]
+    if size <= n:
+        return [(0, size)]
+    if len(shape) == 2 and tuple(strides) == (0, 1):
+        lo = e0 % shape[1]
+        hi = lo + n                                  # n < size = shape[1]
+        return [(lo, hi)] if hi <= size else [(lo, size), (0, hi - size)]
+    if len(shape) == 2 and tuple(strides) == (1, 0):
+        return [(e0 // shape[1], (e1 - 1) // shape[1] + 1)]
+    idx = np.unique(_operand_indices(shape, strides, e0, e1))
+    brk = np.flatnonzero(np.diff(idx) != 1) + 1
+    return [(int(idx[a]), int(idx[z - 1]) + 1) for a, z in zip(np.r_[0, brk], np.r_[brk, len(idx)])]
+
+
+def _read_counts(shape, strides, size, total, tiles):
+    """Elements of one operand each tile reads (the lengths of _read_runs), vectorised for
+    the common cases: an eager op lowers on every call."""
+    e0, e1 = tiles[:, 0].astype(np.int64), tiles[:, 1].astype(np.int64)
+    n = e1 - e0
+    if size == total or size <= n.min() or (len(shape) == 2 and tuple(strides) == (0, 1)):
+        return np.minimum(n, size)
+    if len(shape) == 2 and tuple(strides) == (1, 0):
+        return np.where(n >= size, size, (e1 - 1) // shape[1] - e0 // shape[1] + 1)
+    return np.asarray([sum(z - a for a, z in _read_runs(shape, strides, size, total, a0, a1))
+                       for a0, a1 in zip(e0.tolist(), e1.tolist())], np.int64)
+
+
+@dma.describes("eltwise_q15")
+def plan(call, t):
+    """A tile writes its flat range of the output and reads its runs of every operand
+    (_read_runs, which the lowering's dma_in counts)."""
+    e0, e1 = (int(v) for v in call.tiles[t])
+    p = call.params
+    total = call.outputs[0].size
+    ds = [dma.block(dma.READ, i, 2 * lo, 2 * (hi - lo))
+          for i, b in enumerate(call.inputs)
+          for lo, hi in _read_runs(p["shape"], p["strides"][i], b.size, total, e0, e1)]
+    ds.append(dma.block(dma.WRITE, 0, 2 * e0, 2 * (e1 - e0)))
+    return dma.TilePlan(tuple(ds))
+
+
+def _operand_indices(shape, strides, e0, e1):
+    """Element indices of one operand that outputs [e0, e1) of the box read."""
+    idx = np.unravel_index(np.arange(e0, e1, dtype=np.int64), shape)
+    return sum(i * s for i, s in zip(idx, strides))

@@ -14,7 +14,7 @@ import numpy as np
 from .. import tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import SEED, In, Out, Step, cycle_table, i32, register_bound, threads
+from . import SEED, In, Out, Step, cycle_table, dma, i32, register_bound, threads
 
 # ASSUMPTION: tiles are not split below ~32k MACs (~40k cycles): under that, a tile's two DMA
 # set-ups, its fixed overhead and its share of the phase barrier exceed ~5 % of its work, and
@@ -96,11 +96,22 @@ def lower(a_buf, bt_buf, c_buf, *, shift: int, rounding: str, machine, op: str =
                             machine.tile_budget_bytes,
                             "the contraction dimension is too long for one core")
     tiles, cores, tm, tn = _tile_grid(batch, m, n, ts, machine)
-    from ..runtime import next_seed
     return Call(kernel="gemm_q15", op=op, inputs=(a_buf, bt_buf), outputs=(c_buf,),
                 params=dict(m=m, n=n, k=k, shift=shift, rounding=rounding),
                 tiles=tiles, cores=cores,
                 macs=tm * tn * k, elems=tm * tn, dma_in=2 * (tm + tn) * k,
                 dma_out=2 * tm * tn, dtcm=2 * (tm + tn) * k + 2 * tm * tn,
-                seed=next_seed() if rounding == STOCHASTIC else 0,
                 stochastic=rounding == STOCHASTIC)
+
+
+@dma.describes("gemm_q15")
+def plan(call, t):
+    """A tile reads its A rows and Bt rows (all of k, contiguous) and writes its C block."""
+    b, m0, m1, n0, n1 = (int(v) for v in call.tiles[t])
+    p = call.params
+    m, n, k = p["m"], p["n"], p["k"]
+    bb = b if len(call.inputs[1].shape) == 3 else 0
+    return dma.TilePlan((
+        dma.block(dma.READ, 0, 2 * (b * m + m0) * k, 2 * (m1 - m0) * k),
+        dma.block(dma.READ, 1, 2 * (bb * n + n0) * k, 2 * (n1 - n0) * k),
+        dma.rows(dma.WRITE, 0, 2 * ((b * m + m0) * n + n0), m1 - m0, 2 * (n1 - n0), 2 * n)))

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import tiling
+from .. import abi, tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import SEED, In, Out, Step, cycle_table, i32, register_bound, threads
+from . import SEED, In, Out, Step, cycle_table, dma, i32, register_bound, threads
 
-FUNCTIONS = {"exp": 0, "log": 1, "tanh": 2, "sigmoid": 3, "sqrt": 4}  # SPL_FN_* order
+FUNCTIONS = abi.enum("SPL_FN_")  # {"exp": SPL_FN_EXP, ...}
 # Bytes of each function's Q30 table (uint32 entries): 257 for 2^r and ln, 1025 for sigmoid.
 TABLE_BYTES = {"exp": 4 * 257, "log": 4 * 257, "tanh": 4 * 1025, "sigmoid": 4 * 1025,
                "sqrt": 0}
@@ -35,7 +35,6 @@ def bind(call):
 
 
 def lower(fn: str, in_buf, out_buf, *, rounding: str, machine, op: str) -> Call:
-    from ..runtime import next_seed
     table = TABLE_BYTES[fn]
     # The table shares the tile's DTCM: tile with a budget reduced by its size.
     m = machine.with_(dtcm_reserve_bytes=machine.dtcm_reserve_bytes + table)
@@ -47,4 +46,13 @@ def lower(fn: str, in_buf, out_buf, *, rounding: str, machine, op: str) -> Call:
                             rounding=rounding),
                 tiles=tiles, cores=cores, macs=np.zeros(len(n), np.int64), elems=n,
                 dma_in=2 * n, dma_out=2 * n, dtcm=2 * 4 * n + table,
-                seed=next_seed() if st else 0, stochastic=st)
+                stochastic=st)
+
+
+@dma.describes("lut_q15")
+def plan(call, t):
+    """A tile reads its flat range of the input and writes the same range of the output."""
+    e0, e1 = (int(v) for v in call.tiles[t])
+    flat = (dma.block(dma.READ, 0, 2 * e0, 2 * (e1 - e0)),
+            dma.block(dma.WRITE, 0, 2 * e0, 2 * (e1 - e0)))
+    return dma.TilePlan(flat, scratch=TABLE_BYTES[call.params["fn"]])

@@ -48,7 +48,7 @@ import numpy as np
 from .. import tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import SEED, In, Out, Step, cycle_table, i32, register_bound, threads
+from . import SEED, In, Out, Step, cycle_table, dma, i32, register_bound, threads
 
 # The two tables (5 KB of constants) live with the code in ITCM (spinla/armimage.py).
 
@@ -181,7 +181,6 @@ def adam_params(*, frac_w: int, frac_g: int, frac_s: int, lr_exp: int, beta1: fl
 # --- lowering -----------------------------------------------------------------------------
 
 def _flat_call(kernel, op, inputs, outputs, params, bytes_per_elem, rounding, machine):
-    from ..runtime import next_seed
     n = inputs[0].size
     # Every tile also holds the learning rate (padded to a word): keep it out of the budget.
     tiles, cores = tiling.flat_tiles(
@@ -194,7 +193,7 @@ def _flat_call(kernel, op, inputs, outputs, params, bytes_per_elem, rounding, ma
                 params=dict(params, rounding=rounding), tiles=tiles, cores=cores,
                 macs=np.zeros(len(e), np.int64), elems=e, dma_in=2 * nin * e + 2,
                 dma_out=2 * nout * e, dtcm=2 * bytes_per_elem * e + 4,
-                seed=next_seed() if st else 0, stochastic=st)
+                stochastic=st)
 
 
 def lower_sgd(w, g, v, lr, w_out, v_out, *, params: dict, rounding: str, machine,
@@ -211,3 +210,18 @@ def lower_adam(w, g, m, r, lr, w_out, m_out, r_out, *, params: dict, rounding: s
                op: str = "adam_update"):
     return _flat_call("adam_q15", op, (w, g, m, r, lr), (w_out, m_out, r_out), params,
                       BYTES_ADAM, rounding, machine)
+
+
+def plan(call, t):
+    """A tile reads its flat range of every tensor input and the whole one-element learning
+    rate (the last input), and writes its range of every output."""
+    e0, e1 = (int(v) for v in call.tiles[t])
+    nb = 2 * (e1 - e0)
+    ins = [dma.block(dma.READ, i, 2 * e0, nb) for i in range(len(call.inputs) - 1)]
+    ins.append(dma.block(dma.READ, len(call.inputs) - 1, 0, 2))
+    outs = [dma.block(dma.WRITE, j, 2 * e0, nb) for j in range(len(call.outputs))]
+    return dma.TilePlan(tuple(ins + outs), scratch=2)   # the learning rate, padded to a word
+
+
+dma.describes("sgd_q15")(plan)
+dma.describes("adam_q15")(plan)

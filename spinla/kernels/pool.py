@@ -12,20 +12,26 @@ import math
 
 import numpy as np
 
-from .. import tiling
+from .. import abi, tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import SEED, In, Out, Scratch, Step, cycle_table, i32, register_bound, threads
+from . import SEED, In, Out, Scratch, Step, cycle_table, dma, i32, register_bound, threads
 
 
 
-def geometry(n, h, w, c, oh, ow, kh, kw, sy, sx):
-    """The spl_pool2d_t fields, in order."""
-    return tuple(int(v) for v in (n, h, w, c, oh, ow, kh, kw, sy, sx))
+# The spl_pool2d_t fields in the header's order (params["geom"] is a tuple of them).
+GEOM_FIELDS = abi.struct("spl_pool2d_t").names
+
+
+def geometry(**fields):
+    """The spl_pool2d_t fields (by name), as a tuple in the struct's order."""
+    if set(fields) != set(GEOM_FIELDS):
+        raise TypeError(f"pool2d geometry needs exactly {GEOM_FIELDS}, got {sorted(fields)}")
+    return tuple(int(fields[f]) for f in GEOM_FIELDS)
 
 
 def _g(geom):
-    return dict(zip("n h w c oh ow kh kw sy sx".split(), geom))
+    return dict(zip(GEOM_FIELDS, geom))
 
 
 def reciprocal(window: int):
@@ -130,7 +136,6 @@ def bind_max(call):
 def lower_forward(x_buf, out_bufs, geom, *, kind: str, machine, op: str, mult=1, shift=0,
                   rounding="nearest"):
     """kind 'avg' (out_bufs = (y,)) or 'max' (out_bufs = (y, argmax))."""
-    from ..runtime import next_seed
     g = _g(geom)
     rowb_in = 2 * g["w"] * g["c"]
     rowb_out = 2 * g["ow"] * g["c"] * (2 if kind == "max" else 1)
@@ -153,7 +158,7 @@ def lower_forward(x_buf, out_bufs, geom, *, kind: str, machine, op: str, mult=1,
                 tiles=tiles, cores=tiling.place(len(tiles), machine),
                 macs=np.zeros(len(tiles), np.int64), elems=nout * g["kh"] * g["kw"],
                 dma_in=rowb_in * nrows, dma_out=rowb_out * (r1 - r0),
-                dtcm=need(r0, r1), seed=next_seed() if st else 0, stochastic=st)
+                dtcm=need(r0, r1), stochastic=st)
 
 
 # --- gradients ---------------------------------------------------------------------------------
@@ -192,7 +197,6 @@ def bind_max_grad(call):
 def lower_grad(in_bufs, dx_buf, geom, *, kind: str, machine, op: str, mult=1, shift=0,
                rounding="nearest"):
     """kind 'avg' (in_bufs = (delta,)) or 'max' (in_bufs = (delta, argmax))."""
-    from ..runtime import next_seed
     g = _g(geom)
     rowb_d = 2 * g["ow"] * g["c"] * len(in_bufs)
     rowb_x = (2 + 4) * g["w"] * g["c"]  # output row + int32 sums
@@ -216,4 +220,37 @@ def lower_grad(in_bufs, dx_buf, geom, *, kind: str, machine, op: str, mult=1, sh
                 tiles=tiles, cores=tiling.place(len(tiles), machine),
                 macs=np.zeros(len(tiles), np.int64), elems=nin,
                 dma_in=rowb_d * nrows, dma_out=2 * nin, dtcm=need(r0, r1),
-                seed=next_seed() if st else 0, stochastic=st)
+                stochastic=st)
+
+
+# --- DMA plans ---------------------------------------------------------------------------------
+
+@dma.describes("avg_pool2d_q15")
+@dma.describes("max_pool2d_q15")
+def plan_forward(call, t):
+    """Input rows from the tile record's first row; output rows (and argmax offsets); scratch:
+    one output row of int32 sums (average)."""
+    r0, r1, row0 = (int(v) for v in call.tiles[t])
+    g = _g(call.params["geom"])
+    _, nrows = _fwd_rows(g, np.int64(r0), np.int64(r1))
+    rowb_in, rowb_out = 2 * g["w"] * g["c"], 2 * g["ow"] * g["c"]
+    ds = [dma.block(dma.READ, 0, row0 * rowb_in, int(nrows) * rowb_in)]
+    ds += [dma.block(dma.WRITE, j, r0 * rowb_out, (r1 - r0) * rowb_out)
+           for j in range(len(call.outputs))]
+    avg = call.kernel == "avg_pool2d_q15"
+    return dma.TilePlan(tuple(ds), scratch=4 * g["ow"] * g["c"] if avg else 0)
+
+
+@dma.describes("avg_pool2d_grad_q15")
+@dma.describes("max_pool2d_grad_q15")
+def plan_grad(call, t):
+    """Output-gradient rows (and argmax rows) from the record's first row; the tile's input
+    rows; scratch: their int32 sums."""
+    r0, r1, drow0 = (int(v) for v in call.tiles[t])
+    g = _g(call.params["geom"])
+    _, nrows = _grad_rows(g, np.int64(r0), np.int64(r1))
+    rowb_d, rowb_x = 2 * g["ow"] * g["c"], 2 * g["w"] * g["c"]
+    ds = [dma.block(dma.READ, i, drow0 * rowb_d, int(nrows) * rowb_d)
+          for i in range(len(call.inputs))]
+    ds.append(dma.block(dma.WRITE, 0, r0 * rowb_x, (r1 - r0) * rowb_x))
+    return dma.TilePlan(tuple(ds), scratch=4 * (r1 - r0) * g["w"] * g["c"])

@@ -6,7 +6,7 @@ import numpy as np
 from .. import tiling
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
-from . import SEED, In, Out, Step, cycle_table, i32, register_bound, threads
+from . import SEED, In, Out, Step, cycle_table, dma, i32, register_bound, threads
 
 
 def _cycles(call, machine):
@@ -22,11 +22,19 @@ def bind(call):
 
 
 def lower(in_buf, out_buf, *, shift: int, rounding: str, machine, op: str):
-    from ..runtime import next_seed
     tiles, cores = tiling.flat_tiles(in_buf.size, machine, bytes_per_elem=4)
     n = (tiles[:, 1] - tiles[:, 0]).astype(np.int64)
     st = rounding == STOCHASTIC
     return Call(kernel="requant_q15", op=op, inputs=(in_buf,), outputs=(out_buf,),
                 params=dict(shift=shift, rounding=rounding), tiles=tiles, cores=cores,
                 macs=np.zeros(len(n), np.int64), elems=n, dma_in=2 * n, dma_out=2 * n,
-                dtcm=4 * n, seed=next_seed() if st else 0, stochastic=st)
+                dtcm=4 * n, stochastic=st)
+
+
+@dma.describes("requant_q15")
+def plan(call, t):
+    """A tile reads its flat range of the input and writes the same range of the output."""
+    e0, e1 = (int(v) for v in call.tiles[t])
+    flat = (dma.block(dma.READ, 0, 2 * e0, 2 * (e1 - e0)),
+            dma.block(dma.WRITE, 0, 2 * e0, 2 * (e1 - e0)))
+    return dma.TilePlan(flat)

@@ -11,12 +11,13 @@ import math
 
 import numpy as np
 
+from .. import abi
 from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
 from ..tiling import place
-from . import SEED, In, Out, Step, cycle_table, i32, register_bound, threads
+from . import SEED, In, Out, Step, cycle_table, dma, i32, register_bound, threads
 
-OPS = {"softmax": 0, "logsumexp": 1}
+OPS = abi.enum("SPL_SM_")  # {"softmax": SPL_SM_SOFTMAX, "logsumexp": SPL_SM_LOGSUMEXP}
 TABLE_BYTES = 2 * 4 * 257  # the 2^r and ln tables
 MIN_TILE_INPUT = 256
 
@@ -39,7 +40,6 @@ def bind(call):
 
 def lower(op: str, in_buf, out_buf, *, rows: int, n: int, rounding: str, machine,
           label: str) -> Call:
-    from ..runtime import next_seed
     budget = machine.tile_budget_bytes - TABLE_BYTES
     out_per_row = 2 * n if op == "softmax" else 2
     per_row = 2 * n + out_per_row
@@ -65,4 +65,19 @@ def lower(op: str, in_buf, out_buf, *, rows: int, n: int, rounding: str, machine
                 tiles=tiles, cores=place(len(tiles), machine),
                 macs=np.zeros(len(tiles), np.int64), elems=tr * n, dma_in=dma_in,
                 dma_out=tr * out_per_row, dtcm=dtcm,
-                seed=next_seed() if st else 0, stochastic=st)
+                stochastic=st)
+
+
+@dma.describes("softmax_q15")
+def plan(call, t):
+    """The tile's rows in (three times over when a row is streamed: one pass each for the max,
+    the sum and the output), its rows (softmax) or one value per row (logsumexp) out."""
+    r0, r1 = (int(v) for v in call.tiles[t])
+    p = call.params
+    n, nr = p["n"], r1 - r0
+    x = dma.block(dma.READ, 0, 2 * r0 * n, 2 * nr * n)
+    out = (dma.block(dma.WRITE, 0, 2 * r0 * n, 2 * nr * n) if p["op"] == "softmax"
+           else dma.block(dma.WRITE, 0, 2 * r0, 2 * nr))
+    if p["streamed"]:
+        return dma.TilePlan((x, x, x, out), resident=int(call.dtcm[t]))
+    return dma.TilePlan((x, out), scratch=TABLE_BYTES)

@@ -13,14 +13,15 @@ import math
 
 import numpy as np
 
-from .. import tiling
+from .. import abi, tiling
 from ..program import Call
-from . import In, Out, Step, cycle_table, i32, register_bound, threads
+from . import In, Out, Step, cycle_table, dma, i32, register_bound, threads
 
 A_FRAC = 12          # matrix entries: q3.12
 T_FRAC = 8           # translations: q7.8 pixels
 THETA_NAMES = ("a00", "a01", "a10", "a11", "tx", "ty")
-MAX_SIDE = 16384     # SPL_WARP_MAX_SIDE: the kernel's int32 source coordinates need H, W <= it
+# The kernel's int32 source coordinates need H, W <= SPL_WARP_MAX_SIDE.
+MAX_SIDE = abi.const("SPL_WARP_MAX_SIDE")
 
 
 def _cycles(call, machine):
@@ -87,3 +88,14 @@ def encode_affine(A, t, *, op: str = "encode_affine") -> np.ndarray:
                          f"representable range ({what}, after rounding to nearest); "
                          f"{int(np.count_nonzero(bad.any(axis=1)))} of {len(r)} samples are")
     return r.astype(np.int16)
+
+
+@dma.describes("warp_affine_q15")
+def plan(call, t):
+    """The tile's samples: images and their thetas in, images out."""
+    s0, s1 = (int(v) for v in call.tiles[t])
+    _, h, w, c = call.params["geom"]
+    img = 2 * h * w * c
+    return dma.TilePlan((dma.block(dma.READ, 0, s0 * img, (s1 - s0) * img),
+                         dma.block(dma.READ, 1, s0 * 12, (s1 - s0) * 12),
+                         dma.block(dma.WRITE, 0, s0 * img, (s1 - s0) * img)))

@@ -95,7 +95,8 @@ def _conv_geometry(op, n, h, w, cin, cout, kh, kw, stride, padding, shapes):
         ph, pw = _pair(padding, "padding", op, minimum=0)
     oh, pt = _out_size(h, kh, sy, mode, ph, op, shapes)
     ow, pl = _out_size(w, kw, sx, mode, pw, op, shapes)
-    return kconv.geometry(n, h, w, cin, oh, ow, cout, kh, kw, sy, sx, pt, pl)
+    return kconv.geometry(n=n, h=h, w=w, cin=cin, oh=oh, ow=ow, cout=cout, kh=kh, kw=kw,
+                          sy=sy, sx=sx, pt=pt, pl=pl)
 
 
 def _grad_geometry(op, d, n, h, w, cin, cout, kh, kw, stride, padding, shapes):
@@ -260,8 +261,8 @@ def conv2d_grad_input(delta, w, input_shape, *, stride=1, padding="valid", table
         calls.append(dil)
     wt, pack = _pack(w, table_buf, True, op)
     calls.append(pack)
-    geom2 = kconv.geometry(n, hd, wdd, cout, h, wd, cin, kh, kw, 1, 1, kh - 1 - g["pt"],
-                           kw - 1 - g["pl"])
+    geom2 = kconv.geometry(n=n, h=hd, w=wdd, cin=cout, oh=h, ow=wd, cout=cin, kh=kh, kw=kw,
+                           sy=1, sx=1, pt=kh - 1 - g["pt"], pl=kw - 1 - g["pl"])
     dx = new_buffer((n, h, wd, cin), fo)
     calls.append(kconv.lower_conv(src, wt, dx, geom2, shift=d.fmt.frac + w.fmt.frac - fo.frac,
                                   rounding=mode, machine=machine(), op=op, connected=conn))
@@ -320,7 +321,7 @@ def _pool_geometry(op, shape, pool_size, strides):
         raise ValueError(f"{op}: pool window {(kh, kw)} is larger than the input's spatial "
                          f"size {(h, w)} (shape {tuple(shape)})")
     oh, ow = (h - kh) // sy + 1, (w - kw) // sx + 1
-    return kpool.geometry(n, h, w, c, oh, ow, kh, kw, sy, sx)
+    return kpool.geometry(n=n, h=h, w=w, c=c, oh=oh, ow=ow, kh=kh, kw=kw, sy=sy, sx=sx)
 
 
 def avg_pool2d(x, pool_size=2, strides=None, fmt=None, rounding=None) -> Array:

@@ -92,9 +92,9 @@ def _reduce(op, x, axis, keepdims, fmt, rounding, default_fmt):
     fi = a.fmt.frac
     shift = {"sum": fi - fo.frac, "mean": fi + kred.MEAN_SHIFT - fo.frac,
              "max": fi - fo.frac, "min": fi - fo.frac, "argmax": 0, "argmin": 0}[op]
-    call = kred.lower(op, src.buffer, out, outer=outer, n=n, inner=inner, shift=shift,
-                      rounding=mode, machine=machine(), label=op)
-    return run([call], [out])[0]
+    calls = kred.lower(op, src.buffer, out, outer=outer, n=n, inner=inner, shift=shift,
+                       rounding=mode, machine=machine(), label=op)
+    return run(calls, [out])[0]
 
 
 def _sum_fmt(f: Format, n: int) -> Format:

@@ -140,6 +140,13 @@ static int32_t hx_call(uint32_t kernel, uint32_t hx_nsc, const int64_t *hx_sc, u
                               (uint32_t)index0);
         return HX_OK;
     }
+    case HX_ID_REDUCE_PART: {
+        HX_BIND(REDUCE_PART);
+        *ret = arm_reduce_q15(SPL_RED_SUM, x, (int32_t)rows, (int32_t)ld_row, (int32_t)n,
+                              (int32_t)ld_n, (int32_t)m, (q15_t *)(void *)part, (int32_t)ld_p,
+                              0, 0);
+        return HX_OK;
+    }
     case HX_ID_SOFTMAX: {
         HX_BIND(SOFTMAX);
         *ret = arm_softmax_q15(x, y, (int32_t)rows, (int32_t)n, (int32_t)frac_in,

@@ -36,7 +36,8 @@ enum { HX_MAX_REQUEST_BYTES = 24 << 20 };
 #define HX_KERNELS(X) X(GEMM) X(SAFE_CHUNK) X(REQUANT) X(REQUANT_BLOCK) X(RAND) X(SEED_MIX) \
     X(COPY) X(FILL) X(GATHER) X(ELTWISE_RUN) X(ELTWISE) X(LUT) X(REDUCE) X(SOFTMAX) X(LOGSUMEXP) \
     X(CONV2D) X(CONV2D_PACK) X(CONV2D_GW) X(CONV2D_GW_REDUCE) X(AVG_POOL) X(MAX_POOL) \
-    X(AVG_POOL_GRAD) X(MAX_POOL_GRAD) X(SGD) X(ADAM) X(SQRT_U62) X(RATIO_Q16) X(WARP)
+    X(AVG_POOL_GRAD) X(MAX_POOL_GRAD) X(SGD) X(ADAM) X(SQRT_U62) X(RATIO_Q16) X(WARP) \
+    X(REDUCE_PART)
 
 /* spl_requant_t fields, shared by most kernels. */
 #define HX_RQ(X) X(shift) X(mode) X(seed)
@@ -75,6 +76,9 @@ enum { HX_MAX_REQUEST_BYTES = 24 << 20 };
 #define HX_LUT_A(X) X(x, q15_t) X(y, q15_t)
 #define HX_REDUCE_S(X) X(op) X(rows) X(ld_row) X(n) X(ld_n) X(m) X(ld_y) HX_RQ(X) X(index0)
 #define HX_REDUCE_A(X) X(x, q15_t) X(y, q15_t)
+/* arm_reduce_q15's partial pass of a split SUM (rq NULL): int64 sums into part. */
+#define HX_REDUCE_PART_S(X) X(rows) X(ld_row) X(n) X(ld_n) X(m) X(ld_p)
+#define HX_REDUCE_PART_A(X) X(x, q15_t) X(part, q63_t)
 #define HX_SOFTMAX_S(X) X(rows) X(n) X(frac_in) X(frac_out) X(mode) X(seed) X(index0)
 #define HX_SOFTMAX_A(X) X(x, q15_t) X(y, q15_t)
 #define HX_LOGSUMEXP_S(X) X(rows) X(n) X(frac_in) X(frac_out) X(mode) X(seed) X(index0)

@@ -11,6 +11,8 @@ uint64_t spl_run_lut(int32_t fn, const int16_t *x, int16_t *y, int32_t frac_in,
 uint64_t spl_run_reduce(int32_t op, const int16_t *x, int16_t *y, int32_t outer, int32_t n,
                         int32_t inner, int32_t shift, int32_t mode, uint32_t seed,
                         const int32_t *tiles, int32_t ntiles, int32_t nthreads);
+void spl_run_reduce_part(const int16_t *x, int64_t *part, int32_t outer, int32_t n,
+                         int32_t inner, const int32_t *tiles, int32_t ntiles, int32_t nthreads);
 uint64_t spl_run_softmax(int32_t op, const int16_t *x, int16_t *y, int32_t rows, int32_t n,
                          int32_t frac_in, int32_t frac_out, int32_t mode, uint32_t seed,
                          const int32_t *tiles, int32_t ntiles, int32_t nthreads);

@@ -56,7 +56,7 @@ void spl_run_conv2d_grad_weight(const int16_t *x, const int16_t *delta, int64_t 
 {
     spl_conv2d_t g = geometry(geom);
     int64_t wc = (int64_t)g.w * g.cin, k = (int64_t)g.kh * g.kw * g.cin;
-    int64_t per = (2 * ((k + 3) & ~3) + ((g.cout + 3) & ~3)) * (int64_t)scratch_cols;
+    int64_t per = SPL_CONV2D_GW_SCRATCH(k, (int64_t)g.cout, (int64_t)scratch_cols);
     int64_t work = (int64_t)g.n * g.oh * g.ow * g.cout * k;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) if (work >= PAR_MIN_WORK)
     for (int32_t t = 0; t < ntiles; t++) {

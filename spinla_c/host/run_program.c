@@ -65,6 +65,12 @@ static uint64_t t_reduce(const int64_t *v)
                           v[11]);
 }
 
+static uint64_t t_reduce_part(const int64_t *v)
+{
+    spl_run_reduce_part(P(0), P(1), v[2], v[3], v[4], P(5), v[6], v[7]);
+    return 0;
+}
+
 static uint64_t t_softmax(const int64_t *v)
 {
     return spl_run_softmax(v[0], P(1), P(2), v[3], v[4], v[5], v[6], v[7], v[8], P(9), v[10],
@@ -150,6 +156,7 @@ static const struct {
     {"spl_run_eltwise", t_eltwise, 14},
     {"spl_run_lut", t_lut, 10},
     {"spl_run_reduce", t_reduce, 12},
+    {"spl_run_reduce_part", t_reduce_part, 8},
     {"spl_run_softmax", t_softmax, 12},
     {"spl_run_warp_affine", t_warp, 9},
     {"spl_run_conv2d", t_conv, 13},

@@ -1,0 +1,301 @@
+"""Per-core streams: a placed Program serialised as what each core of the board runs.
+
+For every used core, its phases in order: each tile it runs (kernel id, tile record, DMA
+descriptors into DTCM slots, multicast packets to send and to expect) and the barrier that
+ends the tile's Call.  The byte layout is spinla_c/spinla.h's (spl_stream_header_t,
+spl_phase_t, spl_dma_t, spl_packet_t, SPL_KERNEL_*), read through spinla.abi: nothing here
+restates it.
+
+Where data lives comes from the Placement (spinla.place): a tile's DMA reads bytes of its
+chip's SDRAM; bytes homed on another chip arrive first as multicast packets, which that
+chip's monitor core (physical core 0) sends (ASSUMPTION: the monitor serves its chip's SDRAM
+to other chips, so application cores only compute); a tile's writes homed elsewhere go out as
+packets the home chip's monitor receives.  Every transfer is recorded twice, in the sender's
+stream (send) and the receiver's (recv), under the same key range.
+
+Buffers are named by index in the buffer table: Program.buffers() order, then the Calls'
+constant tables (a gather's row indices).  A view's output is an alias (its base buffer and
+byte offset), so descriptors always name the bytes where they live.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import abi
+from .kernels import dma as kdma
+
+
+@dataclass
+class Phase:
+    call: int
+    kernel: int
+    tile: int
+    fields: np.ndarray                       # the tile record (int32)
+    dmas: list = field(default_factory=list)  # spl_dma_t field dicts
+    send: list = field(default_factory=list)  # spl_packet_t field dicts
+    recv: list = field(default_factory=list)
+    dtcm: int = 0
+
+
+@dataclass
+class BufferTable:
+    """Index of every SDRAM buffer a stream names; views resolve to (base index, offset)."""
+
+    index: dict = field(default_factory=dict)      # buffer id or ("const", call, name) -> i
+    alias: dict = field(default_factory=dict)      # view buffer id -> (base id, byte offset)
+    entries: list = field(default_factory=list)    # (name, nbytes) per index
+
+    def add(self, key, name, nbytes):
+        if key not in self.index:
+            self.index[key] = len(self.entries)
+            self.entries.append((name, int(nbytes)))
+        return self.index[key]
+
+    def resolve(self, buf_id, offset):
+        while buf_id in self.alias:
+            buf_id, off = self.alias[buf_id]
+            offset += off
+        return self.index[buf_id], offset
+
+
+def _buffer_table(program) -> BufferTable:
+    bt = BufferTable()
+    for c in program.calls:
+        if c.kernel == "view":
+            base = c.inputs[0]
+            bt.alias[c.outputs[0].id] = (base.id, 2 * int(c.params["offset"]))
+    for b in program.buffers():
+        if b.id not in bt.alias:
+            bt.add(b.id, b.name or repr(b), b.nbytes)
+    for i, c in enumerate(program.calls):
+        for k, v in c.params.items():
+            if k == "rows" and c.kernel == "gather_rows_q15":
+                bt.add(("const", i, k), f"call{i}.{k}", 4 * len(v))
+    return bt
+
+
+def _home_parts(home, chip):
+    """(chips, starts, stops) of a Home as seen from `chip`: a replicated buffer is local if
+    `chip` holds a copy, else served by its first chip."""
+    if home is None:
+        return None
+    if home.replicated:
+        src = chip if chip in set(home.chips.tolist()) else int(home.chips[0])
+        return np.asarray([src]), np.asarray([0]), np.asarray([home.nbytes()])
+    return home.chips, home.starts, home.stops
+
+
+def _remote_bytes(d, parts, chip):
+    """Bytes of transfer d per other chip, {chip: [(start, stop), ...]} in the operand's
+    bytes, from the rows' ranges intersected with the home's parts (sorted, disjoint)."""
+    if parts is None:
+        return {}
+    chips, starts, stops = (np.asarray(v, np.int64) for v in parts)
+    if len(chips) == 1 and chips[0] == chip:
+        return {}
+    rs, re_ = d.byte_ranges()
+    order = np.argsort(starts, kind="stable")
+    chips, starts, stops = chips[order], starts[order], stops[order]
+    # Parts overlapping each row: those starting before its end and ending after its start.
+    first = np.searchsorted(stops, rs, side="right")
+    last = np.searchsorted(starts, re_, side="left")
+    cnt = np.maximum(last - first, 0)
+    if not cnt.any():
+        return {}
+    row = np.repeat(np.arange(len(rs)), cnt)
+    part = np.concatenate([np.arange(f, l) for f, l in zip(first[cnt > 0], last[cnt > 0])])
+    lo, hi = np.maximum(rs[row], starts[part]), np.minimum(re_[row], stops[part])
+    c = chips[part]
+    keep = (hi > lo) & (c != chip)
+    out = {}
+    for cc, a, z in zip(c[keep].tolist(), lo[keep].tolist(), hi[keep].tolist()):
+        out.setdefault(cc, []).append((a, z))
+    return out
+
+
+def _merged(ranges):
+    """Byte ranges (disjoint, as _remote_bytes gives them) sorted, touching ones joined: one
+    packet record per contiguous run."""
+    if len(ranges) == 1:
+        return ranges
+    r = np.asarray(sorted(ranges), np.int64)
+    new = np.ones(len(r), bool)
+    new[1:] = r[1:, 0] > r[:-1, 1]
+    starts = np.flatnonzero(new)
+    ends = np.r_[starts[1:], len(r)] - 1
+    return list(zip(r[starts, 0].tolist(), r[ends, 1].tolist()))
+
+
+def build(program, machine, placement=None):
+    """{(chip_x, chip_y, physical core): [Phase, ...]} and the buffer table of a placed
+    Program (placement: spinla.place.place(program, machine) when None)."""
+    from .place import chip_xy as _xy, place
+    xy_cache = {}
+
+    def chip_xy(machine, chip):
+        v = xy_cache.get(chip)
+        if v is None:
+            v = xy_cache[chip] = _xy(machine, chip)
+        return v
+    if placement is None:
+        placement = place(program, machine)
+    kid = abi.enum("SPL_KERNEL_")
+    bt = _buffer_table(program)
+    read, write = abi.const("SPL_DMA_READ"), abi.const("SPL_DMA_WRITE")
+    payload = machine.packet_payload_bytes
+    mc = abi.const("SPL_PACKET_MULTICAST")
+    cores: dict = {}
+    key = 0
+
+    def phases_of(xy_core):
+        return cores.setdefault(xy_core, [])
+
+    def monitor_phase(chip, i):
+        """The monitor's phase of call i on `chip` (created on first use)."""
+        x, y = chip_xy(machine, chip)
+        ph = phases_of((x, y, 0))
+        if not ph or ph[-1].call != i:
+            ph.append(Phase(i, kid["none"], 0, np.zeros(0, np.int32)))
+        return ph[-1]
+
+    for i, call in enumerate(program.calls):
+        if call.kernel == "view":
+            continue
+        cp = placement.calls[i]
+        multicast, delivered = {}, {}
+        homes_in = placement.homes_in[i] if i < len(placement.homes_in) else {}
+        for t in range(call.ntiles):
+            chip, pcore = machine.core_location(int(cp.cores[t]))
+            x, y = chip_xy(machine, chip)
+            plan = kdma.plan(call, t)
+            ph = Phase(i, kid[call.kernel], t, np.asarray(call.tiles[t], np.int32),
+                       dtcm=plan.dtcm)
+            slot = 0
+            for d in plan.dmas:
+                if isinstance(d.operand, str):
+                    # A constant table of the Call: loaded with the program onto every chip
+                    # that runs the Call (ASSUMPTION), so never read across a link.
+                    bi, off, home = bt.index[("const", i, d.operand)], d.offset, None
+                else:
+                    buf = (call.inputs if d.dir == kdma.READ else call.outputs)[d.operand]
+                    bi, off = bt.resolve(buf.id, d.offset)
+                    home = (homes_in.get(buf.id) if d.dir == kdma.READ else None) \
+                        or placement.homes.get(buf.id)
+                ph.dmas.append(dict(buffer=bi, dir=read if d.dir == kdma.READ else write,
+                                    offset=off, rows=d.rows, row_bytes=d.row_bytes,
+                                    stride=d.stride, slot=slot,
+                                    dtcm_stride=max(d.dtcm_stride, d.row_bytes)))
+                slot += d.dtcm_bytes
+                for other, ranges in _remote_bytes(d, _home_parts(home, chip), chip).items():
+                    ox, oy = chip_xy(machine, other)
+                    for s, e in _merged(ranges):
+                        npk = math.ceil((e - s) / payload)
+                        pk = dict(npackets=npk, bytes=e - s, buffer=bi,
+                                  offset=off + s - d.offset)
+                        if d.dir == kdma.READ:
+                            # One multicast per source range and Call: every chip expecting
+                            # it shares its key range.
+                            mkey = (other, bi, pk["offset"], e - s)
+                            sent = multicast.get(mkey)
+                            if sent is None:
+                                sent = multicast[mkey] = dict(pk, key=key, src_x=ox, src_y=oy,
+                                                              dst_x=mc, dst_y=mc, src_core=0)
+                                key += npk
+                                monitor_phase(other, i).send.append(sent)
+                            if (x, y) not in delivered.setdefault(mkey, set()):
+                                delivered[mkey].add((x, y))
+                                ph.recv.append(dict(sent, dst_x=x, dst_y=y))
+                        else:
+                            pk["key"] = key
+                            key += npk
+                            pk.update(src_x=x, src_y=y, dst_x=ox, dst_y=oy, src_core=pcore)
+                            ph.send.append(pk)
+                            monitor_phase(other, i).recv.append(pk)
+            phases_of((x, y, pcore)).append(ph)
+    return cores, bt
+
+
+def serialise(phases, xy_core, machine, nbuffers: int) -> bytes:
+    """One core's stream in spinla.h's layout."""
+    hdr, phr = abi.struct("spl_stream_header_t"), abi.struct("spl_phase_t")
+    dr, pr = abi.struct("spl_dma_t"), abi.struct("spl_packet_t")
+    x, y, core = xy_core
+    out = [hdr.pack(dict(magic=abi.const("SPL_STREAM_MAGIC"),
+                         version=abi.const("SPL_STREAM_VERSION"), chip_x=x, chip_y=y,
+                         core=core, nphases=len(phases), dtcm_bytes=machine.dtcm_bytes,
+                         nbuffers=nbuffers))]
+    for ph in phases:
+        out.append(phr.pack(dict(call=ph.call, kernel=ph.kernel, tile=ph.tile,
+                                 ntile_fields=len(ph.fields), ndma=len(ph.dmas),
+                                 nsend=len(ph.send), nrecv=len(ph.recv), dtcm_bytes=ph.dtcm,
+                                 barrier=ph.call)))
+        out.append(np.asarray(ph.fields, "<i4").tobytes())
+        out.append(_pack_all(dr, ph.dmas))
+        out.append(_pack_all(pr, ph.send + ph.recv))
+    return b"".join(out)
+
+
+def _pack_all(st, records) -> bytes:
+    """Records (dicts of a struct's fields) as consecutive structs, through a NumPy structured
+    array of the header's layout (many thousands per stream)."""
+    if not records:
+        return b""
+    dt = st.numpy_dtype()
+    arr = np.zeros(len(records), dt)
+    for name in dt.names:
+        arr[name] = [r.get(name, 0) for r in records]
+    return arr.tobytes()
+
+
+def streams(program, machine, placement=None) -> dict:
+    """{(chip_x, chip_y, core): bytes}: every used core's stream (see the module doc)."""
+    cores, bt = build(program, machine, placement)
+    return {k: serialise(v, k, machine, len(bt.entries)) for k, v in sorted(cores.items())}
+
+
+def parse(blob: bytes) -> dict:
+    """A stream back as dicts ({'header': ..., 'phases': [...]}), for tests and tools."""
+    hdr, phr = abi.struct("spl_stream_header_t"), abi.struct("spl_phase_t")
+    dr, pr = abi.struct("spl_dma_t"), abi.struct("spl_packet_t")
+    h = hdr.unpack(blob)
+    if h["magic"] != abi.const("SPL_STREAM_MAGIC"):
+        raise ValueError(f"not a spinla stream (magic {h['magic']:#x})")
+    pos, phases = hdr.size, []
+    for _ in range(h["nphases"]):
+        ph = phr.unpack(blob, pos)
+        pos += phr.size
+        nf = ph["ntile_fields"]
+        ph["fields"] = np.frombuffer(blob, "<i4", nf, pos).tolist()
+        pos += 4 * nf
+        ph["dmas"] = [dr.unpack(blob, pos + j * dr.size) for j in range(ph["ndma"])]
+        pos += ph["ndma"] * dr.size
+        pk = [pr.unpack(blob, pos + j * pr.size) for j in range(ph["nsend"] + ph["nrecv"])]
+        pos += len(pk) * pr.size
+        ph["send"], ph["recv"] = pk[:ph["nsend"]], pk[ph["nsend"]:]
+        phases.append(ph)
+    if pos != len(blob):
+        raise ValueError(f"stream has {len(blob) - pos} bytes after its last phase")
+    return dict(header=h, phases=phases)
+
+
+def write(program, machine, directory: str, placement=None) -> list:
+    """Write every core's stream to directory/core-X-Y-C.bin and the buffer table to
+    directory/buffers.json (index, name, bytes); returns the paths written."""
+    import json
+    import os
+    os.makedirs(directory, exist_ok=True)
+    cores, bt = build(program, machine, placement)
+    paths = []
+    for (x, y, c), phases in sorted(cores.items()):
+        path = os.path.join(directory, f"core-{x}-{y}-{c}.bin")
+        with open(path, "wb") as f:
+            f.write(serialise(phases, (x, y, c), machine, len(bt.entries)))
+        paths.append(path)
+    path = os.path.join(directory, "buffers.json")
+    with open(path, "w") as f:
+        json.dump([dict(index=i, name=n, bytes=b) for i, (n, b) in enumerate(bt.entries)], f,
+                  indent=1)
+    return paths + [path]
