@@ -78,7 +78,9 @@ _LAST_USE = SideCache()
 
 def _walk(program: Program, args, run: int, checked: bool = False) -> list:
     env = {ph.id: a for ph, a in zip(program.inputs, args)}
-    last = _LAST_USE.get(program, program.last_use, len(program.calls))
+    # (a one-call Program, every eager op, frees nothing: its results are all it holds)
+    last = (_LAST_USE.get(program, program.last_use, len(program.calls))
+            if len(program.calls) > 1 else {})
     keep = {b.id for b in program.outputs} | {b.id for b in program.inputs}
     for i, call in enumerate(program.calls):
         ins = []
