@@ -27,6 +27,7 @@
  * compiler vectorising the loop.  tests/test_nn_optim.py checks them bit for bit against the NumPy reference. */
 #include "spinla.h"
 #include "spl_rand.h"
+#include "spl_simd.h"
 
 #define SQRT_LUT_N 384
 #define RECIP_LUT_N 256
@@ -372,6 +373,12 @@ adam_loop(const q15_t *restrict w, const q15_t *restrict g, const q15_t *restric
     return sat + sat_m + sat_r + sat_q + sat_g;
 }
 
+#if defined(SPL_SIMD_AVX2)
+/* Host only, a CPU without AVX-512: the loop above four elements at a time (GCC does not
+ * vectorise it for AVX2, which lacks 64-bit shifts, multiplies and leading-zero counts). */
+#include "host/adam_avx2.inc"
+#endif
+
 uint32_t arm_adam_q15(const q15_t *restrict w, const q15_t *restrict g,
                       const q15_t *restrict m, const q15_t *restrict r, q15_t lr,
                       q15_t *restrict w_out, q15_t *restrict m_out, q15_t *restrict r_out,
@@ -384,6 +391,8 @@ uint32_t arm_adam_q15(const q15_t *restrict w, const q15_t *restrict g,
      * per mode, which it vectorises. */
     return adam_loop(w, g, m, r, lr, w_out, m_out, r_out, n, p, index0,
                      p->mode != SPL_ROUND_STOCHASTIC);
+#elif defined(SPL_SIMD_AVX2)
+    return adam_avx2(w, g, m, r, lr, w_out, m_out, r_out, n, p, index0);
 #else
     return p->mode == SPL_ROUND_STOCHASTIC
         ? adam_loop(w, g, m, r, lr, w_out, m_out, r_out, n, p, index0, 0)

@@ -1,9 +1,9 @@
 """The host's AVX2 Adam path (spinla_c/host/adam_avx2.inc, built with -march=x86-64-v3 as for a
 CPU without AVX-512) against the portable C loop of optim_q15.c, bit for bit.
 
-Both come from one test library: optim_q15.c compiled as it is (its arm_adam_q15 is the
-portable loop) with adam_avx2.inc included after it, as optim_q15.c's own SPL_SIMD_AVX2 hook
-would.  Every parameter range the kernel accepts is drawn (shifts, betas, eps, the ratio clamp,
+Both come from one test library: optim_q15.c compiled for x86-64-v3 as the emulator's AVX2
+build compiles it (its arm_adam_q15 then takes the SPL_SIMD_AVX2 hook into adam_avx2.inc),
+beside a wrapper that runs the portable adam_loop itself.  Every parameter range the kernel accepts is drawn (shifts, betas, eps, the ratio clamp,
 learning rates, full-range int16 data, both rounding modes, indices that wrap 2^32) and tile
 lengths that leave every tail length; outputs and saturation counts must be identical.
 """
@@ -17,16 +17,17 @@ from test_gemm_avx2 import cpu_has_avx2
 
 HARNESS = r"""
 #include "optim_q15.c"
-#include "spl_simd.h"
 #if !defined(SPL_SIMD_AVX2)
 #error "this harness must be built for AVX2 without AVX-512 (-march=x86-64-v3)"
 #endif
-#include "host/adam_avx2.inc"
-uint32_t test_adam_avx2(const q15_t *w, const q15_t *g, const q15_t *m, const q15_t *r,
-                        q15_t lr, q15_t *w_out, q15_t *m_out, q15_t *r_out, int32_t n,
-                        const spl_adam_t *p, uint32_t index0)
+/* The portable loop itself, which arm_adam_q15 (its AVX2 hook: adam_avx2.inc) must equal. */
+uint32_t test_adam_portable(const q15_t *w, const q15_t *g, const q15_t *m, const q15_t *r,
+                            q15_t lr, q15_t *w_out, q15_t *m_out, q15_t *r_out, int32_t n,
+                            const spl_adam_t *p, uint32_t index0)
 {
-    return adam_avx2(w, g, m, r, lr, w_out, m_out, r_out, n, p, index0);
+    return p->mode == SPL_ROUND_STOCHASTIC
+        ? adam_loop(w, g, m, r, lr, w_out, m_out, r_out, n, p, index0, 0)
+        : adam_loop(w, g, m, r, lr, w_out, m_out, r_out, n, p, index0, 1);
 }
 """
 CDEF = """
@@ -37,7 +38,7 @@ typedef struct {
 uint32_t arm_adam_q15(const int16_t *w, const int16_t *g, const int16_t *m, const int16_t *r,
                       int16_t lr, int16_t *w_out, int16_t *m_out, int16_t *r_out, int32_t n,
                       const spl_adam_t *p, uint32_t index0);
-uint32_t test_adam_avx2(const int16_t *w, const int16_t *g, const int16_t *m, const int16_t *r,
+uint32_t test_adam_portable(const int16_t *w, const int16_t *g, const int16_t *m, const int16_t *r,
                         int16_t lr, int16_t *w_out, int16_t *m_out, int16_t *r_out, int32_t n,
                         const spl_adam_t *p, uint32_t index0);
 """
@@ -80,7 +81,7 @@ def test_adam_avx2_matches_portable(lib, n, kinds, beta1, beta2, eps, ratio_max,
                                      seed_w=seed, seed_m=seed ^ 0x5A5A5A5A,
                                      seed_r=(seed * 7 + 1) % 2**32))
     res = []
-    for fn in (L.arm_adam_q15, L.test_adam_avx2):
+    for fn in (L.test_adam_portable, L.arm_adam_q15):   # reference, AVX2 hook
         outs = [np.full(n + 3, 12345, np.int16) for _ in range(3)]   # + untouched padding
         ptr = [ffi.from_buffer("int16_t[]", a) for a in (w, g, m, r, *outs)]
         sat = fn(*ptr[:4], lr, *ptr[4:], n, p, index0)
