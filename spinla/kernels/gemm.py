@@ -3,6 +3,12 @@
 Tiling: a tile is an (mt x nt) block of C whose A rows and Bt rows (all of k) sit in DTCM
 together with the tile's output, so a core DMAs (mt + nt) * k * 2 bytes in and mt * nt * 2 out
 and runs mt * nt * k MACs.  Tiles shrink until there are enough to occupy every core.
+
+The emulator need not run the board's tiles: every output is the exact integer dot product of
+its row and column, rounded once with its global position as the stochastic index, so any
+partition of the output gives the same bits and saturation count.  When a Call's tiles cover
+its whole output (always, except the one-tile calls of the checked mode), the host runs
+blocks sized for its own caches and threads instead (host_tiles).
 """
 from __future__ import annotations
 
@@ -31,9 +37,50 @@ def _cycles(call, machine):
 @register_bound("gemm_q15", _cycles, "fixed-point matrix multiply, k-contiguous operands")
 def bind(call):
     p = call.params
-    return (Step("spl_run_gemm", (In(0), In(1), Out(0), p["m"], p["n"], p["k"], i32(call.tiles),
-                                  call.ntiles, p["shift"], ROUNDING_MODES[p["rounding"]], SEED,
+    tiles = _host_or_board_tiles(call)
+    return (Step("spl_run_gemm", (In(0), In(1), Out(0), p["m"], p["n"], p["k"], i32(tiles),
+                                  len(tiles), p["shift"], ROUNDING_MODES[p["rounding"]], SEED,
                                   threads(call.outputs[0].size * p["k"]))),)
+
+
+def _host_or_board_tiles(call):
+    """host_tiles when the board tiles cover the whole output (disjoint tiles whose areas add
+    up to it), else the board tiles themselves (a checked-mode tile must write only its own
+    block)."""
+    t = call.tiles
+    batch = int(t[:, 0].max()) + 1 if len(t) else 0
+    area = int(((t[:, 2] - t[:, 1]).astype(np.int64) * (t[:, 4] - t[:, 3])).sum())
+    m, n = call.params["m"], call.params["n"]
+    if area != batch * m * n:
+        return t
+    return host_tiles(batch, m, n, threads(batch * m * n * call.params["k"]))
+
+
+# Host blocks: up to 64 x 64 outputs (a block's A and Bt rows stay in L2 for k up to ~1000),
+# halved until there are HOST_BLOCKS_PER_THREAD per host thread to balance the dynamic
+# schedule.  Measured on a 2-core AVX-512 host (MLP-1's products at batch 64): 1.1-1.5x faster
+# than the board's tiles, which are often 8 x 8 to 29 x 29 blocks.
+HOST_BLOCK = 64
+HOST_BLOCKS_PER_THREAD = 8
+
+
+@functools.lru_cache(maxsize=256)
+def host_tiles(batch: int, m: int, n: int, nthreads: int) -> np.ndarray:
+    """(batch, m0, m1, n0, n1) rows of the host's partition of a batch x m x n output."""
+    mt, nt = min(m, HOST_BLOCK), min(n, HOST_BLOCK)
+    while (batch * -(-m // mt) * -(-n // nt) < HOST_BLOCKS_PER_THREAD * nthreads
+           and max(mt, nt) > 16):
+        if mt >= nt:
+            mt = (mt + 1) // 2
+        else:
+            nt = (nt + 1) // 2
+    bb, nn, mm = np.meshgrid(np.arange(batch), np.arange(0, n, nt), np.arange(0, m, mt),
+                             indexing="ij")
+    bb, nn, mm = bb.ravel(), nn.ravel(), mm.ravel()
+    t = np.stack([bb, mm, np.minimum(mm + mt, m), nn, np.minimum(nn + nt, n)], 1)
+    t = t.astype(np.int32)
+    t.flags.writeable = False
+    return t
 
 
 @functools.lru_cache(maxsize=256)
