@@ -535,7 +535,8 @@ def _greedy(program, m: Machine, strategy: str, memo=None) -> Placement:
     """Calls in order, each on the cheapest of its candidate chip sets (and, for 'best', of
     the two modes) given the homes the calls before it left.  `memo`: priced calls shared
     with other passes over the same Program."""
-    from .cost import call_cost        # the placer asks the cost model which option is cheaper
+    # The placer asks the cost model which option is cheaper.
+    from .cost import call_time_below, cycles_of
     pl = Placement(m, strategy)
     if memo is not None:
         pl.memo = memo
@@ -548,9 +549,7 @@ def _greedy(program, m: Machine, strategy: str, memo=None) -> Placement:
             cp = CallPlacement(np.zeros(call.ntiles, np.int32), "model")
             best = (cp, None)
         else:
-            from .kernels import KERNELS
-            work = np.broadcast_to(np.asarray(KERNELS[call.kernel].cycles(call, m),
-                                              np.float64), (call.ntiles,))
+            work = cycles_of(call, m)
             anchor = _anchor(call, homes, m)
             best, best_t = None, math.inf
             for mode in modes:
@@ -560,10 +559,12 @@ def _greedy(program, m: Machine, strategy: str, memo=None) -> Placement:
                     for i, b in enumerate(call.inputs):
                         if b.id not in trial:       # a buffer no earlier call wrote
                             trial[b.id] = _initial_home(b, call, i, cp, m, mode)
-                    cc = call_cost(call, cp, trial, pl, m, xy)
-                    if cc.time_s < min(best_t * (1 - MIN_GAIN),
-                                       best_t - MIN_GAIN_CYCLES / m.clock_hz):
-                        best, best_t = (cp, trial), cc.time_s
+                    # An option must beat the best so far by the margins; one whose
+                    # lower bound cannot is not priced (the same choice, exactly).
+                    limit = min(best_t * (1 - MIN_GAIN), best_t - MIN_GAIN_CYCLES / m.clock_hz)
+                    t = call_time_below(call, cp, trial, pl, m, limit, xy)
+                    if t is not None and t < limit:
+                        best, best_t = (cp, trial), t
             cp = best[0]
             homes.update({k: v for k, v in best[1].items() if k not in homes})
         pl.homes_in.append({b.id: homes.get(b.id) for b in call.inputs})
