@@ -134,19 +134,25 @@ def op_label(op: str):
         state.label.reset(tok)
 
 
+def _backend():
+    from .backends import current
+    global _backend
+    _backend = current          # imported once (spinla.backends imports this module's users)
+    return current()
+
+
 def emit(calls, outputs):
     """Run `calls` now (eager) or record them (inside a trace); returns `outputs`."""
     label = state.label.get()
     if label is not None:
         for c in calls:
             c.op = label
-    tr = tracing()
+    tr = state.trace.get()
     if tr is not None:
         tr.calls.extend(calls)
         return outputs
-    from .backends import current as backend
     prog = Program(calls=list(calls), outputs=list(outputs), name=calls[0].op if calls else "")
-    results = backend().run(prog, [], 0)
+    results = _backend().run(prog, [], 0)
     for b, r in zip(outputs, results):
         b.data = r
     return outputs
