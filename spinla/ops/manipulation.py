@@ -94,6 +94,17 @@ def getitem(x: Array, key) -> Array:
     """Basic indexing: integers, slices (any step), Ellipsis and None."""
     if not isinstance(key, tuple):
         key = (key,)
+    if len(key) == 1 and type(key[0]) is slice and key[0].step in (None, 1) and x.ndim:
+        # A leading-axis run of rows (a batch of a training set): a view, no data moves.
+        n = x.shape[0]
+        start, stop, _ = key[0].indices(n)
+        rows = max(0, stop - start)
+        if rows == n:
+            return x
+        shape = (rows,) + tuple(x.shape[1:])
+        out = new_buffer(shape, x.fmt)
+        off = start * math.prod(x.shape[1:]) if rows else 0
+        return run([kcopy.lower_view(x.buffer, out, op="getitem", offset=off)], [out])[0]
     if any(isinstance(k, (Array, np.ndarray, list)) for k in key):
         raise TypeError("indexing: only integers, slices, Ellipsis and None are supported "
                         "(basic indexing); use spinla.where or take for data-dependent "
