@@ -151,8 +151,9 @@ def lowered(key, inputs, outputs, lower):
     """The Call `lower()` makes over `inputs` and `outputs`, from the one it made before for
     the same `key` (everything lower() reads besides the buffers' shapes and formats and the
     current machine, which are added here) with these buffers and, if stochastic, the next
-    seed.  The copies share the tiling arrays and params (read-only; a kernel's own host
-    cache in params, '_static', then serves them all)."""
+    seed.  The copies share the tiling arrays (read-only) and start from the first Call's
+    params, with the C arguments a kernel cached there ('_static', '_prepared': they depend
+    on the params and tiles alone)."""
     if not LOWERING_CACHE:
         return lower()
     # Formats by their fields and the machine by identity (checked below): their dataclass
@@ -171,6 +172,9 @@ def lowered(key, inputs, outputs, lower):
     kept, seed, _ = t
     c = Call.__new__(Call)
     c.__dict__.update(kept)
+    # Its own params dict (whatever is added to one Call's params stays with that Call),
+    # holding what the first Call's has by now, a kernel's cached C arguments included.
+    c.params = dict(kept["params"])
     c.inputs, c.outputs = tuple(inputs), tuple(outputs)
     c.seed = runtime.next_seed() if seed is None else seed
     return c
