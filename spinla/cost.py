@@ -620,11 +620,11 @@ def cycles_of(call: Call, machine: Machine) -> np.ndarray:
     array is shared: callers must not write into it."""
     key = (id(call), machine)
     hit = _CYCLES.get(key)
-    if hit is None or hit[0] is not call or hit[1] is not call.tiles:   # ids get reused
+    if hit is None or hit[0]() is not call or hit[1] is not call.tiles:   # ids get reused
         if len(_CYCLES) > 8192:
             _CYCLES.clear()
         cyc = _vec(KERNELS[call.kernel].cycles(call, machine), call.ntiles)
-        hit = _CYCLES[key] = (call, call.tiles, cyc)
+        hit = _CYCLES[key] = (weakref.ref(call), call.tiles, cyc)
     return hit[2]
 
 
@@ -676,15 +676,15 @@ def time_lower_bound(call: Call, cp, machine: Machine) -> float:
 
 
 def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
-    """(CallCost, per-core busy cycles over every application core or None, the chip sets of
-    its multicast trees)."""
+    """(CallCost, the busy cycles of its cores as (global core ids, cycles) - the cores not
+    listed are idle - or None, the chip sets of its multicast trees)."""
     from .place import grid
     n = call.ntiles
     m = machine
     cores_all = np.asarray(cp.cores, dtype=np.int64) % m.cores
     loc = _local(call, cores_all, m)
     if loc is None:
-        return CallCost(call.op, call.kernel, tiles=n), None, np.zeros(m.chips, np.int64)
+        return CallCost(call.op, call.kernel, tiles=n), None, _NO_ENTRIES
     work, cyc, din, dout, cores, chip, used, dma, busy, chip_bytes = loc
     din_all = _vec(call.dma_in, n)
     f, a = m.clock_hz, m.app_cores_per_chip
@@ -749,11 +749,24 @@ def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
                     mac_capacity_used=len(used) * m.core_peak_macs_per_s * time_s,
                     mac_capacity_machine=m.peak_macs_per_s * time_s, bound=bound,
                     sdram_bound_cycles=sdram_bound, link_bound_cycles=link_bound,
-                    roofline_cycles=roof, link_hops=hops, mode=cp.mode), busy, traffic.entries
+                    roofline_cycles=roof, link_hops=hops, mode=cp.mode), \
+        _sparse(busy), _sparse(traffic.entries)
+
+
+_NO_ENTRIES = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+
+def _sparse(a):
+    """A per-core (or per-chip) array as (ids, values) of its nonzero entries: remembered
+    prices stay small on a machine of a million cores, and adding only those entries into a
+    sum adds what the whole array would (the rest are zeros)."""
+    idx = np.flatnonzero(a)
+    return idx, a[idx]
 
 
 _PRICES: dict = {}
-_PRICES_MAX = 16384
+_PRICES_BYTES = [0]
+_PRICES_BUDGET = 64 << 20     # bytes of keys and arrays kept, roughly; then start afresh
 _CALL_KEYS: dict = {}
 
 
@@ -764,7 +777,7 @@ def call_key(call: Call):
     different Programs (the calibration Program and the training step share their forward
     and backward passes; each fit traces them anew) then share their prices."""
     hit = _CALL_KEYS.get(id(call))
-    if hit is not None and hit[0] is call and hit[1] is call.tiles:
+    if hit is not None and hit[0]() is call and hit[1] is call.tiles:
         return hit[2]
     local = {}
     bufs = tuple((local.setdefault(b.id, len(local)), b.shape, b.fmt)
@@ -781,7 +794,8 @@ def call_key(call: Call):
                bool(call.stochastic))
     if len(_CALL_KEYS) > 8192:
         _CALL_KEYS.clear()
-    _CALL_KEYS[id(call)] = (call, call.tiles, key)
+    # A weak reference: a Call's buffers (and their data) must not outlive it here.
+    _CALL_KEYS[id(call)] = (weakref.ref(call), call.tiles, key)
     return key
 
 
@@ -804,9 +818,16 @@ def _price_key(call: Call, cp, homes: dict, pl, machine: Machine):
 
 
 def _remember(key, value):
-    if len(_PRICES) >= _PRICES_MAX:
+    size = len(key[4]) + 64 * len(key[5]) + sum(
+        len(x) for h in key[5] if h is not None for x in h[0] if isinstance(x, bytes))
+    busy, entries = value[1], value[2]
+    size += 512 + (busy[0].nbytes + busy[1].nbytes if busy is not None else 0) + \
+        entries[0].nbytes + entries[1].nbytes
+    if _PRICES_BYTES[0] + size > _PRICES_BUDGET:
         _PRICES.clear()
+        _PRICES_BYTES[0] = 0
     _PRICES[key] = value
+    _PRICES_BYTES[0] += size
     return value
 
 
@@ -853,7 +874,10 @@ def call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None) -> Cal
 
 def _flows(call: Call, cp, homes: dict, pl, machine: Machine) -> np.ndarray:
     """Routing-table entries per chip of a call's multicast trees under a placement."""
-    return _call_cost_memo(call, cp, homes, pl, machine)[2]
+    idx, n = _call_cost_memo(call, cp, homes, pl, machine)[2]
+    out = np.zeros(machine.chips, np.int64)
+    out[idx] = n
+    return out
 
 
 def _energy(cc: CallCost, machine: Machine, n_chips: int) -> float:
@@ -877,7 +901,7 @@ def _price(calls, pl, machine: Machine, charge_idle_chips: bool) -> Cost:
     for cc, (_, busy, _) in zip(ccs, res):
         cc.energy_j = _energy(cc, machine, n_chips)
         if busy is not None:
-            core_cycles += busy
+            core_cycles[busy[0]] += busy[1]
     used = np.flatnonzero(core_cycles)
     core_cycles = core_cycles[:used.max() + 1] if len(used) else np.zeros(0)
     time_s = sum(c.time_s for c in ccs)

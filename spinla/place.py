@@ -29,6 +29,7 @@ use few chips.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -206,10 +207,11 @@ def _remembered(kind: str, call, i, make):
     arrays are shared: callers must not write into them."""
     key = (id(call), kind, i)
     hit = _RANGES.get(key)
-    if hit is None or hit[0] is not call or hit[1] is not call.tiles:   # ids get reused
+    if hit is None or hit[0]() is not call or hit[1] is not call.tiles:   # ids get reused
         if len(_RANGES) > 4096:
             _RANGES.clear()
-        hit = _RANGES[key] = (call, call.tiles, make(call, i))
+        # A weak reference: the call's buffers (and their data) must not outlive it here.
+        hit = _RANGES[key] = (weakref.ref(call), call.tiles, make(call, i))
     return hit[2]
 
 
@@ -373,7 +375,8 @@ class Placement:
     homes_in: list = field(default_factory=list)   # per Call: {buffer id: Home} of inputs
     gradients: set = field(default_factory=set)    # buffer ids all-reduced in data mode
     data_parts: set = field(default_factory=set)   # buffer ids written by data-mode calls
-    # Priced calls (spinla.cost._call_cost_memo), shared by the passes of one place().
+    # Remembered traffic of reads (spinla.cost._reads_remote_memo), shared by the passes of
+    # one place(); None: price afresh, without the prices shared between Programs either.
     memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def chips_used(self) -> np.ndarray:
