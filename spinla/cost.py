@@ -322,6 +322,19 @@ def _py(v):
 
 # --- the model ----------------------------------------------------------------------------
 
+def _uniq(x, bound: int) -> np.ndarray:
+    """np.unique of non-negative integers below `bound` (sorted, int64), by counting them
+    when the bound is small (chips and cores of a board or a few): cheaper than sorting."""
+    if bound <= 1 << 16 and len(x):
+        return np.flatnonzero(np.bincount(x))
+    return np.unique(np.asarray(x, np.int64))
+
+
+def _nbytes(b) -> int:
+    """Bytes of a Buffer (Buffer.nbytes without NumPy, for the pricing's inner loops)."""
+    return 2 * math.prod(b.shape)
+
+
 def _vec(x, n) -> np.ndarray:
     return np.broadcast_to(np.asarray(x, dtype=np.float64), (n,))
 
@@ -550,13 +563,23 @@ def _trees(machine: Machine, srcs: list, idx: np.ndarray):
     """The route trees (spinla.place.route_tree) of several source chips side by side: the
     tree link into every chip, (sources, chips), and the path to each chip of idx, padded
     with -1 to the deepest of them, (sources, len(idx), depth)."""
+    key = (machine.chips, machine.boards, tuple(srcs), idx.dtype.str, idx.tobytes())
+    hit = _TREES_OF.get(key)
+    if hit is not None:
+        return hit
     from .place import route_tree
     trees = [route_tree(machine, s) for s in srcs]
     depth = max(t[2].shape[1] for t in trees)
     paths = np.full((len(srcs), len(idx), depth), -1, np.int64)
     for i, (_, _, pt) in enumerate(trees):
         paths[i, :, :pt.shape[1]] = pt[idx]
-    return np.stack([t[1] for t in trees]), paths
+    if len(_TREES_OF) > 4096:
+        _TREES_OF.clear()
+    hit = _TREES_OF[key] = (np.stack([t[1] for t in trees]), paths)
+    return hit     # shared: callers must not write into these arrays
+
+
+_TREES_OF: dict = {}
 
 
 def _reads_remote(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl):
@@ -566,7 +589,7 @@ def _reads_remote(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl
     buf = call.inputs[i]
     if home is None or len(home.chips) == 0:
         return
-    chips = np.unique(tile_chip)
+    chips = _uniq(tile_chip, traffic.m.chips)
     if cp.mode == "data" and buf.id in pl.data_parts and set(home.chips.tolist()) <= set(
             chips.tolist()):
         return          # each replica reads the part of the batch it holds
@@ -574,7 +597,7 @@ def _reads_remote(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl
         missing = [h for h in chips.tolist() if h not in set(home.chips.tolist())]
         src = int(home.chips[0])
         if missing:
-            traffic.flow(src, {h: buf.nbytes for h in missing}, buf.nbytes)
+            traffic.flow(src, {h: _nbytes(buf) for h in missing}, _nbytes(buf))
         return
     r = reads(call, i)
     if r is None and home.reader == id(call):
@@ -586,7 +609,8 @@ def _reads_remote(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl
         # buffer) bytes, each home part supplying its share.
         on = home.bytes_on()
         total = max(1, home.nbytes())
-        need = np.minimum(np.bincount(tile_chip, weights=din_share)[chips], float(buf.nbytes))
+        need = np.minimum(np.bincount(tile_chip, weights=din_share)[chips],
+                          float(_nbytes(buf)))
         d = np.asarray([need * (nb / total) * (chips != s) for s, nb in on.items()])
         # Each row summed on its own, as a 1-D sum, so the unions stay bit-identical.
         unions = np.asarray([min(float(nb), float(row.sum())) for row, nb in
@@ -595,7 +619,7 @@ def _reads_remote(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl
         return
     tile, rs, re = r
     tchip = np.searchsorted(chips, tile_chip[tile])      # index into chips
-    src = np.unique(hc)
+    src = _uniq(hc, traffic.m.chips)
     sidx = np.searchsorted(src, hc)
     # Every chip's reads in one pass: chip j's ranges are shifted by j * span, so ranges of
     # different chips never merge, and each home part is looked up once per chip.
@@ -645,7 +669,7 @@ def _local(call: Call, cores_all, m: Machine):
     cyc, din, dout = cyc[work], din[work], dout[work]
     cores, chip = cores_all[work], chip_all[work]
     cpb = m.clock_hz / m.sdram_bandwidth_bytes_per_s
-    used = np.unique(cores)
+    used = _uniq(cores, m.cores)
     per_chip = np.bincount(used // a, minlength=m.chips)
     share = per_chip[chip]
     byt = din + dout
@@ -691,7 +715,7 @@ def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
     chip_all = cores_all // a
     xy = xy if xy is not None else grid(m)
     traffic = _Traffic(m, xy)
-    sizes = np.asarray([b.nbytes for b in call.inputs], np.float64)
+    sizes = np.asarray([_nbytes(b) for b in call.inputs], np.float64)
     seen = set()
     for i, b in enumerate(call.inputs):
         if b.id in seen:
@@ -699,11 +723,11 @@ def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
         seen.add(b.id)
         share = din_all * (sizes[i] / sizes.sum() if sizes.sum() else 0.0)
         _reads_remote_memo(call, i, cp, homes.get(b.id), chip_all, share, traffic, pl)
-    used_chips = np.unique(chip_all[work])
+    used_chips = _uniq(chip_all[work], m.chips)
     if cp.mode == "data" and len(used_chips) > 1:
         for b in call.outputs:
             if b.id in pl.gradients:
-                traffic.tree_allreduce(used_chips.tolist(), b.nbytes)
+                traffic.tree_allreduce(used_chips.tolist(), _nbytes(b))
         if call.kernel in ("adam_q15", "sgd_q15"):
             # Replicated weights and state: each chip's updated part goes to every replica.
             for j, b in enumerate(call.outputs):
@@ -736,7 +760,7 @@ def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
         bound = "compute"
     cycles = max(core_bound, sdram_bound, link_bound) + m.barrier_cycles
     time_s = cycles / f
-    nchips = len(np.unique(chip))
+    nchips = len(_uniq(chip, m.chips))
     roof = max(float(cyc.sum()) / len(used), float(chip_bytes.sum()) * cpb / nchips,
                link_bound)
     busy_s = float(busy.sum()) / f

@@ -412,8 +412,8 @@ def assign(call, chips, machine: Machine, work=None) -> np.ndarray:
     a = machine.app_cores_per_chip
     ncores = max(1, min(n, len(chips) * a))
     # Fill whole chips first: cores of chip i are chips[i] * a + 0 .. a - 1.
-    cores = np.asarray([c * a + j for c in chips for j in range(a)], np.int64)
-    cores = cores.reshape(len(chips), a).T.ravel()[:ncores]      # spread over chips first
+    cores = np.asarray(chips, np.int64)[:, None] * a + np.arange(a, dtype=np.int64)
+    cores = cores.T.ravel()[:ncores]                              # spread over chips first
     cores = np.sort(cores)
     w = np.ones(n) if work is None else np.maximum(np.asarray(work, np.float64), 1.0)
     mid = np.cumsum(w) - w / 2
