@@ -11,6 +11,7 @@ import contextlib
 import warnings
 
 from . import state
+from .backends import current as _backend
 from .program import Buffer, Program
 from .state import Stats, errstate, geterr, seterr  # noqa: F401  (re-exported)
 
@@ -87,6 +88,8 @@ def record(op: str, saturated: int, call: bool = True, *, underflowed: int = 0,
     s = state.stats_obj()
     if call:
         s.calls[op] += 1
+    if not (saturated or underflowed or rounded or invalid):
+        return                          # the common case: nothing lost, nothing to report
     for name, n in (("saturated", saturated), ("underflowed", underflowed),
                     ("rounded", rounded), ("invalid", invalid)):
         if n:
@@ -132,13 +135,6 @@ def op_label(op: str):
         yield
     finally:
         state.label.reset(tok)
-
-
-def _backend():
-    from .backends import current
-    global _backend
-    _backend = current          # imported once (spinla.backends imports this module's users)
-    return current()
 
 
 def emit(calls, outputs):
