@@ -652,10 +652,26 @@ def cycles_of(call: Call, machine: Machine) -> np.ndarray:
     return hit[2]
 
 
+_LAST_LOCAL: list = [None, None]
+
+
 def _local(call: Call, cores_all, m: Machine):
     """The part of a call's phase that needs no traffic: None for a call with no work, else
     (work mask, cycles, DMA in, DMA out, cores, chips, used cores, DMA cycles, busy cycles
-    per core, SDRAM bytes per chip), each of the tiles with work."""
+    per core, SDRAM bytes per chip), each of the tiles with work.  The last one is kept: the
+    placer asks for an option's lower bound and then prices the same option.  The arrays
+    are shared: callers must not write into them."""
+    key = (call, call.tiles, m, cores_all.dtype.str, cores_all.tobytes())
+    last = _LAST_LOCAL[0]
+    if last is not None and last[0] is call and last[1] is call.tiles and last[2] == m \
+            and last[3:] == key[3:]:
+        return _LAST_LOCAL[1]
+    res = _local_of(call, cores_all, m)
+    _LAST_LOCAL[0], _LAST_LOCAL[1] = key, res
+    return res
+
+
+def _local_of(call: Call, cores_all, m: Machine):
     n = call.ntiles
     if n == 0 or call.kernel == "view":
         return None
@@ -742,7 +758,7 @@ def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
     # chip receive and send too).
     pk_cpu = (traffic.recv * m.receive_cycles_per_packet
               + traffic.sent * m.send_cycles_per_packet)
-    busy += np.repeat(pk_cpu / a, a)
+    busy = busy + np.repeat(pk_cpu / a, a)      # not in place: _local's array is shared
     core_bound = float(busy.max())
     chip_bytes = chip_bytes + (traffic.bytes_in + traffic.bytes_out)
     sdram_bound = float(chip_bytes.max() * cpb)
