@@ -1,6 +1,7 @@
 """Eager ops keep their lowering per structure (spinla/ops/_core.py lowered): a sequence of
-eager ops (element-wise, table, matmul, conversion, reduction and strided-copy ops) gives the same bits, formats, statistics and stochastic-rounding seeds with the
-cache as when every op is lowered afresh."""
+eager ops (element-wise, table, matmul, conversion, reduction and strided-copy ops) gives the
+same bits, formats, statistics and stochastic-rounding seeds with the cache as when every op
+is lowered afresh."""
 import numpy as np
 import pytest
 
