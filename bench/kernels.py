@@ -12,7 +12,10 @@ Other host builds in the same run: `--also-march x86-64-v3` (repeatable) builds 
 again with SPINLA_MARCH=x86-64-v3 (AVX2, a CPU without AVX-512) into a temporary copy of the
 package, runs the same cases there in a child process right after this build's, and records
 both builds' rows (each labelled with its simd path) in the one results file.  `--only matmul`
-skips the conv2d cases.
+skips the conv2d cases, `--only eager` runs only the eager-op row.
+
+Eager op overhead: an eager 64x10 add against NumPy float32 on the same shapes, per op, in the
+same run (`slowdown`, spinla's time over NumPy's; the issue's target is under 20 us an op).
 
 Data: 'nn' uses magnitudes like MNIST training (activations in [0, 2), weights N(0, 0.05));
 'wide' uses N(0, 1) values in q3.12 for both operands, the worst case for the int32 chunk bound
@@ -72,6 +75,35 @@ def bench_case(name, macs, f_emul, f_np, repeat):
     return row
 
 
+def bench_eager_add(repeat, n=200):
+    """An eager 64x10 add (q-format operands, the same shapes every time: its lowering is
+    cached, issue 11 item 3) against NumPy float32 on the same shapes, per op, in the same
+    process and alternating blocks.  The row's `slowdown` is spinla's time over NumPy's
+    (lower is better; the issue's target is under 20 us an op on this host)."""
+    rng = np.random.default_rng(1)
+    a32 = rng.normal(0, 0.5, (64, 10)).astype(np.float32)
+    b32 = rng.normal(0, 0.5, (64, 10)).astype(np.float32)
+    A, B = spinla.asarray(a32, fmt="q2.13"), spinla.asarray(b32, fmt="q2.13")
+
+    def emul():
+        for _ in range(n):
+            A + B
+
+    def numpy_add():
+        for _ in range(n):
+            a32 + b32
+    te, tn = [], []
+    for _ in range(3):
+        te.append(_common.best_time(emul, repeat, warmup=1))
+        tn.append(_common.best_time(numpy_add, repeat, warmup=1))
+    t_e, t_n = min(te) / n, min(tn) / n
+    row = dict(case="eager add 64x10 [q2.13 + q2.13]", spinla_s=t_e, numpy_f32_s=t_n,
+               slowdown=t_e / t_n, target_spinla_s=20e-6)
+    print(f"{row['case']:<34s} spinla {t_e * 1e6:7.1f} us/op   numpy f32 {t_n * 1e6:6.2f} us/op"
+          f"   slowdown {t_e / t_n:6.1f}x", flush=True)
+    return row
+
+
 def run_other_build(march, argv):
     """This benchmark's rows on the kernels built with SPINLA_MARCH=march, in a child process
     that imports a temporary copy of the package holding that build (a build that does not
@@ -89,7 +121,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--data", choices=["nn", "wide", "both"], default="both")
-    ap.add_argument("--only", choices=["matmul", "all"], default="all")
+    ap.add_argument("--only", choices=["matmul", "eager", "all"], default="all")
     ap.add_argument("--also-march", action="append", default=[],
                     help="also run the cases on a build with this SPINLA_MARCH (e.g. x86-64-v3)")
     ap.add_argument("--name", help="results file bench/results/NAME.json (default: kernels, "
@@ -103,7 +135,8 @@ def main(argv=None):
     path_name = spinla.kernels.simd_path()
     print(f"threads: {spinla.kernels.threads()}  (SPINLA_THREADS; NumPy uses its BLAS threads)"
           f"  simd path: {path_name}  SPINLA_MARCH={os.environ.get('SPINLA_MARCH', 'native')}")
-    for kind in kinds:
+    eager = bench_eager_add(args.repeat)
+    for kind in (kinds if args.only != "eager" else []):
         for (m, k, n) in [(256, 784, 300), (1024, 1024, 1024)]:
             a, b, fa, fb, fo = operands(kind, rng, (m, k), (k, n))
             A, B = spinla.asarray(a, fmt=fa), spinla.asarray(b, fmt=fb)
@@ -127,26 +160,32 @@ def main(argv=None):
                                    lambda: spinla.conv2d(X, W, fmt=fo),
                                    lambda: im2col_conv(x32, w32), args.repeat))
     march = os.environ.get("SPINLA_MARCH", "native")
-    for r in rows:
+    for r in rows + [eager]:
         r.update(build=march, simd_path=path_name)
     if args.rows_to:
         Path(args.rows_to).write_text(json.dumps(
-            {"march": march, "module": spinla.__file__, "rows": rows}))
+            {"march": march, "module": spinla.__file__, "rows": rows, "eager": eager}))
         return
-    worst = min(r["ratio"] for r in rows)
+    worst = min((r["ratio"] for r in rows), default=None)
     mm = [r["ratio"] for r in rows if r["case"].startswith("matmul")]
-    print(f"lowest ratio: {worst:.2f}; lowest matmul ratio {min(mm):.2f} (target >= 1.0)")
+    if worst is not None:
+        print(f"lowest ratio: {worst:.2f}" + (f"; lowest matmul ratio {min(mm):.2f} "
+                                              f"(target >= 1.0)" if mm else ""))
     child_argv = [a for i, a in enumerate(argv)
                   if a not in ("--also-march", "--name")
                   and not (i and argv[i - 1] in ("--also-march", "--name"))
                   and not a.startswith(("--also-march=", "--name="))]
+    eager_rows = [eager]
     for m in args.also_march:
-        rows += run_other_build(m, child_argv)["rows"]
+        other = run_other_build(m, child_argv)
+        rows += other["rows"]
+        eager_rows.append(other["eager"])
     name = args.name or ("kernels" if not args.also_march and args.only == "all"
                          else "kernels_builds")
     path = _common.save(name, {"threads": spinla.kernels.threads(), "rows": rows,
+                               "eager": eager_rows,
                                "target_matmul_ratio": 1.0, "lowest_ratio": worst,
-                               "lowest_matmul_ratio": min(mm),
+                               "lowest_matmul_ratio": min(mm) if mm else None,
                                "env": {v: os.environ[v] for v in
                                        ("SPINLA_THREADS", "SPINLA_MARCH", "CFLAGS")
                                        if v in os.environ},

@@ -220,12 +220,20 @@ class Array:
 
 
 def _forward(name, fn_name, reflected=False):
-    def method(self, *args, **kw):
-        from . import ops
-        fn = getattr(ops, fn_name)
-        if reflected:
-            return fn(args[0], self, **kw)
-        return fn(self, *args, **kw)
+    found = []      # the spinla function, looked up on first use (ops imports this module)
+
+    def fn():
+        if not found:
+            from . import ops
+            found.append(getattr(ops, fn_name))
+        return found[0]
+
+    if reflected:
+        def method(self, *args, **kw):
+            return fn()(args[0], self, **kw)
+    else:
+        def method(self, *args, **kw):
+            return fn()(self, *args, **kw)
     method.__name__ = name
     return method
 

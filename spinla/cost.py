@@ -51,6 +51,7 @@ board uploads (spinla.backends.upload) are priced by transfer_cost over the host
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
@@ -244,6 +245,73 @@ class Cost(_Utilisation):
                 f"{self.dma_mb:.4g} MB DMA, {self.packets:.4g} packets")
 
 
+# CallCost fields that add under `+` (the rest: op, kernel, mode and bound merge; cores_used
+# and chips_used take the larger).
+_ADD_CALL = _EXTENSIVE_CALL + ("cycles_max", "sdram_bound_cycles", "link_bound_cycles",
+                               "roofline_cycles", "link_hops")
+
+
+def _merged_name(values, empty):
+    """What repeated `a if a == b else 'mixed'` (or, for bounds, ignoring 'none') gives."""
+    vals = set(values) - {empty}
+    return vals.pop() if len(vals) == 1 else ("mixed" if vals else empty)
+
+
+def add_runs(total: Cost, runs) -> Cost:
+    """`for c in runs: total = (total + c).compact()`, computed without the intermediate
+    Costs: a profile adds one Cost per Program run, thousands per fit, mostly the same few.
+    Every sum is made in the same order as that loop (an accumulate, i.e. a running sum, over
+    the values in run order), so each figure is the loop's exactly; the merges of names and
+    bounds and the maxima do not depend on order, nor does a field's type (int while every
+    value added is an int)."""
+    runs = list(runs)
+    if not runs:
+        return total
+    everyone = [total] + runs
+    groups = {}              # id(Cost) -> {op: (matrix of the added fields, rows)}
+    for c in everyone:
+        if id(c) not in groups:
+            by = {}
+            for r in c.calls:
+                by.setdefault(r.op, []).append(r)
+            groups[id(c)] = {op: (np.asarray([[getattr(r, k) for k in _ADD_CALL] for r in rs],
+                                             np.float64), rs) for op, rs in by.items()}
+    mats, contrib = {}, {}   # op -> matrices in run order; op -> {id(Cost): rows}
+    for c in everyone:
+        for op, (mat, rs) in groups[id(c)].items():
+            mats.setdefault(op, []).append(mat)
+            contrib.setdefault(op, {})[id(c)] = rs
+    calls = []
+    for op, ms in mats.items():
+        rows = [r for rs in contrib[op].values() for r in rs]
+        if sum(len(m) for m in ms) == 1:
+            calls.append(rows[0])      # compact keeps a lone row itself
+            continue
+        sums = np.add.accumulate(np.concatenate(ms), axis=0)[-1].tolist()
+        kw = {k: int(v) if all(type(getattr(r, k)) is int for r in rows) else v
+              for k, v in zip(_ADD_CALL, sums)}
+        calls.append(CallCost(
+            op=_merged_name([r.op for r in rows], None),
+            kernel=_merged_name([r.kernel for r in rows], None),
+            cores_used=max(r.cores_used for r in rows),
+            chips_used=max(r.chips_used for r in rows),
+            bound=_merged_name([r.bound for r in rows], "none"),
+            mode=_merged_name([r.mode for r in rows], None), **kw))
+    distinct = list({id(c): c for c in everyone}.values())
+    ext = np.add.accumulate(np.asarray([[getattr(c, k) for k in Cost._EXT] for c in everyone],
+                                       np.float64), axis=0)[-1].tolist()
+    kw = {k: int(v) if all(type(getattr(c, k)) is int for c in distinct) else v
+          for k, v in zip(Cost._EXT, ext)}
+    cc = np.zeros(max(len(c.core_cycles) for c in distinct))
+    for c in everyone:
+        cc[:len(c.core_cycles)] += c.core_cycles
+    return Cost(machine=_merged_name([c.machine for c in distinct], ""),
+                strategy=_merged_name([c.strategy for c in distinct], ""),
+                cores_used=max(c.cores_used for c in distinct),
+                chips_used=max(c.chips_used for c in distinct), core_cycles=cc, calls=calls,
+                **kw)
+
+
 def _py(v):
     if isinstance(v, (np.integer,)):
         return int(v)
@@ -253,6 +321,19 @@ def _py(v):
 
 
 # --- the model ----------------------------------------------------------------------------
+
+def _uniq(x, bound: int) -> np.ndarray:
+    """np.unique of non-negative integers below `bound` (sorted, int64), by counting them
+    when the bound is small (chips and cores of a board or a few): cheaper than sorting."""
+    if bound <= 1 << 16 and len(x):
+        return np.flatnonzero(np.bincount(x))
+    return np.unique(np.asarray(x, np.int64))
+
+
+def _nbytes(b) -> int:
+    """Bytes of a Buffer (Buffer.nbytes without NumPy, for the pricing's inner loops)."""
+    return 2 * math.prod(b.shape)
+
 
 def _vec(x, n) -> np.ndarray:
     return np.broadcast_to(np.asarray(x, dtype=np.float64), (n,))
@@ -283,6 +364,44 @@ def _covered(us, ue, a, b):
     part = np.minimum(np.maximum(x - us[kk], 0), length[kk])
     below = np.where(k >= 0, before[kk] + part, 0)
     return below[:len(b)] - below[len(b):]
+
+
+def _below(s, e, x):
+    """Bytes of the sorted disjoint ranges [s, e) below each x (whole numbers: exact)."""
+    length = e - s
+    before = np.concatenate([[0], np.cumsum(length)])
+    k = np.searchsorted(s, x, side="right") - 1
+    kk = np.maximum(k, 0)
+    part = np.minimum(np.maximum(x - s[kk], 0), length[kk])
+    return np.where(k >= 0, before[kk] + part, 0)
+
+
+def _need(us, ue, span, nj, hs, he, sidx, nsrc):
+    """need[i, j] (float64): bytes of chip j's reads that lie in the home parts [hs, he) on
+    source i (sidx[p]: part p's source).  Chip j's reads are the sorted disjoint ranges
+    [us, ue) in band j (shifted by j * span).  Two ways give the same whole numbers: each
+    part looked up in every chip's reads (nj x parts lookups: few parts), or each read range
+    looked up in every source's parts (sources x ranges: a home of many small parts, e.g.
+    the rows of a gemm output, read in a few long runs)."""
+    npart = len(hs)
+    if nj * npart <= nsrc * len(us):
+        off = np.repeat(np.arange(nj, dtype=np.int64) * span, npart)
+        got = _covered(us, ue, np.tile(hs, nj) + off, np.tile(he, nj) + off).reshape(nj, npart)
+        by_src = np.argsort(sidx, kind="stable")
+        first = np.searchsorted(sidx[by_src], np.arange(nsrc))
+        return np.add.reduceat(got[:, by_src], first, axis=1).T.astype(np.float64)
+    band = us // span
+    lo, hi = us - band * span, ue - band * span
+    # Source i's parts moved to band i: sorted and disjoint over all sources, so the bytes of
+    # source i inside a range of band-i coordinates are a difference of two _below values.
+    order = np.lexsort((hs, sidx))
+    shift = sidx[order].astype(np.int64) * span
+    ps, pe = hs[order] + shift, he[order] + shift
+    q = (np.arange(nsrc, dtype=np.int64) * span)[:, None]
+    inside = _below(ps, pe, hi[None, :] + q) - _below(ps, pe, lo[None, :] + q)
+    cell = (np.arange(nsrc, dtype=np.int64)[:, None] * nj + band[None, :]).ravel()
+    # Sums of whole numbers below 2^53: exact in float64, in any order.
+    return np.bincount(cell, weights=inside.ravel(), minlength=nsrc * nj).reshape(nsrc, nj)
 
 
 class _Traffic:
@@ -444,13 +563,23 @@ def _trees(machine: Machine, srcs: list, idx: np.ndarray):
     """The route trees (spinla.place.route_tree) of several source chips side by side: the
     tree link into every chip, (sources, chips), and the path to each chip of idx, padded
     with -1 to the deepest of them, (sources, len(idx), depth)."""
+    key = (machine.chips, machine.boards, tuple(srcs), idx.dtype.str, idx.tobytes())
+    hit = _TREES_OF.get(key)
+    if hit is not None:
+        return hit
     from .place import route_tree
     trees = [route_tree(machine, s) for s in srcs]
     depth = max(t[2].shape[1] for t in trees)
     paths = np.full((len(srcs), len(idx), depth), -1, np.int64)
     for i, (_, _, pt) in enumerate(trees):
         paths[i, :, :pt.shape[1]] = pt[idx]
-    return np.stack([t[1] for t in trees]), paths
+    if len(_TREES_OF) > 4096:
+        _TREES_OF.clear()
+    hit = _TREES_OF[key] = (np.stack([t[1] for t in trees]), paths)
+    return hit     # shared: callers must not write into these arrays
+
+
+_TREES_OF: dict = {}
 
 
 def _reads_remote(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl):
@@ -460,7 +589,7 @@ def _reads_remote(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl
     buf = call.inputs[i]
     if home is None or len(home.chips) == 0:
         return
-    chips = np.unique(tile_chip)
+    chips = _uniq(tile_chip, traffic.m.chips)
     if cp.mode == "data" and buf.id in pl.data_parts and set(home.chips.tolist()) <= set(
             chips.tolist()):
         return          # each replica reads the part of the batch it holds
@@ -468,7 +597,7 @@ def _reads_remote(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl
         missing = [h for h in chips.tolist() if h not in set(home.chips.tolist())]
         src = int(home.chips[0])
         if missing:
-            traffic.flow(src, {h: buf.nbytes for h in missing}, buf.nbytes)
+            traffic.flow(src, {h: _nbytes(buf) for h in missing}, _nbytes(buf))
         return
     r = reads(call, i)
     if r is None and home.reader == id(call):
@@ -480,7 +609,8 @@ def _reads_remote(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl
         # buffer) bytes, each home part supplying its share.
         on = home.bytes_on()
         total = max(1, home.nbytes())
-        need = np.minimum(np.bincount(tile_chip, weights=din_share)[chips], float(buf.nbytes))
+        need = np.minimum(np.bincount(tile_chip, weights=din_share)[chips],
+                          float(_nbytes(buf)))
         d = np.asarray([need * (nb / total) * (chips != s) for s, nb in on.items()])
         # Each row summed on its own, as a 1-D sum, so the unions stay bit-identical.
         unions = np.asarray([min(float(nb), float(row.sum())) for row, nb in
@@ -489,19 +619,13 @@ def _reads_remote(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl
         return
     tile, rs, re = r
     tchip = np.searchsorted(chips, tile_chip[tile])      # index into chips
-    src = np.unique(hc)
+    src = _uniq(hc, traffic.m.chips)
     sidx = np.searchsorted(src, hc)
     # Every chip's reads in one pass: chip j's ranges are shifted by j * span, so ranges of
     # different chips never merge, and each home part is looked up once per chip.
     span = int(max(int(re.max()) if len(re) else 0, int(he.max()) if len(he) else 0)) + 1
     us, ue = _union(rs + tchip * span, re + tchip * span)
-    nj, npart = len(chips), len(hs)
-    off = np.repeat(np.arange(nj, dtype=np.int64) * span, npart)
-    got = _covered(us, ue, np.tile(hs, nj) + off, np.tile(he, nj) + off).reshape(nj, npart)
-    # need[i, j]: bytes chip j reads from the parts on source i (whole numbers: exact).
-    by_src = np.argsort(sidx, kind="stable")
-    first = np.searchsorted(sidx[by_src], np.arange(len(src)))
-    need = np.add.reduceat(got[:, by_src], first, axis=1).T.astype(np.float64)
+    need = _need(us, ue, span, len(chips), hs, he, sidx, len(src))
     own = np.isin(chips, src)
     need[np.searchsorted(src, chips[own]), np.flatnonzero(own)] = 0   # a chip's own part is local
     # The union a source sends: all of what any destination needs when they overlap (a
@@ -511,48 +635,57 @@ def _reads_remote(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl
     traffic.flows(src, chips, need, np.minimum(on, need.sum(axis=1)))
 
 
-def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
-    """(CallCost, per-core busy cycles over every application core or None, the chip sets of
-    its multicast trees)."""
-    from .place import grid
+_CYCLES: dict = {}
+
+
+def cycles_of(call: Call, machine: Machine) -> np.ndarray:
+    """Per-tile kernel cycles of `call` on `machine` (its kernel's cycle formula), kept per
+    (call, machine): the placer and the pricing ask for them on every option they try.  The
+    array is shared: callers must not write into it."""
+    key = (id(call), machine)
+    hit = _CYCLES.get(key)
+    if hit is None or hit[0]() is not call or hit[1] is not call.tiles:   # ids get reused
+        if len(_CYCLES) > 8192:
+            _CYCLES.clear()
+        cyc = _vec(KERNELS[call.kernel].cycles(call, machine), call.ntiles)
+        hit = _CYCLES[key] = (weakref.ref(call), call.tiles, cyc)
+    return hit[2]
+
+
+_LAST_LOCAL: list = [None, None]
+
+
+def _local(call: Call, cores_all, m: Machine):
+    """The part of a call's phase that needs no traffic: None for a call with no work, else
+    (work mask, cycles, DMA in, DMA out, cores, chips, used cores, DMA cycles, busy cycles
+    per core, SDRAM bytes per chip), each of the tiles with work.  The last one is kept: the
+    placer asks for an option's lower bound and then prices the same option.  The arrays
+    are shared: callers must not write into them."""
+    key = (call, call.tiles, m, cores_all.dtype.str, cores_all.tobytes())
+    last = _LAST_LOCAL[0]
+    if last is not None and last[0] is call and last[1] is call.tiles and last[2] == m \
+            and last[3:] == key[3:]:
+        return _LAST_LOCAL[1]
+    res = _local_of(call, cores_all, m)
+    _LAST_LOCAL[0], _LAST_LOCAL[1] = key, res
+    return res
+
+
+def _local_of(call: Call, cores_all, m: Machine):
     n = call.ntiles
-    m = machine
     if n == 0 or call.kernel == "view":
-        return CallCost(call.op, call.kernel, tiles=n), None, np.zeros(m.chips, np.int64)
-    cyc = _vec(KERNELS[call.kernel].cycles(call, m), n)
+        return None
+    cyc = cycles_of(call, m)
     din, dout = _vec(call.dma_in, n), _vec(call.dma_out, n)
     work = (cyc > 0) | (din > 0) | (dout > 0)
     if not work.any():
-        return CallCost(call.op, call.kernel, tiles=n), None, np.zeros(m.chips, np.int64)
-    f, a = m.clock_hz, m.app_cores_per_chip
-    cores_all = np.asarray(cp.cores, dtype=np.int64) % m.cores
+        return None
+    a = m.app_cores_per_chip
     chip_all = cores_all // a
-    xy = xy if xy is not None else grid(m)
-    traffic = _Traffic(m, xy)
-    sizes = np.asarray([b.nbytes for b in call.inputs], np.float64)
-    seen = set()
-    for i, b in enumerate(call.inputs):
-        if b.id in seen:
-            continue
-        seen.add(b.id)
-        share = din * (sizes[i] / sizes.sum() if sizes.sum() else 0.0)
-        _reads_remote_memo(call, i, cp, homes.get(b.id), chip_all, share, traffic, pl)
-    used_chips = np.unique(chip_all[work])
-    if cp.mode == "data" and len(used_chips) > 1:
-        for b in call.outputs:
-            if b.id in pl.gradients:
-                traffic.tree_allreduce(used_chips.tolist(), b.nbytes)
-        if call.kernel in ("adam_q15", "sgd_q15"):
-            # Replicated weights and state: each chip's updated part goes to every replica.
-            for j, b in enumerate(call.outputs):
-                from .place import output_home
-                h = output_home(call, j, cp, m, homes)
-                for s, nb in h.bytes_on().items():
-                    traffic.flow(s, {c: nb for c in used_chips.tolist() if c != s}, nb)
     cyc, din, dout = cyc[work], din[work], dout[work]
     cores, chip = cores_all[work], chip_all[work]
-    cpb = f / m.sdram_bandwidth_bytes_per_s
-    used = np.unique(cores)
+    cpb = m.clock_hz / m.sdram_bandwidth_bytes_per_s
+    used = _uniq(cores, m.cores)
     per_chip = np.bincount(used // a, minlength=m.chips)
     share = per_chip[chip]
     byt = din + dout
@@ -562,15 +695,72 @@ def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
     xfers = (din > 0) * n_in + (dout > 0) * n_out
     t = np.maximum(cyc, dma) + m.dma_setup_cycles * xfers
     busy = np.bincount(cores, weights=t, minlength=m.cores)
+    chip_bytes = np.bincount(chip, weights=byt, minlength=m.chips)
+    return work, cyc, din, dout, cores, chip, used, dma, busy, chip_bytes
+
+
+def time_lower_bound(call: Call, cp, machine: Machine) -> float:
+    """A lower bound of the call's modelled time_s under placement cp: the phase without its
+    traffic (packet CPU time, bytes sent and received, links).  Traffic only adds
+    non-negative terms to the busy cycles and SDRAM bytes before the same max, barrier and
+    division, and float rounding is monotonic, so the bound never exceeds call_cost's
+    time_s: the placer skips pricing an option whose bound already loses."""
+    m = machine
+    loc = _local(call, np.asarray(cp.cores, dtype=np.int64) % m.cores, m)
+    if loc is None:
+        return 0.0
+    busy, chip_bytes = loc[8], loc[9]
+    cpb = m.clock_hz / m.sdram_bandwidth_bytes_per_s
+    cycles = max(float(busy.max()), float(chip_bytes.max() * cpb), 0.0) + m.barrier_cycles
+    return cycles / m.clock_hz
+
+
+def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
+    """(CallCost, the busy cycles of its cores as (global core ids, cycles) - the cores not
+    listed are idle - or None, the chip sets of its multicast trees)."""
+    from .place import grid
+    n = call.ntiles
+    m = machine
+    cores_all = np.asarray(cp.cores, dtype=np.int64) % m.cores
+    loc = _local(call, cores_all, m)
+    if loc is None:
+        return CallCost(call.op, call.kernel, tiles=n), None, _NO_ENTRIES
+    work, cyc, din, dout, cores, chip, used, dma, busy, chip_bytes = loc
+    din_all = _vec(call.dma_in, n)
+    f, a = m.clock_hz, m.app_cores_per_chip
+    chip_all = cores_all // a
+    xy = xy if xy is not None else grid(m)
+    traffic = _Traffic(m, xy)
+    sizes = np.asarray([_nbytes(b) for b in call.inputs], np.float64)
+    seen = set()
+    for i, b in enumerate(call.inputs):
+        if b.id in seen:
+            continue
+        seen.add(b.id)
+        share = din_all * (sizes[i] / sizes.sum() if sizes.sum() else 0.0)
+        _reads_remote_memo(call, i, cp, homes.get(b.id), chip_all, share, traffic, pl)
+    used_chips = _uniq(chip_all[work], m.chips)
+    if cp.mode == "data" and len(used_chips) > 1:
+        for b in call.outputs:
+            if b.id in pl.gradients:
+                traffic.tree_allreduce(used_chips.tolist(), _nbytes(b))
+        if call.kernel in ("adam_q15", "sgd_q15"):
+            # Replicated weights and state: each chip's updated part goes to every replica.
+            for j, b in enumerate(call.outputs):
+                from .place import output_home
+                h = output_home(call, j, cp, m, homes)
+                for s, nb in h.bytes_on().items():
+                    traffic.flow(s, {c: nb for c in used_chips.tolist() if c != s}, nb)
+    cpb = f / m.sdram_bandwidth_bytes_per_s
+    byt = din + dout
     # Packet CPU time of a chip, spread over all its application cores (ASSUMPTION: the
     # routing table gives each core of the chip a share of the keys, so idle cores of the
     # chip receive and send too).
     pk_cpu = (traffic.recv * m.receive_cycles_per_packet
               + traffic.sent * m.send_cycles_per_packet)
-    busy += np.repeat(pk_cpu / a, a)
+    busy = busy + np.repeat(pk_cpu / a, a)      # not in place: _local's array is shared
     core_bound = float(busy.max())
-    chip_bytes = np.bincount(chip, weights=byt, minlength=m.chips)
-    chip_bytes += traffic.bytes_in + traffic.bytes_out
+    chip_bytes = chip_bytes + (traffic.bytes_in + traffic.bytes_out)
     sdram_bound = float(chip_bytes.max() * cpb)
     link_max = float(traffic.links.max())
     link_bound = float(link_max * f / m.link_packets_per_s)
@@ -586,7 +776,7 @@ def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
         bound = "compute"
     cycles = max(core_bound, sdram_bound, link_bound) + m.barrier_cycles
     time_s = cycles / f
-    nchips = len(np.unique(chip))
+    nchips = len(_uniq(chip, m.chips))
     roof = max(float(cyc.sum()) / len(used), float(chip_bytes.sum()) * cpb / nchips,
                link_bound)
     busy_s = float(busy.sum()) / f
@@ -599,29 +789,121 @@ def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
                     mac_capacity_used=len(used) * m.core_peak_macs_per_s * time_s,
                     mac_capacity_machine=m.peak_macs_per_s * time_s, bound=bound,
                     sdram_bound_cycles=sdram_bound, link_bound_cycles=link_bound,
-                    roofline_cycles=roof, link_hops=hops, mode=cp.mode), busy, traffic.entries
+                    roofline_cycles=roof, link_hops=hops, mode=cp.mode), \
+        _sparse(busy), _sparse(traffic.entries)
+
+
+_NO_ENTRIES = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+
+def _sparse(a):
+    """A per-core (or per-chip) array as (ids, values) of its nonzero entries: remembered
+    prices stay small on a machine of a million cores, and adding only those entries into a
+    sum adds what the whole array would (the rest are zeros)."""
+    idx = np.flatnonzero(a)
+    return idx, a[idx]
+
+
+_PRICES: dict = {}
+_PRICES_BYTES = [0]
+_PRICES_BUDGET = 64 << 20     # bytes of keys and arrays kept, roughly; then start afresh
+_CALL_KEYS: dict = {}
+
+
+def call_key(call: Call):
+    """Everything of a Call that placing and pricing read, hashable, with its buffers
+    numbered in order of appearance (their ids differ between Programs) - or None where a
+    parameter has no safe key.  Kept per call object.  Calls of the same structure in
+    different Programs (the calibration Program and the training step share their forward
+    and backward passes; each fit traces them anew) then share their prices."""
+    hit = _CALL_KEYS.get(id(call))
+    if hit is not None and hit[0]() is call and hit[1] is call.tiles:
+        return hit[2]
+    local = {}
+    bufs = tuple((local.setdefault(b.id, len(local)), b.shape, b.fmt)
+                 for b in (*call.inputs, *call.outputs))
+    # Keys starting with '_' are host-side caches a kernel keeps on its Call (C pointers).
+    params = _param_key({k: v for k, v in call.params.items() if not k.startswith("_")})
+    key = None
+    if params is not _NOKEY:
+        arrays = tuple(None if a is None else (np.asarray(a).dtype.str, np.shape(a),
+                                               np.asarray(a).tobytes())
+                       for a in (call.tiles, call.macs, call.elems, call.dma_in, call.dma_out,
+                                 call.dtcm, call.packets))
+        key = (call.kernel, call.op, len(call.inputs), bufs, params, arrays,
+               bool(call.stochastic))
+    if len(_CALL_KEYS) > 8192:
+        _CALL_KEYS.clear()
+    # A weak reference: a Call's buffers (and their data) must not outlive it here.
+    _CALL_KEYS[id(call)] = (weakref.ref(call), call.tiles, key)
+    return key
+
+
+def _price_key(call: Call, cp, homes: dict, pl, machine: Machine):
+    """The key of _call_cost's result: the call's structure, the machine, its cores and mode,
+    its inputs' homes (whether a home was laid out by this call's reads, not by which call),
+    which inputs are data-parallel parts and which outputs are gradients."""
+    from .place import _home_key_of
+    ck = call_key(call)
+    if ck is None:
+        return None
+    cores = np.asarray(cp.cores)
+    homes_k = []
+    for b in call.inputs:
+        h = homes.get(b.id)
+        homes_k.append(None if h is None else (_home_key_of(h)[:-1], h.reader == id(call)))
+    return (ck, machine, cp.mode, cores.dtype.str, cores.tobytes(), tuple(homes_k),
+            tuple(b.id in pl.data_parts for b in call.inputs),
+            tuple(b.id in pl.gradients for b in call.outputs))
+
+
+def _remember(key, value):
+    size = len(key[4]) + 64 * len(key[5]) + sum(
+        len(x) for h in key[5] if h is not None for x in h[0] if isinstance(x, bytes))
+    busy, entries = value[1], value[2]
+    size += 512 + (busy[0].nbytes + busy[1].nbytes if busy is not None else 0) + \
+        entries[0].nbytes + entries[1].nbytes
+    if _PRICES_BYTES[0] + size > _PRICES_BUDGET:
+        _PRICES.clear()
+        _PRICES_BYTES[0] = 0
+    _PRICES[key] = value
+    _PRICES_BYTES[0] += size
+    return value
 
 
 def _call_cost_memo(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
-    """_call_cost, remembered in `pl.memo` (shared by the placer's passes over one Program,
-    which try the same call on the same chips with the same input homes many times, and
-    price the winners again) under everything _call_cost reads: the call, its cores and
-    mode, its inputs' homes, which inputs are data-parallel parts and which outputs are
-    gradients.  The CallCost is copied out, since _price sets its energy."""
-    from .place import _home_key_of
-    memo = getattr(pl, "memo", None)
-    if memo is None:
+    """_call_cost, remembered (for a placement with a memo, i.e. any that place() makes)
+    under everything _call_cost reads (_price_key): the placer tries the same call on the
+    same chips with the same input homes many times, prices the winners again, and prices
+    the same calls again in the next Program of a fit.  `pl.memo = None` prices afresh.
+    The CallCost is copied out, since _price sets its energy."""
+    if getattr(pl, "memo", None) is None:
         return _call_cost(call, cp, homes, pl, machine, xy)
-    cores = np.asarray(cp.cores)
-    key = (id(call), machine.name, cp.mode, cores.dtype.str, cores.tobytes(),
-           tuple(_home_key_of(homes.get(b.id)) for b in call.inputs),
-           tuple(b.id in pl.data_parts for b in call.inputs),
-           tuple(b.id in pl.gradients for b in call.outputs))
-    hit = memo.get(key)
-    if hit is None or hit[0] is not call:        # an id can be reused once a call is gone
-        hit = memo[key] = (call, _call_cost(call, cp, homes, pl, machine, xy))
-    cc, busy, entries = hit[1]
+    key = _price_key(call, cp, homes, pl, machine)
+    hit = _PRICES.get(key) if key is not None else None
+    if hit is None:
+        hit = _call_cost(call, cp, homes, pl, machine, xy)
+        if key is not None:
+            _remember(key, hit)
+    cc, busy, entries = hit
     return replace(cc), busy, entries
+
+
+def call_time_below(call: Call, cp, homes: dict, pl, machine: Machine, limit: float, xy=None):
+    """call_cost(...).time_s, or None when it is certainly not below `limit` (its
+    time_lower_bound is not): the placer's test of an option, without pricing the traffic
+    of options that cannot win."""
+    key = _price_key(call, cp, homes, pl, machine) if getattr(pl, "memo", None) is not None \
+        else None
+    hit = _PRICES.get(key) if key is not None else None
+    if hit is not None:
+        return hit[0].time_s
+    if limit != math.inf and time_lower_bound(call, cp, machine) >= limit:
+        return None
+    res = _call_cost(call, cp, homes, pl, machine, xy)
+    if key is not None:
+        _remember(key, res)
+    return res[0].time_s
 
 
 def call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None) -> CallCost:
@@ -632,7 +914,10 @@ def call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None) -> Cal
 
 def _flows(call: Call, cp, homes: dict, pl, machine: Machine) -> np.ndarray:
     """Routing-table entries per chip of a call's multicast trees under a placement."""
-    return _call_cost_memo(call, cp, homes, pl, machine)[2]
+    idx, n = _call_cost_memo(call, cp, homes, pl, machine)[2]
+    out = np.zeros(machine.chips, np.int64)
+    out[idx] = n
+    return out
 
 
 def _energy(cc: CallCost, machine: Machine, n_chips: int) -> float:
@@ -656,7 +941,7 @@ def _price(calls, pl, machine: Machine, charge_idle_chips: bool) -> Cost:
     for cc, (_, busy, _) in zip(ccs, res):
         cc.energy_j = _energy(cc, machine, n_chips)
         if busy is not None:
-            core_cycles += busy
+            core_cycles[busy[0]] += busy[1]
     used = np.flatnonzero(core_cycles)
     core_cycles = core_cycles[:used.max() + 1] if len(used) else np.zeros(0)
     time_s = sum(c.time_s for c in ccs)
@@ -694,9 +979,9 @@ def cost_of(program_or_call, machine=None, *, charge_idle_chips: bool = True,
     """Modelled cost of one run of a Program (or of a single Call) on `machine` (default: the
     Program's own machine, else the current one), placed by spinla.place.place with
     `strategy` ('model', 'data', 'best', or 'lowered': the cores lowering gave each tile),
-    or under a ready `placement`.  A single Call is costed on its lowered cores.  Programs
-    cache their Cost per (machine, strategy, charge_idle_chips), since a traced Program runs
-    many times; treat the result as read-only."""
+    or under a ready `placement`.  A single Call is costed on its lowered cores.  A Program's
+    Cost is kept beside it (costs_beside) per (machine, strategy, charge_idle_chips), since a
+    traced Program runs many times; treat the result as read-only."""
     if isinstance(program_or_call, Call):
         m = _get_machine(machine) if machine is not None else _current()
         return _price([program_or_call], _as_lowered([program_or_call], m), m,
@@ -709,9 +994,7 @@ def cost_of(program_or_call, machine=None, *, charge_idle_chips: bool = True,
          else prog.machine if isinstance(prog.machine, Machine) else _current())
     if placement is not None:
         return _price(prog.calls, placement, placement.machine, charge_idle_chips)
-    cache = getattr(prog, "_cost_cache", None)
-    if cache is None:
-        cache = prog._cost_cache = {}
+    cache = costs_beside(prog)
     key = (m, bool(charge_idle_chips), len(prog.calls), strategy)
     c = cache.get(key)
     if c is None:
@@ -739,6 +1022,38 @@ def cost_of(program_or_call, machine=None, *, charge_idle_chips: bool = True,
 
 _STRUCTURAL: dict = {}
 _STRUCTURAL_MAX = 4096
+
+# Costs kept beside each Program, not in it (a Program describes work and holds no host
+# state): id(program) -> (weak reference, {(machine, charge_idle_chips, calls, strategy):
+# Cost}).  Keyed by identity, since a Program compares by value and has no hash; the entry
+# goes when its Program does.
+_BESIDE: dict = {}
+
+
+def costs_beside(prog: Program) -> dict:
+    """The Costs of `prog` computed so far (a traced Program runs many times, and its cost
+    for a given machine, strategy and charging is the same every run)."""
+    k = id(prog)
+    hit = _BESIDE.get(k)
+    if hit is None or hit[0]() is not prog:
+        def gone(ref, k=k):
+            if _BESIDE.get(k, (None,))[0] is ref:
+                del _BESIDE[k]
+        hit = _BESIDE[k] = (weakref.ref(prog, gone), {})
+    return hit[1]
+
+
+def forget_costs(prog: Program | None = None):
+    """Drop the remembered Costs of `prog` (None: of every Program, and the prices shared
+    between Programs), so that the next cost_of prices afresh."""
+    if prog is None:
+        _BESIDE.clear()
+        _STRUCTURAL.clear()
+        _PRICES.clear()
+        return
+    hit = _BESIDE.get(id(prog))
+    if hit is not None and hit[0]() is prog:
+        hit[1].clear()
 
 
 def _param_key(v):
@@ -768,6 +1083,11 @@ def _structure(prog: Program):
     short Programs (eager ops) are keyed: a traced step is costed once anyway."""
     if len(prog.calls) > 4:
         return None
+    if all(c.kernel == "view" for c in prog.calls):
+        # Views move nothing: their Cost depends on their labels and tiles alone (each a
+        # free call row; the lowered cores give the chips 'used').
+        return ("views", tuple((c.op, c.ntiles, np.asarray(c.cores).tobytes())
+                               for c in prog.calls))
     local, out = {}, []
     inputs = {b.id for b in prog.inputs}
     for c in prog.calls:
@@ -777,8 +1097,10 @@ def _structure(prog: Program):
             bufs.append((n, b.shape, b.fmt, b.id in inputs, b.origin is not None))
         # A view moves nothing (it is free wherever it starts), so its offset is not part of
         # its structure: the batch slices of a training loop then share one Cost.
-        pv = c.params if c.kernel != "view" else {k: v for k, v in c.params.items()
-                                                  if k != "offset"}
+        # Keys starting with '_' are host-side caches a kernel keeps on its Call once it ran
+        # (C pointers), not part of the work.
+        pv = {k: v for k, v in c.params.items()
+              if not k.startswith("_") and not (c.kernel == "view" and k == "offset")}
         params = _param_key(pv)
         if params is _NOKEY:
             return None

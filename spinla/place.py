@@ -29,6 +29,7 @@ use few chips.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -206,10 +207,11 @@ def _remembered(kind: str, call, i, make):
     arrays are shared: callers must not write into them."""
     key = (id(call), kind, i)
     hit = _RANGES.get(key)
-    if hit is None or hit[0] is not call or hit[1] is not call.tiles:   # ids get reused
+    if hit is None or hit[0]() is not call or hit[1] is not call.tiles:   # ids get reused
         if len(_RANGES) > 4096:
             _RANGES.clear()
-        hit = _RANGES[key] = (call, call.tiles, make(call, i))
+        # A weak reference: the call's buffers (and their data) must not outlive it here.
+        hit = _RANGES[key] = (weakref.ref(call), call.tiles, make(call, i))
     return hit[2]
 
 
@@ -373,7 +375,8 @@ class Placement:
     homes_in: list = field(default_factory=list)   # per Call: {buffer id: Home} of inputs
     gradients: set = field(default_factory=set)    # buffer ids all-reduced in data mode
     data_parts: set = field(default_factory=set)   # buffer ids written by data-mode calls
-    # Priced calls (spinla.cost._call_cost_memo), shared by the passes of one place().
+    # Remembered traffic of reads (spinla.cost._reads_remote_memo), shared by the passes of
+    # one place(); None: price afresh, without the prices shared between Programs either.
     memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def chips_used(self) -> np.ndarray:
@@ -409,8 +412,8 @@ def assign(call, chips, machine: Machine, work=None) -> np.ndarray:
     a = machine.app_cores_per_chip
     ncores = max(1, min(n, len(chips) * a))
     # Fill whole chips first: cores of chip i are chips[i] * a + 0 .. a - 1.
-    cores = np.asarray([c * a + j for c in chips for j in range(a)], np.int64)
-    cores = cores.reshape(len(chips), a).T.ravel()[:ncores]      # spread over chips first
+    cores = np.asarray(chips, np.int64)[:, None] * a + np.arange(a, dtype=np.int64)
+    cores = cores.T.ravel()[:ncores]                              # spread over chips first
     cores = np.sort(cores)
     w = np.ones(n) if work is None else np.maximum(np.asarray(work, np.float64), 1.0)
     mid = np.cumsum(w) - w / 2
@@ -535,7 +538,8 @@ def _greedy(program, m: Machine, strategy: str, memo=None) -> Placement:
     """Calls in order, each on the cheapest of its candidate chip sets (and, for 'best', of
     the two modes) given the homes the calls before it left.  `memo`: priced calls shared
     with other passes over the same Program."""
-    from .cost import call_cost        # the placer asks the cost model which option is cheaper
+    # The placer asks the cost model which option is cheaper.
+    from .cost import call_time_below, cycles_of
     pl = Placement(m, strategy)
     if memo is not None:
         pl.memo = memo
@@ -548,9 +552,7 @@ def _greedy(program, m: Machine, strategy: str, memo=None) -> Placement:
             cp = CallPlacement(np.zeros(call.ntiles, np.int32), "model")
             best = (cp, None)
         else:
-            from .kernels import KERNELS
-            work = np.broadcast_to(np.asarray(KERNELS[call.kernel].cycles(call, m),
-                                              np.float64), (call.ntiles,))
+            work = cycles_of(call, m)
             anchor = _anchor(call, homes, m)
             best, best_t = None, math.inf
             for mode in modes:
@@ -560,10 +562,12 @@ def _greedy(program, m: Machine, strategy: str, memo=None) -> Placement:
                     for i, b in enumerate(call.inputs):
                         if b.id not in trial:       # a buffer no earlier call wrote
                             trial[b.id] = _initial_home(b, call, i, cp, m, mode)
-                    cc = call_cost(call, cp, trial, pl, m, xy)
-                    if cc.time_s < min(best_t * (1 - MIN_GAIN),
-                                       best_t - MIN_GAIN_CYCLES / m.clock_hz):
-                        best, best_t = (cp, trial), cc.time_s
+                    # An option must beat the best so far by the margins; one whose
+                    # lower bound cannot is not priced (the same choice, exactly).
+                    limit = min(best_t * (1 - MIN_GAIN), best_t - MIN_GAIN_CYCLES / m.clock_hz)
+                    t = call_time_below(call, cp, trial, pl, m, limit, xy)
+                    if t is not None and t < limit:
+                        best, best_t = (cp, trial), t
             cp = best[0]
             homes.update({k: v for k, v in best[1].items() if k not in homes})
         pl.homes_in.append({b.id: homes.get(b.id) for b in call.inputs})

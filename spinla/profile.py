@@ -16,7 +16,7 @@ import contextlib
 import time
 
 from . import runtime
-from .cost import CallCost, Cost, cost_of, transfer_cost
+from .cost import CallCost, Cost, add_runs, cost_of, transfer_cost
 from .machine import Machine, current, get, use
 
 
@@ -27,7 +27,8 @@ class Profile:
     def __init__(self, machine: Machine | None = None, charge_idle_chips: bool = True):
         self.machine = machine
         self.charge_idle_chips = charge_idle_chips
-        self.total = Cost(machine=machine.name if machine is not None else "")
+        self._total = Cost(machine=machine.name if machine is not None else "")
+        self._pending = []          # Costs of the runs not yet added into _total, in order
         self.emulator_wall_s = 0.0
         self._t0 = None
         self.host_bytes = {}        # kind -> bytes uploaded to the machine (backends.upload)
@@ -45,10 +46,19 @@ class Profile:
 
     # runtime observer
     def on_run(self, program):
+        """Note the run's Cost (cost_of keeps it beside the Program, so a traced Program is
+        priced once); the totals are added up when read."""
         m = program.machine if isinstance(program.machine, Machine) else (
             self.machine or current())
-        self.total = (self.total + cost_of(program, m,
-                                           charge_idle_chips=self.charge_idle_chips)).compact()
+        self._pending.append(cost_of(program, m, charge_idle_chips=self.charge_idle_chips))
+
+    @property
+    def total(self) -> Cost:
+        """The Costs of every run so far added up, calls merged per op (exactly what adding
+        them one run at a time gives: spinla.cost.add_runs)."""
+        if self._pending:
+            self._total, self._pending = add_runs(self._total, self._pending), []
+        return self._total
 
     @property
     def runs(self) -> int:

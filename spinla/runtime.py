@@ -12,6 +12,7 @@ import warnings
 from dataclasses import replace
 
 from . import state
+from .backends import current as _backend
 from .program import Buffer, Program
 from .state import Stats, errstate, geterr, seterr  # noqa: F401  (re-exported)
 
@@ -88,6 +89,8 @@ def record(op: str, saturated: int, call: bool = True, *, underflowed: int = 0,
     s = state.stats_obj()
     if call:
         s.calls[op] += 1
+    if not (saturated or underflowed or rounded or invalid):
+        return                          # the common case: nothing lost, nothing to report
     for name, n in (("saturated", saturated), ("underflowed", underflowed),
                     ("rounded", rounded), ("invalid", invalid)):
         if n:
@@ -155,14 +158,13 @@ def emit(calls, outputs):
     if label is not None:
         for c in calls:
             c.op = label
-    tr = tracing()
+    tr = state.trace.get()
     if tr is not None:
         tr.calls.extend(calls)      # seeded when the trace is finalised (Jitted.trace)
         return outputs
-    from .backends import current as backend
     prog = Program(calls=assign_seeds(calls), outputs=list(outputs),
                    name=calls[0].op if calls else "")
-    results = backend().run(prog, [], 0)
+    results = _backend().run(prog, [], 0)
     for b, r in zip(outputs, results):
         b.data = r
     return outputs

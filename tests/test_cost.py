@@ -312,8 +312,7 @@ def test_equal_eager_programs_share_one_cost_and_it_is_the_uncached_one():
     a, b, c = (spinla.cost_of(p, "spinn5") for p in progs[-3:])
     assert a is b                                  # one Cost for the same structure
     assert c.time_s != a.time_s                    # a different shape is priced anew
-    costmod._STRUCTURAL.clear()
-    progs[-2]._cost_cache = {}
+    costmod.forget_costs()
     fresh = spinla.cost_of(progs[-2], "spinn5")
     assert fresh is not a and fresh.time_s == a.time_s and fresh.energy_j == a.energy_j
 

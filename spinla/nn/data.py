@@ -105,10 +105,14 @@ def place_x(a: np.ndarray, fmt: Format, scale: float | None = None) -> Array:
     sat, losses = 0, {}
     if a.dtype == np.uint8 and scale == PIXEL_SCALE:
         # value u / 255 at frac f, nearest: floor(u 2^f / 255 + 1/2) = (2^(f+1) u + 255) // 510,
-        # as a 256-entry table (one lookup per pixel)
+        # as a 256-entry table (one lookup per pixel), written straight into the output a
+        # chunk at a time: no data-set-sized temporary (fancy indexing made one, and the
+        # page faults of touching it cost more than the lookups).
         f = fmt.frac
         u = np.arange(256, dtype=np.int64)
-        flat_out[:] = np.minimum((u * (2 << f) + 255) // 510, 32767).astype(np.int16)[flat_in]
+        table = np.minimum((u * (2 << f) + 255) // 510, 32767).astype(np.int16)
+        for i in range(0, flat_in.size, _CHUNK):
+            np.take(table, flat_in[i:i + _CHUNK], out=flat_out[i:i + _CHUNK])
         if f >= 15:  # only 1.0 (u = 255) can exceed q0.15
             sat = int(np.count_nonzero(flat_in == 255))
     else:

@@ -11,7 +11,7 @@ from .. import runtime, state
 from ..array import Array
 from ..fixed import BOOL, INT16, NEAREST, ROUNDING_MODES, Format, frac_for, parse_format, quantize
 from ..machine import current as current_machine
-from ..program import Buffer
+from ..program import Buffer, Call
 
 def default_rounding() -> str:
     return state.get_rounding()
@@ -134,6 +134,57 @@ def new_buffer(shape, fmt: Format) -> Buffer:
     return Buffer(shape, fmt)
 
 
+# --- lowering, once per op structure ---------------------------------------------------------
+# An eager op lowers a new Call every time, though a repeated op (the same shapes, formats,
+# machine and parameters) always tiles the same way: the tiling is kept per structure and
+# copied onto the new buffers, so a repeated eager op costs a dictionary lookup.  Formats are
+# part of the key as the op decided them (those taken from data, spinla.fixed, are decided
+# before lowering, from the data, every time), and a stochastic Call still takes the next
+# seed of the stream, exactly when lowering would have: the same bits as lowering afresh.
+LOWERING_CACHE = True          # tests switch it off to compare with lowering afresh
+_LOWERED: dict = {}
+_LOWERED_MAX = 4096
+_NOT_KEPT = ("inputs", "outputs")
+
+
+def lowered(key, inputs, outputs, lower):
+    """The Calls `lower()` makes over `inputs` and `outputs` (a list), from the one Call it
+    made before for the same `key` (everything lower() reads besides the buffers' shapes and
+    formats and the current machine, which are added here) with these buffers.  The copies
+    share the tiling arrays (read-only) and start from the first Call's params.  Seeds are not
+    lowering's business (runtime.assign_seeds fixes them when the Call runs or its trace is
+    finalised), so a copy is exactly what lowering would make.  A lowering into several Calls
+    (a split sum, whose partials live in a Buffer of its own) is not kept: copies would share
+    that intermediate Buffer."""
+    if not LOWERING_CACHE:
+        return _as_list(lower())
+    # Formats by their fields and the machine by identity (checked below): their dataclass
+    # hashes cost more than the rest of the look-up.
+    m = current_machine()
+    full = (key, tuple((b.shape, b.fmt.frac, b.fmt.kind) for b in inputs),
+            tuple((b.shape, b.fmt.frac, b.fmt.kind) for b in outputs), id(m))
+    t = _LOWERED.get(full)
+    if t is None or t[1] is not m:
+        calls = _as_list(lower())
+        if len(calls) == 1:
+            if len(_LOWERED) >= _LOWERED_MAX:
+                _LOWERED.clear()
+            _LOWERED[full] = ({k: v for k, v in calls[0].__dict__.items()
+                               if k not in _NOT_KEPT}, m)
+        return calls
+    kept, _ = t
+    c = Call.__new__(Call)
+    c.__dict__.update(kept)
+    # Its own params dict (whatever is added to one Call's params stays with that Call).
+    c.params = dict(kept["params"])
+    c.inputs, c.outputs = tuple(inputs), tuple(outputs)
+    return [c]
+
+
+def _as_list(calls) -> list:
+    return list(calls) if isinstance(calls, (list, tuple)) else [calls]
+
+
 def run(calls, outputs) -> list:
     """Emit calls and wrap their output buffers as Arrays."""
     runtime.emit(calls, outputs)
@@ -176,6 +227,9 @@ def normalize_axis(axis: int, ndim: int, op: str) -> int:
 
 
 def broadcast_shapes(op: str, *shapes):
+    first = shapes[0]
+    if all(s == first for s in shapes[1:]):     # the common case, without NumPy's checks
+        return tuple(first)
     try:
         return tuple(np.broadcast_shapes(*shapes))
     except ValueError:

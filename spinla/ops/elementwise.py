@@ -64,7 +64,8 @@ from ..fixed import (BOOL, INT16, QMAX, QMIN, Format, frac_for, parse_format, re
                      value_range)
 from ..kernels import eltwise as kew
 from ..kernels import lut as klut
-from ._core import broadcast_shapes, check_rounding, machine, new_buffer, operand, run
+from ._core import (broadcast_shapes, check_rounding, lowered, machine, new_buffer,
+                    operand, run)
 
 _LIMIT = 1 << 20  # comparison / clip thresholds beyond every int16 value (and no overflow)
 
@@ -106,8 +107,26 @@ def _int_result(arrs) -> bool:
     return all(a.fmt.kind != "fixed" for a in arrs)
 
 
+_RANGE_FMTS: dict = {}
+
+
 def _range_fmt(op, arrs, weak, raw) -> Format:
-    """The default output format of an arithmetic op (spinla.fixed's rule)."""
+    """The default output format of an arithmetic op (spinla.fixed's rule).  With fixed-point
+    operands only, and no array divisor, it reads no data: it is kept per (op, formats, weak
+    scalars' values), since eager ops repeat."""
+    if op != "divide" and all(a.fmt.kind == "fixed" for a in arrs):
+        key = (op, tuple(a.fmt.frac for a in arrs), tuple(
+            (type(x), x) if w else None for x, w in zip(raw, weak)))
+        fo = _RANGE_FMTS.get(key)
+        if fo is None:
+            if len(_RANGE_FMTS) > 4096:
+                _RANGE_FMTS.clear()
+            fo = _RANGE_FMTS[key] = _range_fmt_of(op, arrs, weak, raw)
+        return fo
+    return _range_fmt_of(op, arrs, weak, raw)
+
+
+def _range_fmt_of(op, arrs, weak, raw) -> Format:
     if op in ("maximum", "minimum", "where") and all(a.fmt.kind == "bool" for a in arrs):
         return BOOL
     if op != "divide" and _int_result(arrs):
@@ -158,9 +177,11 @@ def _emit(op, label, arrs, fo, mode, **fields) -> Array:
     if math.prod(shape) == 0:
         return _empty(shape, fo)
     out = new_buffer(shape, fo)
-    call = kew.lower(op, [a.buffer for a in arrs], out, machine=machine(), label=label,
-                     rounding=mode, **fields)
-    return run([call], [out])[0]
+    ins = [a.buffer for a in arrs]
+    calls = lowered(("eltwise", op, label, mode, tuple(fields.items())), ins, [out],
+                    lambda: kew.lower(op, ins, out, machine=machine(), label=label,
+                                      rounding=mode, **fields))
+    return run(calls, [out])[0]
 
 
 def _binary(op, x1, x2, fmt, rounding):
@@ -466,8 +487,10 @@ def _lut(fn, x, fmt, rounding):
     if a.size == 0:
         return _empty(a.shape, fo)
     out = new_buffer(a.shape, fo)
-    return run([klut.lower(fn, a.buffer, out, rounding=mode, machine=machine(), op=fn)],
-               [out])[0]
+    calls = lowered(("lut", fn, mode), [a.buffer], [out],
+                    lambda: klut.lower(fn, a.buffer, out, rounding=mode, machine=machine(),
+                                       op=fn))
+    return run(calls, [out])[0]
 
 
 def exp(x, /, *, fmt=None, rounding=None) -> Array:

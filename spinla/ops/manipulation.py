@@ -14,7 +14,7 @@ from ..array import Array
 from ..fixed import INT16, Format, frac_for_range, parse_format, result_format
 from ..kernels import copy as kcopy
 from ..kernels import requant as krequant
-from ._core import (check_rounding, index_int, machine, new_buffer, normalize_axis,
+from ._core import (check_rounding, index_int, lowered, machine, new_buffer, normalize_axis,
                     normalize_shape, operand, run)
 
 
@@ -43,8 +43,11 @@ def _strided(x: Array, shape, offset, strides, op: str) -> Array:
     if math.prod(shape) == 0:
         out.data = np.zeros(shape, np.int16)
         return Array(out)
-    pc = kcopy.piece(0, shape, src_offset=offset, src_strides=strides)
-    return run([kcopy.lower([x.buffer], out, [pc], machine=machine(), op=op)], [out])[0]
+    calls = lowered(("strided", op, int(offset), tuple(strides)), [x.buffer], [out],
+                    lambda: kcopy.lower([x.buffer], out, [kcopy.piece(
+                        0, shape, src_offset=offset, src_strides=strides)], machine=machine(),
+                        op=op))
+    return run(calls, [out])[0]
 
 
 def permute_dims(x, axes) -> Array:
@@ -94,6 +97,17 @@ def getitem(x: Array, key) -> Array:
     """Basic indexing: integers, slices (any step), Ellipsis and None."""
     if not isinstance(key, tuple):
         key = (key,)
+    if len(key) == 1 and type(key[0]) is slice and key[0].step in (None, 1) and x.ndim:
+        # A leading-axis run of rows (a batch of a training set): a view, no data moves.
+        n = x.shape[0]
+        start, stop, _ = key[0].indices(n)
+        rows = max(0, stop - start)
+        if rows == n:
+            return x
+        shape = (rows,) + tuple(x.shape[1:])
+        out = new_buffer(shape, x.fmt)
+        off = start * math.prod(x.shape[1:]) if rows else 0
+        return run([kcopy.lower_view(x.buffer, out, op="getitem", offset=off)], [out])[0]
     if any(isinstance(k, (Array, np.ndarray, list)) for k in key):
         raise TypeError("indexing: only integers, slices, Ellipsis and None are supported "
                         "(basic indexing); use spinla.where or take for data-dependent "
@@ -326,5 +340,7 @@ def astype(x, fmt, /, *, rounding=None, copy=True) -> Array:
     mode = check_rounding("astype", rounding)
     out = new_buffer(x.shape, f)
     shift = x.fmt.frac - f.frac
-    return run([krequant.lower(x.buffer, out, shift=shift, rounding=mode, machine=machine(),
-                               op="astype")], [out])[0]
+    calls = lowered(("requant", shift, mode), [x.buffer], [out],
+                    lambda: krequant.lower(x.buffer, out, shift=shift, rounding=mode,
+                                           machine=machine(), op="astype"))
+    return run(calls, [out])[0]

@@ -1,0 +1,92 @@
+"""Eager ops keep their lowering per structure (spinla/ops/_core.py lowered): a sequence of
+eager ops (element-wise, table, matmul, conversion, reduction and strided-copy ops) gives the
+same bits, formats, statistics and stochastic-rounding seeds with the cache as when every op
+is lowered afresh."""
+import numpy as np
+import pytest
+
+import spinla as sp
+from spinla import runtime
+from spinla.ops import _core
+
+
+def _sequence():
+    """Eager ops whose formats come from formats, from weak scalars and from data (integer
+    arrays, an array divisor), nearest and stochastic, repeated so the cache is hit."""
+    rng = np.random.default_rng(7)
+    out = []
+    a = sp.asarray(rng.normal(0, 0.7, (64, 10)), fmt="q2.13")
+    b = sp.asarray(rng.normal(0, 0.7, (64, 10)), fmt="q2.13")
+    for step in range(4):
+        ints = sp.asarray(rng.integers(-3 * (step + 1), 5 * (step + 1) ** 3, (64, 10)))
+        den = sp.asarray(rng.normal(0, 2, (64, 10)) + 0.01 * step, fmt="q4.11")
+        out += [a + b, a * b, a - 0.25, 3 * a, a * ints, ints + ints, a / den,
+                sp.multiply(a, b, rounding="stochastic"),
+                sp.add(a, b, fmt="q1.14", rounding="stochastic"),
+                sp.tanh(a, rounding="stochastic"), sp.exp(a), sp.sigmoid(b),
+                sp.where(a > b, a, b), sp.clip(a, -0.5, 0.5), a < 0.1, sp.maximum(a, ints),
+                sp.add(a[:32], b[32:]), sp.square(a, rounding="stochastic")]
+        with sp.rounding("stochastic"):
+            out += [a * 0.3, a + b[0], sp.sqrt(sp.abs(a))]
+        out += [sp.matmul(a, b.T), sp.matmul(a, b.T, rounding="stochastic"),
+                sp.astype(a, "q5.10", rounding="stochastic"), sp.astype(a, "q4.11"),
+                sp.sum(a, axis=0), sp.mean(a, axis=1, rounding="stochastic"), sp.max(a),
+                a.T, sp.flip(a, axis=0), a[::2, 1:7]]
+        a = sp.add(a, b, fmt="q2.13", rounding="stochastic")
+    return out
+
+
+def _run(cache: bool, monkeypatch):
+    monkeypatch.setattr(_core, "LOWERING_CACHE", cache)
+    _core._LOWERED.clear()
+    runtime.seed(1234)
+    runtime.reset_stats()
+    with sp.errstate(saturate="ignore"):
+        res = _sequence()
+    st = runtime.stats()
+    return ([(r.fmt, r.shape, r.raw.copy()) for r in res], dict(st.calls), dict(st.saturated),
+            runtime.next_seed())
+
+
+def test_cached_lowering_gives_the_bits_of_lowering_afresh(monkeypatch):
+    fresh = _run(False, monkeypatch)
+    assert not _core._LOWERED
+    cached = _run(True, monkeypatch)
+    assert len(_core._LOWERED) > 0
+    assert len(fresh[0]) == len(cached[0])
+    for i, ((f1, s1, r1), (f2, s2, r2)) in enumerate(zip(fresh[0], cached[0])):
+        assert (f1, s1) == (f2, s2), i
+        np.testing.assert_array_equal(r1, r2, err_msg=f"result {i}")
+    assert fresh[1:] == cached[1:]          # calls, saturations, and the seed stream's state
+
+
+def test_a_repeated_eager_op_reuses_its_tiling_with_new_buffers_and_seeds(monkeypatch):
+    monkeypatch.setattr(_core, "LOWERING_CACHE", True)
+    calls = []
+
+    class Grab:
+        def on_run(self, p):
+            calls.extend(p.calls)
+
+    a = sp.asarray(np.linspace(-1, 1, 640).reshape(64, 10), fmt="q1.14")
+    with runtime.observing(Grab()):
+        x = sp.multiply(a, a, rounding="stochastic")      # products are rounded
+        y = sp.multiply(a, a, rounding="stochastic")
+    c1, c2 = calls
+    assert c1.tiles is c2.tiles and c1.params == c2.params          # one lowering
+    assert c1.outputs[0] is x.buffer and c2.outputs[0] is y.buffer  # its own buffers
+    assert c1.stochastic and c1.seed != c2.seed                     # the next seed each time
+    assert not np.array_equal(x.raw, y.raw)                         # other random bits
+
+
+@pytest.mark.parametrize("fmt", ["q2.13", "q5.10"])
+def test_the_eager_add_on_a_cache_hit_is_the_reference(fmt):
+    rng = np.random.default_rng(3)
+    a = sp.asarray(rng.normal(0, 1, (64, 10)), fmt=fmt)
+    b = sp.asarray(rng.normal(0, 1, (64, 10)), fmt=fmt)
+    for _ in range(3):
+        c = a + b
+    exact = a.raw.astype(np.int64) + b.raw.astype(np.int64)          # at frac f
+    shift = a.fmt.frac - c.fmt.frac
+    ref = np.round(exact / 2.0 ** shift)                             # half to even
+    np.testing.assert_array_equal(c.raw, np.clip(ref, -32768, 32767).astype(np.int16))
