@@ -15,6 +15,7 @@
  * over partials and the one rounding). */
 #include "spinla.h"
 #include "spl_gemm.h"
+#include "spl_dsp.h"
 
 /* Where output pixel p sits, advanced by one pixel at a time so that only the first pixel of
  * a tile costs divisions (the ARM968 divides in software). */
@@ -44,14 +45,21 @@ static void pix_next(const spl_conv2d_t *g, pix_t *q)
     }
 }
 
-/* n q15 values from s to d (ds = 1 im2col runs): 32-bit words when both have the same
+/* n q15 values from s to d (ds = 1 im2col runs; one out-of-line copy, ITCM): 32-bit words when both have the same
  * alignment (NHWC rows with an even cin: one LDR/STR per two values), else halfwords four at
  * a time with the loads first, so no store waits on its load (the ARM968's 2-cycle
  * halfword load-use interlock). */
-static inline void copy_run(q15_t *restrict d, const q15_t *restrict s, int32_t n)
+static __attribute__((noinline)) void copy_run(q15_t *restrict d, const q15_t *restrict s,
+                                               int32_t n)
 {
     int32_t i = 0;
-    if (((((uintptr_t)d ^ (uintptr_t)s) & 2) == 0) && n >= 4) {
+    if (n < 8) { /* a short run (cin = 1: one kernel row): pairs of halfwords, no set-up */
+        for (; i + 2 <= n; i += 2) {
+            q15_t v0 = s[i], v1 = s[i + 1];
+            d[i] = v0;
+            d[i + 1] = v1;
+        }
+    } else if (((((uintptr_t)d ^ (uintptr_t)s) & 2) == 0)) {
         if ((uintptr_t)d & 2) {
             d[0] = s[0];
             i = 1;
@@ -76,7 +84,7 @@ static inline void copy_run(q15_t *restrict d, const q15_t *restrict s, int32_t 
  * rows from global row xrow0 = n * h + iy on; padding positions read as zero.  Callers pass a
  * local copy of the geometry and a literal ds, so the inlined copies run from registers and, for
  * ds = 1, as straight block copies. */
-static inline void im2col_row(const q15_t *restrict x, int32_t xrow0, const spl_conv2d_t *g,
+static __attribute__((noinline)) void im2col_row(const q15_t *restrict x, int32_t xrow0, const spl_conv2d_t *g,
                               pix_t q, q15_t *restrict dst, int32_t ds)
 {
     int32_t cin = g->cin, kwc = g->kw * cin;
@@ -123,11 +131,48 @@ static inline void im2col_row(const q15_t *restrict x, int32_t xrow0, const spl_
     }
 }
 
+/* `rows` im2col rows (stride ldw) from pixel *q on, *q advanced past them: windows inside the
+ * image as kh block copies straight from the input (no per-value tests; built for speed, since
+ * for cin = 1 each row is only kh runs of kw values), the rest through im2col_row. */
+static __attribute__((noinline)) void im2col_rows(const q15_t *restrict x, int32_t xrow0, const spl_conv2d_t *g,
+                                pix_t *q, q15_t *restrict dst, int32_t ldw, int32_t rows)
+{
+    const int32_t cin = g->cin, kwc = g->kw * cin, kh = g->kh;
+    const intptr_t wc = (intptr_t)g->w * cin;
+    for (int32_t r = 0; r < rows; r++, dst += ldw) {
+        int32_t iy0 = q->oy * g->sy - g->pt, ix0 = q->ox * g->sx - g->pl;
+        if (ix0 >= 0 && ix0 + g->kw <= g->w && iy0 >= 0 && iy0 + kh <= g->h) {
+            const q15_t *sp =
+                x + ((intptr_t)q->n * g->h + iy0 - xrow0) * wc + (intptr_t)ix0 * cin;
+            q15_t *d = dst;
+            /* cin = 1 with a 5-wide kernel (LeNet's C1, the usual first layer): each
+             * run's halfwords loaded before any is stored (the empty asm keeps GCC from
+             * pairing each load with its store: a 2-cycle load-use interlock each), no loop */
+            const uint16_t *su = (const uint16_t *)sp;
+            uint16_t *du = (uint16_t *)d;
+            if (kwc == 5)
+                for (int32_t ky = 0; ky < kh; ky++, du += 5, su += wc) {
+                    uint32_t v0 = su[0], v1 = su[1], v2 = su[2], v3 = su[3], v4 = su[4];
+                    __asm__("" : "+r"(v0), "+r"(v1), "+r"(v2), "+r"(v3), "+r"(v4));
+                    du[0] = (uint16_t)v0; du[1] = (uint16_t)v1; du[2] = (uint16_t)v2;
+                    du[3] = (uint16_t)v3; du[4] = (uint16_t)v4;
+                }
+            else
+                for (int32_t ky = 0; ky < kh; ky++, d += kwc, sp += wc)
+                    copy_run(d, sp, kwc);
+        } else {
+            im2col_row(x, xrow0, g, *q, dst, 1);
+        }
+        pix_next(g, q);
+    }
+}
+
 /* The overflow proof for a whole tile, once: every im2col value is an input value of rows
  * xrow0..end (the rows the tile's DMA fetched, as spinla/kernels/conv.py's _input_rows counts
  * them) or a zero, so |sum_k a_k w_k| <= max|x| * max_c sum_k |w_ck|.  When that is below 2^31
  * all of k is summed in int32 and the GEMM calls skip their own scan of each im2col block and
  * of the weights (0: let each call prove its own chunk). */
+#ifndef SPL_HAVE_QFLAG
 static int32_t conv_chunk(const q15_t *x, int32_t xrow0, const spl_conv2d_t *g, const q15_t *wt,
                           int32_t ldw, int32_t p1, int32_t nc, int32_t kg)
 {
@@ -144,6 +189,7 @@ static int32_t conv_chunk(const q15_t *x, int32_t xrow0, const spl_conv2d_t *g, 
         mx = (uint32_t)spl_max_abs_q15(x, end - xrow0, g->w * g->cin, g->w * g->cin);
     return sw * mx <= 0x7FFFFFFFu ? kg : 0;
 }
+#endif
 
 uint32_t arm_conv2d_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_t *gp, const q15_t *wt,
                         int32_t ldw, q15_t *y, int32_t ldy, int32_t p0, int32_t p1, int32_t c0,
@@ -164,14 +210,15 @@ uint32_t arm_conv2d_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_t *gp, c
     /* The GEMM runs over k rounded up to even, not over ldw: the pair loads need an even
      * count and the zero padding beyond that is work for nothing (the host's K_ALIGN = 16
      * stride made LeNet-5's C1, k = 25, do 32 MACs per output). */
+#ifdef SPL_HAVE_QFLAG
+    int32_t chunk = 0; /* no scan: each GEMM call checks the Q flag instead (spl_dsp.h) */
+#else
     int32_t chunk = conv_chunk(x, xrow0, g, wt, ldw, p1, c1 - c0, kg);
+#endif
     pix_t q = pix_of(g, p0);
     for (int32_t p = p0; p < p1; p += scratch_rows) {
         int32_t rows = p1 - p < scratch_rows ? p1 - p : scratch_rows;
-        for (int32_t r = 0; r < rows; r++) {
-            im2col_row(x, xrow0, g, q, scratch + (int64_t)r * ldw, 1);
-            pix_next(g, &q);
-        }
+        im2col_rows(x, xrow0, g, &q, scratch, ldw, rows);
         sat += spl_gemm_q15_chunk(scratch, ldw, wt, ldw, y + (int64_t)(p - p0) * ldy, ldy,
                                   rows, c1 - c0, kg, rq, (uint32_t)p, (uint32_t)c0,
                                   (uint32_t)g->cout, chunk);

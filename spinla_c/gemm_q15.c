@@ -24,7 +24,7 @@
  * junk the XOR leaves below it never reaches the sum (>> 16) and the maximum is bounded by
  * the OR of the halves (>= their maximum, < twice it): 8 ALU instructions per pair on the
  * ARM968 against about 13 cycles per value for LDRSH, compare, negate and select. */
-SPL_HOT void spl_abs_stats(const q15_t *x, int32_t rows, int32_t cols, int32_t ld, uint32_t *max_abs,
+void spl_abs_stats(const q15_t *x, int32_t rows, int32_t cols, int32_t ld, uint32_t *max_abs,
                    uint64_t *max_row_sum)
 {
     uint32_t m = 0;
@@ -133,31 +133,21 @@ int32_t spl_safe_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb
     "smlabb %[s10], %[x1], %[y0], %[s10]\n\t" "smlabb %[s11], %[x1], %[y1], %[s11]\n\t" \
     "smlatt %[s00], %[x0], %[y0], %[s00]\n\t" "smlatt %[s01], %[x0], %[y1], %[s01]\n\t" \
     "smlatt %[s10], %[x1], %[y0], %[s10]\n\t" "smlatt %[s11], %[x1], %[y1], %[s11]\n\t"
-/* n8 >= 1 iterations of eight k-pairs. */
-#define PAIRS8(n8) { \
+/* n4 >= 1 iterations of four k-pairs (the 2 x 2 block now serves only the last rows of a
+ * tile, stochastic rounding and the int64 path: four, not eight, to save ITCM). */
+#define PAIRS4N(n4) { \
     uint32_t x0, x1, y0, y1; \
-    int32_t cnt = (n8); \
-    __asm__ volatile("1:\n\t" PAIR_ASM PAIR_ASM PAIR_ASM PAIR_ASM \
-                     PAIR_ASM PAIR_ASM PAIR_ASM "subs %[n], %[n], #1\n\t" PAIR_ASM \
+    int32_t cnt = (n4); \
+    __asm__ volatile("1:\n\t" PAIR_ASM PAIR_ASM PAIR_ASM "subs %[n], %[n], #1\n\t" PAIR_ASM \
                      "bne 1b" \
                      : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), \
                        [n] "+r"(cnt), [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), \
                        [s11] "+r"(s11), [x0] "=&r"(x0), [x1] "=&r"(x1), [y0] "=&r"(y0), \
                        [y1] "=&r"(y1) \
                      : : "cc", "memory"); }
-/* Four k-pairs, straight-line (the remainder of a run of pairs). */
-#define PAIRS4() { \
-    uint32_t x0, x1, y0, y1; \
-    __asm__ volatile(PAIR_ASM PAIR_ASM PAIR_ASM PAIR_ASM \
-                     : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), \
-                       [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), \
-                       [x0] "=&r"(x0), [x1] "=&r"(x1), [y0] "=&r"(y0), [y1] "=&r"(y1) \
-                     : : "memory"); }
 #else
-#define PAIRS4() { PAIR_STEP() PAIR_STEP() PAIR_STEP() PAIR_STEP() }
-#define PAIRS8(n8) \
-    for (int32_t it = (n8); it > 0; it--) { \
-        PAIR_STEP() PAIR_STEP() PAIR_STEP() PAIR_STEP() \
+#define PAIRS4N(n4) \
+    for (int32_t it = (n4); it > 0; it--) { \
         PAIR_STEP() PAIR_STEP() PAIR_STEP() PAIR_STEP() }
 #endif
 
@@ -170,33 +160,13 @@ static __attribute__((noinline)) void pairs_2x2(const spl_pair_t **pa0, const sp
 {
     const spl_pair_t *a0 = *pa0, *a1 = *pa1, *b0 = *pb0, *b1 = *pb1;
     int32_t s00 = s[0], s01 = s[1], s10 = s[2], s11 = s[3];
-    if (len >> 3)
-        PAIRS8(len >> 3)
-    for (int32_t r = len & 7; r > 0; r--) /* no straight-line 4: this path is the cold one */
+    if (len >> 2)
+        PAIRS4N(len >> 2)
+    for (int32_t r = len & 3; r > 0; r--)
         PAIR_STEP()
     s[0] = s00; s[1] = s01; s[2] = s10; s[3] = s11;
     *pa0 = a0; *pa1 = a1; *pb0 = b0; *pb1 = b1;
 }
-
-/* All of k in int32 (the caller proved that no partial sum overflows): the common case.  A
- * macro so that the four sums stay in registers (an array through a pointer goes to memory). */
-#define BLOCK_2X2_PAIRS32(a, lda, bt, ldb, k, s00, s01, s10, s11) { \
-    const spl_pair_t *a0 = (const spl_pair_t *)(a), *a1 = (const spl_pair_t *)((a) + (lda)); \
-    const spl_pair_t *b0 = (const spl_pair_t *)(bt), *b1 = (const spl_pair_t *)((bt) + (ldb)); \
-    s00 = s01 = s10 = s11 = 0; \
-    if ((k) >> 4) \
-        PAIRS8((k) >> 4) \
-    if ((k) & 15) { /* one test when k is a multiple of 16, not three taken branches */ \
-        if ((k) & 8) \
-            PAIRS4() \
-        for (int32_t r_ = ((k) >> 1) & 3; r_ > 0; r_--) \
-            PAIR_STEP() \
-        if ((k) & 1) { \
-            int32_t x0 = (a)[(k) - 1], x1 = (a)[(lda) + (k) - 1]; \
-            int32_t y0 = (bt)[(k) - 1], y1 = (bt)[(ldb) + (k) - 1]; \
-            s00 += x0 * y0; s01 += x0 * y1; s10 += x1 * y0; s11 += x1 * y1; \
-        } \
-    } }
 
 /* Exact int64 sums acc[r * 2 + s] += A row r . Bt row s over k, pairs path: int32 over chunks
  * of `chunk` (even) products, int64 between chunks; an odd last k in int64. */
@@ -219,7 +189,7 @@ static void block_2x2_pairs(const q15_t *a, int32_t lda, const q15_t *bt, int32_
 }
 
 /* The same sums one value at a time (any alignment, any chunk >= 1). */
-static SPL_HOT void block_2x2_halves(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb,
+static __attribute__((noinline)) void block_2x2_halves(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb,
                              int32_t k, int32_t chunk, q63_t acc[4])
 {
     const q15_t *a0 = a, *a1 = a + lda, *b0 = bt, *b1 = bt + ldb;
@@ -234,44 +204,143 @@ static SPL_HOT void block_2x2_halves(const q15_t *a, int32_t lda, const q15_t *b
     }
 }
 
-/* spl_rq32's nearest case with its constants as arguments (kept in registers). */
-static inline __attribute__((always_inline)) int32_t rq_nearest(int32_t acc, int32_t sh,
-                                                                uint32_t mask, uint32_t hm1,
-                                                                uint32_t *sat)
+/* spl_rq32's nearest case with its constants as arguments, stored to *dst: in range, the
+ * store truncates (no sign extension); out of range (rare) the saturated value, counted. */
+static inline __attribute__((always_inline)) void rq_nearest(int32_t acc, int32_t sh,
+                                                             uint32_t mask, uint32_t hm1,
+                                                             q15_t *dst, uint32_t *sat)
 {
     int32_t q = acc >> sh;
     q += (int32_t)((((uint32_t)acc & mask) + hm1 + ((uint32_t)q & 1u)) >> sh);
-    if (__builtin_expect((uint32_t)(q + 32768) > 65535u, 0)) { /* rare: saturate, counted */
+    if (__builtin_expect((uint32_t)(q + 32768) > 65535u, 0)) {
         ++*sat;
-        q = q < 0 ? SPL_Q15_MIN : SPL_Q15_MAX;
+        *dst = q < 0 ? SPL_Q15_MIN : SPL_Q15_MAX;
+    } else {
+        *(uint16_t *)dst = (uint16_t)q; /* unsigned: GCC sign-extends before a q15_t store */
     }
-    return q; /* in q15 range: the caller's store truncates without a sign extension */
 }
 
-/* The even m2 x n2 part of a tile whose sums fit int32 over all of k, rounded to nearest:
- * 2 x 2 blocks straight into c, the 32-bit half-to-even rounding inlined with its constants in
- * registers (spl_rq32, about 10 cycles an output on the ARM968 instead of the int64 path's ~50).
- * Returns the saturation count.  The one copy of the unrolled block loop built for speed. */
+/* spl_rq32 to nearest, one out-of-line copy (the rows the 3 x 2 blocks leave). */
+static __attribute__((noinline)) q15_t rq32_cold(const spl_rq32_t *r32, int32_t acc,
+                                                 uint32_t *sat)
+{
+    return spl_rq32(r32, acc, 0, sat);
+}
+
+/* --- the 3 x 2 block: the int32 path's main loop -------------------------------------------
+ *
+ * Three A rows by two Bt columns, k in pairs: per k-pair five LDRs (rows i, i+1, i+2 of A and
+ * columns j, j+1 of Bt, one pair each) and twelve SMLAxy, 17 single-cycle instructions for 12
+ * MACs (1.42 cycles/MAC; the 2 x 2 block's 12 for 8 is 1.5).  Registers: 6 accumulators, 4
+ * loaded words (two A words alternate, so each LDR is used three or more instructions later
+ * and nothing interlocks) and 4 addresses: A's base with its row stride in bytes (rows i+1 and
+ * i+2 are [pa, la] and [pa, la, lsl #1]; row i, loaded last, post-increments) and Bt's likewise,
+ * all 14 of the ARM's free registers, so the loop count lives in memory and is decremented once
+ * per eight k-pairs (ldr/subs/str in the spare slots of the last pair: 6 cycles a 96-MAC
+ * iteration, about 1.48 cycles/MAC for the loop).  A k-pair count that is not a multiple of
+ * eight enters the unrolled body part way (Duff's device: ADD pc with the byte offset of the
+ * first pair to run), so every k takes this one loop.  Other targets run the same sums in C. */
+#define P3_BYTES 68 /* one k-pair of the asm loop below: 17 instructions */
+#if defined(__arm__) && !defined(__thumb__) && defined(__ARM_FEATURE_DSP) && \
+    !defined(SPL_NO_ACLE)
+#define P3_HEAD \
+    "ldr %[xa], [%[pa], %[la]]\n\t" "ldr %[xb], [%[pa], %[la], lsl #1]\n\t" \
+    "ldr %[y1], [%[pb], %[lb]]\n\t" "ldr %[y0], [%[pb]], #4\n\t" \
+    "smlabb %[s11], %[xa], %[y1], %[s11]\n\t" "smlabb %[s10], %[xa], %[y0], %[s10]\n\t" \
+    "smlatt %[s11], %[xa], %[y1], %[s11]\n\t" "smlatt %[s10], %[xa], %[y0], %[s10]\n\t" \
+    "ldr %[xa], [%[pa]], #4\n\t" \
+    "smlabb %[s21], %[xb], %[y1], %[s21]\n\t" "smlabb %[s20], %[xb], %[y0], %[s20]\n\t" \
+    "smlatt %[s21], %[xb], %[y1], %[s21]\n\t" "smlatt %[s20], %[xb], %[y0], %[s20]\n\t"
+#define P3_TAIL \
+    "smlabb %[s01], %[xa], %[y1], %[s01]\n\t" "smlabb %[s00], %[xa], %[y0], %[s00]\n\t" \
+    "smlatt %[s01], %[xa], %[y1], %[s01]\n\t" "smlatt %[s00], %[xa], %[y0], %[s00]\n\t"
+#define P3 P3_HEAD P3_TAIL
+/* Sums over all k-pairs: `iters` passes of the 8-pair body, the first entered at byte offset
+ * `entry` (both from p3_plan). */
+#define BLOCK_3X2(ar, lda, br, ldb, entry, iters) { \
+    const q15_t *pa = (ar), *pb = (br); \
+    uint32_t xa = (uint32_t)(entry), xb, y0, y1; \
+    int32_t cnt = (iters); \
+    __asm__ volatile("add pc, pc, %[xa]\n\t" "nop\n" \
+                     "2:\n\t" P3 P3 P3 P3_HEAD "ldr %[xb], %[n]\n\t" P3_TAIL \
+                     "subs %[xb], %[xb], #1\n\t" "str %[xb], %[n]\n\t" "bne 2b" \
+                     : [pa] "+r"(pa), [pb] "+r"(pb), [xa] "+r"(xa), [xb] "=&r"(xb), \
+                       [y0] "=&r"(y0), [y1] "=&r"(y1), [s00] "+r"(s00), [s01] "+r"(s01), \
+                       [s10] "+r"(s10), [s11] "+r"(s11), [s20] "+r"(s20), [s21] "+r"(s21), \
+                       [n] "+m"(cnt) \
+                     : [la] "r"((lda) * 2), [lb] "r"((ldb) * 2) \
+                     : "cc", "memory"); }
+#else
+#define BLOCK_3X2(ar, lda, br, ldb, entry, iters) { \
+    const spl_pair_t *pa = (const spl_pair_t *)(ar), *pb = (const spl_pair_t *)(br); \
+    (void)(entry); \
+    for (int32_t r_ = 0, np_ = k >> 1; r_ < np_; r_++, pa++, pb++) { \
+        uint32_t x0 = pa[0], x1 = pa[(lda) >> 1], x2 = pa[(lda)], y0 = pb[0], \
+                 y1 = pb[(ldb) >> 1]; \
+        s00 = spl_dot2(x0, y0, s00); s01 = spl_dot2(x0, y1, s01); \
+        s10 = spl_dot2(x1, y0, s10); s11 = spl_dot2(x1, y1, s11); \
+        s20 = spl_dot2(x2, y0, s20); s21 = spl_dot2(x2, y1, s21); } \
+    (void)(iters); }
+#endif
+
+/* The even-column part of a tile whose sums fit int32 over all of k, rounded to nearest:
+ * rows in 3 x 2 blocks, the last two or four rows (m mod 3 = 2 or 1; all rows for an odd k) in
+ * 2 x 2 blocks, straight
+ * into c; the 32-bit half-to-even rounding inlined with its constants (spl_rq32).  *mdone gets
+ * the rows done (all of them unless m = 1).  Returns the saturation count. */
 static SPL_HOT uint32_t gemm_pairs_nearest(const q15_t *a, int32_t lda, const q15_t *bt,
-                                           int32_t ldb, q15_t *c, int32_t ldc, int32_t m2,
-                                           int32_t n2, int32_t k, const spl_rq32_t *r32)
+                                           int32_t ldb, q15_t *c, int32_t ldc, int32_t m,
+                                           int32_t n2, int32_t k, const spl_rq32_t *r32,
+                                           int32_t *mdone)
 {
     uint32_t sat = 0;
-    const int32_t sh = r32->s;
-    const uint32_t mask = r32->mask, hm1 = r32->hm1;
-    for (int32_t i = 0; i < m2; i += 2) {
+    int32_t np = k >> 1, iters = (np + 3) >> 2, entry = ((-np) & 3) * P3_BYTES;
+    int32_t m3 = m % 3 == 1 ? (m >= 4 ? m - 4 : 0) : m - m % 3, i = 0;
+    if (k & 1) /* an odd k (rare: conv pads k to even) all in 2 x 2 blocks, which have its tail */
+        m3 = 0;
+    for (; np > 0 && i < m3; i += 3) {
         const q15_t *ar = a + (int64_t)i * lda;
-        q15_t *c0 = c + (int64_t)i * ldc, *c1 = c0 + ldc;
+        q15_t *c0 = c + (int64_t)i * ldc, *c1 = c0 + ldc, *c2 = c1 + ldc;
         const q15_t *br = bt;
         for (int32_t j = 0; j < n2; j += 2, br += 2 * ldb) {
-            int32_t s00, s01, s10, s11;
-            BLOCK_2X2_PAIRS32(ar, lda, br, ldb, k, s00, s01, s10, s11)
-            c0[j] = (q15_t)rq_nearest(s00, sh, mask, hm1, &sat);
-            c0[j + 1] = (q15_t)rq_nearest(s01, sh, mask, hm1, &sat);
-            c1[j] = (q15_t)rq_nearest(s10, sh, mask, hm1, &sat);
-            c1[j + 1] = (q15_t)rq_nearest(s11, sh, mask, hm1, &sat);
+            int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0;
+            BLOCK_3X2(ar, lda, br, ldb, entry, iters)
+            /* read after the asm (its memory clobber): held in registers for the six
+             * outputs, not reloaded from the stack for each */
+            const int32_t sh = r32->s;
+            const uint32_t mask = r32->mask, hm1 = r32->hm1;
+            rq_nearest(s00, sh, mask, hm1, &c0[j], &sat);
+            rq_nearest(s01, sh, mask, hm1, &c0[j + 1], &sat);
+            rq_nearest(s10, sh, mask, hm1, &c1[j], &sat);
+            rq_nearest(s11, sh, mask, hm1, &c1[j + 1], &sat);
+            rq_nearest(s20, sh, mask, hm1, &c2[j], &sat);
+            rq_nearest(s21, sh, mask, hm1, &c2[j + 1], &sat);
         }
     }
+    if (np == 0)
+        i = 0;
+    for (; i + 1 < m; i += 2) { /* the rest: 2 x 2 blocks (out-of-line sums, few rows) */
+        const q15_t *ar = a + (int64_t)i * lda;
+        q15_t *c0 = c + (int64_t)i * ldc, *c1 = c0 + ldc;
+        for (int32_t j = 0; j < n2; j += 2) {
+            const q15_t *br = bt + (int64_t)j * ldb;
+            const spl_pair_t *a0 = (const spl_pair_t *)ar, *a1 = (const spl_pair_t *)(ar + lda);
+            const spl_pair_t *b0 = (const spl_pair_t *)br, *b1 = (const spl_pair_t *)(br + ldb);
+            int32_t s[4];
+            s[0] = s[1] = s[2] = s[3] = 0;
+            pairs_2x2(&a0, &a1, &b0, &b1, np, s);
+            if (k & 1) {
+                int32_t x0 = ar[k - 1], x1 = ar[lda + k - 1], y0 = br[k - 1], y1 = br[ldb + k - 1];
+                s[0] = spl_smlabb(x0, y0, s[0]); s[1] = spl_smlabb(x0, y1, s[1]);
+                s[2] = spl_smlabb(x1, y0, s[2]); s[3] = spl_smlabb(x1, y1, s[3]);
+            }
+            c0[j] = rq32_cold(r32, s[0], &sat); /* (out of line: few rows; ITCM) */
+            c0[j + 1] = rq32_cold(r32, s[1], &sat);
+            c1[j] = rq32_cold(r32, s[2], &sat);
+            c1[j + 1] = rq32_cold(r32, s[3], &sat);
+        }
+    }
+    *mdone = i;
     return sat;
 }
 
@@ -296,7 +365,8 @@ static uint32_t gemm_pairs_stochastic(const q15_t *a, int32_t lda, const q15_t *
             pairs_2x2(&a0, &a1, &b0, &b1, k >> 1, s);
             if (k & 1) {
                 int32_t x0 = ar[k - 1], x1 = ar[lda + k - 1], y0 = br[k - 1], y1 = br[ldb + k - 1];
-                s[0] += x0 * y0; s[1] += x0 * y1; s[2] += x1 * y0; s[3] += x1 * y1;
+                s[0] = spl_smlabb(x0, y0, s[0]); s[1] = spl_smlabb(x0, y1, s[1]);
+                s[2] = spl_smlabb(x1, y0, s[2]); s[3] = spl_smlabb(x1, y1, s[3]);
             }
             q15_t *c0 = c + (int64_t)i * ldc + j, *c1 = c0 + ldc;
             c0[0] = spl_rq32(r32, s[0], ix + (uint32_t)j, &sat);
@@ -743,28 +813,42 @@ uint32_t spl_gemm_q15_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_
     if (gemm_neon(a, lda, bt, ldb, c, ldc, m, n, k, rq, row0, col0, ncols_total, &sat))
         return sat;
 #endif
+    int aligned = ((uintptr_t)a & 3) == 0 && ((uintptr_t)bt & 3) == 0 && (lda & 1) == 0 &&
+                  (ldb & 1) == 0;
+    int qmode = 0;
+#ifdef SPL_HAVE_QFLAG
+    /* No proof given: sum all of k in int32 and let the Q flag say whether any partial sum
+     * overflowed (spl_dsp.h); if one did, the whole tile again on the proven path below (every
+     * output is rewritten, its saturation recounted). */
+    if (chunk <= 0 && aligned && k >= 2) {
+        spl_q_clear();
+        chunk = k;
+        qmode = 1;
+    }
+#endif
+again:
     if (chunk <= 0)
         chunk = spl_safe_chunk(a, lda, bt, ldb, m, n, k);
-    int pairs = chunk >= 2 && ((uintptr_t)a & 3) == 0 && ((uintptr_t)bt & 3) == 0 &&
-                (lda & 1) == 0 && (ldb & 1) == 0;
+    int pairs = chunk >= 2 && aligned;
     spl_rq32_t r32; /* no initialiser: GCC -Os makes it a memset call; read only once set */
     r32.stoch = 0;
     int32_t m2 = 0, n2 = 0;
     if (pairs && chunk >= k && spl_rq32_init(&r32, rq)) {
         /* The common case: aligned pairs, all of k in int32, a 32-bit rounding; the even
-         * part of the tile here, a last odd row or column below. */
-        m2 = m & ~1;
+         * columns of (nearly) every row here, a last odd row or column below. */
         n2 = n & ~1;
-        if (r32.stoch)
+        if (r32.stoch) {
+            m2 = m & ~1;
             sat += gemm_pairs_stochastic(a, lda, bt, ldb, c, ldc, m2, n2, k, &r32,
                                          row0 * ncols_total + col0, ncols_total);
-        else
-            sat += gemm_pairs_nearest(a, lda, bt, ldb, c, ldc, m2, n2, k, &r32);
+        } else {
+            sat += gemm_pairs_nearest(a, lda, bt, ldb, c, ldc, m, n2, k, &r32, &m2);
+        }
     }
     /* Everything else: rows from m2 on (all columns), columns from n2 on (rows below m2), in
      * the same 2 x 2 blocks with int64 chunk sums and spl_requant_q63; a block past an odd m
      * or n repeats its last row or column (computed, not stored). */
-    for (int32_t i = 0; i < m; i += 2) {
+    for (int32_t i = n2 >= n ? m2 & ~1 : 0; i < m; i += 2) { /* (rows with nothing left skipped) */
         int32_t mr = m - i < 2 ? 1 : 2;
         const q15_t *ar = a + (int64_t)i * lda;
         int32_t dla = mr == 2 ? lda : 0;
@@ -786,5 +870,14 @@ uint32_t spl_gemm_q15_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_
                         acc[2 * r + s2], rq, ix + (uint32_t)r * ncols_total + (uint32_t)s2, &sat);
         }
     }
+#ifdef SPL_HAVE_QFLAG
+    if (qmode && spl_q_set()) {
+        qmode = 0;
+        chunk = 0;
+        sat = 0;
+        goto again;
+    }
+#endif
+    (void)qmode;
     return sat;
 }
