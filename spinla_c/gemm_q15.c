@@ -22,8 +22,8 @@
  * values; each half's |x| is taken as its ones' complement x ^ (x >> 15) (|x| - 1 for x < 0,
  * fixed by adding one per value at the end) with the half kept in the top 16 bits, so the
  * junk the XOR leaves below it never reaches the sum (>> 16) and the maximum is bounded by
- * the OR of the halves (>= their maximum, < twice it): 8 ALU instructions per pair on the
- * ARM968 against about 13 cycles per value for LDRSH, compare, negate and select. */
+ * the OR of the halves (>= their maximum, < twice it): 8 ALU instructions and a load per pair
+ * on the ARM968 against about 13 cycles per value for LDRSH, compare, negate and select. */
 void spl_abs_stats(const q15_t *x, int32_t rows, int32_t cols, int32_t ld, uint32_t *max_abs,
                    uint64_t *max_row_sum)
 {
@@ -35,22 +35,15 @@ void spl_abs_stats(const q15_t *x, int32_t rows, int32_t cols, int32_t ld, uint3
         uint32_t s = 0, rm = 0; /* cols * 32768 < 2^32 for cols < 131072 */
         int32_t j = 0;
         if (pairs) {
-            const spl_pair_t *p = (const spl_pair_t *)r, *e4 = p + (cols >> 3 << 2);
-            const spl_pair_t *e = p + (cols >> 1);
+            const spl_pair_t *p = (const spl_pair_t *)r, *e = p + (cols >> 1);
             uint32_t o = 0;
-#define ABS_PAIR(w) { uint32_t lo = (w) << 16, hi = (w); \
-                      lo ^= (uint32_t)((int32_t)lo >> 31); hi ^= (uint32_t)((int32_t)hi >> 31); \
-                      s += lo >> 16; s += hi >> 16; o |= lo; o |= hi; }
-            while (p != e4) { /* four pairs a step: the loads first, no load-use interlock */
-                uint32_t w0 = p[0], w1 = p[1], w2 = p[2], w3 = p[3];
-                p += 4;
-                ABS_PAIR(w0) ABS_PAIR(w1) ABS_PAIR(w2) ABS_PAIR(w3)
+            while (p != e) { /* (not unrolled: on the ARM only the Q-flag fallback and the
+                              * weight gradient scan, so ITCM first) */
+                uint32_t w = *p++, lo = w << 16, hi = w;
+                lo ^= (uint32_t)((int32_t)lo >> 31);
+                hi ^= (uint32_t)((int32_t)hi >> 31);
+                s += lo >> 16; s += hi >> 16; o |= lo; o |= hi;
             }
-            while (p != e) {
-                uint32_t w0 = *p++;
-                ABS_PAIR(w0)
-            }
-#undef ABS_PAIR
             j = cols & ~1;
             s += (uint32_t)j;               /* the ones' complement's missing 1 per value */
             rm = j ? (o >> 16) + 1u : 0u;   /* OR of the halves >= max; +1 as for the sum */
@@ -204,27 +197,12 @@ static __attribute__((noinline)) void block_2x2_halves(const q15_t *a, int32_t l
     }
 }
 
-/* spl_rq32's nearest case with its constants as arguments, stored to *dst: in range, the
- * store truncates (no sign extension); out of range (rare) the saturated value, counted. */
-static inline __attribute__((always_inline)) void rq_nearest(int32_t acc, int32_t sh,
-                                                             uint32_t mask, uint32_t hm1,
-                                                             q15_t *dst, uint32_t *sat)
+/* spl_rq32, one out-of-line copy (the rows the 3 x 2 blocks leave, stochastic rounding: the
+ * call costs little beside the hash; ITCM). */
+static __attribute__((noinline)) q15_t rq32_out(const spl_rq32_t *r32, int32_t acc,
+                                                uint32_t index, uint32_t *sat)
 {
-    int32_t q = acc >> sh;
-    q += (int32_t)((((uint32_t)acc & mask) + hm1 + ((uint32_t)q & 1u)) >> sh);
-    if (__builtin_expect((uint32_t)(q + 32768) > 65535u, 0)) {
-        ++*sat;
-        *dst = q < 0 ? SPL_Q15_MIN : SPL_Q15_MAX;
-    } else {
-        *(uint16_t *)dst = (uint16_t)q; /* unsigned: GCC sign-extends before a q15_t store */
-    }
-}
-
-/* spl_rq32 to nearest, one out-of-line copy (the rows the 3 x 2 blocks leave). */
-static __attribute__((noinline)) q15_t rq32_cold(const spl_rq32_t *r32, int32_t acc,
-                                                 uint32_t *sat)
-{
-    return spl_rq32(r32, acc, 0, sat);
+    return spl_rq32(r32, acc, index, sat);
 }
 
 /* --- the 3 x 2 block: the int32 path's main loop -------------------------------------------
@@ -262,7 +240,7 @@ static __attribute__((noinline)) q15_t rq32_cold(const spl_rq32_t *r32, int32_t 
     uint32_t xa = (uint32_t)(entry), xb, y0, y1; \
     int32_t cnt = (iters); \
     __asm__ volatile("add pc, pc, %[xa]\n\t" "nop\n" \
-                     "2:\n\t" P3 P3 P3 P3_HEAD "ldr %[xb], %[n]\n\t" P3_TAIL \
+                     "2:\n\t" P3 P3 P3 P3 P3 P3 P3 P3_HEAD "ldr %[xb], %[n]\n\t" P3_TAIL \
                      "subs %[xb], %[xb], #1\n\t" "str %[xb], %[n]\n\t" "bne 2b" \
                      : [pa] "+r"(pa), [pb] "+r"(pb), [xa] "+r"(xa), [xb] "=&r"(xb), \
                        [y0] "=&r"(y0), [y1] "=&r"(y1), [s00] "+r"(s00), [s01] "+r"(s01), \
@@ -294,7 +272,7 @@ static SPL_HOT uint32_t gemm_pairs_nearest(const q15_t *a, int32_t lda, const q1
                                            int32_t *mdone)
 {
     uint32_t sat = 0;
-    int32_t np = k >> 1, iters = (np + 3) >> 2, entry = ((-np) & 3) * P3_BYTES;
+    int32_t np = k >> 1, iters = (np + 7) >> 3, entry = ((-np) & 7) * P3_BYTES;
     int32_t m3 = m % 3 == 1 ? (m >= 4 ? m - 4 : 0) : m - m % 3, i = 0;
     if (k & 1) /* an odd k (rare: conv pads k to even) all in 2 x 2 blocks, which have its tail */
         m3 = 0;
@@ -309,12 +287,12 @@ static SPL_HOT uint32_t gemm_pairs_nearest(const q15_t *a, int32_t lda, const q1
              * outputs, not reloaded from the stack for each */
             const int32_t sh = r32->s;
             const uint32_t mask = r32->mask, hm1 = r32->hm1;
-            rq_nearest(s00, sh, mask, hm1, &c0[j], &sat);
-            rq_nearest(s01, sh, mask, hm1, &c0[j + 1], &sat);
-            rq_nearest(s10, sh, mask, hm1, &c1[j], &sat);
-            rq_nearest(s11, sh, mask, hm1, &c1[j + 1], &sat);
-            rq_nearest(s20, sh, mask, hm1, &c2[j], &sat);
-            rq_nearest(s21, sh, mask, hm1, &c2[j + 1], &sat);
+            spl_rq32_nearest(s00, sh, mask, hm1, &c0[j], &sat);
+            spl_rq32_nearest(s01, sh, mask, hm1, &c0[j + 1], &sat);
+            spl_rq32_nearest(s10, sh, mask, hm1, &c1[j], &sat);
+            spl_rq32_nearest(s11, sh, mask, hm1, &c1[j + 1], &sat);
+            spl_rq32_nearest(s20, sh, mask, hm1, &c2[j], &sat);
+            spl_rq32_nearest(s21, sh, mask, hm1, &c2[j + 1], &sat);
         }
     }
     if (np == 0)
@@ -334,10 +312,8 @@ static SPL_HOT uint32_t gemm_pairs_nearest(const q15_t *a, int32_t lda, const q1
                 s[0] = spl_smlabb(x0, y0, s[0]); s[1] = spl_smlabb(x0, y1, s[1]);
                 s[2] = spl_smlabb(x1, y0, s[2]); s[3] = spl_smlabb(x1, y1, s[3]);
             }
-            c0[j] = rq32_cold(r32, s[0], &sat); /* (out of line: few rows; ITCM) */
-            c0[j + 1] = rq32_cold(r32, s[1], &sat);
-            c1[j] = rq32_cold(r32, s[2], &sat);
-            c1[j + 1] = rq32_cold(r32, s[3], &sat);
+            for (int32_t o = 0; o < 4; o++)
+                (o & 2 ? c1 : c0)[j + (o & 1)] = rq32_out(r32, s[o], 0, &sat);
         }
     }
     *mdone = i;
@@ -369,10 +345,10 @@ static uint32_t gemm_pairs_stochastic(const q15_t *a, int32_t lda, const q15_t *
                 s[2] = spl_smlabb(x1, y0, s[2]); s[3] = spl_smlabb(x1, y1, s[3]);
             }
             q15_t *c0 = c + (int64_t)i * ldc + j, *c1 = c0 + ldc;
-            c0[0] = spl_rq32(r32, s[0], ix + (uint32_t)j, &sat);
-            c0[1] = spl_rq32(r32, s[1], ix + (uint32_t)j + 1u, &sat);
-            c1[0] = spl_rq32(r32, s[2], ix + row_stride + (uint32_t)j, &sat);
-            c1[1] = spl_rq32(r32, s[3], ix + row_stride + (uint32_t)j + 1u, &sat);
+            c0[0] = rq32_out(r32, s[0], ix + (uint32_t)j, &sat);
+            c0[1] = rq32_out(r32, s[1], ix + (uint32_t)j + 1u, &sat);
+            c1[0] = rq32_out(r32, s[2], ix + row_stride + (uint32_t)j, &sat);
+            c1[1] = rq32_out(r32, s[3], ix + row_stride + (uint32_t)j + 1u, &sat);
         }
     }
     return sat;
