@@ -37,33 +37,47 @@ def _ceil_div(a, b):
 
 # --- the formulas: features per tile (NumPy arrays or scalars) ---------------------------------
 
-# The portable GEMM's register block (gemm_q15.c: MR x NR outputs per block over k-pairs; a
-# block past an odd m or n repeats its last row or column and takes the int64 path).  A shape
-# parameter of the formula, not a fitted value: change it with the kernel's block, then re-run
-# the fit.
-GEMM_BLOCK = (2, 2)
+# The portable GEMM's register blocks (gemm_q15.c): rows in 3 x 2 blocks (the asm loop over
+# k-pairs, GEMM_UNROLL pairs a pass), the last m mod 3 rows (4 when m mod 3 = 1; every row when
+# k is odd) in 2 x 2 blocks; a column past an odd n takes the int64 path.  Shape parameters of
+# the formula, not fitted values: change them with the kernel, then re-run the fit.
+GEMM_BLOCK3 = (3, 2)
+GEMM_UNROLL = 8
 
 
-def _blocked(m, n):
-    mr, nr = GEMM_BLOCK
-    m, n = np.asarray(m, np.float64), np.asarray(n, np.float64)
-    return m - np.mod(m, mr), n - np.mod(n, nr)
+def _rows3(m, k):
+    """Rows in 3 x 2 blocks and rows in 2 x 2 blocks (gemm_pairs_nearest's split)."""
+    m, k = np.asarray(m, np.float64), np.asarray(k, np.float64)
+    r = np.mod(m, 3)
+    m3 = np.where(r == 1, np.where(m >= 4, m - 4, 0), m - r)
+    m3 = np.where(np.mod(k, 2) == 1, 0, m3)
+    m2 = m3 + (m - m3) - np.mod(m - m3, 2)
+    return m3, m2 - m3
 
 
 def _gemm_features(m, n, k, ld):
-    """The GEMM's paths (gemm_q15.c): with an even row stride ld (pair loads), the whole blocks
-    in int32 with the 32-bit rounding, the edge blocks (odd m or n) in int64 with
-    spl_requant_q63; with an odd ld every block takes the halfword int64 path."""
-    mr, nr = GEMM_BLOCK
+    """The GEMM's paths (gemm_q15.c): with an even row stride ld (pair loads), rows in 3 x 2 and
+    2 x 2 blocks in int32 (overflow caught by the Q flag: no operand scan) with the 32-bit
+    rounding, an odd last row or column in int64 with spl_requant_q63; with an odd ld every
+    block takes the halfword int64 path after the operand scan."""
     m, n, k = (np.asarray(v, np.float64) for v in (m, n, k))
     pairs = np.mod(np.asarray(ld, np.float64), 2) == 0
-    mb, nb = _blocked(m, n)
-    blocks = _ceil_div(m, mr) * _ceil_div(n, nr)
-    edge_blocks = blocks - mb * nb / (mr * nr)
+    m3, m2x2 = _rows3(m, k)
+    n2 = n - np.mod(n, 2)
+    mdone = m3 + m2x2
+    blocks3 = m3 / 3 * n2 / 2
+    blocks2 = m2x2 / 2 * n2 / 2
+    edge_out = m * n - mdone * n2
+    edge_blocks = _ceil_div(m, 2) * _ceil_div(n, 2) - (mdone * n2) / 4
+    edge_blocks = np.maximum(edge_blocks, 0) * (edge_out > 0)
+    passes = _ceil_div(np.floor(k / 2), GEMM_UNROLL)
+    blocks = _ceil_div(m, 2) * _ceil_div(n, 2)
     return dict(per_tile=1.0, per_mac=m * n * k * pairs,
+                per_mac_2x2=m2x2 * n2 * k * pairs, per_block3=blocks3 * pairs,
+                per_block3_pass=blocks3 * passes * pairs, per_block2=blocks2 * pairs,
                 per_edge_block_k=edge_blocks * k * pairs, per_edge_block=edge_blocks * pairs,
-                per_output=m * n * pairs, per_edge_output=(m * n - mb * nb) * pairs,
-                per_a_value=m * k, per_b_value=n * k,
+                per_output=m * n * pairs, per_edge_output=edge_out * pairs,
+                per_a_value=m * k * ~pairs, per_b_value=n * k * ~pairs,
                 per_halves_block_k=blocks * k * ~pairs, per_halves_output=m * n * ~pairs)
 
 
@@ -75,8 +89,8 @@ def gemm(m, n, k):
 def conv2d(pix, ct, k, ldw, kh, rows):
     """pix output pixels x ct channels; k = kh*kw*cin, ldw the packed row stride; rows: scratch
     rows per GEMM call (the GEMM's m).  The GEMM runs over k rounded up to even (kg: the pair
-    loads; conv2d_q15.c), not over ldw; the tile's overflow proof scans the weights once and
-    the input rows its pixels read (about pix * k / kh values)."""
+    loads; conv2d_q15.c), not over ldw.  No overflow scan: the GEMM's int32 sums are checked by
+    the Q flag (spinla_c/spl_dsp.h)."""
     pix, k, ldw = (np.asarray(v, np.float64) for v in (pix, k, ldw))
     kg = k + (np.mod(k, 2) * (ldw > k))
     calls = _ceil_div(pix, rows)
@@ -90,10 +104,12 @@ def conv2d(pix, ct, k, ldw, kh, rows):
     # An im2col row is kh runs of kw * cin values (k / kh), copied in words when source and
     # destination share their alignment: with kw * cin odd they drift apart from run to run
     # and from pixel to pixel, and about half the runs are copied a halfword at a time.
-    odd_run = np.mod(k / np.asarray(kh, np.float64), 2)
+    # Runs of exactly 5 (cin = 1, 5-wide kernels) are copied loads-first without a loop.
+    run = k / np.asarray(kh, np.float64)
+    odd_run = np.mod(run, 2) * (run != 5)
     f.update(per_tile=1.0, per_im2col=pix * k, per_im2col_odd_run=pix * k * odd_run,
-             per_pixel=pix, per_kernel_row=pix * kh, per_gemm_call=calls, per_weight_scan=ct * kg,
-             per_input_scan=pix * k / kh)
+             per_im2col_run5=pix * k * (run == 5), per_pixel=pix, per_kernel_row=pix * kh,
+             per_gemm_call=calls)
     return f
 
 
@@ -259,137 +275,165 @@ def describe() -> str:
 # BEGIN TABLE (written by tools/calibrate_cycles.py; edit there, not here)
 TABLE: dict = {
     'gemm': {
-        'per_tile': Term(895.4691,
+        'per_tile': Term(544.2116,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 4.3%; on 5 held-out tiles 4.1%',
+                    ') on 18 tiles: max |error| 1.7%; on 5 held-out tiles 4.1%',
                     'python tools/calibrate_cycles.py'),
-        'per_mac': Term(1.3838,
+        'per_mac': Term(1.8521,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 4.3%; on 5 held-out tiles 4.1%',
+                    ') on 18 tiles: max |error| 1.7%; on 5 held-out tiles 4.1%',
                     'python tools/calibrate_cycles.py'),
-        'per_edge_block_k': Term(4.1491,
+        'per_mac_2x2': Term(-0.0948,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 4.3%; on 5 held-out tiles 4.1%',
+                    ') on 18 tiles: max |error| 1.7%; on 5 held-out tiles 4.1%',
                     'python tools/calibrate_cycles.py'),
-        'per_edge_block': Term(79.3333,
+        'per_block3': Term(-85.8987,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 4.3%; on 5 held-out tiles 4.1%',
+                    ') on 18 tiles: max |error| 1.7%; on 5 held-out tiles 4.1%',
                     'python tools/calibrate_cycles.py'),
-        'per_output': Term(38.9355,
+        'per_block3_pass': Term(-37.7308,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 4.3%; on 5 held-out tiles 4.1%',
+                    ') on 18 tiles: max |error| 1.7%; on 5 held-out tiles 4.1%',
                     'python tools/calibrate_cycles.py'),
-        'per_edge_output': Term(165.3093,
+        'per_block2': Term(138.0162,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 4.3%; on 5 held-out tiles 4.1%',
+                    ') on 18 tiles: max |error| 1.7%; on 5 held-out tiles 4.1%',
                     'python tools/calibrate_cycles.py'),
-        'per_a_value': Term(6.1182,
+        'per_edge_block_k': Term(10.122,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 4.3%; on 5 held-out tiles 4.1%',
+                    ') on 18 tiles: max |error| 1.7%; on 5 held-out tiles 4.1%',
                     'python tools/calibrate_cycles.py'),
-        'per_b_value': Term(5.5262,
+        'per_edge_block': Term(0.2024,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 4.3%; on 5 held-out tiles 4.1%',
+                    ') on 18 tiles: max |error| 1.7%; on 5 held-out tiles 4.1%',
                     'python tools/calibrate_cycles.py'),
-        'per_halves_block_k': Term(25.7297,
+        'per_output': Term(36.9651,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 4.3%; on 5 held-out tiles 4.1%',
+                    ') on 18 tiles: max |error| 1.7%; on 5 held-out tiles 4.1%',
                     'python tools/calibrate_cycles.py'),
-        'per_halves_output': Term(177.4105,
+        'per_edge_output': Term(0.2924,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 4.3%; on 5 held-out tiles 4.1%',
+                    ') on 18 tiles: max |error| 1.7%; on 5 held-out tiles 4.1%',
+                    'python tools/calibrate_cycles.py'),
+        'per_a_value': Term(35.7784,
+                    'least-squares fit (relative error) to the instruction model (armcycles'
+                    ') on 18 tiles: max |error| 1.7%; on 5 held-out tiles 4.1%',
+                    'python tools/calibrate_cycles.py'),
+        'per_b_value': Term(13.048,
+                    'least-squares fit (relative error) to the instruction model (armcycles'
+                    ') on 18 tiles: max |error| 1.7%; on 5 held-out tiles 4.1%',
+                    'python tools/calibrate_cycles.py'),
+        'per_halves_block_k': Term(19.2883,
+                    'least-squares fit (relative error) to the instruction model (armcycles'
+                    ') on 18 tiles: max |error| 1.7%; on 5 held-out tiles 4.1%',
+                    'python tools/calibrate_cycles.py'),
+        'per_halves_output': Term(121.6081,
+                    'least-squares fit (relative error) to the instruction model (armcycles'
+                    ') on 18 tiles: max |error| 1.7%; on 5 held-out tiles 4.1%',
                     'python tools/calibrate_cycles.py'),
     },
     'conv2d': {
-        'per_mac': Term(1.2142,
+        'per_mac': Term(1.4075,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 17.2%; on 3 held-out tiles 0.4%',
+                    ') on 30 tiles: max |error| 16.8%; on 3 held-out tiles 2.7%',
                     'python tools/calibrate_cycles.py'),
-        'per_edge_block_k': Term(11.7979,
+        'per_mac_2x2': Term(-0.334,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 17.2%; on 3 held-out tiles 0.4%',
+                    ') on 30 tiles: max |error| 16.8%; on 3 held-out tiles 2.7%',
                     'python tools/calibrate_cycles.py'),
-        'per_output': Term(48.5425,
+        'per_block3': Term(-117.0518,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 17.2%; on 3 held-out tiles 0.4%',
+                    ') on 30 tiles: max |error| 16.8%; on 3 held-out tiles 2.7%',
                     'python tools/calibrate_cycles.py'),
-        'per_edge_output': Term(218.0622,
+        'per_block3_pass': Term(-71.653,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 17.2%; on 3 held-out tiles 0.4%',
+                    ') on 30 tiles: max |error| 16.8%; on 3 held-out tiles 2.7%',
                     'python tools/calibrate_cycles.py'),
-        'per_halves_block_k': Term(17.0201,
+        'per_block2': Term(120.0086,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 17.2%; on 3 held-out tiles 0.4%',
+                    ') on 30 tiles: max |error| 16.8%; on 3 held-out tiles 2.7%',
                     'python tools/calibrate_cycles.py'),
-        'per_halves_output': Term(189.9863,
+        'per_edge_block_k': Term(7.4893,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 17.2%; on 3 held-out tiles 0.4%',
+                    ') on 30 tiles: max |error| 16.8%; on 3 held-out tiles 2.7%',
                     'python tools/calibrate_cycles.py'),
-        'per_tile': Term(1996.011,
+        'per_output': Term(82.6905,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 17.2%; on 3 held-out tiles 0.4%',
+                    ') on 30 tiles: max |error| 16.8%; on 3 held-out tiles 2.7%',
                     'python tools/calibrate_cycles.py'),
-        'per_im2col': Term(6.5881,
+        'per_edge_output': Term(304.9672,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 17.2%; on 3 held-out tiles 0.4%',
+                    ') on 30 tiles: max |error| 16.8%; on 3 held-out tiles 2.7%',
                     'python tools/calibrate_cycles.py'),
-        'per_im2col_odd_run': Term(-2.2163,
+        'per_halves_block_k': Term(36.1192,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 17.2%; on 3 held-out tiles 0.4%',
+                    ') on 30 tiles: max |error| 16.8%; on 3 held-out tiles 2.7%',
                     'python tools/calibrate_cycles.py'),
-        'per_pixel': Term(-6.9446,
+        'per_halves_output': Term(189.643,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 17.2%; on 3 held-out tiles 0.4%',
+                    ') on 30 tiles: max |error| 16.8%; on 3 held-out tiles 2.7%',
                     'python tools/calibrate_cycles.py'),
-        'per_kernel_row': Term(85.5805,
+        'per_tile': Term(323.0855,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 17.2%; on 3 held-out tiles 0.4%',
+                    ') on 30 tiles: max |error| 16.8%; on 3 held-out tiles 2.7%',
                     'python tools/calibrate_cycles.py'),
-        'per_gemm_call': Term(-97.801,
+        'per_im2col': Term(11.5573,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 17.2%; on 3 held-out tiles 0.4%',
+                    ') on 30 tiles: max |error| 16.8%; on 3 held-out tiles 2.7%',
                     'python tools/calibrate_cycles.py'),
-        'per_weight_scan': Term(4.8471,
+        'per_im2col_odd_run': Term(-4.4333,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 17.2%; on 3 held-out tiles 0.4%',
+                    ') on 30 tiles: max |error| 16.8%; on 3 held-out tiles 2.7%',
                     'python tools/calibrate_cycles.py'),
-        'per_input_scan': Term(10.5397,
+        'per_im2col_run5': Term(-16.9988,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 17.2%; on 3 held-out tiles 0.4%',
+                    ') on 30 tiles: max |error| 16.8%; on 3 held-out tiles 2.7%',
+                    'python tools/calibrate_cycles.py'),
+        'per_pixel': Term(-285.298,
+                    'least-squares fit (relative error) to the instruction model (armcycles'
+                    ') on 30 tiles: max |error| 16.8%; on 3 held-out tiles 2.7%',
+                    'python tools/calibrate_cycles.py'),
+        'per_kernel_row': Term(110.7532,
+                    'least-squares fit (relative error) to the instruction model (armcycles'
+                    ') on 30 tiles: max |error| 16.8%; on 3 held-out tiles 2.7%',
+                    'python tools/calibrate_cycles.py'),
+        'per_gemm_call': Term(72.7807,
+                    'least-squares fit (relative error) to the instruction model (armcycles'
+                    ') on 30 tiles: max |error| 16.8%; on 3 held-out tiles 2.7%',
                     'python tools/calibrate_cycles.py'),
     },
     'conv2d_gw': {
-        'per_tile': Term(239.9133,
+        'per_tile': Term(404.7178,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 8.7%; on 2 held-out tiles 4.7%',
+                    ') on 18 tiles: max |error| 8.5%; on 2 held-out tiles 4.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_mac': Term(6.4129,
+        'per_mac': Term(6.4471,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 8.7%; on 2 held-out tiles 4.7%',
+                    ') on 18 tiles: max |error| 8.5%; on 2 held-out tiles 4.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_block': Term(538.7502,
+        'per_block': Term(514.4168,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 8.7%; on 2 held-out tiles 4.7%',
+                    ') on 18 tiles: max |error| 8.5%; on 2 held-out tiles 4.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_im2col': Term(3.7614,
+        'per_im2col': Term(4.0891,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 8.7%; on 2 held-out tiles 4.7%',
+                    ') on 18 tiles: max |error| 8.5%; on 2 held-out tiles 4.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_delta': Term(14.3452,
+        'per_delta': Term(15.4699,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 8.7%; on 2 held-out tiles 4.7%',
+                    ') on 18 tiles: max |error| 8.5%; on 2 held-out tiles 4.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_scan': Term(18.1067,
+        'per_scan': Term(19.559,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 8.7%; on 2 held-out tiles 4.7%',
+                    ') on 18 tiles: max |error| 8.5%; on 2 held-out tiles 4.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_chunk': Term(3956.6746,
+        'per_chunk': Term(3652.5051,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 8.7%; on 2 held-out tiles 4.7%',
+                    ') on 18 tiles: max |error| 8.5%; on 2 held-out tiles 4.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_weight': Term(20.8765,
+        'per_weight': Term(20.4095,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 8.7%; on 2 held-out tiles 4.7%',
+                    ') on 18 tiles: max |error| 8.5%; on 2 held-out tiles 4.6%',
                     'python tools/calibrate_cycles.py'),
     },
     'conv2d_gw_reduce': {
