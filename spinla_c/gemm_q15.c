@@ -161,6 +161,69 @@ static __attribute__((noinline)) void pairs_2x2(const spl_pair_t **pa0, const sp
     *pa0 = a0; *pa1 = a1; *pb0 = b0; *pb1 = b1;
 }
 
+#if defined(__arm__) && defined(__ARM_FEATURE_DSP)
+/* The ARM968's exact path: SMLALBB adds one 16 x 16 product to a 64-bit accumulator (2
+ * cycles; GCC emits it for this C), so the sums are exact for any data with no int32 chunks,
+ * no chunk length and no operand scan: acc[r * 2 + s] = A row r . Bt row s over k, halfword
+ * loads (any alignment).  Replaces block_2x2_pairs and block_2x2_halves on the ARM (the edge
+ * blocks, unaligned tiles, and tiles whose int32 sums overflowed: full-range data). */
+#define SPL_EXACT_SMLAL 1
+/* s[0] += A row 0 . Bt row, s[1] += A row 1 . Bt row over np k-pairs (aligned pair loads):
+ * per k-pair three LDRs and four SMLALxy, about 3.3 cycles/MAC unrolled by two. */
+static __attribute__((noinline)) void pairs_2x1_exact(const spl_pair_t *a0, const spl_pair_t *a1,
+                                                      const spl_pair_t *b, int32_t np,
+                                                      q63_t s[2])
+{
+    q63_t s0 = s[0], s1 = s[1];
+    uint32_t x0, x1, y;
+#define EXACT_PAIR "ldr %[y], [%[b]], #4\n\t" "ldr %[x0], [%[a0]], #4\n\t" \
+    "ldr %[x1], [%[a1]], #4\n\t" \
+    "smlalbb %Q[s0], %R[s0], %[x0], %[y]\n\t" "smlalbb %Q[s1], %R[s1], %[x1], %[y]\n\t" \
+    "smlaltt %Q[s0], %R[s0], %[x0], %[y]\n\t" "smlaltt %Q[s1], %R[s1], %[x1], %[y]\n\t"
+    if (np & 1)
+        __asm__ volatile(EXACT_PAIR
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [b] "+r"(b), [s0] "+r"(s0),
+                           [s1] "+r"(s1), [x0] "=&r"(x0), [x1] "=&r"(x1), [y] "=&r"(y)
+                         : : "memory");
+    if (np >> 1) {
+        int32_t n = np >> 1;
+        __asm__ volatile("1:\n\t" EXACT_PAIR "subs %[n], %[n], #1\n\t" EXACT_PAIR "bne 1b"
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [b] "+r"(b), [s0] "+r"(s0),
+                           [s1] "+r"(s1), [x0] "=&r"(x0), [x1] "=&r"(x1), [y] "=&r"(y),
+                           [n] "+r"(n)
+                         : : "cc", "memory");
+    }
+#undef EXACT_PAIR
+    s[0] = s0;
+    s[1] = s1;
+}
+
+static __attribute__((noinline)) void block_2x2_exact(const q15_t *a, int32_t lda,
+                                                      const q15_t *bt, int32_t ldb, int32_t k,
+                                                      q63_t acc[4])
+{
+    const q15_t *a1 = a + lda, *b1 = bt + ldb;
+    int32_t p = 0;
+    if ((((uintptr_t)a | (uintptr_t)a1 | (uintptr_t)bt | (uintptr_t)b1) & 3) == 0) {
+        q63_t s[2];
+        for (int32_t c = 0; c < 2; c++) {
+            s[0] = s[1] = 0;
+            pairs_2x1_exact((const spl_pair_t *)a, (const spl_pair_t *)a1,
+                            (const spl_pair_t *)(c ? b1 : bt), k >> 1, s);
+            acc[c] = s[0];
+            acc[2 + c] = s[1];
+        }
+        p = k & ~1;
+    } else {
+        acc[0] = acc[1] = acc[2] = acc[3] = 0;
+    }
+    for (; p < k; p++) { /* halfwords: unaligned rows, an odd last k */
+        int16_t x0 = a[p], x1 = a1[p], y0 = bt[p], y1 = b1[p];
+        acc[0] += (int64_t)x0 * y0; acc[1] += (int64_t)x0 * y1;
+        acc[2] += (int64_t)x1 * y0; acc[3] += (int64_t)x1 * y1;
+    }
+}
+#else
 /* Exact int64 sums acc[r * 2 + s] += A row r . Bt row s over k, pairs path: int32 over chunks
  * of `chunk` (even) products, int64 between chunks; an odd last k in int64. */
 static void block_2x2_pairs(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb,
@@ -196,6 +259,7 @@ static __attribute__((noinline)) void block_2x2_halves(const q15_t *a, int32_t l
         acc[0] += s00; acc[1] += s01; acc[2] += s10; acc[3] += s11;
     }
 }
+#endif
 
 /* spl_rq32, one out-of-line copy (the rows the 3 x 2 blocks leave, stochastic rounding: the
  * call costs little beside the hash; ITCM). */
@@ -277,6 +341,10 @@ static SPL_HOT uint32_t gemm_pairs_nearest(const q15_t *a, int32_t lda, const q1
     if (k & 1) /* an odd k (rare: conv pads k to even) all in 2 x 2 blocks, which have its tail */
         m3 = 0;
     for (; np > 0 && i < m3; i += 3) {
+#ifdef SPL_HAVE_QFLAG
+        if (spl_q_set()) /* an int32 sum overflowed: the caller redoes the tile, stop here */
+            break;
+#endif
         const q15_t *ar = a + (int64_t)i * lda;
         q15_t *c0 = c + (int64_t)i * ldc, *c1 = c0 + ldc, *c2 = c1 + ldc;
         const q15_t *br = bt;
@@ -803,8 +871,13 @@ uint32_t spl_gemm_q15_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_
     }
 #endif
 again:
+#ifdef SPL_EXACT_SMLAL
+    if (chunk <= 0) /* (after an overflow, or unaligned) every block on the exact path */
+        chunk = 1;
+#else
     if (chunk <= 0)
         chunk = spl_safe_chunk(a, lda, bt, ldb, m, n, k);
+#endif
     int pairs = chunk >= 2 && aligned;
     spl_rq32_t r32; /* no initialiser: GCC -Os makes it a memset call; read only once set */
     r32.stoch = 0;
@@ -820,6 +893,10 @@ again:
         } else {
             sat += gemm_pairs_nearest(a, lda, bt, ldb, c, ldc, m, n2, k, &r32, &m2);
         }
+#ifdef SPL_HAVE_QFLAG
+        if (qmode && spl_q_set()) /* overflowed: the rest would be redone anyway */
+            goto redo;
+#endif
     }
     /* Everything else: rows from m2 on (all columns), columns from n2 on (rows below m2), in
      * the same 2 x 2 blocks with int64 chunk sums and spl_requant_q63; a block past an odd m
@@ -836,10 +913,14 @@ again:
             q15_t *cr = c + (int64_t)i * ldc + j;
             q63_t acc[4];
             acc[0] = acc[1] = acc[2] = acc[3] = 0; /* not an initialiser: GCC calls memset */
+#ifdef SPL_EXACT_SMLAL
+            block_2x2_exact(ar, dla, br, dlb, k, acc);
+#else
             if (pairs)
                 block_2x2_pairs(ar, dla, br, dlb, k, chunk, acc);
             else
                 block_2x2_halves(ar, dla, br, dlb, k, chunk, acc);
+#endif
             for (int32_t r = 0; r < mr; r++)
                 for (int32_t s2 = 0; s2 < nr; s2++)
                     cr[(int64_t)r * ldc + s2] = spl_requant_q63(
@@ -847,6 +928,7 @@ again:
         }
     }
 #ifdef SPL_HAVE_QFLAG
+redo:
     if (qmode && spl_q_set()) {
         qmode = 0;
         chunk = 0;
