@@ -34,10 +34,13 @@ from . import cycle_table, ffi, gemm, lib, ptr, register, threads
 # since the ARM build would pack with alignment 2.
 K_ALIGN = 16
 
-# Scratch rows per arm_gemm_q15 call (forward) and pixels per chunk (weight gradient).
-# ASSUMPTION: 32 rows amortise the GEMM's per-call max-abs scan of the weight slice (2 cycles
-# per weight per call) to ~5 % of the MACs while costing 64 * K bytes of DTCM.
-SCRATCH_ROWS = 32
+# Scratch rows per arm_gemm_q15 call (forward) and pixels per chunk (weight gradient).  A
+# multiple of 12, so that a full scratch block is whole register blocks on both builds (the
+# ARM968's 3 x 2, gemm_q15.c; the host's 4 x 4): 36 rows put LeNet-5's 36-pixel C1 tile in one
+# GEMM call of 3 x 2 blocks only (32 rows left 2 + 4 rows to the slower 2 x 2 blocks).  The
+# GEMM call's fixed cost (~550 cycles, cycle_table gemm per_tile; no operand scan on the ARM)
+# is then ~4 % of a k = 25 call's MACs, for 72 * K bytes of DTCM.
+SCRATCH_ROWS = 36
 GW_SCRATCH_COLS = 64
 # Weight-gradient partial traffic vs MAC time.  A partial byte costs ~1 cycle of a chip's
 # share of SDRAM and inter-chip links (machine.py: 0.6 GB/s SDRAM, 6 links of 1e7 4-byte
