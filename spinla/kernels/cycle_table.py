@@ -37,11 +37,11 @@ def _ceil_div(a, b):
 
 # --- the formulas: features per tile (NumPy arrays or scalars) ---------------------------------
 
-# The portable GEMM's register blocks (gemm_q15.c): rows in 3 x 2 blocks (the asm loop over
-# k-pairs, GEMM_UNROLL pairs a pass), the last m mod 3 rows (4 when m mod 3 = 1; every row when
-# k is odd) in 2 x 2 blocks; a column past an odd n takes the int64 path.  Shape parameters of
-# the formula, not fitted values: change them with the kernel, then re-run the fit.
-GEMM_BLOCK3 = (3, 2)
+# The portable GEMM's register blocks (gemm_q15.c): rows in 3 x 2 blocks, the last m mod 3 rows
+# (4 when m mod 3 = 1; every row when k is odd) in 2 x 2 blocks; a column past an odd n, and
+# every block of a tile with an odd row stride, on the exact SMLALxy path.  The shape of the
+# formula, not a fitted value: change it with the kernel, then re-run the fit.  GEMM_UNROLL:
+# k-pairs per pass of the 3 x 2 loop.
 GEMM_UNROLL = 8
 
 
@@ -56,28 +56,25 @@ def _rows3(m, k):
 
 
 def _gemm_features(m, n, k, ld):
-    """The GEMM's paths (gemm_q15.c): with an even row stride ld (pair loads), rows in 3 x 2 and
-    2 x 2 blocks in int32 (overflow caught by the Q flag: no operand scan) with the 32-bit
-    rounding, an odd last row or column in int64 with spl_requant_q63; with an odd ld every
-    block takes the halfword int64 path after the operand scan."""
+    """The GEMM's paths (gemm_q15.c) for small data: with an even row stride ld (pair loads),
+    rows in 3 x 2 and 2 x 2 blocks summed in int32 (overflow caught by the Q flag, no operand
+    scan) with the 32-bit rounding, an odd last row or column on the exact path with
+    spl_requant_q63; with an odd ld every block on the exact path (halfword loads)."""
     m, n, k = (np.asarray(v, np.float64) for v in (m, n, k))
     pairs = np.mod(np.asarray(ld, np.float64), 2) == 0
     m3, m2x2 = _rows3(m, k)
     n2 = n - np.mod(n, 2)
     mdone = m3 + m2x2
-    blocks3 = m3 / 3 * n2 / 2
-    blocks2 = m2x2 / 2 * n2 / 2
     edge_out = m * n - mdone * n2
     edge_blocks = _ceil_div(m, 2) * _ceil_div(n, 2) - (mdone * n2) / 4
     edge_blocks = np.maximum(edge_blocks, 0) * (edge_out > 0)
-    passes = _ceil_div(np.floor(k / 2), GEMM_UNROLL)
     blocks = _ceil_div(m, 2) * _ceil_div(n, 2)
-    return dict(per_tile=1.0, per_mac=m * n * k * pairs,
-                per_mac_2x2=m2x2 * n2 * k * pairs, per_block3=blocks3 * pairs,
-                per_block3_pass=blocks3 * passes * pairs, per_block2=blocks2 * pairs,
+    passes = _ceil_div(np.floor(k / 2), GEMM_UNROLL)  # of the 3 x 2 loop, per block
+    return dict(per_tile=1.0, per_mac_3x2=m3 * n2 * k * pairs,
+                per_mac_2x2=m2x2 * n2 * k * pairs, per_pass=m3 / 3 * n2 / 2 * passes * pairs,
+                per_output=mdone * n2 * pairs, per_output_2x2=m2x2 * n2 * pairs,
                 per_edge_block_k=edge_blocks * k * pairs, per_edge_block=edge_blocks * pairs,
-                per_output=m * n * pairs, per_edge_output=edge_out * pairs,
-                per_a_value=m * k * ~pairs, per_b_value=n * k * ~pairs,
+                per_edge_output=edge_out * pairs,
                 per_halves_block_k=blocks * k * ~pairs, per_halves_output=m * n * ~pairs)
 
 
@@ -100,7 +97,7 @@ def conv2d(pix, ct, k, ldw, kh, rows):
     # (no per-edge-block term: in a conv tile the edge blocks are nearly all one odd channel
     # column, so it is collinear with the edge outputs and the fit trades them off wildly)
     f = {name: full * g_full[name] + g_last[name] * (last > 0) for name in g_full
-         if name not in ("per_tile", "per_a_value", "per_b_value", "per_edge_block")}
+         if name not in ("per_tile", "per_edge_block")}
     # An im2col row is kh runs of kw * cin values (k / kh), copied in words when source and
     # destination share their alignment: with kw * cin odd they drift apart from run to run
     # and from pixel to pixel, and about half the runs are copied a halfword at a time.
@@ -275,129 +272,113 @@ def describe() -> str:
 # BEGIN TABLE (written by tools/calibrate_cycles.py; edit there, not here)
 TABLE: dict = {
     'gemm': {
-        'per_tile': Term(547.095,
+        'per_tile': Term(457.3142,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 0.6%; on 5 held-out tiles 4.3%',
+                    ') on 23 tiles: max |error| 1.8%; on 5 held-out tiles 2.4%',
                     'python tools/calibrate_cycles.py'),
-        'per_mac': Term(1.8502,
+        'per_mac_3x2': Term(1.5567,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 0.6%; on 5 held-out tiles 4.3%',
+                    ') on 23 tiles: max |error| 1.8%; on 5 held-out tiles 2.4%',
                     'python tools/calibrate_cycles.py'),
-        'per_mac_2x2': Term(-0.1032,
+        'per_mac_2x2': Term(1.6505,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 0.6%; on 5 held-out tiles 4.3%',
+                    ') on 23 tiles: max |error| 1.8%; on 5 held-out tiles 2.4%',
                     'python tools/calibrate_cycles.py'),
-        'per_block3': Term(-87.6516,
+        'per_pass': Term(-8.7216,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 0.6%; on 5 held-out tiles 4.3%',
+                    ') on 23 tiles: max |error| 1.8%; on 5 held-out tiles 2.4%',
                     'python tools/calibrate_cycles.py'),
-        'per_block3_pass': Term(-37.5149,
+        'per_output': Term(22.6187,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 0.6%; on 5 held-out tiles 4.3%',
+                    ') on 23 tiles: max |error| 1.8%; on 5 held-out tiles 2.4%',
                     'python tools/calibrate_cycles.py'),
-        'per_block2': Term(140.7018,
+        'per_output_2x2': Term(56.742,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 0.6%; on 5 held-out tiles 4.3%',
+                    ') on 23 tiles: max |error| 1.8%; on 5 held-out tiles 2.4%',
                     'python tools/calibrate_cycles.py'),
-        'per_edge_block_k': Term(14.5426,
+        'per_edge_block_k': Term(12.606,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 0.6%; on 5 held-out tiles 4.3%',
+                    ') on 23 tiles: max |error| 1.8%; on 5 held-out tiles 2.4%',
                     'python tools/calibrate_cycles.py'),
-        'per_edge_block': Term(0.2909,
+        'per_edge_block': Term(-297.4763,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 0.6%; on 5 held-out tiles 4.3%',
+                    ') on 23 tiles: max |error| 1.8%; on 5 held-out tiles 2.4%',
                     'python tools/calibrate_cycles.py'),
-        'per_output': Term(37.3179,
+        'per_edge_output': Term(396.038,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 0.6%; on 5 held-out tiles 4.3%',
+                    ') on 23 tiles: max |error| 1.8%; on 5 held-out tiles 2.4%',
                     'python tools/calibrate_cycles.py'),
-        'per_edge_output': Term(0.4201,
+        'per_halves_block_k': Term(42.5503,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 0.6%; on 5 held-out tiles 4.3%',
+                    ') on 23 tiles: max |error| 1.8%; on 5 held-out tiles 2.4%',
                     'python tools/calibrate_cycles.py'),
-        'per_a_value': Term(-6.9263,
+        'per_halves_output': Term(134.4524,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 0.6%; on 5 held-out tiles 4.3%',
-                    'python tools/calibrate_cycles.py'),
-        'per_b_value': Term(-5.2544,
-                    'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 0.6%; on 5 held-out tiles 4.3%',
-                    'python tools/calibrate_cycles.py'),
-        'per_halves_block_k': Term(47.2539,
-                    'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 0.6%; on 5 held-out tiles 4.3%',
-                    'python tools/calibrate_cycles.py'),
-        'per_halves_output': Term(143.9012,
-                    'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 18 tiles: max |error| 0.6%; on 5 held-out tiles 4.3%',
+                    ') on 23 tiles: max |error| 1.8%; on 5 held-out tiles 2.4%',
                     'python tools/calibrate_cycles.py'),
     },
     'conv2d': {
-        'per_mac': Term(1.4244,
+        'per_mac_3x2': Term(1.4465,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 30 tiles: max |error| 16.4%; on 3 held-out tiles 3.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_mac_2x2': Term(-0.3546,
+        'per_mac_2x2': Term(1.0691,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 30 tiles: max |error| 16.4%; on 3 held-out tiles 3.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_block3': Term(-123.5518,
+        'per_pass': Term(-73.1177,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 30 tiles: max |error| 16.4%; on 3 held-out tiles 3.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_block3_pass': Term(-71.084,
+        'per_output': Term(61.2872,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 30 tiles: max |error| 16.4%; on 3 held-out tiles 3.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_block2': Term(133.8713,
+        'per_output_2x2': Term(54.1298,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 30 tiles: max |error| 16.4%; on 3 held-out tiles 3.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_edge_block_k': Term(13.9451,
+        'per_edge_block_k': Term(16.7918,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 30 tiles: max |error| 16.4%; on 3 held-out tiles 3.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_output': Term(81.7001,
+        'per_edge_output': Term(368.9593,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 30 tiles: max |error| 16.4%; on 3 held-out tiles 3.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_edge_output': Term(287.5257,
+        'per_halves_block_k': Term(40.3936,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 30 tiles: max |error| 16.4%; on 3 held-out tiles 3.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_halves_block_k': Term(40.3858,
+        'per_halves_output': Term(190.2243,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 30 tiles: max |error| 16.4%; on 3 held-out tiles 3.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_halves_output': Term(190.1999,
+        'per_tile': Term(338.8496,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 30 tiles: max |error| 16.4%; on 3 held-out tiles 3.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_tile': Term(336.4649,
+        'per_im2col': Term(11.436,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 30 tiles: max |error| 16.4%; on 3 held-out tiles 3.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_im2col': Term(11.4436,
+        'per_im2col_odd_run': Term(-4.2042,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 30 tiles: max |error| 16.4%; on 3 held-out tiles 3.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_im2col_odd_run': Term(-4.2019,
+        'per_im2col_run5': Term(-16.5669,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 30 tiles: max |error| 16.4%; on 3 held-out tiles 3.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_im2col_run5': Term(-16.5959,
+        'per_pixel': Term(-260.3174,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 30 tiles: max |error| 16.4%; on 3 held-out tiles 3.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_pixel': Term(-261.1352,
+        'per_kernel_row': Term(105.623,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 30 tiles: max |error| 16.4%; on 3 held-out tiles 3.6%',
                     'python tools/calibrate_cycles.py'),
-        'per_kernel_row': Term(105.9816,
-                    'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 16.4%; on 3 held-out tiles 3.6%',
-                    'python tools/calibrate_cycles.py'),
-        'per_gemm_call': Term(42.394,
+        'per_gemm_call': Term(40.8925,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 30 tiles: max |error| 16.4%; on 3 held-out tiles 3.6%',
                     'python tools/calibrate_cycles.py'),
