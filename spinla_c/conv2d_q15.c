@@ -80,6 +80,24 @@ static __attribute__((noinline)) void copy_run(q15_t *restrict d, const q15_t *r
         d[i] = s[i];
 }
 
+/* n zeros at d (ds = 1 im2col runs: padding), a word at a time. */
+static __attribute__((noinline)) void zero_run(q15_t *d, int32_t n)
+{
+    if (n > 0 && ((uintptr_t)d & 2)) {
+        *d++ = 0;
+        n--;
+    }
+    uint32_t *w = (uint32_t *)(void *)d, *e = w + (n >> 1);
+    while (e - w >= 4) { /* four words a step (STM of zeroed registers) */
+        w[0] = 0; w[1] = 0; w[2] = 0; w[3] = 0;
+        w += 4;
+    }
+    while (w != e)
+        *w++ = 0;
+    if (n & 1)
+        d[n - 1] = 0;
+}
+
 /* One im2col row (k = (ky, kx, ci)) of pixel q, written with element stride ds.  x holds input
  * rows from global row xrow0 = n * h + iy on; padding positions read as zero.  Callers pass a
  * local copy of the geometry and a literal ds, so the inlined copies run from registers and, for
@@ -102,8 +120,11 @@ static __attribute__((noinline)) void im2col_row(const q15_t *restrict x, int32_
     for (int32_t ky = 0; ky < g->kh; ky++, dst += (int64_t)kwc * ds) {
         int32_t iy = iy0 + ky;
         if (iy < 0 || iy >= g->h) {
-            for (int32_t i = 0; i < kwc; i++)
-                dst[(int64_t)i * ds] = 0;
+            if (ds == 1)
+                zero_run(dst, kwc);
+            else
+                for (int32_t i = 0; i < kwc; i++)
+                    dst[(int64_t)i * ds] = 0;
             continue;
         }
         const q15_t *row = x + ((int64_t)q.n * g->h + iy - xrow0) * wc;
@@ -114,6 +135,16 @@ static __attribute__((noinline)) void im2col_row(const q15_t *restrict x, int32_
             else
                 for (int32_t i = 0; i < kwc; i++)
                     dst[(int64_t)i * ds] = s[i];
+            continue;
+        }
+        if (ds == 1) { /* the in-image part of the row as one run, zeros either side */
+            int32_t kx0 = ix0 < 0 ? -ix0 : 0, kx1 = g->w - ix0 < g->kw ? g->w - ix0 : g->kw;
+            kx0 = kx0 < g->kw ? kx0 : g->kw;
+            kx1 = kx1 > kx0 ? kx1 : kx0;
+            zero_run(dst, kx0 * cin);
+            if (kx1 > kx0)
+                copy_run(dst + kx0 * cin, row + (int64_t)(ix0 + kx0) * cin, (kx1 - kx0) * cin);
+            zero_run(dst + kx1 * cin, kwc - kx1 * cin);
             continue;
         }
         for (int32_t kx = 0; kx < g->kw; kx++) {
