@@ -4,8 +4,8 @@
  * range of output channels.  The core holds the tile's slice of the packed weights Wt
  * (cout x ldw, k-contiguous, k = (ky, kx, ci)) and the input rows its pixels read; it builds a
  * few im2col rows at a time in a scratch buffer and hands them to arm_gemm_q15, so convolution
- * inherits the GEMM's exactness (int32 chunks proven safe, int64 between chunks, one rounding
- * per output) and its hot loop.  In NHWC the kw * cin values of one kernel row are contiguous
+ * inherits the GEMM's exactness (int32 sums proven or checked safe, the exact path otherwise,
+ * one rounding per output) and its hot loop.  In NHWC the kw * cin values of one kernel row are contiguous
  * in the input, so an im2col row is kh block copies, not kh * kw * cin gathers.
  *
  * The backward pass is built from the same pieces (spinla/ops/nn.py): the input gradient is
@@ -45,10 +45,10 @@ static void pix_next(const spl_conv2d_t *g, pix_t *q)
     }
 }
 
-/* n q15 values from s to d (ds = 1 im2col runs; one out-of-line copy, ITCM): 32-bit words when both have the same
- * alignment (NHWC rows with an even cin: one LDR/STR per two values), else halfwords four at
- * a time with the loads first, so no store waits on its load (the ARM968's 2-cycle
- * halfword load-use interlock). */
+/* n q15 values from s to d (ds = 1 im2col runs; one out-of-line copy: ITCM): 32-bit words
+ * when both have the same alignment (NHWC rows with an even cin: one LDR/STR per two values),
+ * else halfwords four at a time with the loads first, so no store waits on its load (the
+ * ARM968's 2-cycle halfword load-use interlock). */
 static __attribute__((noinline)) void copy_run(q15_t *restrict d, const q15_t *restrict s,
                                                int32_t n)
 {
@@ -102,8 +102,9 @@ static __attribute__((noinline)) void zero_run(q15_t *d, int32_t n)
  * rows from global row xrow0 = n * h + iy on; padding positions read as zero.  Callers pass a
  * local copy of the geometry and a literal ds, so the inlined copies run from registers and, for
  * ds = 1, as straight block copies. */
-static __attribute__((noinline)) void im2col_row(const q15_t *restrict x, int32_t xrow0, const spl_conv2d_t *g,
-                              pix_t q, q15_t *restrict dst, int32_t ds)
+static __attribute__((noinline)) void im2col_row(const q15_t *restrict x, int32_t xrow0,
+                                                 const spl_conv2d_t *g, pix_t q,
+                                                 q15_t *restrict dst, int32_t ds)
 {
     int32_t cin = g->cin, kwc = g->kw * cin;
     int64_t wc = (int64_t)g->w * cin;
@@ -163,10 +164,11 @@ static __attribute__((noinline)) void im2col_row(const q15_t *restrict x, int32_
 }
 
 /* `rows` im2col rows (stride ldw) from pixel *q on, *q advanced past them: windows inside the
- * image as kh block copies straight from the input (no per-value tests; built for speed, since
- * for cin = 1 each row is only kh runs of kw values), the rest through im2col_row. */
-static __attribute__((noinline)) void im2col_rows(const q15_t *restrict x, int32_t xrow0, const spl_conv2d_t *g,
-                                pix_t *q, q15_t *restrict dst, int32_t ldw, int32_t rows)
+ * image as kh block copies straight from the input (no per-value tests), the rest through
+ * im2col_row. */
+static __attribute__((noinline)) void im2col_rows(const q15_t *restrict x, int32_t xrow0,
+                                                  const spl_conv2d_t *g, pix_t *q,
+                                                  q15_t *restrict dst, int32_t ldw, int32_t rows)
 {
     const int32_t cin = g->cin, kwc = g->kw * cin, kh = g->kh;
     const intptr_t wc = (intptr_t)g->w * cin;
@@ -198,11 +200,12 @@ static __attribute__((noinline)) void im2col_rows(const q15_t *restrict x, int32
     }
 }
 
-/* The overflow proof for a whole tile, once: every im2col value is an input value of rows
- * xrow0..end (the rows the tile's DMA fetched, as spinla/kernels/conv.py's _input_rows counts
- * them) or a zero, so |sum_k a_k w_k| <= max|x| * max_c sum_k |w_ck|.  When that is below 2^31
- * all of k is summed in int32 and the GEMM calls skip their own scan of each im2col block and
- * of the weights (0: let each call prove its own chunk). */
+/* (Off the ARM968, which checks the Q flag instead.)  The overflow proof for a whole tile,
+ * once: every im2col value is an input value of rows xrow0..end (the rows the tile's DMA
+ * fetched, as spinla/kernels/conv.py's _input_rows counts them) or a zero, so
+ * |sum_k a_k w_k| <= max|x| * max_c sum_k |w_ck|.  When that is below 2^31 all of k is summed
+ * in int32 and the GEMM calls skip their own scan of each im2col block and of the weights (0:
+ * let each call prove its own chunk). */
 #ifndef SPL_HAVE_QFLAG
 static int32_t conv_chunk(const q15_t *x, int32_t xrow0, const spl_conv2d_t *g, const q15_t *wt,
                           int32_t ldw, int32_t p1, int32_t nc, int32_t kg)

@@ -4,10 +4,13 @@
  * ARM968 fetches two q15 values per LDR and feeds SMLABB/SMLATT, and where the host compiler
  * turns the inner loop into a 16-bit dot-product instruction (pmaddwd / vpdpwssd).
  *
- * Exactness: the kernel bounds, from the tile's own data, how many products an int32 sum can
- * take without overflow (spl_safe_chunk), sums chunks of that length in int32 (the fast path on
- * both targets) and adds the chunk sums in int64, so the result equals the exact integer dot
- * product for every input, with no overflow check in the hot loop.
+ * Exactness: every output equals the exact integer dot product, rounded once, for every input.
+ * On the ARM968 the tile is summed in int32 with SMLAxy and no bound on the data; the sticky Q
+ * flag that SMLAxy sets on overflow (spl_dsp.h) is checked afterwards, and a tile that
+ * overflowed is redone on the exact path (SMLALxy into 64-bit accumulators, block_2x2_exact).
+ * Elsewhere the kernel bounds, from the tile's own data, how many products an int32 sum can
+ * take without overflow (spl_safe_chunk), sums chunks of that length in int32 and adds the
+ * chunk sums in int64.  Neither has an overflow check in the hot loop.
  *
  * The host emulator builds the same file with an AVX-512 VNNI path (below, compiled only where
  * the compiler targets it and SPL_PORTABLE is not defined); it computes the same exact sums,
@@ -98,20 +101,20 @@ int32_t spl_safe_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb
 
 /* --- the portable path: what the ARM968 runs ------------------------------------------------
  *
- * Register block: 2 x 2 outputs, k in pairs.  Per pair of k: four 32-bit LDRs (one q15 pair
- * from each of two A rows and two Bt rows, post-incremented pointers) and eight single-cycle
- * SMLAxy (spl_dot2 = SMLABB + SMLATT): 12 instructions for 8 MACs.  Eight k-pairs per loop
- * iteration put the loop's SUBS and taken branch (1 + 3 cycles) on 64 MACs: 100 cycles, 1.56
- * cycles/MAC (ARM9E-S timing, ../shared/spinnaker-facts.md).  Live values: 4 accumulators,
- * 4 pointers, the counter and 4 loaded words, 13 of the ARM's 14 free registers, so nothing
- * spills; every loaded word is first used two or more instructions after its LDR and no
- * SMLAxy reads the result of the one before it, so nothing interlocks.  (A 4 x 2 block would
- * do 6 loads per 16 MACs, but needs 8 accumulators + 6 pointers before any data: it spills,
- * or interlocks on each reuse of its one free register.)  On the ARM968 the loop is a few
- * lines of inline asm because GCC rotates the pointers through extra MOVs and ADDs (1.75
- * cycles/MAC from the same C); everywhere else it is the C below, the same sums.  The rows
- * are used where they lie (no packing, no scratch); the pair loads need 4-byte aligned rows
- * (an aligned base, even lda and ldb); other tiles take block_2x2_halves. */
+ * Two register blocks over k in pairs, both using the rows where they lie (no packing, no
+ * scratch; the pair loads need 4-byte aligned rows: an aligned base, even lda and ldb).  The
+ * 3 x 2 block below (gemm_pairs_nearest) takes most rows; this 2 x 2 block the last rows of a
+ * tile, stochastic rounding and, off the ARM, the int64 path.  Per pair of k: four 32-bit LDRs
+ * (one q15 pair from each of two A rows and two Bt rows, post-incremented pointers) and eight
+ * single-cycle SMLAxy (spl_dot2 = SMLABB + SMLATT): 12 instructions for 8 MACs, 1.5
+ * cycles/MAC plus the loop's SUBS and taken branch (ARM9E-S timing,
+ * ../shared/spinnaker-facts.md).  Live values: 4 accumulators, 4 pointers, the counter and 4
+ * loaded words, 13 of the ARM's 14 free registers, so nothing spills; every loaded word is
+ * first used two or more instructions after its LDR and no SMLAxy reads the result of the one
+ * before it, so nothing interlocks.  On the ARM968 the loop is a few lines of inline asm
+ * because GCC rotates the pointers through extra MOVs and ADDs (1.75 cycles/MAC from the same
+ * C); everywhere else it is the C below, the same sums.  Unaligned tiles take the exact path
+ * (block_2x2_exact on the ARM, block_2x2_halves elsewhere). */
 #define PAIR_STEP() { \
     uint32_t x0 = *a0++, x1 = *a1++, y0 = *b0++, y1 = *b1++; \
     s00 = spl_dot2(x0, y0, s00); s01 = spl_dot2(x0, y1, s01); \
@@ -126,8 +129,8 @@ int32_t spl_safe_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb
     "smlabb %[s10], %[x1], %[y0], %[s10]\n\t" "smlabb %[s11], %[x1], %[y1], %[s11]\n\t" \
     "smlatt %[s00], %[x0], %[y0], %[s00]\n\t" "smlatt %[s01], %[x0], %[y1], %[s01]\n\t" \
     "smlatt %[s10], %[x1], %[y0], %[s10]\n\t" "smlatt %[s11], %[x1], %[y1], %[s11]\n\t"
-/* n4 >= 1 iterations of four k-pairs (the 2 x 2 block now serves only the last rows of a
- * tile, stochastic rounding and the int64 path: four, not eight, to save ITCM). */
+/* n4 >= 1 iterations of four k-pairs (four, not eight: the 2 x 2 block is not the main loop
+ * any more, and ITCM is short). */
 #define PAIRS4N(n4) { \
     uint32_t x0, x1, y0, y1; \
     int32_t cnt = (n4); \
@@ -245,8 +248,9 @@ static void block_2x2_pairs(const q15_t *a, int32_t lda, const q15_t *bt, int32_
 }
 
 /* The same sums one value at a time (any alignment, any chunk >= 1). */
-static __attribute__((noinline)) void block_2x2_halves(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb,
-                             int32_t k, int32_t chunk, q63_t acc[4])
+static __attribute__((noinline)) void block_2x2_halves(const q15_t *a, int32_t lda,
+                                                       const q15_t *bt, int32_t ldb, int32_t k,
+                                                       int32_t chunk, q63_t acc[4])
 {
     const q15_t *a0 = a, *a1 = a + lda, *b0 = bt, *b1 = bt + ldb;
     for (int32_t p0 = 0; p0 < k; p0 += chunk) {

@@ -10,8 +10,8 @@
 void spl_abs_stats(const q15_t *x, int32_t rows, int32_t cols, int32_t ld, uint32_t *max_abs,
                    uint64_t *max_row_sum);
 /* arm_gemm_q15 with the int32 chunk length given: chunk > 0 is a length the caller has proved
- * safe (no int32 sum of `chunk` products of the operands can overflow); 0 computes it
- * (spl_safe_chunk). */
+ * safe (no int32 sum of `chunk` products of the operands can overflow); 0 lets the kernel
+ * decide (on the ARM968 the Q-flag check, spl_dsp.h; elsewhere spl_safe_chunk). */
 uint32_t spl_gemm_q15_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb, q15_t *c,
                             int32_t ldc, int32_t m, int32_t n, int32_t k,
                             const spl_requant_t *rq, uint32_t row0, uint32_t col0,
