@@ -298,6 +298,7 @@ void arm_conv2d_pack_q15(const q15_t *w, int32_t kh, int32_t kw, int32_t cin, in
 #include "host/conv_neon.inc"
 #endif
 
+#ifndef SPL_HAVE_QFLAG /* (the ARM968 uses the GEMM's 2 x 2 block: accum_abt below) */
 static void block_4x4_i32(const q15_t *a, const q15_t *b, int32_t ld, int32_t len,
                           int32_t s[4][4])
 {
@@ -322,7 +323,51 @@ static void block_4x4_i32(const q15_t *a, const q15_t *b, int32_t ld, int32_t le
     s[2][0] = s20; s[2][1] = s21; s[2][2] = s22; s[2][3] = s23;
     s[3][0] = s30; s[3][1] = s31; s[3][2] = s32; s[3][3] = s33;
 }
+#endif
 
+#ifdef SPL_HAVE_QFLAG
+/* acc[i][j] += sum_r a[i][r] * b[j][r] (i < ma, j < nb; rows padded with zeros to multiples
+ * of 4, stride ld), exact for any data, on the ARM968: the GEMM's 2 x 2 SMLAxy block (pair
+ * loads, 1.56 cycles/MAC in its loop) in int32 with no operand scan and no byte split; a block
+ * whose sums overflowed (the Q flag, spl_dsp.h) is redone on the exact SMLALxy path.  ahi is
+ * not used. */
+static void accum_abt(q15_t *a, q15_t *ahi, int32_t ma, const q15_t *b, int32_t nb,
+                      int32_t ld, int32_t len, q63_t *acc, int32_t ldacc)
+{
+    int pairs = (((uintptr_t)a | (uintptr_t)b) & 3) == 0 && (ld & 1) == 0;
+    (void)ahi;
+    for (int32_t i = 0; i < ma; i += 2) /* row i + 1 exists: zero padding when i + 1 = ma */
+        for (int32_t j = 0; j < nb; j += 2) {
+            const q15_t *ar = a + (int64_t)i * ld, *br = b + (int64_t)j * ld;
+            q63_t e[4];
+            int exact = !pairs;
+            if (pairs) {
+                const spl_pair_t *a0 = (const spl_pair_t *)ar;
+                const spl_pair_t *a1 = (const spl_pair_t *)(ar + ld);
+                const spl_pair_t *b0 = (const spl_pair_t *)br;
+                const spl_pair_t *b1 = (const spl_pair_t *)(br + ld);
+                int32_t s[4];
+                s[0] = s[1] = s[2] = s[3] = 0;
+                spl_q_clear();
+                spl_pairs_2x2(&a0, &a1, &b0, &b1, len >> 1, s);
+                if (len & 1) {
+                    int32_t x0 = ar[len - 1], x1 = ar[ld + len - 1];
+                    int32_t y0 = br[len - 1], y1 = br[ld + len - 1];
+                    s[0] = spl_smlabb(x0, y0, s[0]); s[1] = spl_smlabb(x0, y1, s[1]);
+                    s[2] = spl_smlabb(x1, y0, s[2]); s[3] = spl_smlabb(x1, y1, s[3]);
+                }
+                exact = spl_q_set();
+                for (int32_t u = 0; u < 4; u++)
+                    e[u] = s[u];
+            }
+            if (exact)
+                spl_block_2x2_exact(ar, ld, br, ld, len, e);
+            for (int32_t u = 0; u < 2 && i + u < ma; u++)
+                for (int32_t v = 0; v < 2 && j + v < nb; v++)
+                    acc[(int64_t)(i + u) * ldacc + j + v] += e[2 * u + v];
+        }
+}
+#else
 /* acc[i][j] += sum_r a[i][r] * b[j][r] (i < ma, j < nb; rows padded with zeros to multiples
  * of 4, stride ld, len <= 256 values), exact for any data.  When the tile's magnitudes allow
  * (spl_safe_chunk covers all of len) the int32 sums are taken directly.  Otherwise a is split
@@ -357,6 +402,7 @@ static void accum_abt(q15_t *a, q15_t *ahi, int32_t ma, const q15_t *b, int32_t 
         }
     }
 }
+#endif
 
 #if defined(__AVX512VNNI__) && defined(__AVX512BW__) && !defined(SPL_PORTABLE)
 /* Host-only weight-gradient path (the emulator), in the style of gemm_q15.c's VNNI block:

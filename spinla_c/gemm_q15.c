@@ -7,7 +7,7 @@
  * Exactness: every output equals the exact integer dot product, rounded once, for every input.
  * On the ARM968 the tile is summed in int32 with SMLAxy and no bound on the data; the sticky Q
  * flag that SMLAxy sets on overflow (spl_dsp.h) is checked afterwards, and a tile that
- * overflowed is redone on the exact path (SMLALxy into 64-bit accumulators, block_2x2_exact).
+ * overflowed is redone on the exact path (SMLALxy into 64-bit accumulators, spl_block_2x2_exact).
  * Elsewhere the kernel bounds, from the tile's own data, how many products an int32 sum can
  * take without overflow (spl_safe_chunk), sums chunks of that length in int32 and adds the
  * chunk sums in int64.  Neither has an overflow check in the hot loop.
@@ -114,7 +114,7 @@ int32_t spl_safe_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb
  * before it, so nothing interlocks.  On the ARM968 the loop is a few lines of inline asm
  * because GCC rotates the pointers through extra MOVs and ADDs (1.75 cycles/MAC from the same
  * C); everywhere else it is the C below, the same sums.  Unaligned tiles take the exact path
- * (block_2x2_exact on the ARM, block_2x2_halves elsewhere). */
+ * (spl_block_2x2_exact on the ARM, block_2x2_halves elsewhere). */
 #define PAIR_STEP() { \
     uint32_t x0 = *a0++, x1 = *a1++, y0 = *b0++, y1 = *b1++; \
     s00 = spl_dot2(x0, y0, s00); s01 = spl_dot2(x0, y1, s01); \
@@ -150,7 +150,7 @@ int32_t spl_safe_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb
 /* int32 sums s[r * 2 + c] += A row r . Bt row c over `len` k-pairs from a, bt (pointers
  * advanced); the caller guarantees the sums cannot overflow.  Used by the int64 path only
  * (large data, odd edges), out of line: the unrolled loop is 0.4-0.6 KB of ITCM a copy. */
-static __attribute__((noinline)) void pairs_2x2(const spl_pair_t **pa0, const spl_pair_t **pa1,
+__attribute__((noinline)) void spl_pairs_2x2(const spl_pair_t **pa0, const spl_pair_t **pa1,
                              const spl_pair_t **pb0, const spl_pair_t **pb1, int32_t len,
                              int32_t s[4])
 {
@@ -201,7 +201,7 @@ static __attribute__((noinline)) void pairs_2x1_exact(const spl_pair_t *a0, cons
     s[1] = s1;
 }
 
-static __attribute__((noinline)) void block_2x2_exact(const q15_t *a, int32_t lda,
+__attribute__((noinline)) void spl_block_2x2_exact(const q15_t *a, int32_t lda,
                                                       const q15_t *bt, int32_t ldb, int32_t k,
                                                       q63_t acc[4])
 {
@@ -238,7 +238,7 @@ static void block_2x2_pairs(const q15_t *a, int32_t lda, const q15_t *bt, int32_
     for (int32_t p0 = 0; p0 < np; p0 += cp) {
         int32_t s[4];
         s[0] = s[1] = s[2] = s[3] = 0;
-        pairs_2x2(&a0, &a1, &b0, &b1, np - p0 < cp ? np - p0 : cp, s);
+        spl_pairs_2x2(&a0, &a1, &b0, &b1, np - p0 < cp ? np - p0 : cp, s);
         acc[0] += s[0]; acc[1] += s[1]; acc[2] += s[2]; acc[3] += s[3];
     }
     if (k & 1) {
@@ -378,7 +378,7 @@ static SPL_HOT uint32_t gemm_pairs_nearest(const q15_t *a, int32_t lda, const q1
             const spl_pair_t *b0 = (const spl_pair_t *)br, *b1 = (const spl_pair_t *)(br + ldb);
             int32_t s[4];
             s[0] = s[1] = s[2] = s[3] = 0;
-            pairs_2x2(&a0, &a1, &b0, &b1, np, s);
+            spl_pairs_2x2(&a0, &a1, &b0, &b1, np, s);
             if (k & 1) {
                 int32_t x0 = ar[k - 1], x1 = ar[lda + k - 1], y0 = br[k - 1], y1 = br[ldb + k - 1];
                 s[0] = spl_smlabb(x0, y0, s[0]); s[1] = spl_smlabb(x0, y1, s[1]);
@@ -393,7 +393,7 @@ static SPL_HOT uint32_t gemm_pairs_nearest(const q15_t *a, int32_t lda, const q1
 }
 
 /* The same with stochastic rounding (index of output (i, j): ix0 + i * row_stride + j), built
- * for size: the block's sums come from the shared out-of-line pairs_2x2 (the hash costs more
+ * for size: the block's sums come from the shared out-of-line spl_pairs_2x2 (the hash costs more
  * than the call). */
 static uint32_t gemm_pairs_stochastic(const q15_t *a, int32_t lda, const q15_t *bt,
                                       int32_t ldb, q15_t *c, int32_t ldc, int32_t m2,
@@ -410,7 +410,7 @@ static uint32_t gemm_pairs_stochastic(const q15_t *a, int32_t lda, const q15_t *
             const spl_pair_t *b0 = (const spl_pair_t *)br, *b1 = (const spl_pair_t *)(br + ldb);
             int32_t s[4];
             s[0] = s[1] = s[2] = s[3] = 0;
-            pairs_2x2(&a0, &a1, &b0, &b1, k >> 1, s);
+            spl_pairs_2x2(&a0, &a1, &b0, &b1, k >> 1, s);
             if (k & 1) {
                 int32_t x0 = ar[k - 1], x1 = ar[lda + k - 1], y0 = br[k - 1], y1 = br[ldb + k - 1];
                 s[0] = spl_smlabb(x0, y0, s[0]); s[1] = spl_smlabb(x0, y1, s[1]);
@@ -918,7 +918,7 @@ again:
             q63_t acc[4];
             acc[0] = acc[1] = acc[2] = acc[3] = 0; /* not an initialiser: GCC calls memset */
 #ifdef SPL_EXACT_SMLAL
-            block_2x2_exact(ar, dla, br, dlb, k, acc);
+            spl_block_2x2_exact(ar, dla, br, dlb, k, acc);
 #else
             if (pairs)
                 block_2x2_pairs(ar, dla, br, dlb, k, chunk, acc);

@@ -50,7 +50,7 @@ GW_SCRATCH_COLS = 64
 # is doubled for the reduce re-reading the partials: gw_partial_balance() = 16 / c.  c is taken
 # from the cycle table (spinla/kernels/cycle_table.py, fitted by tools/calibrate_cycles.py) on
 # a LeNet-5 C3-sized tile (GW_BALANCE_TILE), so the constant follows the kernel's calibration
-# (6.4 when the kernels were assumed to take 2.5 cycles per MAC; about 1.8 calibrated).
+# (6.4 when the kernels were assumed to take 2.5 cycles per MAC; about 4 calibrated).
 GW_PARTIAL_BYTE_CYCLES = 1.0
 GW_BALANCE_TILE = dict(pix=256, ct=16, k=150, cols=64)
 

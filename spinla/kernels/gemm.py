@@ -20,7 +20,7 @@ from . import cycle_table, lib, ptr, register, threads
 # kernel call's per-tile cycles and the phase barrier its core waits in: machine.py's
 # dma_setup_cycles and barrier_cycles, cycle_table's gemm per_tile) exceed MIN_TILE_OVERHEAD of
 # its MAC time (the calibrated cycles per MAC of a large tile, GEMM_REFERENCE_TILE): below it,
-# spreading a small product over more cores (and chips) stops paying.  About 29k MACs with
+# spreading a small product over more cores (and chips) stops paying.  About 28k MACs with
 # the calibrated ARM kernels (32k when they were assumed to take 1.25 cycles/MAC).
 MIN_TILE_OVERHEAD = 0.05
 GEMM_REFERENCE_TILE = (64, 128, 64)
