@@ -5,8 +5,8 @@
  * (cout x ldw, k-contiguous, k = (ky, kx, ci)) and the input rows its pixels read; it builds a
  * few im2col rows at a time in a scratch buffer and hands them to arm_gemm_q15, so convolution
  * inherits the GEMM's exactness (int32 sums proven or checked safe, the exact path otherwise,
- * one rounding per output) and its hot loop.  In NHWC the kw * cin values of one kernel row are contiguous
- * in the input, so an im2col row is kh block copies, not kh * kw * cin gathers.
+ * one rounding per output) and its hot loop.  In NHWC the kw * cin values of one kernel row are
+ * contiguous in the input, so an im2col row is kh block copies, not kh * kw * cin gathers.
  *
  * The backward pass is built from the same pieces (spinla/ops/nn.py): the input gradient is
  * this forward kernel on the (dilated) output gradient with the flipped, channel-swapped weights
@@ -328,9 +328,9 @@ static void block_4x4_i32(const q15_t *a, const q15_t *b, int32_t ld, int32_t le
 #ifdef SPL_HAVE_QFLAG
 /* acc[i][j] += sum_r a[i][r] * b[j][r] (i < ma, j < nb; rows padded with zeros to multiples
  * of 4, stride ld), exact for any data, on the ARM968: the GEMM's 2 x 2 SMLAxy block (pair
- * loads, 1.56 cycles/MAC in its loop) in int32 with no operand scan and no byte split; a block
- * whose sums overflowed (the Q flag, spl_dsp.h) is redone on the exact SMLALxy path.  ahi is
- * not used. */
+ * loads, about 1.6 cycles/MAC in its loop) in int32 with no operand scan and no byte split; a
+ * block whose sums overflowed (the Q flag, spl_dsp.h) is redone on the exact SMLALxy path.
+ * ahi is not used. */
 static void accum_abt(q15_t *a, q15_t *ahi, int32_t ma, const q15_t *b, int32_t nb,
                       int32_t ld, int32_t len, q63_t *acc, int32_t ldacc)
 {
