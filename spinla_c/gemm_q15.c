@@ -103,8 +103,8 @@ int32_t spl_safe_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_t ldb
  *
  * Two register blocks over k in pairs, both using the rows where they lie (no packing, no
  * scratch; the pair loads need 4-byte aligned rows: an aligned base, even lda and ldb).  The
- * 3 x 2 block below (gemm_pairs_nearest) takes most rows; this 2 x 2 block the last rows of a
- * tile, stochastic rounding and, off the ARM, the int64 path.  Per pair of k: four 32-bit LDRs
+ * 3 x 2 block below (gemm_pairs_int32) takes most rows; this 2 x 2 block the last rows of a
+ * tile and, off the ARM, the int64 path.  Per pair of k: four 32-bit LDRs
  * (one q15 pair from each of two A rows and two Bt rows, post-incremented pointers) and eight
  * single-cycle SMLAxy (spl_dot2 = SMLABB + SMLATT): 12 instructions for 8 MACs, 1.5
  * cycles/MAC plus the loop's SUBS and taken branch (ARM9E-S timing,
@@ -329,15 +329,16 @@ static __attribute__((noinline)) q15_t rq32_out(const spl_rq32_t *r32, int32_t a
     (void)(iters); }
 #endif
 
-/* The even-column part of a tile whose sums fit int32 over all of k, rounded to nearest:
- * rows in 3 x 2 blocks, the last two or four rows (m mod 3 = 2 or 1; all rows for an odd k) in
- * 2 x 2 blocks, straight
- * into c; the 32-bit half-to-even rounding inlined with its constants (spl_rq32).  *mdone gets
- * the rows done (all of them unless m = 1).  Returns the saturation count. */
-static SPL_HOT uint32_t gemm_pairs_nearest(const q15_t *a, int32_t lda, const q15_t *bt,
-                                           int32_t ldb, q15_t *c, int32_t ldc, int32_t m,
-                                           int32_t n2, int32_t k, const spl_rq32_t *r32,
-                                           int32_t *mdone)
+/* The even-column part of a tile whose sums fit int32 over all of k: rows in 3 x 2 blocks, the
+ * last two or four rows (m mod 3 = 2 or 1; all rows for an odd k) in 2 x 2 blocks, straight
+ * into c.  Round to nearest: the 32-bit half-to-even rounding inlined with its constants;
+ * stochastic (index of output (i, j): ix0 + i * row_stride + j): one out-of-line spl_rq32 per
+ * output (the hash costs more than the call).  *mdone gets the rows done (all of them unless
+ * m = 1).  Returns the saturation count. */
+static SPL_HOT uint32_t gemm_pairs_int32(const q15_t *a, int32_t lda, const q15_t *bt,
+                                         int32_t ldb, q15_t *c, int32_t ldc, int32_t m,
+                                         int32_t n2, int32_t k, const spl_rq32_t *r32,
+                                         uint32_t ix0, uint32_t row_stride, int32_t *mdone)
 {
     uint32_t sat = 0;
     int32_t np = k >> 1, iters = (np + 7) >> 3, entry = ((-np) & 7) * P3_BYTES;
@@ -350,21 +351,32 @@ static SPL_HOT uint32_t gemm_pairs_nearest(const q15_t *a, int32_t lda, const q1
             break;
 #endif
         const q15_t *ar = a + (int64_t)i * lda;
-        q15_t *c0 = c + (int64_t)i * ldc, *c1 = c0 + ldc, *c2 = c1 + ldc;
+        q15_t *c0 = c + (int64_t)i * ldc, *ce = c0 + n2;
         const q15_t *br = bt;
-        for (int32_t j = 0; j < n2; j += 2, br += 2 * ldb) {
+        /* one output pointer (GCC keeps three row pointers in memory around the asm) */
+        for (q15_t *cj = c0; cj != ce; cj += 2, br += 2 * ldb) {
             int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0;
             BLOCK_3X2(ar, lda, br, ldb, entry, iters)
+            if (r32->stoch) {
+                uint32_t ix = ix0 + (uint32_t)i * row_stride + (uint32_t)(cj - c0);
+                cj[0] = rq32_out(r32, s00, ix, &sat);
+                cj[1] = rq32_out(r32, s01, ix + 1u, &sat);
+                cj[ldc] = rq32_out(r32, s10, ix + row_stride, &sat);
+                cj[ldc + 1] = rq32_out(r32, s11, ix + row_stride + 1u, &sat);
+                cj[2 * ldc] = rq32_out(r32, s20, ix + 2u * row_stride, &sat);
+                cj[2 * ldc + 1] = rq32_out(r32, s21, ix + 2u * row_stride + 1u, &sat);
+                continue;
+            }
             /* read after the asm (its memory clobber): held in registers for the six
              * outputs, not reloaded from the stack for each */
             const int32_t sh = r32->s;
             const uint32_t mask = r32->mask, hm1 = r32->hm1;
-            spl_rq32_nearest(s00, sh, mask, hm1, &c0[j], &sat);
-            spl_rq32_nearest(s01, sh, mask, hm1, &c0[j + 1], &sat);
-            spl_rq32_nearest(s10, sh, mask, hm1, &c1[j], &sat);
-            spl_rq32_nearest(s11, sh, mask, hm1, &c1[j + 1], &sat);
-            spl_rq32_nearest(s20, sh, mask, hm1, &c2[j], &sat);
-            spl_rq32_nearest(s21, sh, mask, hm1, &c2[j + 1], &sat);
+            spl_rq32_nearest(s00, sh, mask, hm1, cj, &sat);
+            spl_rq32_nearest(s01, sh, mask, hm1, cj + 1, &sat);
+            spl_rq32_nearest(s10, sh, mask, hm1, cj + ldc, &sat);
+            spl_rq32_nearest(s11, sh, mask, hm1, cj + ldc + 1, &sat);
+            spl_rq32_nearest(s20, sh, mask, hm1, cj + 2 * ldc, &sat);
+            spl_rq32_nearest(s21, sh, mask, hm1, cj + 2 * ldc + 1, &sat);
         }
     }
     if (np == 0)
@@ -385,44 +397,12 @@ static SPL_HOT uint32_t gemm_pairs_nearest(const q15_t *a, int32_t lda, const q1
                 s[2] = spl_smlabb(x1, y0, s[2]); s[3] = spl_smlabb(x1, y1, s[3]);
             }
             for (int32_t o = 0; o < 4; o++)
-                (o & 2 ? c1 : c0)[j + (o & 1)] = rq32_out(r32, s[o], 0, &sat);
+                (o & 2 ? c1 : c0)[j + (o & 1)] = rq32_out(
+                    r32, s[o], ix0 + (uint32_t)(i + (o >> 1)) * row_stride +
+                                   (uint32_t)(j + (o & 1)), &sat);
         }
     }
     *mdone = i;
-    return sat;
-}
-
-/* The same with stochastic rounding (index of output (i, j): ix0 + i * row_stride + j), built
- * for size: the block's sums come from the shared out-of-line spl_pairs_2x2 (the hash costs more
- * than the call). */
-static uint32_t gemm_pairs_stochastic(const q15_t *a, int32_t lda, const q15_t *bt,
-                                      int32_t ldb, q15_t *c, int32_t ldc, int32_t m2,
-                                      int32_t n2, int32_t k, const spl_rq32_t *r32,
-                                      uint32_t ix0, uint32_t row_stride)
-{
-    uint32_t sat = 0;
-    for (int32_t i = 0; i < m2; i += 2) {
-        const q15_t *ar = a + (int64_t)i * lda;
-        uint32_t ix = ix0 + (uint32_t)i * row_stride;
-        for (int32_t j = 0; j < n2; j += 2) {
-            const q15_t *br = bt + (int64_t)j * ldb;
-            const spl_pair_t *a0 = (const spl_pair_t *)ar, *a1 = (const spl_pair_t *)(ar + lda);
-            const spl_pair_t *b0 = (const spl_pair_t *)br, *b1 = (const spl_pair_t *)(br + ldb);
-            int32_t s[4];
-            s[0] = s[1] = s[2] = s[3] = 0;
-            spl_pairs_2x2(&a0, &a1, &b0, &b1, k >> 1, s);
-            if (k & 1) {
-                int32_t x0 = ar[k - 1], x1 = ar[lda + k - 1], y0 = br[k - 1], y1 = br[ldb + k - 1];
-                s[0] = spl_smlabb(x0, y0, s[0]); s[1] = spl_smlabb(x0, y1, s[1]);
-                s[2] = spl_smlabb(x1, y0, s[2]); s[3] = spl_smlabb(x1, y1, s[3]);
-            }
-            q15_t *c0 = c + (int64_t)i * ldc + j, *c1 = c0 + ldc;
-            c0[0] = rq32_out(r32, s[0], ix + (uint32_t)j, &sat);
-            c0[1] = rq32_out(r32, s[1], ix + (uint32_t)j + 1u, &sat);
-            c1[0] = rq32_out(r32, s[2], ix + row_stride + (uint32_t)j, &sat);
-            c1[1] = rq32_out(r32, s[3], ix + row_stride + (uint32_t)j + 1u, &sat);
-        }
-    }
     return sat;
 }
 
@@ -890,13 +870,8 @@ again:
         /* The common case: aligned pairs, all of k in int32, a 32-bit rounding; the even
          * columns of (nearly) every row here, a last odd row or column below. */
         n2 = n & ~1;
-        if (r32.stoch) {
-            m2 = m & ~1;
-            sat += gemm_pairs_stochastic(a, lda, bt, ldb, c, ldc, m2, n2, k, &r32,
-                                         row0 * ncols_total + col0, ncols_total);
-        } else {
-            sat += gemm_pairs_nearest(a, lda, bt, ldb, c, ldc, m, n2, k, &r32, &m2);
-        }
+        sat += gemm_pairs_int32(a, lda, bt, ldb, c, ldc, m, n2, k, &r32,
+                                row0 * ncols_total + col0, ncols_total, &m2);
 #ifdef SPL_HAVE_QFLAG
         if (qmode && spl_q_set()) /* overflowed: the rest would be redone anyway */
             goto redo;
