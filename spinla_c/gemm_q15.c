@@ -220,11 +220,14 @@ __attribute__((noinline)) void spl_block_2x2_exact(const q15_t *a, int32_t lda,
     } else {
         acc[0] = acc[1] = acc[2] = acc[3] = 0;
     }
+    q63_t t00 = 0, t01 = 0, t10 = 0, t11 = 0; /* locals: acc could alias, so sums in it
+                                                * would be loaded and stored every step */
     for (; p < k; p++) { /* halfwords: unaligned rows, an odd last k */
         int16_t x0 = a[p], x1 = a1[p], y0 = bt[p], y1 = b1[p];
-        acc[0] += (int64_t)x0 * y0; acc[1] += (int64_t)x0 * y1;
-        acc[2] += (int64_t)x1 * y0; acc[3] += (int64_t)x1 * y1;
+        t00 += (int64_t)x0 * y0; t01 += (int64_t)x0 * y1;
+        t10 += (int64_t)x1 * y0; t11 += (int64_t)x1 * y1;
     }
+    acc[0] += t00; acc[1] += t01; acc[2] += t10; acc[3] += t11;
 }
 #else
 /* Exact int64 sums acc[r * 2 + s] += A row r . Bt row s over k, pairs path: int32 over chunks
