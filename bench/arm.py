@@ -11,6 +11,7 @@ the pre-rewrite kernels ("before") and of the ARMv5TE rewrite ("after") sit side
 - conv2d: cycles per MAC (of the k = kh*kw*cin MACs the layer needs, so padding to the packed
   row stride counts as overhead) of LeNet-5's C1 and C3 tiles as the planner picks them in a
   batch-32 training step (spinla.kernels.conv), and of its grad-input convolution;
+- cycles per MAC of the weight gradient on LeNet-5-sized layers (whole images);
 - requantisation cycles per output (arm_requant_q15, spl_requant_block_q63);
 - Adam and SGD cycles per element;
 - .text and .rodata bytes per kernel family (the ARM objects, sections apart);
@@ -123,6 +124,28 @@ def conv_figures():
     return out
 
 
+GW_SHAPES = {  # weight gradients of LeNet-5-sized layers, one image, the planner's 64 columns
+    "C1-like (32x32x1 -> 6, 5x5)": (1, 32, 32, 1, 6, 5, 5, 1, 1, 0, 0),
+    "C3 (14x14x6 -> 16, 5x5)": (1, 14, 14, 6, 16, 5, 5, 1, 1, 0, 0),
+}
+
+
+def gw_figures():
+    """Cycles per MAC of the weight gradient (arm_conv2d_grad_weight_q15: exact int64 partial
+    sums over the tile's pixels) on whole images of LeNet-5-sized layers."""
+    out = []
+    for label, geom in GW_SHAPES.items():
+        g = cases.conv_geometry(*geom)
+        for data in ("small", "full"):
+            kernel, sc, arrs = cases.conv2d_gw(rng(), g, data == "full", 0, scratch_cols=64)
+            c = count((kernel, sc, arrs))
+            macs = ((sc["p1"] - sc["p0"]) * (sc["c1"] - sc["c0"]) * g["g_kh"] * g["g_kw"]
+                    * g["g_cin"])
+            out.append(dict(layer=label, data=data, cycles=c.cycles, macs=macs,
+                            cycles_per_mac=round(c.cycles / macs, 3)))
+    return out
+
+
 def per_element(n: int = 1024):
     out = {}
     for mode, mv in MODES.items():
@@ -192,7 +215,8 @@ def main():
     hx.build_arm()
     run = {"git": _common.git_rev(), "toolchain": toolchain(), "gemm": gemm_figures(args.quick),
            "gemm_inner_cycles_per_mac": {d: gemm_inner(d) for d in ("small", "full")},
-           "conv2d": conv_figures(), "per_element": per_element(), "sizes": sizes(),
+           "conv2d": conv_figures(), "conv2d_gw": gw_figures(), "per_element": per_element(),
+           "sizes": sizes(),
            "calibration_held_out": calibration()}
     run["verdicts"] = verdicts(run)
     old = _common.load("arm") or {}
@@ -209,6 +233,9 @@ def main():
     for r in run["conv2d"]:
         print(f"  conv {r['layer']:18s} {r['pixels']}px x {r['channels']}ch k={r['k']} "
               f"ldw={r['ldw']} {r['data']:5s} {r['cycles_per_mac']:7.2f} cycles/MAC")
+    for r in run["conv2d_gw"]:
+        print(f"  conv grad weight {r['layer']:28s} {r['data']:5s} {r['cycles_per_mac']:7.2f} "
+              f"cycles/MAC")
     for k, v in run["per_element"].items():
         print(f"  {k:28s} {v:7.2f} cycles/element")
     print(f"  sizes total: .text {run['sizes']['total']['text']} B, .rodata "

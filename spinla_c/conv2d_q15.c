@@ -4,9 +4,9 @@
  * range of output channels.  The core holds the tile's slice of the packed weights Wt
  * (cout x ldw, k-contiguous, k = (ky, kx, ci)) and the input rows its pixels read; it builds a
  * few im2col rows at a time in a scratch buffer and hands them to arm_gemm_q15, so convolution
- * inherits the GEMM's exactness (int32 chunks proven safe, int64 between chunks, one rounding
- * per output) and its hot loop.  In NHWC the kw * cin values of one kernel row are contiguous
- * in the input, so an im2col row is kh block copies, not kh * kw * cin gathers.
+ * inherits the GEMM's exactness (int32 sums proven or checked safe, the exact path otherwise,
+ * one rounding per output) and its hot loop.  In NHWC the kw * cin values of one kernel row are
+ * contiguous in the input, so an im2col row is kh block copies, not kh * kw * cin gathers.
  *
  * The backward pass is built from the same pieces (spinla/ops/nn.py): the input gradient is
  * this forward kernel on the (dilated) output gradient with the flipped, channel-swapped weights
@@ -15,6 +15,7 @@
  * over partials and the one rounding). */
 #include "spinla.h"
 #include "spl_gemm.h"
+#include "spl_dsp.h"
 
 /* Where output pixel p sits, advanced by one pixel at a time so that only the first pixel of
  * a tile costs divisions (the ARM968 divides in software). */
@@ -44,14 +45,21 @@ static void pix_next(const spl_conv2d_t *g, pix_t *q)
     }
 }
 
-/* n q15 values from s to d (ds = 1 im2col runs): 32-bit words when both have the same
- * alignment (NHWC rows with an even cin: one LDR/STR per two values), else halfwords four at
- * a time with the loads first, so no store waits on its load (the ARM968's 2-cycle
- * halfword load-use interlock). */
-static inline void copy_run(q15_t *restrict d, const q15_t *restrict s, int32_t n)
+/* n q15 values from s to d (ds = 1 im2col runs; one out-of-line copy: ITCM): 32-bit words
+ * when both have the same alignment (NHWC rows with an even cin: one LDR/STR per two values),
+ * else halfwords four at a time with the loads first, so no store waits on its load (the
+ * ARM968's 2-cycle halfword load-use interlock). */
+static __attribute__((noinline)) void copy_run(q15_t *restrict d, const q15_t *restrict s,
+                                               int32_t n)
 {
     int32_t i = 0;
-    if (((((uintptr_t)d ^ (uintptr_t)s) & 2) == 0) && n >= 4) {
+    if (n < 8) { /* a short run (cin = 1: one kernel row): pairs of halfwords, no set-up */
+        for (; i + 2 <= n; i += 2) {
+            q15_t v0 = s[i], v1 = s[i + 1];
+            d[i] = v0;
+            d[i + 1] = v1;
+        }
+    } else if (((((uintptr_t)d ^ (uintptr_t)s) & 2) == 0)) {
         if ((uintptr_t)d & 2) {
             d[0] = s[0];
             i = 1;
@@ -72,12 +80,31 @@ static inline void copy_run(q15_t *restrict d, const q15_t *restrict s, int32_t 
         d[i] = s[i];
 }
 
+/* n zeros at d (ds = 1 im2col runs: padding), a word at a time. */
+static __attribute__((noinline)) void zero_run(q15_t *d, int32_t n)
+{
+    if (n > 0 && ((uintptr_t)d & 2)) {
+        *d++ = 0;
+        n--;
+    }
+    uint32_t *w = (uint32_t *)(void *)d, *e = w + (n >> 1);
+    while (e - w >= 4) { /* four words a step (STM of zeroed registers) */
+        w[0] = 0; w[1] = 0; w[2] = 0; w[3] = 0;
+        w += 4;
+    }
+    while (w != e)
+        *w++ = 0;
+    if (n & 1)
+        d[n - 1] = 0;
+}
+
 /* One im2col row (k = (ky, kx, ci)) of pixel q, written with element stride ds.  x holds input
  * rows from global row xrow0 = n * h + iy on; padding positions read as zero.  Callers pass a
  * local copy of the geometry and a literal ds, so the inlined copies run from registers and, for
  * ds = 1, as straight block copies. */
-static inline void im2col_row(const q15_t *restrict x, int32_t xrow0, const spl_conv2d_t *g,
-                              pix_t q, q15_t *restrict dst, int32_t ds)
+static __attribute__((noinline)) void im2col_row(const q15_t *restrict x, int32_t xrow0,
+                                                 const spl_conv2d_t *g, pix_t q,
+                                                 q15_t *restrict dst, int32_t ds)
 {
     int32_t cin = g->cin, kwc = g->kw * cin;
     int64_t wc = (int64_t)g->w * cin;
@@ -94,8 +121,11 @@ static inline void im2col_row(const q15_t *restrict x, int32_t xrow0, const spl_
     for (int32_t ky = 0; ky < g->kh; ky++, dst += (int64_t)kwc * ds) {
         int32_t iy = iy0 + ky;
         if (iy < 0 || iy >= g->h) {
-            for (int32_t i = 0; i < kwc; i++)
-                dst[(int64_t)i * ds] = 0;
+            if (ds == 1)
+                zero_run(dst, kwc);
+            else
+                for (int32_t i = 0; i < kwc; i++)
+                    dst[(int64_t)i * ds] = 0;
             continue;
         }
         const q15_t *row = x + ((int64_t)q.n * g->h + iy - xrow0) * wc;
@@ -106,6 +136,16 @@ static inline void im2col_row(const q15_t *restrict x, int32_t xrow0, const spl_
             else
                 for (int32_t i = 0; i < kwc; i++)
                     dst[(int64_t)i * ds] = s[i];
+            continue;
+        }
+        if (ds == 1) { /* the in-image part of the row as one run, zeros either side */
+            int32_t kx0 = ix0 < 0 ? -ix0 : 0, kx1 = g->w - ix0 < g->kw ? g->w - ix0 : g->kw;
+            kx0 = kx0 < g->kw ? kx0 : g->kw;
+            kx1 = kx1 > kx0 ? kx1 : kx0;
+            zero_run(dst, kx0 * cin);
+            if (kx1 > kx0)
+                copy_run(dst + kx0 * cin, row + (int64_t)(ix0 + kx0) * cin, (kx1 - kx0) * cin);
+            zero_run(dst + kx1 * cin, kwc - kx1 * cin);
             continue;
         }
         for (int32_t kx = 0; kx < g->kw; kx++) {
@@ -123,11 +163,50 @@ static inline void im2col_row(const q15_t *restrict x, int32_t xrow0, const spl_
     }
 }
 
-/* The overflow proof for a whole tile, once: every im2col value is an input value of rows
- * xrow0..end (the rows the tile's DMA fetched, as spinla/kernels/conv.py's _input_rows counts
- * them) or a zero, so |sum_k a_k w_k| <= max|x| * max_c sum_k |w_ck|.  When that is below 2^31
- * all of k is summed in int32 and the GEMM calls skip their own scan of each im2col block and
- * of the weights (0: let each call prove its own chunk). */
+/* `rows` im2col rows (stride ldw) from pixel *q on, *q advanced past them: windows inside the
+ * image as kh block copies straight from the input (no per-value tests), the rest through
+ * im2col_row. */
+static __attribute__((noinline)) void im2col_rows(const q15_t *restrict x, int32_t xrow0,
+                                                  const spl_conv2d_t *g, pix_t *q,
+                                                  q15_t *restrict dst, int32_t ldw, int32_t rows)
+{
+    const int32_t cin = g->cin, kwc = g->kw * cin, kh = g->kh;
+    const intptr_t wc = (intptr_t)g->w * cin;
+    for (int32_t r = 0; r < rows; r++, dst += ldw) {
+        int32_t iy0 = q->oy * g->sy - g->pt, ix0 = q->ox * g->sx - g->pl;
+        if (ix0 >= 0 && ix0 + g->kw <= g->w && iy0 >= 0 && iy0 + kh <= g->h) {
+            const q15_t *sp =
+                x + ((intptr_t)q->n * g->h + iy0 - xrow0) * wc + (intptr_t)ix0 * cin;
+            q15_t *d = dst;
+            /* cin = 1 with a 5-wide kernel (LeNet's C1, the usual first layer): each
+             * run's halfwords loaded before any is stored (the empty asm keeps GCC from
+             * pairing each load with its store: a 2-cycle load-use interlock each), no loop */
+            const uint16_t *su = (const uint16_t *)sp;
+            uint16_t *du = (uint16_t *)d;
+            if (kwc == 5)
+                for (int32_t ky = 0; ky < kh; ky++, du += 5, su += wc) {
+                    uint32_t v0 = su[0], v1 = su[1], v2 = su[2], v3 = su[3], v4 = su[4];
+                    __asm__("" : "+r"(v0), "+r"(v1), "+r"(v2), "+r"(v3), "+r"(v4));
+                    du[0] = (uint16_t)v0; du[1] = (uint16_t)v1; du[2] = (uint16_t)v2;
+                    du[3] = (uint16_t)v3; du[4] = (uint16_t)v4;
+                }
+            else
+                for (int32_t ky = 0; ky < kh; ky++, d += kwc, sp += wc)
+                    copy_run(d, sp, kwc);
+        } else {
+            im2col_row(x, xrow0, g, *q, dst, 1);
+        }
+        pix_next(g, q);
+    }
+}
+
+/* (Off the ARM968, which checks the Q flag instead.)  The overflow proof for a whole tile,
+ * once: every im2col value is an input value of rows xrow0..end (the rows the tile's DMA
+ * fetched, as spinla/kernels/conv.py's _input_rows counts them) or a zero, so
+ * |sum_k a_k w_k| <= max|x| * max_c sum_k |w_ck|.  When that is below 2^31 all of k is summed
+ * in int32 and the GEMM calls skip their own scan of each im2col block and of the weights (0:
+ * let each call prove its own chunk). */
+#ifndef SPL_HAVE_QFLAG
 static int32_t conv_chunk(const q15_t *x, int32_t xrow0, const spl_conv2d_t *g, const q15_t *wt,
                           int32_t ldw, int32_t p1, int32_t nc, int32_t kg)
 {
@@ -144,6 +223,7 @@ static int32_t conv_chunk(const q15_t *x, int32_t xrow0, const spl_conv2d_t *g, 
         mx = (uint32_t)spl_max_abs_q15(x, end - xrow0, g->w * g->cin, g->w * g->cin);
     return sw * mx <= 0x7FFFFFFFu ? kg : 0;
 }
+#endif
 
 uint32_t arm_conv2d_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_t *gp, const q15_t *wt,
                         int32_t ldw, q15_t *y, int32_t ldy, int32_t p0, int32_t p1, int32_t c0,
@@ -164,14 +244,15 @@ uint32_t arm_conv2d_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_t *gp, c
     /* The GEMM runs over k rounded up to even, not over ldw: the pair loads need an even
      * count and the zero padding beyond that is work for nothing (the host's K_ALIGN = 16
      * stride made LeNet-5's C1, k = 25, do 32 MACs per output). */
+#ifdef SPL_HAVE_QFLAG
+    int32_t chunk = 0; /* no scan: each GEMM call checks the Q flag instead (spl_dsp.h) */
+#else
     int32_t chunk = conv_chunk(x, xrow0, g, wt, ldw, p1, c1 - c0, kg);
+#endif
     pix_t q = pix_of(g, p0);
     for (int32_t p = p0; p < p1; p += scratch_rows) {
         int32_t rows = p1 - p < scratch_rows ? p1 - p : scratch_rows;
-        for (int32_t r = 0; r < rows; r++) {
-            im2col_row(x, xrow0, g, q, scratch + (int64_t)r * ldw, 1);
-            pix_next(g, &q);
-        }
+        im2col_rows(x, xrow0, g, &q, scratch, ldw, rows);
         sat += spl_gemm_q15_chunk(scratch, ldw, wt, ldw, y + (int64_t)(p - p0) * ldy, ldy,
                                   rows, c1 - c0, kg, rq, (uint32_t)p, (uint32_t)c0,
                                   (uint32_t)g->cout, chunk);
@@ -217,6 +298,7 @@ void arm_conv2d_pack_q15(const q15_t *w, int32_t kh, int32_t kw, int32_t cin, in
 #include "host/conv_neon.inc"
 #endif
 
+#ifndef SPL_HAVE_QFLAG /* (the ARM968 uses the GEMM's 2 x 2 block: accum_abt below) */
 static void block_4x4_i32(const q15_t *a, const q15_t *b, int32_t ld, int32_t len,
                           int32_t s[4][4])
 {
@@ -241,7 +323,51 @@ static void block_4x4_i32(const q15_t *a, const q15_t *b, int32_t ld, int32_t le
     s[2][0] = s20; s[2][1] = s21; s[2][2] = s22; s[2][3] = s23;
     s[3][0] = s30; s[3][1] = s31; s[3][2] = s32; s[3][3] = s33;
 }
+#endif
 
+#ifdef SPL_HAVE_QFLAG
+/* acc[i][j] += sum_r a[i][r] * b[j][r] (i < ma, j < nb; rows padded with zeros to multiples
+ * of 4, stride ld), exact for any data, on the ARM968: the GEMM's 2 x 2 SMLAxy block (pair
+ * loads, about 1.6 cycles/MAC in its loop) in int32 with no operand scan and no byte split; a
+ * block whose sums overflowed (the Q flag, spl_dsp.h) is redone on the exact SMLALxy path.
+ * ahi is not used. */
+static void accum_abt(q15_t *a, q15_t *ahi, int32_t ma, const q15_t *b, int32_t nb,
+                      int32_t ld, int32_t len, q63_t *acc, int32_t ldacc)
+{
+    int pairs = (((uintptr_t)a | (uintptr_t)b) & 3) == 0 && (ld & 1) == 0;
+    (void)ahi;
+    for (int32_t i = 0; i < ma; i += 2) /* row i + 1 exists: zero padding when i + 1 = ma */
+        for (int32_t j = 0; j < nb; j += 2) {
+            const q15_t *ar = a + (int64_t)i * ld, *br = b + (int64_t)j * ld;
+            q63_t e[4];
+            int exact = !pairs;
+            if (pairs) {
+                const spl_pair_t *a0 = (const spl_pair_t *)ar;
+                const spl_pair_t *a1 = (const spl_pair_t *)(ar + ld);
+                const spl_pair_t *b0 = (const spl_pair_t *)br;
+                const spl_pair_t *b1 = (const spl_pair_t *)(br + ld);
+                int32_t s[4];
+                s[0] = s[1] = s[2] = s[3] = 0;
+                spl_q_clear();
+                spl_pairs_2x2(&a0, &a1, &b0, &b1, len >> 1, s);
+                if (len & 1) {
+                    int32_t x0 = ar[len - 1], x1 = ar[ld + len - 1];
+                    int32_t y0 = br[len - 1], y1 = br[ld + len - 1];
+                    s[0] = spl_smlabb(x0, y0, s[0]); s[1] = spl_smlabb(x0, y1, s[1]);
+                    s[2] = spl_smlabb(x1, y0, s[2]); s[3] = spl_smlabb(x1, y1, s[3]);
+                }
+                exact = spl_q_set();
+                for (int32_t u = 0; u < 4; u++)
+                    e[u] = s[u];
+            }
+            if (exact)
+                spl_block_2x2_exact(ar, ld, br, ld, len, e);
+            for (int32_t u = 0; u < 2 && i + u < ma; u++)
+                for (int32_t v = 0; v < 2 && j + v < nb; v++)
+                    acc[(int64_t)(i + u) * ldacc + j + v] += e[2 * u + v];
+        }
+}
+#else
 /* acc[i][j] += sum_r a[i][r] * b[j][r] (i < ma, j < nb; rows padded with zeros to multiples
  * of 4, stride ld, len <= 256 values), exact for any data.  When the tile's magnitudes allow
  * (spl_safe_chunk covers all of len) the int32 sums are taken directly.  Otherwise a is split
@@ -276,6 +402,7 @@ static void accum_abt(q15_t *a, q15_t *ahi, int32_t ma, const q15_t *b, int32_t 
         }
     }
 }
+#endif
 
 #if defined(__AVX512VNNI__) && defined(__AVX512BW__) && !defined(SPL_PORTABLE)
 /* Host-only weight-gradient path (the emulator), in the style of gemm_q15.c's VNNI block:

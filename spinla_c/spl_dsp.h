@@ -50,6 +50,31 @@ static inline int32_t spl_hi16(uint32_t w) { return (int16_t)(w >> 16); }
 #define spl_smlatt(a, b, acc) SPL_MLA_(spl_hi16(a), spl_hi16(b), acc)
 #endif
 
+/* The overflow check that costs nothing in the loop (ARM only).  SMLAxy sets the sticky Q
+ * flag (CPSR bit 27) when its 32-bit accumulation overflows (ARM DDI 0100E, ARMv5TE "SMLA<x><y>":
+ * the product of two halfwords alone never overflows).  A tile whose every partial sum is an
+ * SMLAxy therefore summed exactly in int32 iff Q is still clear afterwards: the kernels clear
+ * it, run the int32 path without any bound on the data, and redo the tile on the exact
+ * (chunked, int64) path in the rare case that it is set, instead of scanning both operands
+ * first to prove a chunk length (spl_safe_chunk, about 4.5 cycles per operand value).  The
+ * check reads memory-clobbering volatile asm after the tile's results are stored, so no SMLAxy
+ * that feeds them can move past it.  Other targets keep the proof. */
+#if defined(__arm__) && defined(__ARM_FEATURE_DSP) && !defined(SPL_NO_ACLE)
+#define SPL_HAVE_QFLAG 1
+static inline void spl_q_clear(void)
+{
+    uint32_t t;
+    __asm__ volatile("mrs %0, cpsr\n\tbic %0, %0, #0x08000000\n\tmsr cpsr_f, %0"
+                     : "=&r"(t) : : "cc", "memory");
+}
+static inline int spl_q_set(void)
+{
+    uint32_t t;
+    __asm__ volatile("mrs %0, cpsr" : "=r"(t) : : "memory");
+    return (int)((t >> 27) & 1u);
+}
+#endif
+
 /* acc + a[0] b[0] + a[1] b[1] for pair words a, b: the dot product of two pairs. */
 #define spl_dot2(a, b, acc) spl_smlatt(a, b, spl_smlabb(a, b, acc))
 

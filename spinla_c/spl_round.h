@@ -48,6 +48,23 @@ static inline int spl_rq32_init(spl_rq32_t *r, const spl_requant_t *rq)
     return 1;
 }
 
+/* spl_rq32's nearest case with its constants as arguments (held in registers by the hot
+ * loops), stored to *dst: in range the store truncates (no sign extension); out of range (rare)
+ * the saturated value, counted. */
+static inline __attribute__((always_inline)) void spl_rq32_nearest(int32_t acc, int32_t sh,
+                                                                   uint32_t mask, uint32_t hm1,
+                                                                   q15_t *dst, uint32_t *sat)
+{
+    int32_t q = acc >> sh;
+    q += (int32_t)((((uint32_t)acc & mask) + hm1 + ((uint32_t)q & 1u)) >> sh);
+    if (__builtin_expect((uint32_t)(q + 32768) > 65535u, 0)) {
+        ++*sat;
+        *dst = q < 0 ? SPL_Q15_MIN : SPL_Q15_MAX;
+    } else {
+        *(uint16_t *)dst = (uint16_t)q; /* unsigned: GCC sign-extends before a q15_t store */
+    }
+}
+
 static inline q15_t spl_rq32(const spl_rq32_t *r, int32_t acc, uint32_t index, uint32_t *sat)
 {
     int32_t q = acc >> r->s;

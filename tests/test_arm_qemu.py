@@ -80,6 +80,20 @@ def test_gemm_large_k_full_range(pair, seed, full, mode):
     same(pair, cases.gemm(rng_of(seed), 5, 6, 300, full, mode, (1, 2, 1)))
 
 
+@pytest.mark.parametrize("m, n, k", [(3, 2, 6), (7, 5, 9), (12, 6, 40)])
+def test_gemm_int32_overflow_is_redone(pair, m, n, k):
+    """Every product +2^30: the int32 sums wrap to a negative value, which only the Q-flag
+    check (the ARM's int32 path has no operand scan) turns back into the exact, saturated
+    result; both builds and the reference agree."""
+    for mode in (0, 1):
+        kernel, sc, arrs = cases.gemm(rng_of(m), m, n, k, True, mode, shift=12)
+        arrs["a"][:] = -32768
+        arrs["bt"][:] = -32768
+        ret, out = same(pair, (kernel, sc, arrs))
+        np.testing.assert_array_equal(out["c"][:, :n], 32767)
+        assert ret == m * n
+
+
 @given(seed=SEED, full=FULL, m=st.integers(1, 9), n=st.integers(1, 9), k=st.integers(1, 80))
 def test_safe_chunk(pair, seed, full, m, n, k):
     same(pair, cases.safe_chunk(rng_of(seed), m, n, k, full, 0))

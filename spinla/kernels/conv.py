@@ -35,17 +35,34 @@ from . import (NULL, SEED, In, Out, Scratch, Step, cycle_table, dma, gemm, i32,
 # since the ARM build would pack with alignment 2.
 K_ALIGN = 16
 
-# Scratch rows per arm_gemm_q15 call (forward) and pixels per chunk (weight gradient).
-# ASSUMPTION: 32 rows amortise the GEMM's per-call max-abs scan of the weight slice (2 cycles
-# per weight per call) to ~5 % of the MACs while costing 64 * K bytes of DTCM.
-SCRATCH_ROWS = 32
+# Scratch rows per arm_gemm_q15 call (forward) and pixels per chunk (weight gradient).  A
+# multiple of 12, so that a full scratch block is whole register blocks on both builds (the
+# ARM968's 3 x 2, gemm_q15.c; the host's 4 x 4): 36 rows put LeNet-5's 36-pixel C1 tile in one
+# GEMM call of 3 x 2 blocks only (32 rows left 2 + 4 rows to the slower 2 x 2 blocks).  The
+# GEMM call's fixed cost (~550 cycles, cycle_table gemm per_tile; no operand scan on the ARM)
+# is then ~4 % of a k = 25 call's MACs, for 72 * K bytes of DTCM.
+SCRATCH_ROWS = 36
 GW_SCRATCH_COLS = 64
-# ASSUMPTION: weight-gradient partial traffic vs MAC time.  A tile spends ~2 * 1.25 cycles
-# per MAC (the byte split, below); a partial byte costs ~1 cycle of a chip's share of SDRAM
-# and inter-chip links (machine.py: 0.6 GB/s SDRAM, 6 links of 1e7 4-byte packets/s, at
-# 200 MHz) and each weight is 8 bytes, so balancing M k cout 2.5 / T against
-# 8 T k cout / chips gives T^2 = M chips / 3.2; doubled for the reduce re-reading them.
-GW_PARTIAL_BALANCE = 6.4
+# Weight-gradient partial traffic vs MAC time.  A partial byte costs ~1 cycle of a chip's
+# share of SDRAM and inter-chip links (machine.py: 0.6 GB/s SDRAM, 6 links of 1e7 4-byte
+# packets/s, at 200 MHz: ASSUMPTION) and each weight is 8 bytes (int64), so balancing the MAC
+# time M k cout c / T (c: the calibrated conv2d_gw cycles per MAC) against the traffic
+# 8 T k cout / chips gives T^2 = M chips c / 8, i.e. T = sqrt(M chips / (8 / c)); the divisor
+# is doubled for the reduce re-reading the partials: gw_partial_balance() = 16 / c.  c is taken
+# from the cycle table (spinla/kernels/cycle_table.py, fitted by tools/calibrate_cycles.py) on
+# a LeNet-5 C3-sized tile (GW_BALANCE_TILE), so the constant follows the kernel's calibration
+# (6.4 when the kernels were assumed to take 2.5 cycles per MAC; about 4 calibrated).
+GW_PARTIAL_BYTE_CYCLES = 1.0
+GW_BALANCE_TILE = dict(pix=256, ct=16, k=150, cols=64)
+
+
+@functools.lru_cache(maxsize=1)
+def gw_partial_balance() -> float:
+    t = GW_BALANCE_TILE
+    c = float(cycle_table.predict("conv2d_gw", **t)) / (t["pix"] * t["ct"] * t["k"])
+    return 2 * 8 * GW_PARTIAL_BYTE_CYCLES / c
+
+
 # ASSUMPTION (used only to choose the number of partials): adding one int64 partial value
 # in the reduce, ~4 cycles (two LDRs, ADDS/ADC).
 REDUCE_CYCLES_PER_PARTIAL = 4
@@ -383,9 +400,9 @@ def lower_grad_weight(x_buf, d_buf, table_buf, dw_buf, geom, *, shift: int, roun
     # How many pixel ranges (partials): each costs 8 bytes per weight of SDRAM traffic, read
     # back by the reduce, while more ranges share the MACs among more cores.  Per core, MAC
     # time ~ M * k * cout / T and partial traffic ~ T * k * cout * 8 / chips bytes, which
-    # balance at T ~ sqrt(M * chips / GW_PARTIAL_BALANCE).
+    # balance at T ~ sqrt(M * chips / gw_partial_balance()).
     most = max(1, min(math.ceil(m / 4), machine.cores // nct,
-                      round(math.sqrt(m * machine.chips / GW_PARTIAL_BALANCE))))
+                      round(math.sqrt(m * machine.chips / gw_partial_balance()))))
     plan = _gw_parts_plan(geom, g, m, k, cout, ct, most, machine,
                           lambda p, c, r: need(p, c, r).max() <= budget)
     if plan is None:

@@ -22,10 +22,22 @@ from ..fixed import ROUNDING_MODES, STOCHASTIC
 from ..program import Call
 from . import SEED, In, Out, Step, cycle_table, dma, i32, register_bound, threads
 
-# ASSUMPTION: tiles are not split below ~32k MACs (~40k cycles): under that, a tile's two DMA
-# set-ups, its fixed overhead and its share of the phase barrier exceed ~5 % of its work, and
-# spreading a small product over more cores (and chips) stops paying.
-MIN_TILE_MACS = 32 * 1024
+# Tiles are not split below the size at which a tile's fixed costs (its two DMA set-ups, the
+# kernel call's per-tile cycles and the phase barrier its core waits in: machine.py's
+# dma_setup_cycles and barrier_cycles, cycle_table's gemm per_tile) exceed MIN_TILE_OVERHEAD of
+# its MAC time (the calibrated cycles per MAC of a large tile, GEMM_REFERENCE_TILE): below it,
+# spreading a small product over more cores (and chips) stops paying.  About 28k MACs with
+# the calibrated ARM kernels (32k when they were assumed to take 1.25 cycles/MAC).
+MIN_TILE_OVERHEAD = 0.05
+GEMM_REFERENCE_TILE = (64, 128, 64)
+
+
+def min_tile_macs(machine) -> int:
+    m, n, k = GEMM_REFERENCE_TILE
+    per_mac = float(cycle_table.predict("gemm", m=m, n=n, k=k)) / (m * n * k)
+    fixed = (machine.barrier_cycles + 2 * machine.dma_setup_cycles
+             + cycle_table.TABLE["gemm"]["per_tile"].value)
+    return int(fixed / (MIN_TILE_OVERHEAD * per_mac))
 
 
 def _cycles(call, machine):
@@ -86,8 +98,9 @@ def host_tiles(batch: int, m: int, n: int, nthreads: int) -> np.ndarray:
 @functools.lru_cache(maxsize=256)
 def tile_shape(m: int, n: int, k: int, machine, batch: int = 1):
     """(mt, nt) for an m x n x k product: the largest near-square block within the DTCM
-    budget, then halved until every core has a tile or tiles would drop below MIN_TILE_MACS."""
+    budget, then halved until every core has a tile or tiles would drop below min_tile_macs."""
     budget = machine.tile_budget_bytes
+    min_mac = min_tile_macs(machine)
 
     def need(mt, nt):
         return 2 * (mt + nt) * k + 2 * mt * nt
@@ -104,7 +117,7 @@ def tile_shape(m: int, n: int, k: int, machine, batch: int = 1):
         else:
             nt = max(1, nt - 1)
     while (batch * math.ceil(m / mt) * math.ceil(n / nt) < machine.cores and (mt > 4 or nt > 4)
-           and (mt // 2) * nt * k >= MIN_TILE_MACS):
+           and (mt // 2) * nt * k >= min_mac):
         if mt >= nt:
             mt = max(4, (mt + 1) // 2)
         else:
