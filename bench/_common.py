@@ -80,6 +80,8 @@ def other_build(march: str):
     with tempfile.TemporaryDirectory(prefix=f"spinla-{march}-") as tmp:
         shutil.copytree(ROOT / "spinla", Path(tmp) / "spinla",
                         ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+        # spinla.abi reads the C header beside the package, as in the source tree.
+        shutil.copytree(ROOT / "spinla_c", Path(tmp) / "spinla_c")
         env = dict(os.environ, SPINLA_MARCH=march)
         print(f"building the kernels with SPINLA_MARCH={march} ...", flush=True)
         subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--build-lib", tmp,

@@ -55,6 +55,13 @@ def run_program(program: Program, args, run_index: int | None = None,
             raise ValueError(f"{program.name}: input {ph.name} must have shape {ph.shape}, "
                              f"got {None if a is None else a.shape}")
     run = program.runs if run_index is None else int(run_index)
+    if not checked and not program.inputs and len(program.calls) == 1 and not c:
+        # An eager op: one Call over buffers that hold their data (the walker's work without
+        # its bookkeeping; a dozen microseconds is most of what a small eager op costs).
+        results = _run_one(program, program.calls[0], run)
+        program.runs += 1
+        runtime.notify(program)
+        return results
     if c is None:
         c = ((bool(program.inputs) or program.runs > 0)
              and os.environ.get("SPINLA_PROGRAM_C", "1") != "0")
@@ -72,6 +79,19 @@ def run_program(program: Program, args, run_index: int | None = None,
 
 
 # --- the per-call walker ------------------------------------------------------------------------
+
+def _run_one(program: Program, call, run: int) -> list:
+    ins = []
+    for b in call.inputs:
+        if b.data is None:
+            raise RuntimeError(f"{program.name}: {call.op} reads {b!r}, which holds no data")
+        ins.append(b.data)
+    outs = [np.empty(b.shape, np.int16) for b in call.outputs]
+    seed = int(lib.spl_seed_mix(call.seed, run)) if call.stochastic else 0
+    runtime.record(call.op, KERNELS[call.kernel].run(call, ins, outs, seed))
+    by_id = {b.id: o for b, o in zip(call.outputs, outs)}
+    return [by_id[b.id] if b.id in by_id else b.data for b in program.outputs]
+
 
 _LAST_USE = SideCache()
 

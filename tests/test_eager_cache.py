@@ -90,3 +90,30 @@ def test_the_eager_add_on_a_cache_hit_is_the_reference(fmt):
     shift = a.fmt.frac - c.fmt.frac
     ref = np.round(exact / 2.0 ** shift)                             # half to even
     np.testing.assert_array_equal(c.raw, np.clip(ref, -32768, 32767).astype(np.int16))
+
+
+def test_a_repeated_eager_op_binds_its_kernel_once(monkeypatch):
+    """The copies of one lowering share its kernel binding (built for the cached template),
+    and it is the binding the op would get afresh: every copy gives the exact rounded sum."""
+    from spinla.kernels import KERNELS, eltwise, run_bound
+    counted = []
+    real = eltwise.bind
+
+    def counting(call):
+        counted.append(call)
+        return real(call)
+    kernel = KERNELS["eltwise_q15"]
+    monkeypatch.setitem(KERNELS, "eltwise_q15", kernel.__class__(
+        kernel.name, lambda call, ins, outs, seed: run_bound(call, counting, ins, outs, seed),
+        kernel.cycles, kernel.doc, counting))
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, (64, 10))
+    y = rng.uniform(-1, 1, (64, 10))
+    a, b = sp.asarray(x, fmt="q2.13"), sp.asarray(y, fmt="q2.13")
+    outs = [np.asarray(a + b) for _ in range(5)]
+    # the first op's own Call, then the cached template once for the four copies
+    assert len(counted) == 2
+    # the exact sum of the two q2.13 values, rounded once (half to even) to the result format
+    expect = np.asarray(sp.asarray(np.asarray(a) + np.asarray(b), fmt=(a + b).fmt))
+    for o in outs:
+        np.testing.assert_array_equal(o, expect)

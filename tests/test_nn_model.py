@@ -129,6 +129,26 @@ def test_history_reports_cost_time_and_saturations():
     assert sum(sum(s.values()) for s in h2["saturations"]) > 0
 
 
+def test_fit_without_the_cost_model_trains_the_same_and_prices_nothing(monkeypatch):
+    """spinnaker_cost=False: the same weights bit for bit, no Program priced, and the history
+    says the modelled figures are absent (None) rather than 0."""
+    x, y = blobs()
+    a, b = small_model(seed=3), small_model(seed=3)
+    ha = a.fit(x, y, epochs=2, batch_size=16, seed=1, verbose=0)
+    from spinla import cost
+
+    def refuse(*args, **kw):
+        raise AssertionError("a Program was priced with spinnaker_cost=False")
+    monkeypatch.setattr(cost, "cost_of", refuse)
+    hb = b.fit(x, y, epochs=2, batch_size=16, seed=1, verbose=0, spinnaker_cost=False)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    assert hb["loss"] == ha["loss"]
+    assert hb["spinnaker_time_s"] == [None, None] and hb["spinnaker_energy_j"] == [None, None]
+    with pytest.raises(TypeError, match="spinnaker_cost"):
+        b.fit(x, y, epochs=1, verbose=0, spinnaker_cost="no")
+
+
 def test_verbose_zero_is_silent_and_verbose_prints(capsys):
     x, y = blobs(n=16)
     small_model().fit(x, y, epochs=1, batch_size=8, verbose=0)

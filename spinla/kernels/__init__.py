@@ -134,8 +134,30 @@ class SideCache:
         self._d[k] = (weakref.ref(obj, drop), key, value)
         return value
 
+    def peek(self, obj, key=None):
+        """The value kept beside obj, or None."""
+        e = self._d.get(id(obj))
+        return e[2] if e is not None and e[0]() is obj and e[1] == key else None
+
 
 _STATIC = SideCache()
+
+# Calls copied from one lowering onto other buffers (spinla.ops._core.lowered, the eager-op
+# cache) have the template's kernel arguments: bindings depend on a Call's params, tiles and
+# buffer shapes, never on the buffers themselves (In/Out are operand indices).  Their
+# bindings are built once, for the template, and looked up under it.
+_TEMPLATE = SideCache()
+
+
+def same_arguments(call, template):
+    """Record that `call` binds as `template` does (a copy of its lowering)."""
+    _TEMPLATE.get(call, lambda: template)
+
+
+def binding_owner(call):
+    """The Call whose binding `call` uses: its template, else itself."""
+    t = _TEMPLATE.peek(call)
+    return call if t is None else t
 
 
 def static_args(call, build):
@@ -222,7 +244,8 @@ def run_bound(call, bind, ins, outs, seed) -> int:
     """Run a Call from Python through its binding (built once per Call, kept beside it):
     the per-call walker's path, and the reference the whole-Program runner is tested
     against."""
-    steps = _BOUND.get(call, lambda: bind(call), threads_key())
+    owner = binding_owner(call)
+    steps = _BOUND.get(owner, lambda: bind(owner), threads_key())
     sat = 0
     for fn, args in steps:
         cargs = []

@@ -398,7 +398,7 @@ class Sequential:
     # --- training --------------------------------------------------------------------------
     def fit(self, x, y, epochs: int = 1, batch_size: int = 32, validation_data=None,
             shuffle: bool = True, seed: int | None = None, verbose: int = 1, callbacks=None,
-            augment=None, input_scale=None):
+            augment=None, input_scale=None, spinnaker_cost: bool = True):
         """Train; returns a History.  Inputs are checked before anything runs: sample shape,
         NaN/inf, label range, batch size.  seed makes shuffling and stochastic rounding
         reproducible.  verbose: 0 silent, 1 progress bar, 2 one line per epoch.  callbacks:
@@ -409,16 +409,22 @@ class Sequential:
         every epoch, e.g. spinla.nn.Distortions(); True means Distortions() with its
         defaults.  input_scale: the factor inputs are multiplied by (default 1/255 for uint8
         pixels, 1 for other data, which must then lie within the input format's range, else
-        a ValueError asks for input_scale); recorded in history.params["input_scale"]."""
+        a ValueError asks for input_scale); recorded in history.params["input_scale"].
+        spinnaker_cost: price every step on the cost model (spinla.cost) and report the
+        modelled SpiNNaker time and energy in the progress bar, the batch logs and the history;
+        False trains without it (placing each traced step for the model takes about a second
+        per fit), and the history's spinnaker_time_s / spinnaker_energy_j are then None."""
+        if not isinstance(spinnaker_cost, (bool, np.bool_)):
+            raise TypeError(f"fit: spinnaker_cost must be True or False, got {spinnaker_cost!r}")
         # Its own scope (spinla/state.py): a seed stream of its own when seed is given, its
         # own counters (added to the caller's afterwards) and its own cost observer, so fits
         # in two threads neither share seeds nor price each other's Programs.
         with state.scope(seed=seed):
             return self._fit(x, y, epochs, batch_size, validation_data, shuffle, seed,
-                             verbose, callbacks, augment, input_scale)
+                             verbose, callbacks, augment, input_scale, bool(spinnaker_cost))
 
     def _fit(self, x, y, epochs, batch_size, validation_data, shuffle, seed, verbose,
-             callbacks, augment, input_scale):
+             callbacks, augment, input_scale, spinnaker_cost=True):
         self._require_compiled("fit")
         self._require_built(x)
         batch = nndata.check_batch_size(batch_size)
@@ -453,14 +459,22 @@ class Sequential:
                            input_scale=scale)
         nb = -(-n // batch)
         classify = bool(np.any(lab >= 0))
-        meter = _CostMeter()
-        runtime.add_observer(meter)
+        meter = _CostMeter() if spinnaker_cost else None
+        if meter is not None:
+            runtime.add_observer(meter)
+
+        def modelled_t():
+            return None if meter is None else meter.time_s
+
+        def modelled_e():
+            return None if meter is None else meter.energy_j
         epoch, i, bar = 0, 0, None
         self.stop_training = False
         try:
             for epoch in range(epochs):
                 stats0 = stats_placing if epoch == 0 else sp.stats()
-                meter.time_s = meter.energy_j = 0.0
+                if meter is not None:
+                    meter.time_s = meter.energy_j = 0.0
                 for cb in callbacks:
                     _call(cb, "on_epoch_begin", epoch, {})
                 Xa = X if augment is None else _augmented(augment, X, rng)
@@ -475,8 +489,9 @@ class Sequential:
                 def postfix():
                     el = max(1e-9, time.perf_counter() - t0)
                     acc = f" acc {run_correct / max(1, seen):.4f}" if classify else ""
-                    return (f"loss {run_loss / max(1, seen):.4f}{acc} {seen / el:,.0f} img/s "
-                            f"SpiNN {meter.time_s:.3g} s {meter.energy_j:.3g} J")
+                    spinn = (f" SpiNN {meter.time_s:.3g} s {meter.energy_j:.3g} J"
+                             if meter is not None else "")
+                    return f"loss {run_loss / max(1, seen):.4f}{acc} {seen / el:,.0f} img/s{spinn}"
 
                 bar = _Bar(nb, f"epoch {epoch + 1}/{epochs}", verbose == 1)
                 for i in range(nb):
@@ -504,16 +519,16 @@ class Sequential:
                         # bar shows (spinla.keras drives Keras's own from these logs).
                         _call(cb, "on_batch_end", it + 1, {
                             "loss": float(outs[0]) / b, "batch": i, "size": b,
-                            "correct": int(outs[1]), "spinnaker_time_s": meter.time_s,
-                            "spinnaker_energy_j": meter.energy_j})
+                            "correct": int(outs[1]), "spinnaker_time_s": modelled_t(),
+                            "spinnaker_energy_j": modelled_e()})
                     bar.update(1, postfix)
                 wall = time.perf_counter() - t0
                 bar.close(postfix)
                 hist.epoch.append(epoch)
                 hist.append("loss", run_loss / seen)
                 hist.append("accuracy", run_correct / seen if classify else None)
-                hist.append("spinnaker_time_s", meter.time_s)
-                hist.append("spinnaker_energy_j", meter.energy_j)
+                hist.append("spinnaker_time_s", modelled_t())
+                hist.append("spinnaker_energy_j", modelled_e())
                 hist.append("wall_time_s", wall)
                 hist.append("images_per_s", seen / wall if wall > 0 else float("inf"))
                 if Vp is not None:
@@ -529,9 +544,10 @@ class Sequential:
                     extra = (f" - val_loss {logs['val_loss']:.4f} - val_accuracy "
                              f"{logs['val_accuracy']:.4f}" if Vp is not None else "")
                     acc = f" - accuracy {logs['accuracy']:.4f}" if classify else ""
+                    spinn = (f" - SpiNNaker {meter.time_s:.3g} s {meter.energy_j:.3g} J"
+                             if meter is not None else "")
                     print(f"epoch {epoch + 1}/{epochs} - {wall:.1f} s - loss "
-                          f"{logs['loss']:.4f}{acc}{extra} - SpiNNaker "
-                          f"{meter.time_s:.3g} s {meter.energy_j:.3g} J", file=sys.stderr)
+                          f"{logs['loss']:.4f}{acc}{extra}{spinn}", file=sys.stderr)
                 for cb in callbacks:
                     _call(cb, "on_epoch_end", epoch, logs)
                 if self.stop_training:     # set by a callback (Keras's EarlyStopping)
@@ -545,7 +561,8 @@ class Sequential:
                   f"(step {self.iterations})", file=sys.stderr)
             raise
         finally:
-            runtime.remove_observer(meter)
+            if meter is not None:
+                runtime.remove_observer(meter)
         self.history = hist
         return hist
 

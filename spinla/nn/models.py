@@ -140,9 +140,9 @@ class BoostedLeNet4:
 
     def fit(self, x, y, epochs=1, batch_size=32, validation_data=None, shuffle=True,
             seed=None, verbose=1, filtered_size=None, augment=None, max_copies=None,
-            callbacks=None):
-        """Trains the three nets in turn (each fit with the same epochs, callbacks and
-        augment); returns their three Histories."""
+            callbacks=None, spinnaker_cost=True):
+        """Trains the three nets in turn (each fit with the same epochs, callbacks, augment
+        and spinnaker_cost, see Model.fit); returns their three Histories."""
         net1 = self.nets[0]
         net1._require_compiled("fit")
         xa, _, lab = net1._conform(x, y)
@@ -158,7 +158,8 @@ class BoostedLeNet4:
                              f"{max_copies!r}")
         copies = 1 if augment is None else int(max_copies or self.MAX_COPIES)
         kw = dict(epochs=epochs, batch_size=batch_size, validation_data=validation_data,
-                  shuffle=shuffle, seed=seed, verbose=verbose, callbacks=callbacks)
+                  shuffle=shuffle, seed=seed, verbose=verbose, callbacks=callbacks,
+                  spinnaker_cost=spinnaker_cost)
         hists = [net1.fit(xa, lab, augment=augment, **kw)]
         X = nndata.place_x(xa, sp.q(net1.policy.input))
 

@@ -7,7 +7,7 @@ import operator
 
 import numpy as np
 
-from .. import runtime, state
+from .. import kernels, runtime, state
 from ..array import Array
 from ..fixed import BOOL, INT16, NEAREST, ROUNDING_MODES, Format, frac_for, parse_format, quantize
 from ..machine import current as current_machine
@@ -139,12 +139,11 @@ def new_buffer(shape, fmt: Format) -> Buffer:
 # machine and parameters) always tiles the same way: the tiling is kept per structure and
 # copied onto the new buffers, so a repeated eager op costs a dictionary lookup.  Formats are
 # part of the key as the op decided them (those taken from data, spinla.fixed, are decided
-# before lowering, from the data, every time), and a stochastic Call still takes the next
-# seed of the stream, exactly when lowering would have: the same bits as lowering afresh.
+# before lowering, from the data, every time); seeds are fixed when a Call runs
+# (runtime.assign_seeds), so a copy gives the same bits as lowering afresh.
 LOWERING_CACHE = True          # tests switch it off to compare with lowering afresh
 _LOWERED: dict = {}
 _LOWERED_MAX = 4096
-_NOT_KEPT = ("inputs", "outputs")
 
 
 def lowered(key, inputs, outputs, lower):
@@ -169,16 +168,26 @@ def lowered(key, inputs, outputs, lower):
         if len(calls) == 1:
             if len(_LOWERED) >= _LOWERED_MAX:
                 _LOWERED.clear()
-            _LOWERED[full] = ({k: v for k, v in calls[0].__dict__.items()
-                               if k not in _NOT_KEPT}, m)
+            # The template holds data-less stand-ins of the buffers (their shapes and formats
+            # are what a binding reads), so the cache keeps no user array alive.
+            tpl = _copy(calls[0], [Buffer(b.shape, b.fmt) for b in inputs],
+                        [Buffer(b.shape, b.fmt) for b in outputs])
+            _LOWERED[full] = (tpl, m)
         return calls
-    kept, _ = t
-    c = Call.__new__(Call)
-    c.__dict__.update(kept)
-    # Its own params dict (whatever is added to one Call's params stays with that Call).
-    c.params = dict(kept["params"])
-    c.inputs, c.outputs = tuple(inputs), tuple(outputs)
+    tpl = t[0]
+    c = _copy(tpl, inputs, outputs)
+    kernels.same_arguments(c, tpl)      # its kernel binding is the template's, built once
     return [c]
+
+
+def _copy(call, inputs, outputs):
+    """call over other buffers: its own params dict (whatever is added to one Call's params
+    stays with that Call), the tiling arrays shared (read-only)."""
+    c = Call.__new__(Call)
+    c.__dict__.update(call.__dict__)
+    c.params = dict(call.params)
+    c.inputs, c.outputs = tuple(inputs), tuple(outputs)
+    return c
 
 
 def _as_list(calls) -> list:
