@@ -31,7 +31,7 @@ from . import checked as _checked
 from . import runtime
 from .kernels import (ITEMSIZE, KERNELS, NULL, SEED, In, Out, Scratch, SideCache, Static, View,
                       ffi, lib, threads_key)
-from .program import Program
+from .program import Program, count_run
 
 ALIGN = 64            # bytes: arena blocks start on cache lines (int64 partials need 8)
 _INT16 = np.dtype(np.int16)
@@ -59,7 +59,7 @@ def run_program(program: Program, args, run_index: int | None = None,
         # An eager op: one Call over buffers that hold their data (the walker's work without
         # its bookkeeping; a dozen microseconds is most of what a small eager op costs).
         results = _run_one(program, program.calls[0], run)
-        program.runs += 1
+        count_run(program)
         runtime.notify(program)
         return results
     if c is None:
@@ -73,7 +73,7 @@ def run_program(program: Program, args, run_index: int | None = None,
             results = plan.run(program, args, run)
     if results is None:
         results = _walk(program, args, run, checked)
-    program.runs += 1
+    count_run(program)
     runtime.notify(program)
     return results
 
