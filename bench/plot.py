@@ -5,7 +5,8 @@
 accuracy.png: test error per epoch of each network, fixed point on the emulator against the
 float32 twin, with LeCun et al. 1998's figure as a dashed line.
 train_speed.png: one epoch's host wall time, emulator against PyTorch float32, per network.
-kernels.png: emulator throughput as a fraction of NumPy float32 per kernel shape.
+kernels.png: emulator throughput as a fraction of NumPy float32 per kernel shape and host build
+(from kernels_builds.json, `bench/kernels.py --also-march x86-64-v3`, else kernels.json).
 """
 from __future__ import annotations
 
@@ -114,8 +115,10 @@ def train_speed(res):
 
 def kernels(res):
     rows = res["rows"]
-    fig, ax = plt.subplots(figsize=(7, 3.2))
-    ax.barh([r["case"] for r in rows], [r["ratio"] for r in rows])
+    fig, ax = plt.subplots(figsize=(7.5, 0.6 + 0.28 * len(rows)))
+    ax.barh([f"{r['case']} ({r.get('simd_path', 'native')})" for r in rows],
+            [r["ratio"] for r in rows])
+    ax.invert_yaxis()
     ax.axvline(res.get("target_matmul_ratio", res.get("target_ratio", 1.0)), color="k", ls=":",
                label="target (matmul)")
     ax.set_xlabel("emulator throughput / NumPy float32 throughput")
@@ -125,11 +128,13 @@ def kernels(res):
 
 
 def main():
-    for name, fn in (("accuracy", accuracy), ("train_speed", train_speed),
-                     ("kernels", kernels)):
-        res = _load(name)
+    for name, fn, sources in (("accuracy", accuracy, ["accuracy"]),
+                              ("train_speed", train_speed, ["train_speed"]),
+                              ("kernels", kernels, ["kernels_builds", "kernels"])):
+        # kernels: the run with every host build (--also-march) when there is one
+        res = next((r for r in map(_load, sources) if r is not None), None)
         if res is None:
-            print(f"{name}: no results yet (bench/results/{name}.json)")
+            print(f"{name}: no results yet (bench/results/{sources[0]}.json)")
             continue
         fig = fn(res)
         out = RESULTS / f"{name}.png"
