@@ -102,6 +102,8 @@ def test_expand_dims_tuple_broadcast_arrays_shapes_diff():
     for got, want in zip(sp.broadcast_arrays(a, b), np.broadcast_arrays(x, y)):
         np.testing.assert_array_equal(got.raw, want)
     assert sp.broadcast_shapes((2, 1), (3, 1, 4)) == (3, 2, 4)
+    assert sp.broadcast_shapes() == () == np.broadcast_shapes()
+    assert sp.broadcast_shapes((5, 3)) == (5, 3)
     with pytest.raises(ValueError, match="broadcast_shapes"):
         sp.broadcast_shapes((2,), (3,))
     v = sp.asarray([1.0, 4.0, 9.0, 16.0], fmt=sp.q(9))

@@ -236,6 +236,8 @@ def normalize_axis(axis: int, ndim: int, op: str) -> int:
 
 
 def broadcast_shapes(op: str, *shapes):
+    if not shapes:
+        return ()
     first = shapes[0]
     if all(s == first for s in shapes[1:]):     # the common case, without NumPy's checks
         return tuple(first)
