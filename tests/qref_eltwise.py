@@ -118,7 +118,7 @@ def clip_scalar(x, lo, hi, fi, fo, mode="nearest", seed=0):
     sat = requant(x[keep], fi - fo, mode, seed, idx[keep])[1]
     for mask, v in ((below, lo), (above, hi)):
         if v is not None and mask.any():
-            raw = math.floor(math.ldexp(v, fo) + 0.5)
+            raw = round(math.ldexp(v, fo))          # ties to even, as every conversion
             res[mask] = min(max(raw, QMIN), QMAX)
             sat += int(mask.sum()) if not QMIN <= raw <= QMAX else 0
     return res, sat
@@ -128,8 +128,9 @@ def axpby(a, b, fa, fb, alpha, beta, fo, mode="nearest", seed=0):
     a, b = np.broadcast_arrays(np.asarray(a, np.int64), np.asarray(b, np.int64))
     from spinla.fixed import frac_for
     fal, fbe = frac_for(abs(alpha)), frac_for(abs(beta))
-    ka = int(np.clip(math.floor(math.ldexp(alpha, fal) + 0.5), QMIN, QMAX))
-    kb = int(np.clip(math.floor(math.ldexp(beta, fbe) + 0.5), QMIN, QMAX))
+    # the coefficients rounded ties to even, as every conversion
+    ka = int(np.clip(round(math.ldexp(alpha, fal)), QMIN, QMAX))
+    kb = int(np.clip(round(math.ldexp(beta, fbe)), QMIN, QMAX))
     pa, pb = fa + fal, fb + fbe
     c = max(pa, pb)
     acc = ((a * ka) << (c - pa)) + ((b * kb) << (c - pb))

@@ -372,3 +372,11 @@ def test_cycle_formulas():
     assert all(v > 0 for v in cyc)
     add, div, lt = cyc
     assert div > 5 * add and lt < add
+
+
+def test_clip_bound_on_a_tie_rounds_to_even():
+    """A Python-number bound halfway between two output codes is rounded as every conversion
+    is, ties to even: 0.25 in q14.1 is 0 (0.0), not 1 (0.5); 0.75 is 2 (1.0)."""
+    x = raw_array(np.array([-100, 0, 300, 1000]), 10)
+    np.testing.assert_array_equal(sp.clip(x, None, 0.25, fmt=q(1)).raw, [0, 0, 0, 0])
+    np.testing.assert_array_equal(sp.clip(x, 0.75, None, fmt=q(1)).raw, [2, 2, 2, 2])

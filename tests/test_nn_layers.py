@@ -18,7 +18,8 @@ LSB = {f: 2.0 ** -f for f in range(16)}
 
 
 def quant(a, frac):
-    return np.clip(np.floor(np.asarray(a, float) * 2 ** frac + 0.5), -32768, 32767) / 2 ** frac
+    # ties to even, as spinla.asarray rounds
+    return np.clip(np.rint(np.asarray(a, float) * 2 ** frac), -32768, 32767) / 2 ** frac
 
 
 def build(layer, in_shape, in_frac=11, in_bound=4.0, policy=DET):
