@@ -56,6 +56,7 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
+from .beside import Beside
 from .kernels import KERNELS
 from .machine import Machine
 from .machine import current as _current
@@ -603,7 +604,6 @@ def _reads_remote(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl
     if r is None and home.reader == id(call):
         return              # laid out for this call's reads
     hc, hs, he = home.chips, home.starts, home.stops
-    per_src = {}
     if r is None:
         # Reads spread evenly over the buffer: chip h needs min(its tiles' reads, the
         # buffer) bytes, each home part supplying its share.
@@ -1023,24 +1023,15 @@ def cost_of(program_or_call, machine=None, *, charge_idle_chips: bool = True,
 _STRUCTURAL: dict = {}
 _STRUCTURAL_MAX = 4096
 
-# Costs kept beside each Program, not in it (a Program describes work and holds no host
-# state): id(program) -> (weak reference, {(machine, charge_idle_chips, calls, strategy):
-# Cost}).  Keyed by identity, since a Program compares by value and has no hash; the entry
-# goes when its Program does.
-_BESIDE: dict = {}
+# Costs kept beside each Program, not in it (spinla/beside.py): {(machine,
+# charge_idle_chips, calls, strategy): Cost} per Program.
+_BESIDE = Beside()
 
 
 def costs_beside(prog: Program) -> dict:
     """The Costs of `prog` computed so far (a traced Program runs many times, and its cost
     for a given machine, strategy and charging is the same every run)."""
-    k = id(prog)
-    hit = _BESIDE.get(k)
-    if hit is None or hit[0]() is not prog:
-        def gone(ref, k=k):
-            if _BESIDE.get(k, (None,))[0] is ref:
-                del _BESIDE[k]
-        hit = _BESIDE[k] = (weakref.ref(prog, gone), {})
-    return hit[1]
+    return _BESIDE.get(prog, dict)
 
 
 def forget_costs(prog: Program | None = None):
@@ -1051,9 +1042,9 @@ def forget_costs(prog: Program | None = None):
         _STRUCTURAL.clear()
         _PRICES.clear()
         return
-    hit = _BESIDE.get(id(prog))
-    if hit is not None and hit[0]() is prog:
-        hit[1].clear()
+    hit = _BESIDE.peek(prog)
+    if hit is not None:
+        hit.clear()
 
 
 def _param_key(v):

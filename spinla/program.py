@@ -10,32 +10,25 @@ the board runs them: all tiles of call i finish before call i+1 starts.
 from __future__ import annotations
 
 import itertools
-import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .beside import Beside
 from .fixed import Format
 
 _ids = itertools.count()
 
-# Run counts of Programs, beside them rather than in them: a Program is the frozen description
-# a board loads, and how often this host ran it is the host's business (issue #9).  Keyed by
-# id with a weak reference, as Programs are unhashable dataclasses.
-_RUNS: dict = {}
+# Run counts of Programs, beside them rather than in them: how often this host ran a
+# Program is the host's business, not the board's (spinla/beside.py).
+_RUNS = Beside()
 
 
 def count_run(program) -> int:
     """Add one run of `program` (a backend calls this after running it); returns the count."""
-    k = id(program)
-    e = _RUNS.get(k)
-    if e is None or e[0]() is not program:
-        def drop(ref, k=k):
-            if _RUNS.get(k, (None,))[0] is ref:
-                del _RUNS[k]
-        e = (weakref.ref(program, drop), 0)
-    _RUNS[k] = (e[0], e[1] + 1)
-    return e[1] + 1
+    n = _RUNS.get(program, lambda: [0])
+    n[0] += 1
+    return n[0]
 
 
 class Buffer:
@@ -112,8 +105,8 @@ class Program:
     @property
     def runs(self) -> int:
         """How many times a backend has run this Program (kept beside it: count_run)."""
-        e = _RUNS.get(id(self))
-        return e[1] if e is not None and e[0]() is self else 0
+        n = _RUNS.peek(self)
+        return 0 if n is None else n[0]
 
     def buffers(self):
         """Every buffer the Program touches, each once, in first-use order."""

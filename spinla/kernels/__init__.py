@@ -4,13 +4,13 @@ cost model prices it with.  One module per C family; each registers its kernels 
 from __future__ import annotations
 
 import os
-import weakref
 from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
 import numpy as np
 
 from .. import abi
+from ..beside import Beside
 
 
 class _Lazy:
@@ -112,32 +112,8 @@ def ptr(a, ctype="int16_t *"):
 _ARRAY_TYPE = {"int16_t *": "int16_t[]", "int32_t *": "int32_t[]", "int64_t *": "int64_t[]"}
 
 
-class SideCache:
-    """Values computed from an object and kept beside it, not on it (a frozen Program or Call
-    holds no host state, issue #9): keyed by id, since Calls and Programs are unhashable
-    dataclasses, and dropped when the object is collected.  `key` guards against a setting
-    that changed since the value was built (e.g. SPINLA_THREADS, which bindings bake in)."""
-
-    def __init__(self):
-        self._d = {}
-
-    def get(self, obj, build, key=None):
-        e = self._d.get(id(obj))
-        if e is not None and e[0]() is obj and e[1] == key:
-            return e[2]
-        value = build()
-        d, k = self._d, id(obj)
-
-        def drop(ref, d=d, k=k):
-            if d.get(k, (None,))[0] is ref:
-                del d[k]
-        self._d[k] = (weakref.ref(obj, drop), key, value)
-        return value
-
-    def peek(self, obj, key=None):
-        """The value kept beside obj, or None."""
-        e = self._d.get(id(obj))
-        return e[2] if e is not None and e[0]() is obj and e[1] == key else None
+# Host state kept beside Calls and Programs, not on them (spinla/beside.py).
+SideCache = Beside
 
 
 _STATIC = SideCache()

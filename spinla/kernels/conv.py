@@ -26,7 +26,7 @@ import numpy as np
 from .. import abi, tiling
 from ..fixed import INT16, ROUNDING_MODES, STOCHASTIC
 from ..program import Buffer, Call
-from . import (NULL, SEED, In, Out, Scratch, Step, cycle_table, dma, gemm, i32,
+from . import (NULL, SEED, In, Out, Scratch, Step, cycle_table, dma, i32,
                register_bound, threads)
 
 # Packed row stride alignment (q15 values).  ASSUMPTION: 2 would do for the ARM968 (one LDR per
