@@ -252,6 +252,21 @@ static ROUND_Q15_INLINE q15_t round_q15(q63_t acc, const rounder_t *r, uint32_t 
     return (q15_t)v;
 }
 
+/* round_q15 for s = 15 and 0 <= acc < 2^31 (Adam's RMS), the same result in 32-bit
+ * arithmetic: acc + offset < 2^31 + 2^15 fits uint32, and the rounded value is never negative.
+ * Small enough to inline on the ARM968 too, where it saves a call and the 64-bit shifts. */
+static inline __attribute__((always_inline)) q15_t
+round_u31_q15(uint32_t acc, uint32_t seed, uint32_t index, uint32_t *sat, int nearest)
+{
+    uint32_t off = nearest
+        ? 0x3FFFu + ((acc >> 15) & 1u)
+        : spl_rand_inline(seed, index) >> 17;
+    uint32_t v = (acc + off) >> 15;
+    *sat += (uint32_t)(v > SPL_Q15_MAX);
+    v = v > SPL_Q15_MAX ? SPL_Q15_MAX : v;
+    return (q15_t)v;
+}
+
 /* Index of the highest set bit of v > 0: CLZ on the ARM968 (ARMv5TE; GCC expands the 64-bit
  * form inline as two CLZs), lzcnt on the host. */
 static inline int64_t top_bit(uint64_t v)
@@ -284,7 +299,8 @@ static inline uint64_t ratio_q16(uint64_t num, uint64_t den)
     uint64_t t = x & 0x7FFFFFu;
     uint64_t e = recip_lut[idx];
     uint64_t y = (e >> 32) - (((e & 0xFFFFFFFFu) * t) >> 23);
-    return (num * y) >> (15 + n);
+    /* num < 2^30 and y <= 2^31: one 32 x 32 -> 64 multiply (UMULL) instead of a 64-bit one. */
+    return ((uint64_t)(uint32_t)num * (uint32_t)y) >> (15 + n);
 }
 
 static inline __attribute__((always_inline)) uint32_t
@@ -335,37 +351,42 @@ adam_loop(const q15_t *restrict w, const q15_t *restrict g, const q15_t *restric
           const int nearest)
 {
     uint32_t sat = 0, sat_m = 0, sat_r = 0, sat_q = 0, sat_g = 0;
-    const q63_t B1 = p->beta1, C1 = ((q63_t)1 << 30) - p->beta1;
-    const q63_t B2 = p->beta2, C2 = ((q63_t)1 << 30) - p->beta2;
-    const q63_t L = lr, EPS = p->eps;
+    const int32_t B1 = p->beta1, B2 = p->beta2;
+    const int32_t L = lr;
+    const q63_t EPS = p->eps;
     const uint64_t QMAX = (uint64_t)p->ratio_max;
     const int32_t ws = p->w_shift, gs = p->g_shift;
     const rounder_t rw = rounder(p->w_shift, p->mode, p->seed_w);
     const rounder_t rm = rounder(30, p->mode, p->seed_m);
-    const rounder_t rr = rounder(15, p->mode, p->seed_r);
+    const uint32_t seed_r = p->seed_r;
     for (int32_t i = 0; i < n; i++) {
         uint32_t ix = index0 + (uint32_t)i;
-        q63_t M = m[i], R = r[i];
-        /* The gradient in the state's (finer) format, clipped to its range (counted). */
-        q63_t G = (q63_t)g[i] << gs;
+        int32_t M = m[i], R = r[i];
+        /* The gradient in the state's (finer) format, clipped to its range (counted);
+         * g_shift <= 15, so it fits 32 bits. */
+        int32_t G = (int32_t)g[i] << gs;
         sat_g += (uint32_t)(G > SPL_Q15_MAX) + (uint32_t)(G < -SPL_Q15_MAX);
         G = G > SPL_Q15_MAX ? SPL_Q15_MAX : G;
         G = G < -SPL_Q15_MAX ? -SPL_Q15_MAX : G;
         /* First moment: Q30 weights summing to exactly 1, so a constant gradient is a fixed
-         * point; |macc| < 2^45. */
-        q63_t macc = B1 * M + C1 * G;
+         * point; |macc| < 2^45.  b1 M + (1 - b1) G = b1 (M - G) + 2^30 G: one 32 x 32 -> 64
+         * multiply (SMULL on the ARM968) instead of two 64-bit ones, the same value. */
+        q63_t macc = (q63_t)B1 * (M - G) + ((q63_t)G << 30);
         m_out[i] = round_q15(macc, &rm, ix, &sat_m, nearest);
-        /* Second moment as an RMS: radicand below 2^61, root at 15 extra fractional bits. */
-        uint64_t vacc = (uint64_t)(B2 * (R * R) + C2 * (G * G));
-        q63_t rhi = (q63_t)sqrt_u62(vacc);
-        r_out[i] = round_q15(rhi, &rr, ix, &sat_r, nearest);
+        /* Second moment as an RMS: radicand at most 2^60 (the same rewrite, R^2 and G^2 below
+         * 2^31), root below 2^31 at 15 extra fractional bits. */
+        int32_t R2 = R * R, G2 = G * G;
+        uint64_t vacc = (uint64_t)((q63_t)B2 * (R2 - G2) + ((q63_t)G2 << 30));
+        uint32_t rhi = (uint32_t)sqrt_u62(vacc);
+        r_out[i] = round_u31_q15(rhi, seed_r, ix, &sat_r, nearest);
         /* Step: lr_t * m'/(r' + eps), ratio in Q16 clamped (clamps count as saturation). */
         q63_t mhi = macc >> 15;
         uint64_t am = (uint64_t)(mhi < 0 ? -mhi : mhi);
-        uint64_t q = ratio_q16(am, (uint64_t)(rhi + EPS));
+        uint64_t q = ratio_q16(am, (uint64_t)rhi + (uint64_t)EPS);
         sat_q += (uint32_t)(q > QMAX);
         q = q > QMAX ? QMAX : q;
-        q63_t step = L * (q63_t)q;
+        /* q <= ratio_max < 2^31: SMULL. */
+        q63_t step = (q63_t)L * (int32_t)q;
         step = mhi < 0 ? -step : step;
         q63_t acc = ((q63_t)w[i] << ws) - step;
         w_out[i] = round_q15(acc, &rw, ix, &sat, nearest);
