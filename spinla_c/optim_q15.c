@@ -267,6 +267,22 @@ round_u31_q15(uint32_t acc, uint32_t seed, uint32_t index, uint32_t *sat, int ne
     return (q15_t)v;
 }
 
+/* round_q15 for s = 30 and |acc| < 2^61 (Adam's first moment, |acc| < 2^45), the same result
+ * with the shift a constant and the rounded value in int32: no call and no variable 64-bit
+ * shifts on the ARM968.  In stochastic mode the offset is the hash's top 30 bits. */
+static inline __attribute__((always_inline)) q15_t
+round_s30_q15(q63_t acc, uint32_t seed, uint32_t index, uint32_t *sat, int nearest)
+{
+    q63_t off = nearest
+        ? ((q63_t)1 << 29) - 1 + ((acc >> 30) & 1)
+        : (q63_t)(spl_rand_inline(seed, index) >> 2);
+    int32_t v = (int32_t)((acc + off) >> 30);
+    *sat += (uint32_t)(v > SPL_Q15_MAX) + (uint32_t)(v < SPL_Q15_MIN);
+    v = v > SPL_Q15_MAX ? SPL_Q15_MAX : v;
+    v = v < SPL_Q15_MIN ? SPL_Q15_MIN : v;
+    return (q15_t)v;
+}
+
 /* Index of the highest set bit of v > 0: CLZ on the ARM968 (ARMv5TE; GCC expands the 64-bit
  * form inline as two CLZs), lzcnt on the host. */
 static inline int64_t top_bit(uint64_t v)
@@ -357,8 +373,7 @@ adam_loop(const q15_t *restrict w, const q15_t *restrict g, const q15_t *restric
     const uint64_t QMAX = (uint64_t)p->ratio_max;
     const int32_t ws = p->w_shift, gs = p->g_shift;
     const rounder_t rw = rounder(p->w_shift, p->mode, p->seed_w);
-    const rounder_t rm = rounder(30, p->mode, p->seed_m);
-    const uint32_t seed_r = p->seed_r;
+    const uint32_t seed_m = p->seed_m, seed_r = p->seed_r;
     for (int32_t i = 0; i < n; i++) {
         uint32_t ix = index0 + (uint32_t)i;
         int32_t M = m[i], R = r[i];
@@ -372,7 +387,7 @@ adam_loop(const q15_t *restrict w, const q15_t *restrict g, const q15_t *restric
          * point; |macc| < 2^45.  b1 M + (1 - b1) G = b1 (M - G) + 2^30 G: one 32 x 32 -> 64
          * multiply (SMULL on the ARM968) instead of two 64-bit ones, the same value. */
         q63_t macc = (q63_t)B1 * (M - G) + ((q63_t)G << 30);
-        m_out[i] = round_q15(macc, &rm, ix, &sat_m, nearest);
+        m_out[i] = round_s30_q15(macc, seed_m, ix, &sat_m, nearest);
         /* Second moment as an RMS: radicand at most 2^60 (the same rewrite, R^2 and G^2 below
          * 2^31), root below 2^31 at 15 extra fractional bits. */
         int32_t R2 = R * R, G2 = G * G;
