@@ -293,7 +293,7 @@ static inline int64_t top_bit(uint64_t v)
 /* floor-ish sqrt of 0 <= v < 2^62 with relative error below 2^-18: normalise by an even shift
  * k into [2^60, 2^62), interpolate 2^30 sqrt(x / 2^60) between table points 1/128 apart, undo
  * half the shift. */
-static inline uint64_t sqrt_u62(uint64_t v)
+static inline __attribute__((always_inline)) uint64_t sqrt_u62(uint64_t v)
 {
     int64_t n = top_bit(v);
     int64_t k = 60 - n + (n & 1);
@@ -307,7 +307,7 @@ static inline uint64_t sqrt_u62(uint64_t v)
 
 /* num * 2^16 / den for num < 2^30, 1 <= den < 2^32, with relative error below 2^-18: normalise
  * den into [2^31, 2^32), interpolate 2^62 / x between table points 1/256 apart, multiply. */
-static inline uint64_t ratio_q16(uint64_t num, uint64_t den)
+static inline __attribute__((always_inline)) uint64_t ratio_q16(uint64_t num, uint64_t den)
 {
     int64_t n = top_bit(den);
     uint64_t x = den << (31 - n);
