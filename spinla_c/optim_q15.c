@@ -306,17 +306,18 @@ static inline __attribute__((always_inline)) uint64_t sqrt_u62(uint64_t v)
 }
 
 /* num * 2^16 / den for num < 2^30, 1 <= den < 2^32, with relative error below 2^-18: normalise
- * den into [2^31, 2^32), interpolate 2^62 / x between table points 1/256 apart, multiply. */
-static inline __attribute__((always_inline)) uint64_t ratio_q16(uint64_t num, uint64_t den)
+ * den into [2^31, 2^32), interpolate 2^62 / x between table points 1/256 apart, multiply.
+ * Both operands fit 32 bits, so the normalisation is one CLZ and a 32-bit shift, and the
+ * multiplies are 32 x 32 -> 64 (UMULL on the ARM968). */
+static inline __attribute__((always_inline)) uint64_t ratio_q16(uint32_t num, uint32_t den)
 {
-    int64_t n = top_bit(den);
-    uint64_t x = den << (31 - n);
+    int32_t n = 31 - __builtin_clz(den | 1u);
+    uint32_t x = den << (31 - n);
     int32_t idx = (int32_t)(x >> 23) - 256;
-    uint64_t t = x & 0x7FFFFFu;
+    uint32_t t = x & 0x7FFFFFu;
     uint64_t e = recip_lut[idx];
-    uint64_t y = (e >> 32) - (((e & 0xFFFFFFFFu) * t) >> 23);
-    /* num < 2^30 and y <= 2^31: one 32 x 32 -> 64 multiply (UMULL) instead of a 64-bit one. */
-    return ((uint64_t)(uint32_t)num * (uint32_t)y) >> (15 + n);
+    uint32_t y = (uint32_t)(e >> 32) - (uint32_t)(((uint64_t)(uint32_t)e * t) >> 23);
+    return ((uint64_t)num * y) >> (15 + n);
 }
 
 static inline __attribute__((always_inline)) uint32_t
@@ -369,7 +370,7 @@ adam_loop(const q15_t *restrict w, const q15_t *restrict g, const q15_t *restric
     uint32_t sat = 0, sat_m = 0, sat_r = 0, sat_q = 0, sat_g = 0;
     const int32_t B1 = p->beta1, B2 = p->beta2;
     const int32_t L = lr;
-    const q63_t EPS = p->eps;
+    const uint32_t EPS = (uint32_t)p->eps;  /* eps <= 2^31 and r' < 2^31: r' + eps < 2^32 */
     const uint64_t QMAX = (uint64_t)p->ratio_max;
     const int32_t ws = p->w_shift, gs = p->g_shift;
     const rounder_t rw = rounder(p->w_shift, p->mode, p->seed_w);
@@ -396,8 +397,8 @@ adam_loop(const q15_t *restrict w, const q15_t *restrict g, const q15_t *restric
         r_out[i] = round_u31_q15(rhi, seed_r, ix, &sat_r, nearest);
         /* Step: lr_t * m'/(r' + eps), ratio in Q16 clamped (clamps count as saturation). */
         q63_t mhi = macc >> 15;
-        uint64_t am = (uint64_t)(mhi < 0 ? -mhi : mhi);
-        uint64_t q = ratio_q16(am, (uint64_t)rhi + (uint64_t)EPS);
+        uint32_t am = (uint32_t)(mhi < 0 ? -mhi : mhi);  /* < 2^30 */
+        uint64_t q = ratio_q16(am, rhi + EPS);
         sat_q += (uint32_t)(q > QMAX);
         q = q > QMAX ? QMAX : q;
         /* q <= ratio_max < 2^31: SMULL. */
@@ -443,5 +444,5 @@ uint64_t spl_sqrt_u62(uint64_t v)
 
 uint64_t spl_ratio_q16(uint64_t num, uint64_t den)
 {
-    return ratio_q16(num, den);
+    return ratio_q16((uint32_t)num, (uint32_t)den);  /* num < 2^30, den < 2^32 */
 }
