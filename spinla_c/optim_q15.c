@@ -293,15 +293,16 @@ static inline int64_t top_bit(uint64_t v)
 /* floor-ish sqrt of 0 <= v < 2^62 with relative error below 2^-18: normalise by an even shift
  * k into [2^60, 2^62), interpolate 2^30 sqrt(x / 2^60) between table points 1/128 apart, undo
  * half the shift. */
-static inline __attribute__((always_inline)) uint64_t sqrt_u62(uint64_t v)
+static inline __attribute__((always_inline)) uint32_t sqrt_u62(uint64_t v)
 {
     int64_t n = top_bit(v);
     int64_t k = 60 - n + (n & 1);
     uint64_t x = v << k;
     int32_t idx = (int32_t)(x >> 53) - 128;
-    uint64_t t = (x >> 29) & 0xFFFFFFu;
+    uint32_t t = (uint32_t)(x >> 29) & 0xFFFFFFu;
     uint64_t e = sqrt_lut[idx];
-    uint64_t y = (e >> 32) + (((e & 0xFFFFFFFFu) * t) >> 24);
+    /* The step is below 2^22, so y < 2^31: 32-bit from here (one UMULL, a 32-bit shift). */
+    uint32_t y = (uint32_t)(e >> 32) + (uint32_t)(((uint64_t)(uint32_t)e * t) >> 24);
     return v ? y >> (k >> 1) : 0;
 }
 
@@ -393,7 +394,7 @@ adam_loop(const q15_t *restrict w, const q15_t *restrict g, const q15_t *restric
          * 2^31), root below 2^31 at 15 extra fractional bits. */
         int32_t R2 = R * R, G2 = G * G;
         uint64_t vacc = (uint64_t)((q63_t)B2 * (R2 - G2) + ((q63_t)G2 << 30));
-        uint32_t rhi = (uint32_t)sqrt_u62(vacc);
+        uint32_t rhi = sqrt_u62(vacc);
         r_out[i] = round_u31_q15(rhi, seed_r, ix, &sat_r, nearest);
         /* Step: lr_t * m'/(r' + eps), ratio in Q16 clamped (clamps count as saturation). */
         q63_t mhi = macc >> 15;
