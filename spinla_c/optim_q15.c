@@ -233,9 +233,10 @@ static inline rounder_t rounder(int32_t s, int32_t mode, uint32_t seed)
  * other). */
 #if defined(__arm__)
 /* On the ARM968 one out-of-line copy (the optimiser is cold code next to the MACs, and each
- * inlined copy of the 64-bit rounding is ~0.25 KB of ITCM): a call per output, ~+170 cycles
- * per Adam element of ~390 (bench/arm.py). */
-#define ROUND_Q15_INLINE __attribute__((noinline))
+ * inlined copy of the 64-bit rounding is ~0.25 KB of ITCM): a call per output.  Adam rounds
+ * only w' here; m' and r' have fixed shifts and their own inline forms below.  flatten keeps
+ * the hash inside this copy (a leaf: a call to it would cost every SGD output a frame). */
+#define ROUND_Q15_INLINE __attribute__((noinline, flatten))
 #else
 #define ROUND_Q15_INLINE inline __attribute__((always_inline))
 #endif
