@@ -296,8 +296,8 @@ static inline int64_t top_bit(uint64_t v)
  * half the shift. */
 static inline __attribute__((always_inline)) uint32_t sqrt_u62(uint64_t v)
 {
-    int64_t n = top_bit(v);
-    int64_t k = 60 - n + (n & 1);
+    int32_t n = (int32_t)top_bit(v);
+    int32_t k = 60 - n + (n & 1);
     uint64_t x = v << k;
     int32_t idx = (int32_t)(x >> 53) - 128;
     uint32_t t = (uint32_t)(x >> 29) & 0xFFFFFFu;
