@@ -785,7 +785,7 @@ TABLE: dict = {
                     'python tools/calibrate_cycles.py'),
     },
     'optim': {
-        'per_tile': Term(158.9185,
+        'per_tile': Term(158.7955,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 9 tiles: max |error| 0.0%; on 3 held-out tiles 1.2%',
                     'python tools/calibrate_cycles.py'),
@@ -793,27 +793,27 @@ TABLE: dict = {
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 9 tiles: max |error| 0.0%; on 3 held-out tiles 1.2%',
                     'python tools/calibrate_cycles.py'),
-        'per_elem_sgd': Term(117.5541,
+        'per_elem_sgd': Term(117.5602,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 9 tiles: max |error| 0.0%; on 3 held-out tiles 1.2%',
                     'python tools/calibrate_cycles.py'),
-        'per_elem_sgd_momentum': Term(225.3041,
+        'per_elem_sgd_momentum': Term(225.3102,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 9 tiles: max |error| 0.0%; on 3 held-out tiles 1.2%',
                     'python tools/calibrate_cycles.py'),
-        'per_elem_adam': Term(322.9541,
+        'per_elem_adam': Term(317.9102,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 9 tiles: max |error| 0.0%; on 3 held-out tiles 1.2%',
                     'python tools/calibrate_cycles.py'),
-        'per_stochastic_sgd': Term(20.4325,
+        'per_stochastic_sgd': Term(20.4272,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 9 tiles: max |error| 0.0%; on 3 held-out tiles 1.2%',
                     'python tools/calibrate_cycles.py'),
-        'per_stochastic_sgd_momentum': Term(43.7943,
+        'per_stochastic_sgd_momentum': Term(43.789,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 9 tiles: max |error| 0.0%; on 3 held-out tiles 1.2%',
                     'python tools/calibrate_cycles.py'),
-        'per_stochastic_adam': Term(74.9416,
+        'per_stochastic_adam': Term(74.9793,
                     'least-squares fit (relative error) to the instruction model (armcycles'
                     ') on 9 tiles: max |error| 0.0%; on 3 held-out tiles 1.2%',
                     'python tools/calibrate_cycles.py'),
