@@ -103,20 +103,21 @@ trace: contextvars.ContextVar = contextvars.ContextVar("spinla_trace", default=N
 label: contextvars.ContextVar = contextvars.ContextVar("spinla_label", default=None)
 
 
+def _own(var: contextvars.ContextVar, make):
+    """This context's value of `var`, made (and set) on first use."""
+    v = var.get()
+    if v is None:
+        v = make()
+        var.set(v)
+    return v
+
+
 def stats_obj() -> Stats:
-    s = _stats.get()
-    if s is None:
-        s = Stats()
-        _stats.set(s)
-    return s
+    return _own(_stats, Stats)
 
 
 def seeds() -> SeedStream:
-    s = _seeds.get()
-    if s is None:
-        s = SeedStream()
-        _seeds.set(s)
-    return s
+    return _own(_seeds, SeedStream)
 
 
 def set_seed(value: int):
