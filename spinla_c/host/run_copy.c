@@ -2,6 +2,7 @@
  * (copy) or the flat range (requant). */
 #include "../spinla.h"
 #include "spl_host.h"
+#include "spl_threads.inc"
 
 void spl_run_copy(const int16_t *src, const int32_t *src_strides, int16_t *dst,
                   const int32_t *dst_strides, const int32_t *shape, int32_t ndim,
@@ -26,6 +27,11 @@ uint64_t spl_run_requant(const int16_t *src, int16_t *dst, int32_t n, const int3
     uint64_t sat = 0;
     spl_requant_t rq = {shift, mode, seed};
     (void)n;
+    int32_t ranges[2 * SPL_FLAT_MAX_RANGES], nr = spl_flat_ranges(tiles, ntiles, nthreads, ranges);
+    if (nr) { /* element-wise: one range per thread (spl_threads.inc) */
+        tiles = ranges;
+        ntiles = nr;
+    }
 #pragma omp parallel for schedule(static) reduction(+ : sat) num_threads(nthreads)
     for (int32_t t = 0; t < ntiles; t++) {
         int32_t e0 = tiles[2 * t], e1 = tiles[2 * t + 1];
