@@ -1,6 +1,6 @@
 /* Emulator runner for gemm: tiles are (batch, m0, m1, n0, n1) rows; the batch stride of each
  * operand is its full matrix.  On an AVX-512 VNNI host, products with short k (the weight
- * gradients, k = the batch) take the outer-product path of gemm_outer_avx512.inc, with Bt
+ * gradients of small batches) take the outer-product path of gemm_outer_avx512.inc, with Bt
  * packed once per call; every other tile (and any tile that path declines) runs the kernel. */
 #include <stdlib.h>
 #include "../spinla.h"
@@ -23,7 +23,7 @@ uint64_t spl_run_gemm(const int16_t *a, const int16_t *bt, int16_t *c, int32_t M
     /* Outer path: short k, one packed copy of every batch's Bt (at most 64 batches). */
     for (int32_t t = 0; t < ntiles; t++)
         nb = tiles[5 * t] + 1 > nb ? tiles[5 * t] + 1 : nb;
-    if (K >= 1 && K <= OUTER_MAX_K && nb <= 64) {
+    if (K >= 1 && K <= OUTER_MAX_K && N >= OUTER_MIN_N && nb <= 64) {
         ldp = (N + OUTER_W + 15) & ~15; /* a 64-column block from any column stays inside */
         int64_t per = (int64_t)(K + 1) / 2 * ldp;
         bp = (uint32_t *)malloc((size_t)(per * nb) * sizeof(uint32_t));
