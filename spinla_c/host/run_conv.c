@@ -118,7 +118,8 @@ uint64_t spl_run_conv2d_grad_weight_reduce(const int64_t *part, int32_t nparts, 
     uint64_t sat = 0;
     spl_requant_t rq = {shift, mode, seed};
     int64_t work = (int64_t)nparts * k * cout;
-    int32_t ranges[2 * SPL_FLAT_MAX_RANGES], nr = spl_flat_ranges(tiles, ntiles, nthreads, ranges);
+    int32_t ranges[2 * SPL_FLAT_MAX_RANGES];
+    int32_t nr = spl_flat_ranges(tiles, ntiles, nthreads, SPL_FLAT_ALIGN, ranges);
     if (nr) { /* each weight a function of its own index: one range per thread */
         tiles = ranges;
         ntiles = nr;

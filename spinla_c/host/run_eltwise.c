@@ -22,7 +22,8 @@ uint64_t spl_run_eltwise(const int64_t *params, uint32_t seed, const int16_t *a,
     p.rq.shift = (int32_t)params[8];
     p.rq.mode = (int32_t)params[9];
     p.rq.seed = seed;
-    int32_t ranges[2 * SPL_FLAT_MAX_RANGES], nr = spl_flat_ranges(tiles, ntiles, nthreads, ranges);
+    int32_t ranges[2 * SPL_FLAT_MAX_RANGES];
+    int32_t nr = spl_flat_ranges(tiles, ntiles, nthreads, SPL_FLAT_ALIGN, ranges);
     if (nr) { /* element-wise: one range per thread (spl_threads.inc) */
         tiles = ranges;
         ntiles = nr;

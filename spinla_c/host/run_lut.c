@@ -8,7 +8,8 @@ uint64_t spl_run_lut(int32_t fn, const int16_t *x, int16_t *y, int32_t frac_in,
                      int32_t ntiles, int32_t nthreads)
 {
     uint64_t sat = 0;
-    int32_t ranges[2 * SPL_FLAT_MAX_RANGES], nr = spl_flat_ranges(tiles, ntiles, nthreads, ranges);
+    int32_t ranges[2 * SPL_FLAT_MAX_RANGES];
+    int32_t nr = spl_flat_ranges(tiles, ntiles, nthreads, SPL_FLAT_ALIGN, ranges);
     if (nr) { /* element-wise: one range per thread (spl_threads.inc) */
         tiles = ranges;
         ntiles = nr;
