@@ -439,19 +439,23 @@ static inline __attribute__((always_inline)) __m512i gw_bcast(const q15_t *p, in
     return _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)p));
 }
 
-/* Adds the int32 lanes of v (channel-major, G groups each) to int64 acc[0..cn). */
+/* Adds the int32 lanes of v (channel-major, G groups each) to int64 acc[0..cn), or stores
+ * them there when `first` (the tile's first flush: its partials are not zeroed beforehand). */
 static inline __attribute__((always_inline)) void gw_flush(__m512i v, int32_t G, q63_t *acc,
-                                                           int32_t cn)
+                                                           int32_t cn, int first)
 {
     if (G == 1) {
         __m512i lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v));
         __m512i hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1));
         __mmask8 m0 = (__mmask8)(cn >= 8 ? 0xFF : (1u << cn) - 1u);
         __mmask8 m1 = (__mmask8)(cn >= 16 ? 0xFF : cn <= 8 ? 0 : (1u << (cn - 8)) - 1u);
-        _mm512_mask_storeu_epi64(acc, m0, _mm512_add_epi64(_mm512_maskz_loadu_epi64(m0, acc), lo));
+        if (!first) {
+            lo = _mm512_add_epi64(lo, _mm512_maskz_loadu_epi64(m0, acc));
+            hi = _mm512_add_epi64(hi, _mm512_maskz_loadu_epi64(m1, acc + 8));
+        }
+        _mm512_mask_storeu_epi64(acc, m0, lo);
         if (m1)
-            _mm512_mask_storeu_epi64(acc + 8, m1,
-                                     _mm512_add_epi64(_mm512_maskz_loadu_epi64(m1, acc + 8), hi));
+            _mm512_mask_storeu_epi64(acc + 8, m1, hi);
         return;
     }
     __m512i w = _mm512_add_epi64(_mm512_srai_epi64(_mm512_slli_epi64(v, 32), 32),
@@ -460,18 +464,21 @@ static inline __attribute__((always_inline)) void gw_flush(__m512i v, int32_t G,
         w = _mm512_maskz_compress_epi64(0x55, _mm512_add_epi64(
                 w, _mm512_shuffle_epi32(w, (_MM_PERM_ENUM)0x4E)));
     __mmask8 m = (__mmask8)((1u << cn) - 1u);
-    _mm512_mask_storeu_epi64(acc, m, _mm512_add_epi64(_mm512_maskz_loadu_epi64(m, acc), w));
+    if (!first)
+        w = _mm512_add_epi64(w, _mm512_maskz_loadu_epi64(m, acc));
+    _mm512_mask_storeu_epi64(acc, m, w);
 }
 
 #define GW_ZERO(i) __m512i a##i = _mm512_setzero_si512();
 #define GW_FMA(i) a##i = _mm512_dpwssd_epi32(a##i, dv, gw_bcast(cp + (i) * W, G));
-#define GW_OUT(i) gw_flush(a##i, G, acc + (int64_t)(k0 + (i)) * ldacc + cc0, cn);
+#define GW_OUT(i) gw_flush(a##i, G, acc + (int64_t)(k0 + (i)) * ldacc + cc0, cn, first);
 #define GW_8(OP) OP(0) OP(1) OP(2) OP(3) OP(4) OP(5) OP(6) OP(7)
 
-/* Steps [s0, s1) of every k and channel block into the partials. */
+/* Steps [s0, s1) of every k and channel block into the partials (stored there when `first`:
+ * every partial of the tile gets exactly one flush per run of steps). */
 static inline __attribute__((always_inline)) void
 gw_run(const q15_t *colq, const q15_t *dq, int32_t k, int32_t G, int32_t nblk, int32_t nc,
-       int32_t s0, int32_t s1, q63_t *acc, int32_t ldacc)
+       int32_t s0, int32_t s1, q63_t *acc, int32_t ldacc, int first)
 {
     const int32_t W = 2 * G, per = 16 / G;
     for (int32_t b = 0; b < nblk; b++) {
@@ -499,14 +506,14 @@ gw_run(const q15_t *colq, const q15_t *dq, int32_t k, int32_t G, int32_t nblk, i
 }
 
 static void gw_run_g(const q15_t *colq, const q15_t *dq, int32_t k, int32_t G, int32_t nblk,
-                     int32_t nc, int32_t s0, int32_t s1, q63_t *acc, int32_t ldacc)
+                     int32_t nc, int32_t s0, int32_t s1, q63_t *acc, int32_t ldacc, int first)
 {
     if (G == 4)
-        gw_run(colq, dq, k, 4, nblk, nc, s0, s1, acc, ldacc);
+        gw_run(colq, dq, k, 4, nblk, nc, s0, s1, acc, ldacc, first);
     else if (G == 2)
-        gw_run(colq, dq, k, 2, nblk, nc, s0, s1, acc, ldacc);
+        gw_run(colq, dq, k, 2, nblk, nc, s0, s1, acc, ldacc, first);
     else
-        gw_run(colq, dq, k, 1, nblk, nc, s0, s1, acc, ldacc);
+        gw_run(colq, dq, k, 1, nblk, nc, s0, s1, acc, ldacc, first);
 }
 
 static int32_t gw_groups(int32_t nc)
@@ -611,10 +618,11 @@ static void gw_transpose_w(const q15_t *const *rows, int32_t nl, int32_t ns, q15
 }
 
 /* One chunk of `rows` pixels from *qp on (advanced on success); 0 when the chunk must take the
- * portable path (nothing was added). */
+ * portable path (nothing was added).  *fresh: acc holds nothing yet (the first flush stores;
+ * cleared once it has). */
 static int gw_simd_chunk(const q15_t *x, int32_t xrow0, const spl_conv2d_t *g, pix_t *qp,
                          const q15_t *delta, int32_t ldd, int32_t rows, int32_t nc, q63_t *acc,
-                         int32_t ldacc, q15_t *buf)
+                         int32_t ldacc, q15_t *buf, int *fresh)
 {
     int32_t k = g->kh * g->kw * g->cin, G = gw_groups(nc), W = 2 * G, per = 16 / G;
     int32_t nblk = (nc + per - 1) / per, steps = (rows + W - 1) / W;
@@ -675,7 +683,8 @@ static int gw_simd_chunk(const q15_t *x, int32_t xrow0, const spl_conv2d_t *g, p
         int32_t s1 = s0;
         while (s1 < steps && cum + stepb[s1] <= 0x7FFFFFFFu)
             cum += stepb[s1++];
-        gw_run_g(colq, dq, k, G, nblk, nc, s0, s1, acc, ldacc);
+        gw_run_g(colq, dq, k, G, nblk, nc, s0, s1, acc, ldacc, *fresh);
+        *fresh = 0;
         s0 = s1;
     }
     *qp = q;
@@ -696,30 +705,32 @@ void arm_conv2d_grad_weight_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_
     int32_t k = g->kh * g->kw * g->cin, nc = c1 - c0, R = scratch_cols;
     int32_t k4 = (k + 3) & ~3, nc4 = (nc + 3) & ~3;
     q15_t *colt = scratch, *colhi = scratch + (int64_t)k4 * R, *dt = colhi + (int64_t)k4 * R;
-    for (int32_t i = 0; i < k; i++)
-        for (int32_t j = 0; j < nc; j++)
-            acc[(int64_t)i * ldacc + j] = 0;
-    if (p1 <= p0 || nc <= 0)
-        return;
-    for (int64_t i = (int64_t)k * R; i < (int64_t)k4 * R; i++)
-        colt[i] = 0;
-    for (int64_t i = (int64_t)nc * R; i < (int64_t)nc4 * R; i++)
-        dt[i] = 0;
     pix_t q = pix_of(g, p0);
     int32_t p = p0;
+    int fresh = 1; /* acc holds nothing yet: the host SIMD path stores its first flush */
 #if defined(__AVX512VNNI__) && defined(__AVX512BW__) && !defined(SPL_PORTABLE)
-    {
+    if (nc > 0) {
         q15_t buf[GW_BUF];
         int32_t cp = gw_chunk_pixels(k, nc);
         while (cp > 0 && p < p1) {
             int32_t rows = p1 - p < cp ? p1 - p : cp;
             if (!gw_simd_chunk(x, xrow0, g, &q, delta + (int64_t)(p - p0) * ldd, ldd, rows,
-                               nc, acc, ldacc, buf))
+                               nc, acc, ldacc, buf, &fresh))
                 break;
             p += rows;
         }
     }
 #endif
+    if (fresh)
+        for (int32_t i = 0; i < k; i++)
+            for (int32_t j = 0; j < nc; j++)
+                acc[(int64_t)i * ldacc + j] = 0;
+    if (p >= p1 || nc <= 0)
+        return;
+    for (int64_t i = (int64_t)k * R; i < (int64_t)k4 * R; i++)
+        colt[i] = 0;
+    for (int64_t i = (int64_t)nc * R; i < (int64_t)nc4 * R; i++)
+        dt[i] = 0;
     for (; p < p1; p += R) {
         int32_t rows = p1 - p < R ? p1 - p : R;
         for (int32_t r = 0; r < rows; r++) {
