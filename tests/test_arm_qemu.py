@@ -252,6 +252,38 @@ def test_conv2d(pair, seed, full, mode, g, data):
     same(pair, cases.conv2d(rng_of(seed), g, full, mode, p0, p1, c0, c1, ldw, rows))
 
 
+@st.composite
+def cin1_tiles(draw):
+    """A cin = 1, 5-wide, stride-1 unpadded geometry (even rows) and a tile whose row parts
+    start even and are even and at least 4 long, as conv2d_q15.c's direct path takes them
+    (LeNet-5's C1 tiles), or (odd) ones that send it down the im2col path."""
+    kh = draw(st.integers(1, 5))
+    w = draw(st.sampled_from([8, 10, 12, 14, 16, 20, 32]))
+    g = cases.conv_geometry(draw(st.integers(1, 2)), draw(st.integers(kh, 10)), w, 1,
+                            draw(st.integers(1, 9)), kh, 5, 1, 1, 0, 0)
+    ow, npix = g["g_ow"], g["g_n"] * g["g_oh"] * g["g_ow"]
+    p0 = draw(st.integers(0, npix - 1))
+    p1 = draw(st.integers(p0 + 1, npix))
+    if draw(st.booleans()):  # round to a direct-path tile where one exists nearby
+        p0 &= ~1
+        first = min(ow - p0 % ow, p1 - p0)
+        p1 = p0 + max(4, first & ~1) if p1 - p0 <= first else p1 - (p1 - p0 - first) % ow
+        p1 = min(p1, npix)
+    return g, p0, p1
+
+
+@given(seed=SEED, full=FULL, mode=MODE, tile=cin1_tiles(), data=st.data())
+def test_conv2d_cin1_direct(pair, seed, full, mode, tile, data):
+    g, p0, p1 = tile
+    c0 = data.draw(st.integers(0, g["g_cout"] - 1))
+    c1 = data.draw(st.integers(c0 + 1, g["g_cout"]))
+    k = g["g_kh"] * 5
+    ldw = data.draw(st.sampled_from([k + (k & 1), -(-k // 16) * 16, k, k + 3]))
+    rows = data.draw(st.sampled_from([4, 16, 36]))
+    same(pair, cases.conv2d(rng_of(seed), g, full, mode, p0, p1, c0, c1, ldw, rows,
+                            shift=data.draw(st.integers(4, 20))))
+
+
 @given(seed=SEED, full=FULL, dims=st.tuples(*[st.integers(1, 5)] * 2, *[st.integers(1, 7)] * 2),
        flip=st.integers(0, 1), table=st.booleans())
 def test_conv2d_pack(pair, seed, full, dims, flip, table):
