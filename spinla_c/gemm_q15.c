@@ -269,13 +269,12 @@ static __attribute__((noinline)) void block_2x2_halves(const q15_t *a, int32_t l
 #endif
 
 /* spl_rq32, one out-of-line copy (the rows the 3 x 2 blocks leave, stochastic rounding: the
- * call costs little beside the hash; ITCM; conv2d_q15.c's direct cin = 1 path shares it). */
-__attribute__((noinline)) q15_t spl_rq32_out(const spl_rq32_t *r32, int32_t acc, uint32_t index,
-                                             uint32_t *sat)
+ * call costs little beside the hash; ITCM). */
+static __attribute__((noinline)) q15_t rq32_out(const spl_rq32_t *r32, int32_t acc,
+                                                uint32_t index, uint32_t *sat)
 {
     return spl_rq32(r32, acc, index, sat);
 }
-#define rq32_out spl_rq32_out
 
 /* --- the 3 x 2 block: the int32 path's main loop -------------------------------------------
  *

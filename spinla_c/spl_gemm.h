@@ -6,7 +6,6 @@
 #define SPL_GEMM_H
 #include "spinla.h"
 #include "spl_dsp.h"
-#include "spl_round.h"
 
 /* Upper bounds on max |x| and on the largest row sum of |x| over a rows x cols block. */
 void spl_abs_stats(const q15_t *x, int32_t rows, int32_t cols, int32_t ld, uint32_t *max_abs,
@@ -23,8 +22,6 @@ uint32_t spl_gemm_q15_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_
  * the ARM968, so an overflow sets the Q flag (spl_dsp.h). */
 void spl_pairs_2x2(const spl_pair_t **pa0, const spl_pair_t **pa1, const spl_pair_t **pb0,
                    const spl_pair_t **pb1, int32_t len, int32_t s[4]);
-/* spl_rq32 (spl_round.h) out of line: one copy for every caller's rare or stochastic case. */
-q15_t spl_rq32_out(const spl_rq32_t *r32, int32_t acc, uint32_t index, uint32_t *sat);
 #if defined(__arm__) && defined(__ARM_FEATURE_DSP)
 /* Exact int64 sums acc[r * 2 + c] = A row r . Bt row c over k (SMLALxy; any data, any
  * alignment): the ARM968's exact path. */
