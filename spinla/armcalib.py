@@ -54,9 +54,13 @@ def _gemm(shapes):
 
 
 def _conv_dims(sc, a):
+    from .kernels import conv
     k = sc["g_kh"] * sc["g_kw"] * sc["g_cin"]
+    g = {n: sc["g_" + n] for n in conv.GEOM_FIELDS}
+    n6, n4, parts = conv.direct_blocks(g, sc["p0"], sc["p1"], sc["c1"] - sc["c0"], sc["ldw"],
+                                       sc["scratch_rows"], sc["mode"], sc["shift"])
     return dict(pix=sc["p1"] - sc["p0"], ct=sc["c1"] - sc["c0"], k=k, ldw=sc["ldw"],
-                kh=sc["g_kh"], rows=sc["scratch_rows"])
+                kh=sc["g_kh"], rows=sc["scratch_rows"], n6=n6, n4=n4, parts=parts)
 
 
 def _conv(specs):
@@ -303,6 +307,14 @@ def families():
         # tiles below are parts of such layers in a batch
         ((1, 32, 32, 1, 6, 5, 5, 1, 1, 0, 0), 16, 32), ((1, 14, 14, 6, 16, 5, 5, 1, 1, 0, 0), 16, 16),
         ((1, 24, 24, 1, 6, 5, 5, 1, 1, 0, 0), 16, 24),
+        # the direct cin = 1 path (conv2d_q15.c) with other kernel heights and row lengths
+        ((1, 10, 14, 1, 5, 3, 5, 1, 1, 0, 0), 16, 32), ((1, 8, 12, 1, 3, 1, 5, 1, 1, 0, 0), 2, 32),
+        ((1, 9, 16, 1, 7, 4, 5, 1, 1, 0, 0), 2, 16), ((1, 7, 10, 1, 8, 2, 5, 1, 1, 0, 0), 16, 32),
+        ((2, 12, 20, 1, 3, 5, 5, 1, 1, 0, 0), 16, 32), ((1, 14, 18, 1, 2, 5, 5, 1, 1, 0, 0), 2, 8),
+        # single-channel inputs the direct path leaves to im2col (odd w, 3-wide, 1 x 1, padded)
+        ((1, 12, 11, 1, 4, 5, 5, 1, 1, 0, 0), 16, 32), ((1, 10, 10, 1, 6, 3, 3, 1, 1, 0, 0), 16, 16),
+        ((1, 6, 6, 1, 3, 1, 1, 1, 1, 0, 0), 16, 8), ((1, 12, 12, 1, 6, 5, 5, 1, 1, 2, 2, 2, 2), 16, 32),
+        ((1, 16, 15, 1, 8, 5, 5, 1, 1, 0, 0), 16, 12),
     ]
     # Held out: LeNet-5's C1 and C3 tiles as the planner picks them, and one more shape.
     conv_held = [_conv_tile(*t[1:]) for t in lenet5_conv_tiles()[:2]] + _conv(
@@ -350,7 +362,17 @@ def families():
             _conv_tile((2, 20, 20, 1, 16, 16, 4, 5, 5, 1, 1, 0, 0), (30, 50, 0, 4, 0), 32, 32),
             _conv_tile((2, 14, 14, 6, 10, 10, 16, 5, 5, 1, 1, 0, 0), (100, 124, 0, 16, 0), 160,
                        16),
-            _conv_tile((2, 12, 12, 3, 10, 10, 8, 3, 3, 1, 1, 0, 0), (50, 90, 0, 8, 0), 32, 32)],
+            _conv_tile((2, 12, 12, 3, 10, 10, 8, 3, 3, 1, 1, 0, 0), (50, 90, 0, 8, 0), 32, 32),
+            _conv_tile((2, 32, 32, 1, 28, 28, 6, 5, 5, 1, 1, 0, 0), (100, 136, 2, 5, 0), 32, 36),
+            _conv_tile((2, 32, 32, 1, 28, 28, 6, 5, 5, 1, 1, 0, 0), (36, 72, 0, 6, 0), 32, 36),
+            # small and odd tiles on the im2col path (a few pixels, a row part of 2)
+            _conv_tile((2, 32, 32, 1, 28, 28, 6, 5, 5, 1, 1, 0, 0), (26, 40, 0, 6, 0), 32, 36),
+            _conv_tile((2, 14, 14, 6, 10, 10, 16, 5, 5, 1, 1, 0, 0), (7, 10, 3, 9, 0), 160, 16),
+            _conv_tile((1, 9, 9, 3, 9, 9, 5, 3, 3, 1, 1, 1, 1), (40, 42, 0, 5, 0), 32, 4),
+            _conv_tile((1, 8, 8, 2, 8, 8, 3, 1, 1, 1, 1, 0, 0), (0, 5, 0, 3, 0), 2, 8),
+            # an input gradient's tile (stride-dilated, padded: im2col mostly zero runs)
+            _conv_tile((32, 10, 10, 16, 14, 14, 6, 5, 5, 1, 1, 4, 4), (200, 216, 0, 6, 0), 400,
+                       16)],
             conv_held),
         "conv2d_gw": (_gw(gw_geoms), _gw(gw_held)),
         "conv2d_gw_reduce": (_gwr([(1, 3, 3, 4, 8), (2, 5, 5, 1, 6), (4, 3, 3, 6, 16),

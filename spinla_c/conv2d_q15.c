@@ -324,11 +324,12 @@ static inline __attribute__((always_inline)) int conv_direct(const q15_t *x, int
     /* cin = 1, a 5-wide kernel of at most 5 rows (64-byte weight blocks in the scratch),
      * stride 1, every window inside the image, aligned words (w, ldw even, x, wt aligned),
      * round to nearest with a 32-bit shift */
-    if (((g->cin ^ 1) | (g->kw ^ 5) | (g->sx ^ 1) | (g->sy ^ 1) | g->pt | g->pl |
-         ((g->w | ldw) & 1) | (int32_t)(((uintptr_t)x | (uintptr_t)wt) & 3) |
+    if (((g->cin ^ 1) | (g->kw ^ SPL_CONV2D_DIRECT_KW) | (g->sx ^ 1) | (g->sy ^ 1) | g->pt |
+         g->pl | ((g->w | ldw) & 1) | (int32_t)(((uintptr_t)x | (uintptr_t)wt) & 3) |
          (rq->mode ^ SPL_ROUND_NEAREST)) != 0 ||
-        (uint32_t)(kh - 1) > 4u || (uint32_t)(sh - 1) > 30u || ow + 4 > g->w ||
-        g->oh + kh - 1 > g->h || 32 * (nc + 1) > scratch_rows * ldw)
+        (uint32_t)(kh - 1) >= SPL_CONV2D_DIRECT_KH_MAX || (uint32_t)(sh - 1) > 30u ||
+        ow + SPL_CONV2D_DIRECT_KW - 1 > g->w || g->oh + kh - 1 > g->h ||
+        SPL_CONV2D_DIRECT_SCRATCH(nc) > scratch_rows * ldw)
         return 0;
     cd_block_t b;
     uint32_t *wd = (uint32_t *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);

@@ -83,12 +83,17 @@ def gemm(m, n, k):
     return _gemm_features(m, n, k, k)
 
 
-def conv2d(pix, ct, k, ldw, kh, rows):
+def conv2d(pix, ct, k, ldw, kh, rows, n6=0, n4=0, parts=0):
     """pix output pixels x ct channels; k = kh*kw*cin, ldw the packed row stride; rows: scratch
     rows per GEMM call (the GEMM's m).  The GEMM runs over k rounded up to even (kg: the pair
     loads; conv2d_q15.c), not over ldw.  No overflow scan: the GEMM's int32 sums are checked by
-    the Q flag (spinla_c/spl_dsp.h)."""
+    the Q flag (spinla_c/spl_dsp.h).  n6, n4, parts: the 6- and 4-pixel blocks and row parts of
+    a tile on the direct cin = 1 path (spinla.kernels.conv.direct_blocks; 0: the im2col path),
+    which has terms of its own."""
     pix, k, ldw = (np.asarray(v, np.float64) for v in (pix, k, ldw))
+    n6, n4, parts = (np.asarray(v, np.float64) for v in (n6, n4, parts))
+    direct = (n6 + n4) > 0
+    gemm = ~direct
     kg = k + (np.mod(k, 2) * (ldw > k))
     calls = _ceil_div(pix, rows)
     full, last = np.floor(pix / rows), np.mod(pix, rows)
@@ -96,17 +101,24 @@ def conv2d(pix, ct, k, ldw, kh, rows):
     g_last = _gemm_features(last, ct, kg, ldw)
     # (no per-edge-block term: in a conv tile the edge blocks are nearly all one odd channel
     # column, so it is collinear with the edge outputs and the fit trades them off wildly)
-    f = {name: full * g_full[name] + g_last[name] * (last > 0) for name in g_full
+    f = {name: (full * g_full[name] + g_last[name] * (last > 0)) * gemm for name in g_full
          if name not in ("per_tile", "per_edge_block")}
     # An im2col row is kh runs of kw * cin values (k / kh), copied in words when source and
     # destination share their alignment: with kw * cin odd they drift apart from run to run
     # and from pixel to pixel, and about half the runs are copied a halfword at a time.
-    # Runs of exactly 5 (cin = 1, 5-wide kernels) are copied loads-first without a loop.
     run = k / np.asarray(kh, np.float64)
-    odd_run = np.mod(run, 2) * (run != 5)
-    f.update(per_tile=1.0, per_im2col=pix * k, per_im2col_odd_run=pix * k * odd_run,
-             per_im2col_run5=pix * k * (run == 5), per_pixel=pix, per_kernel_row=pix * kh,
-             per_gemm_call=calls)
+    odd_run = np.mod(run, 2)
+    f.update(per_tile=1.0 * gemm, per_im2col=pix * k * gemm,
+             per_im2col_odd_run=pix * k * odd_run * gemm, per_pixel=pix * gemm,
+             per_kernel_row=pix * kh * gemm, per_gemm_call=calls * gemm)
+    # The direct path: a set-up and the weights' copy (ct * kh rows), then per block and
+    # channel kh kernel rows of 6 or 4 pixels and the rounding of its outputs, per block and
+    # row part a little bookkeeping.
+    ctf = np.asarray(ct, np.float64)
+    f.update(per_direct_tile=1.0 * direct, per_direct_weight_row=ctf * kh * direct,
+             per_direct_row6=n6 * ctf * kh, per_direct_row4=n4 * ctf * kh,
+             per_direct_channel6=n6 * ctf, per_direct_channel4=n4 * ctf,
+             per_direct_block=n6 + n4, per_direct_part=parts)
     return f
 
 
@@ -319,69 +331,97 @@ TABLE: dict = {
                     'python tools/calibrate_cycles.py'),
     },
     'conv2d': {
-        'per_mac_3x2': Term(1.5639,
+        'per_mac_3x2': Term(1.7824,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 14.7%; on 3 held-out tiles 3.4%',
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
                     'python tools/calibrate_cycles.py'),
-        'per_mac_2x2': Term(1.316,
+        'per_mac_2x2': Term(1.4512,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 14.7%; on 3 held-out tiles 3.4%',
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
                     'python tools/calibrate_cycles.py'),
-        'per_pass': Term(-54.1493,
+        'per_pass': Term(-45.2446,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 14.7%; on 3 held-out tiles 3.4%',
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
                     'python tools/calibrate_cycles.py'),
-        'per_output': Term(53.2588,
+        'per_output': Term(27.8328,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 14.7%; on 3 held-out tiles 3.4%',
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
                     'python tools/calibrate_cycles.py'),
-        'per_output_2x2': Term(61.2825,
+        'per_output_2x2': Term(88.5898,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 14.7%; on 3 held-out tiles 3.4%',
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
                     'python tools/calibrate_cycles.py'),
-        'per_edge_block_k': Term(16.3599,
+        'per_edge_block_k': Term(15.7237,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 14.7%; on 3 held-out tiles 3.4%',
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
                     'python tools/calibrate_cycles.py'),
-        'per_edge_output': Term(383.3488,
+        'per_edge_output': Term(301.8064,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 14.7%; on 3 held-out tiles 3.4%',
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
                     'python tools/calibrate_cycles.py'),
-        'per_halves_block_k': Term(34.7367,
+        'per_halves_block_k': Term(34.9328,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 14.7%; on 3 held-out tiles 3.4%',
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
                     'python tools/calibrate_cycles.py'),
-        'per_halves_output': Term(193.7154,
+        'per_halves_output': Term(175.3691,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 14.7%; on 3 held-out tiles 3.4%',
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
                     'python tools/calibrate_cycles.py'),
-        'per_tile': Term(406.523,
+        'per_tile': Term(462.5252,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 14.7%; on 3 held-out tiles 3.4%',
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
                     'python tools/calibrate_cycles.py'),
-        'per_im2col': Term(7.361,
+        'per_im2col': Term(4.0592,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 14.7%; on 3 held-out tiles 3.4%',
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
                     'python tools/calibrate_cycles.py'),
-        'per_im2col_odd_run': Term(-2.3102,
+        'per_im2col_odd_run': Term(-0.8944,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 14.7%; on 3 held-out tiles 3.4%',
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
                     'python tools/calibrate_cycles.py'),
-        'per_im2col_run5': Term(-14.343,
+        'per_pixel': Term(46.7407,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 14.7%; on 3 held-out tiles 3.4%',
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
                     'python tools/calibrate_cycles.py'),
-        'per_pixel': Term(-187.1176,
+        'per_kernel_row': Term(87.9321,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 14.7%; on 3 held-out tiles 3.4%',
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
                     'python tools/calibrate_cycles.py'),
-        'per_kernel_row': Term(98.6269,
+        'per_gemm_call': Term(-56.3058,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 14.7%; on 3 held-out tiles 3.4%',
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
                     'python tools/calibrate_cycles.py'),
-        'per_gemm_call': Term(167.26,
+        'per_direct_tile': Term(353.0116,
                     'least-squares fit (relative error) to the instruction model (armcycles'
-                    ') on 30 tiles: max |error| 14.7%; on 3 held-out tiles 3.4%',
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
+                    'python tools/calibrate_cycles.py'),
+        'per_direct_weight_row': Term(13.5442,
+                    'least-squares fit (relative error) to the instruction model (armcycles'
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
+                    'python tools/calibrate_cycles.py'),
+        'per_direct_row6': Term(45.6824,
+                    'least-squares fit (relative error) to the instruction model (armcycles'
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
+                    'python tools/calibrate_cycles.py'),
+        'per_direct_row4': Term(35.923,
+                    'least-squares fit (relative error) to the instruction model (armcycles'
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
+                    'python tools/calibrate_cycles.py'),
+        'per_direct_channel6': Term(95.7375,
+                    'least-squares fit (relative error) to the instruction model (armcycles'
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
+                    'python tools/calibrate_cycles.py'),
+        'per_direct_channel4': Term(66.5721,
+                    'least-squares fit (relative error) to the instruction model (armcycles'
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
+                    'python tools/calibrate_cycles.py'),
+        'per_direct_block': Term(41.3887,
+                    'least-squares fit (relative error) to the instruction model (armcycles'
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
+                    'python tools/calibrate_cycles.py'),
+        'per_direct_part': Term(44.3234,
+                    'least-squares fit (relative error) to the instruction model (armcycles'
+                    ') on 48 tiles: max |error| 20.9%; on 3 held-out tiles 1.3%',
                     'python tools/calibrate_cycles.py'),
     },
     'conv2d_gw': {
