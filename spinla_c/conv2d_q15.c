@@ -108,14 +108,8 @@ static __attribute__((noinline)) void im2col_row(const q15_t *restrict x, int32_
     int64_t wc = (int64_t)g->w * cin;
     int32_t iy0 = q.oy * g->sy - g->pt, ix0 = q.ox * g->sx - g->pl;
     int32_t inside = ix0 >= 0 && ix0 + g->kw <= g->w;
-    if (ds == 1 && inside && iy0 >= 0 && iy0 + g->kh <= g->h) {
-        /* The whole window inside the image (the common case): kh contiguous runs, one
-         * pointer step apart, no per-row tests. */
-        const q15_t *s = x + ((int64_t)q.n * g->h + iy0 - xrow0) * wc + (int64_t)ix0 * cin;
-        for (int32_t ky = 0; ky < g->kh; ky++, dst += kwc, s += wc)
-            copy_run(dst, s, kwc);
-        return;
-    }
+    /* (im2col_rows copies windows wholly inside the image itself: with ds = 1 this sees the
+     * others, and the weight gradient's transposed rows) */
     for (int32_t ky = 0; ky < g->kh; ky++, dst += (int64_t)kwc * ds) {
         int32_t iy = iy0 + ky;
         if (iy < 0 || iy >= g->h) {
@@ -371,6 +365,8 @@ static inline __attribute__((always_inline)) int conv_direct(const q15_t *x, int
             int32_t np = len <= 4 || len == 8 ? 4 : 6;
             b.np = np;
             cd_block((const q15_t *)(const void *)((const char *)wd + b.skip), &b);
+            if (spl_q_set()) /* int32 overflow or q15 saturation: redo, the sooner the better */
+                return 0;
             b.xp += np;
             b.yp += np * ldy - nc; /* (the block advanced it one per channel) */
             len -= np;
@@ -381,7 +377,7 @@ static inline __attribute__((always_inline)) int conv_direct(const q15_t *x, int
             q.n++;
         }
     }
-    return !spl_q_set(); /* int32 overflow or q15 saturation: redo */
+    return 1;
 }
 #endif
 
