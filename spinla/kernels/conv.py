@@ -222,7 +222,8 @@ def _conv_cycles(call, machine):
     n6, n4, parts = direct_blocks(g, t[:, 0], t[:, 1], t[:, 3] - t[:, 2], p["ldw"],
                                   p["scratch_rows"], p["rounding"], p["shift"])
     return cycle_table.predict("conv2d", pix=pix, ct=ct, k=k, ldw=p["ldw"], kh=g["kh"],
-                               rows=p["scratch_rows"], n6=n6, n4=n4, parts=parts)
+                               rows=p["scratch_rows"], n6=n6, n4=n4, parts=parts,
+                               stochastic=p["rounding"] == STOCHASTIC)
 
 
 @register_bound("conv2d_q15", _conv_cycles, "2-D convolution: fused im2col + gemm microkernel")
