@@ -213,11 +213,12 @@ static int32_t conv_chunk(const q15_t *x, int32_t xrow0, const spl_conv2d_t *g, 
  * and 5 input words, each pixel's 5 products an SMLAxy that picks the halfwords it needs (pixel
  * 2q reads input words q..q+2 from their bottom half on, pixel 2q+1 from their top half), so
  * nothing is copied, every load is an aligned word and no MAC is padding: 30 MACs in 46
- * cycles (20 in 36 for 4 pixels: one loop, the carry flag says which).  The weights are first copied to scratch as kh rows of 6 (5 and an unused halfword:
- * word loads), each channel's rows ending on a 64-byte boundary, so a channel's loop ends when
- * the weight pointer does (TST #63: all 14 registers hold data).  Each sum is then rounded to
- * nearest in registers (spl_rq32_nearest's rule: up when the remainder plus the quotient's
- * low bit passes half) and stored.  Taken only when every row part of the tile starts and ends
+ * cycles (20 in 36 for 4 pixels: one loop, the carry flag says which).  The weights are first
+ * copied to scratch as kh rows of 6 (5 and an unused halfword: word loads), each channel's
+ * rows ending on a 64-byte boundary (spinla.h SPL_CONV2D_DIRECT_SCRATCH), so a channel's loop
+ * ends when the weight pointer does (TST #63: all 14 registers hold data).  Each sum is then
+ * rounded to nearest in registers (spl_rq32_nearest's rule: up when the remainder plus the
+ * quotient's low bit passes half) and stored.  Taken only when every row part of the tile starts and ends
  * even and is at least 4 long (LeNet-5's 36-pixel tiles of 28-pixel rows always are), for
  * round-to-nearest; an int32 overflow (the Q flag) or an output out of q15 range sends the
  * whole tile to the im2col path, which redoes every output exactly and counts saturation. */
@@ -225,12 +226,16 @@ static int32_t conv_chunk(const q15_t *x, int32_t xrow0, const spl_conv2d_t *g, 
 #define CONV_DIRECT 1
 /* pixels 2q, 2q+1 (accumulators e, o) from input words a, b, c (X_q..X_q+2) */
 #define CD_PAIR(e, o, a, b, c, mid) \
-    "smlabb %[" e "], %[" a "], %[w0], %[" e "]\n\t" "smlatb %[" o "], %[" a "], %[w0], %[" o "]\n\t" \
+    "smlabb %[" e "], %[" a "], %[w0], %[" e "]\n\t" \
+    "smlatb %[" o "], %[" a "], %[w0], %[" o "]\n\t" \
     "smlatt %[" e "], %[" a "], %[w0], %[" e "]\n\t" mid \
     "smlabt %[" o "], %[" b "], %[w0], %[" o "]\n\t" \
-    "smlabb %[" e "], %[" b "], %[w1], %[" e "]\n\t" "smlatb %[" o "], %[" b "], %[w1], %[" o "]\n\t" \
-    "smlatt %[" e "], %[" b "], %[w1], %[" e "]\n\t" "smlabt %[" o "], %[" c "], %[w1], %[" o "]\n\t" \
-    "smlabb %[" e "], %[" c "], %[w2], %[" e "]\n\t" "smlatb %[" o "], %[" c "], %[w2], %[" o "]\n\t"
+    "smlabb %[" e "], %[" b "], %[w1], %[" e "]\n\t" \
+    "smlatb %[" o "], %[" b "], %[w1], %[" o "]\n\t" \
+    "smlatt %[" e "], %[" b "], %[w1], %[" e "]\n\t" \
+    "smlabt %[" o "], %[" c "], %[w1], %[" o "]\n\t" \
+    "smlabb %[" e "], %[" c "], %[w2], %[" e "]\n\t" \
+    "smlatb %[" o "], %[" c "], %[w2], %[" o "]\n\t"
 /* sum s rounded (shift xa, mask xb, half xc), its q15 bits stored at w0 (then w0 += w1); out
  * of q15 range (q + 0x7FFF8000 or q - 0x7FFF8000 leaving int32, w2 = 0x7FFF8000) sets Q */
 #define CD_ROUND(s) \
