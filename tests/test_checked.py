@@ -113,6 +113,16 @@ def test_a_tile_over_its_dtcm_budget_fails(rng, monkeypatch):
             _matmul(rng)
 
 
+def test_environment_picks_the_strategy(rng, counted, monkeypatch):
+    monkeypatch.setenv("SPINLA_CHECKED", "data")
+    _matmul(rng)
+    assert counted and {s for _, s in counted} == {"data"}
+    counted.clear()
+    monkeypatch.setenv("SPINLA_CHECKED", "1")        # place()'s default, as `spinla map`
+    _matmul(rng)
+    assert counted and {s for _, s in counted} == {"best"}
+
+
 def test_environment_switch(rng, monkeypatch):
     _patched(monkeypatch, "gemm_q15", lambda p: dataclasses.replace(p, scratch=10 ** 9))
     _matmul(rng)                                 # off by default: the fast mode only
