@@ -8,8 +8,9 @@ given, else place()'s default, which `spinla map` shows), builds its per-core st
 (spinla.streams) and re-runs each Call after the fast run from what the streams say, with each
 chip's own image of every buffer (spinla/sdram.py):
 
-* the Call's packets that serve SDRAM (sent by a chip's monitor) are copied first, from the
-  sending chip's image to each receiving chip's, by the streams' own send/recv records;
+* the Call's packets that serve SDRAM (sent by a chip's monitor) are copied from the sending
+  chip's image to each receiving chip's just before the phase recording the recv, by the
+  streams' own send/recv records (tiles run in tile order, each core's phase order);
 * each tile runs on its own (a one-tile slice of the Call), on the core its stream names:
   its inputs are shadow copies holding poison everywhere except the rows its DMA records
   bring in from its chip's image.  A declared read of bytes the chip does not hold (no Home
@@ -139,7 +140,7 @@ class Checker:
         if [e[0] for e in tiles] != list(range(call.ntiles)):
             raise CheckError(f"{self._call(i, call)}: the streams run tiles "
                              f"{[e[0] for e in tiles]}, the Call has {call.ntiles}")
-        self.images.deliver(cr.pre)
+        self.images.deliver(cr.pre.get(-1, ()))
         budget = self.machine.tile_budget_bytes
         run = KERNELS[call.kernel].run
         flat_in = [np.ascontiguousarray(a).reshape(-1) for a in ins]
@@ -151,6 +152,7 @@ class Checker:
         fill = call.params.get("fill") if call.kernel == "copy_q15" else None
         total_sat = 0
         for t, chip, (x, y, core), ph in tiles:
+            self.images.deliver(cr.pre.get(t, ()))
             where = (f"{self._call(i, call)} tile {t} {call.tiles[t].tolist()} on chip "
                      f"({x}, {y}) core {core}")
             plan = kdma.plan(call, t)
@@ -253,7 +255,7 @@ class Checker:
             raise CheckError(f"{where}: reads bytes {_spans(pos)} of buffer {r['buffer']} "
                              f"({name}) that chip ({x}, {y}) "
                              f"does not hold: no Home puts them there and no packet record "
-                             f"brings them")
+                             f"brings them before this phase")
         # Rows laid out dtcm_stride apart in DTCM have a zero-filled gap; where that is also
         # their SDRAM stride (packed weight rows), the kernel sees zeros there.
         if d.row_bytes < d.dtcm_stride == d.stride:

@@ -14,13 +14,16 @@ Packets come from the streams' own records (spinla.streams.build, the Phase obje
 serialise() packs), not from the homes again, so the replay tests the stream builder.  A
 send and the recv records of its key range form one transfer: bytes [offset, offset + bytes)
 of the buffer copied from the sending chip's image into the image of each receiving core's
-chip.  A send in a monitor phase (no kernel) serves SDRAM before the Call's tiles run; a send
-in a tile's phase carries what the tile wrote, after it.  Records that do not pair up (a recv
+chip.  A send in a monitor phase (no kernel) serves SDRAM: its bytes land just before the
+phase that records the recv runs (tiles run in tile order, which is each core's phase
+order); a send in a tile's phase carries what the tile wrote, after the Call's tiles.  Records that do not pair up (a recv
 whose key nobody sends, a send nobody expects, a point-to-point send whose dst is not the
 receiver's chip, fields that differ between the two sides) are errors of the Call.
 
-ASSUMPTION (the stream format's): a packet lands in the receiving chip's SDRAM before any tile
-of that Call on that chip runs; cores of one chip are not ordered within a Call otherwise.
+ASSUMPTION (the stream format's): a packet is in the receiving chip's SDRAM for every later
+phase of that chip, on any core.  The builder records a multicast's recv once per chip (the
+first tile there that reads it), so other cores of the chip read those bytes with nothing in
+their streams ordering them after that recv; the tile order here hides this.
 """
 from __future__ import annotations
 
@@ -46,12 +49,12 @@ class Transfers:
 
 @dataclass
 class CallReplay:
-    """What the streams say one Call does: its tiles (tile, chip, (x, y, core), Phase) and its
-    packet deliveries before (pre) and after (post) the tiles run; error: the first record
-    that does not pair up."""
+    """What the streams say one Call does: its tiles (tile, chip, (x, y, core), Phase), the
+    packet deliveries before each tile runs (pre: tile -> [Transfers], -1: before all) and
+    after the tiles (post); error: the first record that does not pair up."""
 
     tiles: list = field(default_factory=list)
-    pre: list = field(default_factory=list)        # Transfers
+    pre: dict = field(default_factory=dict)
     post: list = field(default_factory=list)
     error: str | None = None
 
@@ -83,13 +86,14 @@ _F = {f: k for k, f in enumerate(_FIELDS)}
 
 def _records(cores, none):
     """Every send and recv record of the streams as int64 rows: the record's fields, then the
-    Call, the holding core's x, y, core and whether its phase runs a tile."""
+    Call, the holding core's x, y, core, whether its phase runs a tile and which (else -1)."""
     from operator import itemgetter
     get = itemgetter(*_FIELDS)
     out = {"send": ([], []), "recv": ([], [])}
     for (x, y, core), phases in cores.items():
         for ph in phases:
-            extra = (ph.call, x, y, core, int(ph.kernel != none))
+            tile = ph.tile if ph.kernel != none else -1
+            extra = (ph.call, x, y, core, int(ph.kernel != none), tile)
             for side in ("send", "recv"):
                 recs = getattr(ph, side)
                 if recs:
@@ -99,7 +103,7 @@ def _records(cores, none):
     def table(rows, width):
         return np.fromiter(chain.from_iterable(rows), np.int64,
                            len(rows) * width).reshape(-1, width)
-    return {side: (table(rows, len(_FIELDS)), table(ext, 5))
+    return {side: (table(rows, len(_FIELDS)), table(ext, 6))
             for side, (rows, ext) in out.items()}
 
 
@@ -183,8 +187,10 @@ def build(program, machine, strategy=None) -> Replay:
                else f"chip ({sp['dst_x']}, {sp['dst_y']})")
         fail(Se[k, 0], f"core {tuple(Se[k, 1:4].tolist())} sends {_pk(sp)} to {dst}, but no "
                        f"core there expects them")
-    # Deliveries: each paired recv copies its bytes from the sender's chip to its own,
-    # grouped per (Call, after the tiles?, buffer, source chip, destination chip).
+    # Deliveries: each paired recv copies its bytes from the sender's chip to its own: served
+    # from SDRAM (a monitor's send), just before the receiving phase runs (a monitor's recv:
+    # before the Call's tiles); carrying a tile's writes, after the Call's tiles.  Grouped per
+    # (Call, after the tiles?, receiving tile, buffer, source chip, destination chip).
     lut = np.full((max(x for x, _ in chip_of) + 1, max(y for _, y in chip_of) + 1), -1, np.int64)
     for (x, y), c in chip_of.items():
         lut[x, y] = c
@@ -193,14 +199,16 @@ def build(program, machine, strategy=None) -> Replay:
     dst = lut[Re[k, 1], Re[k, 2]]
     k, src, dst = k[src != dst], src[src != dst], dst[src != dst]
     if len(k):
-        grp = np.stack([Re[k, 0], Se[at[k], 4], R[k, F["buffer"]], src, dst], 1)
+        post = Se[at[k], 4]
+        grp = np.stack([Re[k, 0], post, np.where(post == 1, -1, Re[k, 5]), R[k, F["buffer"]],
+                        src, dst], 1)
         order = np.lexsort(grp.T[::-1])
         grp, k = grp[order], k[order]
         cut = np.flatnonzero((np.diff(grp, axis=0) != 0).any(1)) + 1
         for a, z in zip(np.r_[0, cut].tolist(), np.r_[cut, len(k)].tolist()):
-            i, is_tile, b, s_, d_ = grp[a].tolist()
+            i, post, tile, b, s_, d_ = grp[a].tolist()
             g = Transfers(b, s_, d_, R[k[a:z], F["offset"]], R[k[a:z], F["bytes"]])
-            (calls[i].post if is_tile else calls[i].pre).append(g)
+            (calls[i].post if post else calls[i].pre.setdefault(tile, [])).append(g)
     # Buffers no Call writes start where their Homes put them (a view's Home in its base).
     base = {}
     for b in program.buffers():

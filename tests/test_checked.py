@@ -222,6 +222,27 @@ def test_a_dropped_recv_leaves_poison_that_the_reader_names(rng, monkeypatch):
     assert lo <= int(m.group(1)) < int(m.group(2)) <= hi
 
 
+def test_a_recv_recorded_after_its_reader_fails(rng, monkeypatch):
+    """Packets land before the phase that records their recv: moved to a later tile of the
+    same chip, the first reader finds poison."""
+    def later(cores):
+        for k, phases in sorted(cores.items()):
+            tiles = [ph for ph in phases if ph.kernel != abi.const("SPL_KERNEL_NONE")]
+            for a, b in zip(tiles, tiles[1:]):
+                if a.recv and a.call == b.call:
+                    pk = a.recv.pop(0)
+                    b.recv.append(pk)
+                    return k, a.tile, pk
+    got = _edited(monkeypatch, later)
+    with use(EmulatorBackend(checked="model")):
+        with pytest.raises(checked.CheckError) as e:
+            _big_matmul(rng)
+    (x, y, core), tile, pk = got["edit"]
+    assert re.search(rf"tile {tile} .* on chip \({x}, {y}\) core {core}: reads bytes .* of buffer "
+                     rf"{pk['buffer']} .* no packet record brings them before this phase",
+                     str(e.value)), str(e.value)
+
+
 def test_a_placement_that_forgets_remote_bytes_fails(rng, monkeypatch):
     """Both records of one transfer missing (as if the builder never saw the remote bytes):
     only the per-chip images can tell."""
