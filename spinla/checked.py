@@ -41,12 +41,13 @@ import os
 
 import numpy as np
 
-from . import sdram
+from . import abi, sdram
 from .beside import Beside
 from .kernels import KERNELS
 from .kernels import dma as kdma
 
 _poison = sdram.poison
+_DIR = {kdma.READ: abi.const("SPL_DMA_READ"), kdma.WRITE: abi.const("SPL_DMA_WRITE")}
 _ON = ("1", "true", "yes", "on")
 
 
@@ -159,7 +160,7 @@ class Checker:
             if plan.dtcm > budget:
                 raise CheckError(f"{where}: needs {plan.dtcm} bytes of DTCM (transfer slots "
                                  f"and scratch), the budget is {budget}")
-            pairs = self._pairs(where, plan, ph)
+            pairs = self._pairs(where, call, plan, ph)
             reads = [(d, r) for d, r in pairs
                      if d.dir == kdma.READ and not isinstance(d.operand, str)]
             writes = [(d, r) for d, r in pairs if d.dir == kdma.WRITE]
@@ -218,17 +219,21 @@ class Checker:
         self.images.deliver(cr.post)
         self._check_homes(i, call, ref, tiles)
 
-    def _pairs(self, where, plan, ph):
-        """The plan's transfers beside the stream's DMA records of the tile (same order)."""
+    def _pairs(self, where, call, plan, ph):
+        """The plan's transfers beside the stream's DMA records of the tile (same order),
+        each inside its operand."""
         if len(ph.dmas) != len(plan.dmas):
             raise CheckError(f"{where}: its stream has {len(ph.dmas)} DMA records, its plan "
                              f"{len(plan.dmas)} transfers")
-        read = {kdma.READ: 0, kdma.WRITE: 1}
         for k, (d, r) in enumerate(zip(plan.dmas, ph.dmas)):
             if not isinstance(d.operand, str):
                 _whole(d)
+                size = (call.inputs if d.dir == kdma.READ else call.outputs)[d.operand].nbytes
+                if not sdram.inside(size, d.offset, d.rows, d.row_bytes, d.stride):
+                    raise CheckError(f"{where}: transfer {d} lies outside its operand "
+                                     f"({size} bytes)")
             if (r["rows"], r["row_bytes"], r["stride"], r["dir"]) != \
-                    (d.rows, d.row_bytes, d.stride, read[d.dir]):
+                    (d.rows, d.row_bytes, d.stride, _DIR[d.dir]):
                 raise CheckError(f"{where}: DMA record {k} of its stream {r} is not its "
                                  f"plan's transfer {d}")
         return list(zip(plan.dmas, ph.dmas))
@@ -282,7 +287,7 @@ class Checker:
                     bad = 2 * np.flatnonzero(got.view(np.int16) != truth[s:e].view(np.int16)) + s
                     bad = np.unique(np.r_[bad, bad + 1])
                     by = sorted({f"({x}, {y}) core {core}" for _, _, (x, y, core), ph in tiles
-                                 if any(r["dir"] == 1 and r["buffer"] == bi
+                                 if any(r["dir"] == _DIR[kdma.WRITE] and r["buffer"] == bi
                                         and _covers(r, off + int(bad[0])) for r in ph.dmas)})
                     raise CheckError(
                         f"{self._call(i, call)}: output {j} bytes {_spans(bad)} are homed on "

@@ -302,15 +302,21 @@ def ranges_index(offsets, sizes) -> np.ndarray:
     return np.repeat(o - starts, n) + np.arange(int(n.sum()))
 
 
+def inside(size: int, offset: int, nrows: int, row_bytes: int, stride: int) -> bool:
+    """Whether the rows of a transfer lie inside a buffer of `size` bytes."""
+    lo = offset + min(0, (nrows - 1) * stride)
+    hi = offset + max(0, (nrows - 1) * stride) + row_bytes
+    return nrows > 0 and row_bytes > 0 and lo >= 0 and hi <= size
+
+
 def rows(buf: np.ndarray, offset: int, nrows: int, row_bytes: int, stride: int):
     """The rows of a transfer as a (nrows, row_bytes) view of a contiguous uint8 buffer
     (stride may be 0 or negative), or None where they do not lie inside it."""
-    lo = offset + min(0, (nrows - 1) * stride)
-    hi = offset + max(0, (nrows - 1) * stride) + row_bytes
-    if nrows <= 0 or row_bytes <= 0 or lo < 0 or hi > buf.size:
+    if not inside(buf.size, offset, nrows, row_bytes, stride):
         return None
+    lo = offset + min(0, (nrows - 1) * stride)
     if nrows == 1 or stride == row_bytes:
-        return buf[lo:hi].reshape(nrows, row_bytes)
+        return buf[lo:lo + nrows * row_bytes].reshape(nrows, row_bytes)
     v = np.ndarray((nrows, row_bytes), np.uint8, buffer=buf, offset=lo,
                    strides=(abs(stride), 1))
     return v[::-1] if stride < 0 else v

@@ -10,9 +10,11 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import spinla
-from spinla import abi, checked, place, streams
+from spinla import abi, checked, place, sdram, streams
 from spinla.backends import use
 from spinla.backends.emulator import EmulatorBackend
 from spinla.beside import Beside
@@ -294,7 +296,8 @@ def _home_away(monkeypatch):
 def test_writes_homed_elsewhere_travel_as_packets(rng, monkeypatch):
     _home_away(monkeypatch)
     got = _edited(monkeypatch, lambda cores: sum(
-        len(ph.send) for v in cores.values() for ph in v if ph.kernel != 0))
+        len(ph.send) for v in cores.values() for ph in v
+        if ph.kernel != abi.const("SPL_KERNEL_NONE")))
     with use(EmulatorBackend(checked="model")):
         _big_matmul(rng)
     assert got["edit"] > 0
@@ -328,3 +331,23 @@ def test_writes_sent_to_the_wrong_chip_fail_at_their_home(rng, monkeypatch):
                      rf"homed on chip \({pk['dst_x'] + 1}, {pk['dst_y']}\) but are not there "
                      r"after the Call \(written by \(\d+, \d+\) core \d+", str(e.value)), \
         str(e.value)
+
+
+@given(offset=st.integers(0, 60), nrows=st.integers(1, 6), row_bytes=st.integers(1, 9),
+       stride=st.integers(-12, 12))
+def test_rows_view_is_the_transfers_bytes(offset, nrows, row_bytes, stride):
+    buf = np.arange(64, dtype=np.uint8)
+    d = dma.Dma(dma.READ, 0, offset, nrows, row_bytes, stride)
+    s, e = d.byte_ranges()
+    v = sdram.rows(buf, offset, nrows, row_bytes, stride)
+    if s.min() < 0 or e.max() > buf.size:
+        assert v is None
+    else:
+        assert v.tolist() == [buf[a:z].tolist() for a, z in zip(s, e)]
+
+
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(1, 7)), min_size=1, max_size=6))
+def test_ranges_index_concatenates_the_ranges(ranges):
+    o, n = zip(*ranges)
+    want = [b for a, k in ranges for b in range(a, a + k)]
+    assert sdram.ranges_index(o, n).tolist() == want
