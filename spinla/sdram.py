@@ -16,9 +16,10 @@ send and the recv records of its key range form one transfer: bytes [offset, off
 of the buffer copied from the sending chip's image into the image of each receiving core's
 chip.  A send in a monitor phase (no kernel) serves SDRAM: its bytes land just before the
 phase that records the recv runs (tiles run in tile order, which is each core's phase
-order); a send in a tile's phase carries what the tile wrote, after the Call's tiles.  Records that do not pair up (a recv
-whose key nobody sends, a send nobody expects, a point-to-point send whose dst is not the
-receiver's chip, fields that differ between the two sides) are errors of the Call.
+order); a send in a tile's phase carries what the tile wrote, after the Call's tiles.
+Records that do not pair up (a recv whose key nobody sends, a send nobody expects, a
+point-to-point send whose dst is not the receiver's chip, fields that differ between the two
+sides) are errors of the Call.
 
 ASSUMPTION (the stream format's): a packet is in the receiving chip's SDRAM for every later
 phase of that chip, on any core.  The builder records a multicast's recv once per chip (the
