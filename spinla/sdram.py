@@ -304,10 +304,13 @@ def ranges_index(offsets, sizes) -> np.ndarray:
 
 
 def inside(size: int, offset: int, nrows: int, row_bytes: int, stride: int) -> bool:
-    """Whether the rows of a transfer lie inside a buffer of `size` bytes."""
+    """Whether the rows of a transfer lie inside a buffer of `size` bytes (an empty one
+    does, wherever it points)."""
+    if nrows <= 0 or row_bytes <= 0:
+        return True
     lo = offset + min(0, (nrows - 1) * stride)
     hi = offset + max(0, (nrows - 1) * stride) + row_bytes
-    return nrows > 0 and row_bytes > 0 and lo >= 0 and hi <= size
+    return lo >= 0 and hi <= size
 
 
 def rows(buf: np.ndarray, offset: int, nrows: int, row_bytes: int, stride: int):
@@ -315,6 +318,8 @@ def rows(buf: np.ndarray, offset: int, nrows: int, row_bytes: int, stride: int):
     (stride may be 0 or negative), or None where they do not lie inside it."""
     if not inside(buf.size, offset, nrows, row_bytes, stride):
         return None
+    if nrows <= 0 or row_bytes <= 0:
+        return np.zeros((max(nrows, 0), max(row_bytes, 0)), np.uint8)
     lo = offset + min(0, (nrows - 1) * stride)
     if nrows == 1 or stride == row_bytes:
         return buf[lo:lo + nrows * row_bytes].reshape(nrows, row_bytes)

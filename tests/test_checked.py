@@ -333,14 +333,14 @@ def test_writes_sent_to_the_wrong_chip_fail_at_their_home(rng, monkeypatch):
         str(e.value)
 
 
-@given(offset=st.integers(0, 60), nrows=st.integers(1, 6), row_bytes=st.integers(1, 9),
+@given(offset=st.integers(0, 60), nrows=st.integers(1, 6), row_bytes=st.integers(0, 9),
        stride=st.integers(-12, 12))
 def test_rows_view_is_the_transfers_bytes(offset, nrows, row_bytes, stride):
     buf = np.arange(64, dtype=np.uint8)
     d = dma.Dma(dma.READ, 0, offset, nrows, row_bytes, stride)
     s, e = d.byte_ranges()
     v = sdram.rows(buf, offset, nrows, row_bytes, stride)
-    if s.min() < 0 or e.max() > buf.size:
+    if row_bytes and (s.min() < 0 or e.max() > buf.size):
         assert v is None
     else:
         assert v.tolist() == [buf[a:z].tolist() for a, z in zip(s, e)]
