@@ -80,16 +80,20 @@ def _pk(pk) -> str:
             f"{pk['buffer']} bytes [{pk['offset']}, {pk['offset'] + pk['bytes']}))")
 
 
+# The spl_packet_t fields the replay reads (a copy of bytes [offset, offset + bytes) of a
+# buffer between chips); a record with any other field of spinla.h's struct set is a kind of
+# transfer it does not know, and fails.
 _FIELDS = ("key", "npackets", "bytes", "buffer", "offset", "src_x", "src_y", "dst_x", "dst_y",
            "src_core")
 _F = {f: k for k, f in enumerate(_FIELDS)}
 
 
-def _records(cores, none):
+def _records(cores, none, fail):
     """Every send and recv record of the streams as int64 rows: the record's fields, then the
     Call, the holding core's x, y, core, whether its phase runs a tile and which (else -1)."""
     from operator import itemgetter
     get = itemgetter(*_FIELDS)
+    other = [f for f in abi.struct("spl_packet_t").numpy_dtype().names if f not in _F]
     out = {"send": ([], []), "recv": ([], [])}
     for (x, y, core), phases in cores.items():
         for ph in phases:
@@ -101,6 +105,12 @@ def _records(cores, none):
                     rows, ext = out[side]
                     rows.extend(map(get, recs))
                     ext.extend([extra] * len(recs))
+                    for r in recs if other else ():
+                        unknown = {f: r[f] for f in other if r.get(f)}
+                        if unknown:
+                            fail(ph.call, f"core {(x, y, core)} {side}s {_pk(r)} with "
+                                          f"{unknown}: the replay knows only copies")
+
     def table(rows, width):
         return np.fromiter(chain.from_iterable(rows), np.int64,
                            len(rows) * width).reshape(-1, width)
@@ -134,7 +144,7 @@ def build(program, machine, strategy=None) -> Replay:
         for ph in phases:
             if ph.kernel != none:
                 calls[ph.call].tiles.append((ph.tile, chip_of[xyc[:2]], xyc, ph))
-    recs = _records(cores, none)
+    recs = _records(cores, none, fail)
     S, Se = recs["send"]
     R, Re = recs["recv"]
     F = _F
