@@ -46,6 +46,13 @@ class Transfers:
     dst: int
     offsets: list = field(default_factory=list)
     sizes: list = field(default_factory=list)
+    _index: np.ndarray | None = field(default=None, repr=False)
+
+    def index(self) -> np.ndarray:
+        """The byte positions of the ranges (made once: a Program is replayed every run)."""
+        if self._index is None:
+            self._index = ranges_index(self.offsets, self.sizes)
+        return self._index
 
 
 @dataclass
@@ -299,7 +306,7 @@ class Images:
         """Copy each group's byte ranges from its source chip's image to its destination's."""
         for g in transfers:
             src, dst = self.get(g.buffer, g.src), self.get(g.buffer, g.dst)
-            idx = ranges_index(g.offsets, g.sizes)
+            idx = g.index()
             dst[idx] = src[idx]
 
 
