@@ -42,7 +42,8 @@ def run_program(program: Program, args, run_index: int | None = None,
                 checked: bool | None = None, *, c: bool | None = None) -> list:
     """Run `program` once; run_index (default: the runs so far) picks the stochastic-rounding
     stream, mixed with each call's seed.  checked (default: SPINLA_CHECKED) re-runs every
-    tile on only its declared DMA bytes (spinla/checked.py), which the per-call walker does.
+    tile on only its declared DMA bytes from its chip's SDRAM (spinla/checked.py; a strategy
+    name places the Program so), which the per-call walker does.
     c: True or False forces the whole-Program runner or the per-call walker; None (default)
     takes the runner for traced Programs (and any Program run before), unless
     SPINLA_PROGRAM_C=0 or checked mode."""
@@ -103,6 +104,7 @@ def _walk(program: Program, args, run: int, checked: bool = False) -> list:
     last = (_LAST_USE.get(program, program.last_use, len(program.calls))
             if len(program.calls) > 1 else {})
     keep = {b.id for b in program.outputs} | {b.id for b in program.inputs}
+    chk = _checked.Checker(program, args, checked) if checked else None
     for i, call in enumerate(program.calls):
         ins = []
         for b in call.inputs:
@@ -116,8 +118,8 @@ def _walk(program: Program, args, run: int, checked: bool = False) -> list:
         outs = [np.empty(b.shape, np.int16) for b in call.outputs]
         seed = int(lib.spl_seed_mix(call.seed, run)) if call.stochastic else 0
         sat = KERNELS[call.kernel].run(call, ins, outs, seed)
-        if checked:
-            _checked.check_call(program, i, call, ins, outs, seed, sat)
+        if chk is not None:
+            chk.check_call(i, call, ins, outs, seed, sat)
         runtime.record(call.op, sat)
         for b, o in zip(call.outputs, outs):
             env[b.id] = o
