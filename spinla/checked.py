@@ -9,8 +9,11 @@ given, else place()'s default, which `spinla map` shows), builds its per-core st
 chip's own image of every buffer (spinla/sdram.py):
 
 * the Call's packets that serve SDRAM (sent by a chip's monitor) are copied from the sending
-  chip's image to each receiving chip's just before the phase recording the recv, by the
-  streams' own send/recv records (tiles run in tile order, each core's phase order);
+  chip's image to each receiving chip's at the start of the Call, by the streams' own
+  send/recv records, each byte marked with the receiving chip's arrival count of its recv
+  (spinla.h); a tile that reads such a byte must wait for that count (its phase's
+  wait_arrivals), whichever core of the chip it runs on, else the read races the arrival on
+  a board and fails here, although the replay has the bytes;
 * each tile runs on its own (a one-tile slice of the Call), on the core its stream names:
   its inputs are shadow copies holding poison everywhere except the rows its DMA records
   bring in from its chip's image.  A declared read of bytes the chip does not hold (no Home
@@ -141,7 +144,7 @@ class Checker:
         if [e[0] for e in tiles] != list(range(call.ntiles)):
             raise CheckError(f"{self._call(i, call)}: the streams run tiles "
                              f"{[e[0] for e in tiles]}, the Call has {call.ntiles}")
-        self.images.deliver(cr.pre.get(-1, ()))
+        self.images.begin_call(cr.pre)
         budget = self.machine.tile_budget_bytes
         run = KERNELS[call.kernel].run
         flat_in = [np.ascontiguousarray(a).reshape(-1) for a in ins]
@@ -153,7 +156,6 @@ class Checker:
         fill = call.params.get("fill") if call.kernel == "copy_q15" else None
         total_sat = 0
         for t, chip, (x, y, core), ph in tiles:
-            self.images.deliver(cr.pre.get(t, ()))
             where = (f"{self._call(i, call)} tile {t} {call.tiles[t].tolist()} on chip "
                      f"({x}, {y}) core {core}")
             plan = kdma.plan(call, t)
@@ -165,7 +167,8 @@ class Checker:
                      if d.dir == kdma.READ and not isinstance(d.operand, str)]
             writes = [(d, r) for d, r in pairs if d.dir == kdma.WRITE]
             for d, r in reads:
-                self._load(where, (chip, x, y), d, r, shadow_u8[d.operand], in_u8[d.operand])
+                self._load(where, (chip, x, y), d, r, shadow_u8[d.operand], in_u8[d.operand],
+                           ph.wait)
             shadow_out = [_poison(o.size).copy() for o in ref]
             # A copy's share of the padding: declared writes of the fill value (the kernel's
             # own fill is off in the one-tile Call).
@@ -238,16 +241,27 @@ class Checker:
                                  f"plan's transfer {d}")
         return list(zip(plan.dmas, ph.dmas))
 
-    def _load(self, where, at, d, r, shadow, truth):
-        """DMA read d (stream record r) of a tile on chip `at` (index, x, y): the rows of its
-        chip's image into the shadow; a row byte the chip does not hold fails, naming the
-        buffer bytes."""
+    def _load(self, where, at, d, r, shadow, truth, wait):
+        """DMA read d (stream record r) of a tile on chip `at` (index, x, y) whose phase waits
+        for `wait` arrivals: the rows of its chip's image into the shadow; a row byte the chip
+        does not hold, or that a packet brings in this Call after more arrivals than the
+        phase waits for, fails, naming the buffer bytes."""
         chip, x, y = at
         img = self.images.get(r["buffer"], chip)
         src = sdram.rows(img, r["offset"], r["rows"], r["row_bytes"], r["stride"])
         if src is None:
             raise CheckError(f"{where}: its DMA read record {r} lies outside buffer "
                              f"{r['buffer']} ({img.size} bytes)")
+        pos = (r["offset"] + r["stride"] * np.arange(r["rows"], dtype=np.int64)[:, None]
+               + np.arange(r["row_bytes"], dtype=np.int64)).reshape(-1)
+        arrival = self.images.arrivals(r["buffer"], chip, pos)
+        if arrival is not None and arrival.max(initial=0) > wait:
+            late = np.unique(pos[arrival > wait])
+            name = self.replay.table.entries[r["buffer"]][0]
+            raise CheckError(f"{where}: reads bytes {_spans(late)} of buffer {r['buffer']} "
+                             f"({name}) that packets bring to chip ({x}, {y}) in this Call as "
+                             f"its arrival {int(arrival.max())}, but its phase waits for "
+                             f"{wait} arrivals: nothing orders the read after them")
         dst = sdram.rows(shadow, d.offset, d.rows, d.row_bytes, d.stride)
         dst[...] = src
         want = sdram.rows(truth, d.offset, d.rows, d.row_bytes, d.stride)
@@ -260,7 +274,7 @@ class Checker:
             raise CheckError(f"{where}: reads bytes {_spans(pos)} of buffer {r['buffer']} "
                              f"({name}) that chip ({x}, {y}) "
                              f"does not hold: no Home puts them there and no packet record "
-                             f"brings them before this phase")
+                             f"brings them")
         # Rows laid out dtcm_stride apart in DTCM have a zero-filled gap; where that is also
         # their SDRAM stride (packed weight rows), the kernel sees zeros there.
         if d.row_bytes < d.dtcm_stride == d.stride:

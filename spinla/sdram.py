@@ -12,19 +12,18 @@ each chip has its own image of each buffer of the stream's buffer table, poisone
 
 Packets come from the streams' own records (spinla.streams.build, the Phase objects that
 serialise() packs), not from the homes again, so the replay tests the stream builder.  A
-send and the recv records of its key range form one transfer: bytes [offset, offset + bytes)
-of the buffer copied from the sending chip's image into the image of each receiving core's
-chip.  A send in a monitor phase (no kernel) serves SDRAM: its bytes land just before the
-phase that records the recv runs (tiles run in tile order, which is each core's phase
-order); a send in a tile's phase carries what the tile wrote, after the Call's tiles.
-Records that do not pair up (a recv whose key nobody sends, a send nobody expects, a
+send and the recv records of its key range form one transfer: the record's rows (rows of
+row_bytes, stride apart from offset) of the buffer copied from the sending chip's image into
+the image of each receiving chip.  Only a chip's monitor (core 0) holds recv records, and
+each is numbered by the chip's arrival counter (spinla.h: the count of the monitor's recvs in
+stream order, over the Program).  A send in a monitor phase (no kernel) serves SDRAM: its
+bytes land at the start of the Call, each marked with the number of the first recv that
+brings it there, and a tile reading it, on whichever core of the chip, must run in a phase
+whose wait_arrivals is at least that number: a read not ordered after the arrival fails
+(spinla/checked.py), although the replay has the bytes.  A send in a tile's phase carries what the tile wrote, after the Call's
+tiles.  Records that do not pair up (a recv whose key nobody sends, a send nobody expects, a
 point-to-point send whose dst is not the receiver's chip, fields that differ between the two
-sides) are errors of the Call.
-
-ASSUMPTION (the stream format's): a packet is in the receiving chip's SDRAM for every later
-phase of that chip, on any core.  The builder records a multicast's recv once per chip (the
-first tile there that reads it), so other cores of the chip read those bytes with nothing in
-their streams ordering them after that recv; the tile order here hides this.
+sides, a recv held by a core that is not its chip's monitor) are errors of the Call.
 """
 from __future__ import annotations
 
@@ -39,14 +38,17 @@ from . import abi
 @dataclass
 class Transfers:
     """Packet deliveries of one Call between one pair of chips for one buffer: byte ranges
-    [offsets, offsets + sizes)."""
+    [offsets, offsets + sizes), each with the receiving chip's arrival count that covers it
+    (the number of its recv record in the monitor's stream)."""
 
     buffer: int
     src: int
     dst: int
     offsets: list = field(default_factory=list)
     sizes: list = field(default_factory=list)
+    arrivals: list = field(default_factory=list)
     _index: np.ndarray | None = field(default=None, repr=False)
+    _arrival: np.ndarray | None = field(default=None, repr=False)
 
     def index(self) -> np.ndarray:
         """The byte positions of the ranges (made once: a Program is replayed every run)."""
@@ -54,15 +56,22 @@ class Transfers:
             self._index = ranges_index(self.offsets, self.sizes)
         return self._index
 
+    def arrival(self) -> np.ndarray:
+        """Each byte's arrival count, beside index()."""
+        if self._arrival is None:
+            self._arrival = np.repeat(np.asarray(self.arrivals, np.int64),
+                                      np.asarray(self.sizes, np.int64))
+        return self._arrival
+
 
 @dataclass
 class CallReplay:
     """What the streams say one Call does: its tiles (tile, chip, (x, y, core), Phase), the
-    packet deliveries before each tile runs (pre: tile -> [Transfers], -1: before all) and
-    after the tiles (post); error: the first record that does not pair up."""
+    packet deliveries before its tiles run (pre: reads served from SDRAM) and after them
+    (post: tiles' writes); error: the first record that does not pair up."""
 
     tiles: list = field(default_factory=list)
-    pre: dict = field(default_factory=dict)
+    pre: list = field(default_factory=list)
     post: list = field(default_factory=list)
     error: str | None = None
 
@@ -83,26 +92,33 @@ class Replay:
 
 def _pk(pk) -> str:
     """A packet record in words."""
+    o, n, rb, st = pk["offset"], pk["rows"], pk["row_bytes"], pk["stride"]
+    where = (f"bytes [{o}, {o + n * rb})" if n == 1 or st == rb
+             else f"{n} rows of {rb} bytes {st} apart from byte {o}")
     return (f"packets key {pk['key']}..{pk['key'] + pk['npackets'] - 1} (buffer "
-            f"{pk['buffer']} bytes [{pk['offset']}, {pk['offset'] + pk['bytes']}))")
+            f"{pk['buffer']} {where})")
 
 
-# The spl_packet_t fields the replay reads (a copy of bytes [offset, offset + bytes) of a
-# buffer between chips); a record with any other field of spinla.h's struct set is a kind of
-# transfer it does not know, and fails.
-_FIELDS = ("key", "npackets", "bytes", "buffer", "offset", "src_x", "src_y", "dst_x", "dst_y",
-           "src_core")
+# The spl_packet_t fields the replay reads (a copy of rows of a buffer between chips); a record
+# with any other field of spinla.h's struct set is a kind of transfer it does not know, and
+# fails.
+_FIELDS = ("key", "npackets", "buffer", "offset", "rows", "row_bytes", "stride", "src_x",
+           "src_y", "dst_x", "dst_y", "src_core")
+_SAME = ["npackets", "buffer", "offset", "rows", "row_bytes", "stride"]  # a send's = its recvs'
+_EXT = 7
 _F = {f: k for k, f in enumerate(_FIELDS)}
 
 
 def _records(cores, none, fail):
     """Every send and recv record of the streams as int64 rows: the record's fields, then the
-    Call, the holding core's x, y, core, whether its phase runs a tile and which (else -1)."""
+    Call, the holding core's x, y, core, whether its phase runs a tile and which (else -1),
+    and a monitor's recv its number in the chip's arrival count (else 0)."""
     from operator import itemgetter
     get = itemgetter(*_FIELDS)
     other = [f for f in abi.struct("spl_packet_t").numpy_dtype().names if f not in _F]
     out = {"send": ([], []), "recv": ([], [])}
     for (x, y, core), phases in cores.items():
+        arrived = 0
         for ph in phases:
             tile = ph.tile if ph.kernel != none else -1
             extra = (ph.call, x, y, core, int(ph.kernel != none), tile)
@@ -111,7 +127,15 @@ def _records(cores, none, fail):
                 if recs:
                     rows, ext = out[side]
                     rows.extend(map(get, recs))
-                    ext.extend([extra] * len(recs))
+                    if side == "send" or core != 0:
+                        ext.extend([extra + (0,)] * len(recs))
+                    else:
+                        ext.extend(extra + (arrived + j + 1,) for j in range(len(recs)))
+                        arrived += len(recs)
+                    if side == "recv" and core != 0:
+                        fail(ph.call, f"core {(x, y, core)} expects {_pk(recs[0])}: only its "
+                                      f"chip's monitor (core 0) receives packets, counting "
+                                      f"their arrival for the chip's other cores")
                     for r in recs if other else ():
                         unknown = {f: r[f] for f in other if r.get(f)}
                         if unknown:
@@ -121,7 +145,7 @@ def _records(cores, none, fail):
     def table(rows, width):
         return np.fromiter(chain.from_iterable(rows), np.int64,
                            len(rows) * width).reshape(-1, width)
-    return {side: (table(rows, len(_FIELDS)), table(ext, 6))
+    return {side: (table(rows, len(_FIELDS)), table(ext, _EXT))
             for side, (rows, ext) in out.items()}
 
 
@@ -172,9 +196,8 @@ def build(program, machine, strategy=None) -> Replay:
     ok = np.zeros(len(R), bool)
     if len(S):
         found = S[at, F["key"]] == R[:, F["key"]]
-        same = found & (Se[at, 0] == Re[:, 0]) & (
-            S[at][:, [F["npackets"], F["bytes"], F["buffer"], F["offset"]]]
-            == R[:, [F["npackets"], F["bytes"], F["buffer"], F["offset"]]]).all(1)
+        cols = [F[f] for f in _SAME]
+        same = found & (Se[at, 0] == Re[:, 0]) & (S[at][:, cols] == R[:, cols]).all(1)
         own = (R[:, [F["dst_x"], F["dst_y"]]] == Re[:, 1:3]).all(1)
         sdst = S[at][:, [F["dst_x"], F["dst_y"]]]
         to = (sdst == mc).all(1) | (sdst == Re[:, 1:3]).all(1)
@@ -205,10 +228,10 @@ def build(program, machine, strategy=None) -> Replay:
                else f"chip ({sp['dst_x']}, {sp['dst_y']})")
         fail(Se[k, 0], f"core {tuple(Se[k, 1:4].tolist())} sends {_pk(sp)} to {dst}, but no "
                        f"core there expects them")
-    # Deliveries: each paired recv copies its bytes from the sender's chip to its own: served
-    # from SDRAM (a monitor's send), just before the receiving phase runs (a monitor's recv:
-    # before the Call's tiles); carrying a tile's writes, after the Call's tiles.  Grouped per
-    # (Call, after the tiles?, receiving tile, buffer, source chip, destination chip).
+    # Deliveries: each paired recv copies its rows from the sender's chip to its own: served
+    # from SDRAM (a monitor's send), at the start of the Call, each byte marked with its recv's
+    # arrival count; carrying a tile's writes, after the Call's tiles.  Grouped per (Call,
+    # after the tiles?, buffer, source chip, destination chip).
     lut = np.full((max(x for x, _ in chip_of) + 1, max(y for _, y in chip_of) + 1), -1, np.int64)
     for (x, y), c in chip_of.items():
         lut[x, y] = c
@@ -218,15 +241,20 @@ def build(program, machine, strategy=None) -> Replay:
     k, src, dst = k[src != dst], src[src != dst], dst[src != dst]
     if len(k):
         post = Se[at[k], 4]
-        grp = np.stack([Re[k, 0], post, np.where(post == 1, -1, Re[k, 5]), R[k, F["buffer"]],
-                        src, dst], 1)
+        grp = np.stack([Re[k, 0], post, R[k, F["buffer"]], src, dst], 1)
         order = np.lexsort(grp.T[::-1])
         grp, k = grp[order], k[order]
         cut = np.flatnonzero((np.diff(grp, axis=0) != 0).any(1)) + 1
         for a, z in zip(np.r_[0, cut].tolist(), np.r_[cut, len(k)].tolist()):
-            i, post, tile, b, s_, d_ = grp[a].tolist()
-            g = Transfers(b, s_, d_, R[k[a:z], F["offset"]], R[k[a:z], F["bytes"]])
-            (calls[i].post if post else calls[i].pre.setdefault(tile, [])).append(g)
+            i, post, b, s_, d_ = grp[a].tolist()
+            r = R[k[a:z]]
+            n = r[:, F["rows"]]
+            first = np.repeat(np.cumsum(n) - n, n)
+            row = np.arange(int(n.sum())) - first            # each row's index in its record
+            g = Transfers(b, s_, d_, np.repeat(r[:, F["offset"]], n)
+                          + row * np.repeat(r[:, F["stride"]], n),
+                          np.repeat(r[:, F["row_bytes"]], n), np.repeat(Re[k[a:z], 6], n))
+            (calls[i].post if post else calls[i].pre).append(g)
     # Buffers no Call writes start where their Homes put them (a view's Home in its base).
     base = {}
     for b in program.buffers():
@@ -281,15 +309,40 @@ def poison_bytes(n: int) -> np.ndarray:
     return poison((n + 1) // 2).view(np.uint8)[:n]
 
 
+_NONE = np.iinfo(np.int64).max      # a byte no packet brought this Call
+
+
 class Images:
     """Each chip's image of each buffer (uint8), made on first use: poison, and for a buffer
     no Call writes the bytes its Home puts on the chip, from `truth` (buffer index -> the
-    host's bytes)."""
+    host's bytes).  During a Call, the arrival count of each byte that packets served from
+    SDRAM brought to a chip in that Call (0: none did; earlier Calls' are ordered by their
+    barriers)."""
 
     def __init__(self, replay: Replay, truth: dict):
         self.replay = replay
         self.truth = truth
         self.images = {}
+        self.arrived = {}          # (buffer, chip) -> int64 arrival count per byte, this Call
+
+    def begin_call(self, transfers) -> None:
+        """A Call's deliveries served from SDRAM, each byte marked with its arrival count: the
+        least of the recvs that bring it (overlapping multicasts carry the same bytes of the
+        same image, so a later one rewrites them unchanged)."""
+        self.arrived = {}
+        self.deliver(transfers)
+        for g in transfers:
+            a = self.arrived.get((g.buffer, g.dst))
+            if a is None:
+                a = self.arrived[(g.buffer, g.dst)] = np.full(
+                    self.get(g.buffer, g.dst).size, _NONE, np.int64)
+            np.minimum.at(a, g.index(), g.arrival())
+
+    def arrivals(self, b: int, chip: int, pos) -> np.ndarray | None:
+        """The arrival counts of bytes `pos` of buffer b on chip (0: no packet brought it this
+        Call; None: none brought any of b)."""
+        a = self.arrived.get((b, chip))
+        return None if a is None else np.where(a[pos] == _NONE, 0, a[pos])
 
     def get(self, b: int, chip: int) -> np.ndarray:
         img = self.images.get((b, chip))

@@ -11,7 +11,15 @@ chip's SDRAM; bytes homed on another chip arrive first as multicast packets, whi
 chip's monitor core (physical core 0) sends (ASSUMPTION: the monitor serves its chip's SDRAM
 to other chips, so application cores only compute); a tile's writes homed elsewhere go out as
 packets the home chip's monitor receives.  Every transfer is recorded twice, in the sender's
-stream (send) and the receiver's (recv), under the same key range.
+stream (send) and the receiving chip's monitor's (recv), under the same key range: one send
+per multicast (source range and Call), one recv per receiving chip.  A record is a strided
+descriptor like spl_dma_t (rows of row_bytes, stride apart), so a transposed read of remote
+rows is one record, not one per row; its packets are ceil(rows * row_bytes / payload).
+
+Ordering on a chip: the monitor counts its completed recvs (spinla.h: the chip's arrival
+counter), reads' recvs before writes' in each of its phases, and every tile that reads
+packet-delivered bytes waits (spl_phase_t.wait_arrivals) until the counter covers every recv
+whose bytes it reads, whichever core it runs on.
 
 Buffers are named by index in the buffer table: Program.buffers() order, then the Calls'
 constant tables (a gather's row indices).  A view's output is an alias (its base buffer and
@@ -38,6 +46,7 @@ class Phase:
     send: list = field(default_factory=list)  # spl_packet_t field dicts
     recv: list = field(default_factory=list)
     dtcm: int = 0
+    wait: int = 0                            # wait_arrivals: the chip's arrival count it needs
 
 
 @dataclass
@@ -88,14 +97,15 @@ def _home_parts(home, chip):
     return home.chips, home.starts, home.stops
 
 
-def _remote_bytes(d, parts, chip):
-    """Bytes of transfer d per other chip, {chip: [(start, stop), ...]} in the operand's
-    bytes, from the rows' ranges intersected with the home's parts (sorted, disjoint)."""
+def _remote_records(d, parts, chip):
+    """Bytes of transfer d that other chips hold, as strided records (lists of source chips,
+    starts in the operand's bytes, rows, row_bytes, strides; _strided), from the rows' ranges
+    intersected with the home's parts (sorted, disjoint)."""
     if parts is None:
-        return {}
+        return ()
     chips, starts, stops = (np.asarray(v, np.int64) for v in parts)
     if len(chips) == 1 and chips[0] == chip:
-        return {}
+        return ()
     rs, re_ = d.byte_ranges()
     order = np.argsort(starts, kind="stable")
     chips, starts, stops = chips[order], starts[order], stops[order]
@@ -104,29 +114,46 @@ def _remote_bytes(d, parts, chip):
     last = np.searchsorted(starts, re_, side="left")
     cnt = np.maximum(last - first, 0)
     if not cnt.any():
-        return {}
+        return ()
     row = np.repeat(np.arange(len(rs)), cnt)
-    part = np.concatenate([np.arange(f, l) for f, l in zip(first[cnt > 0], last[cnt > 0])])
+    before = np.cumsum(cnt) - cnt                   # each row's first pair
+    part = np.repeat(first, cnt) + np.arange(len(row)) - np.repeat(before, cnt)
     lo, hi = np.maximum(rs[row], starts[part]), np.minimum(re_[row], stops[part])
     c = chips[part]
     keep = (hi > lo) & (c != chip)
-    out = {}
-    for cc, a, z in zip(c[keep].tolist(), lo[keep].tolist(), hi[keep].tolist()):
-        out.setdefault(cc, []).append((a, z))
-    return out
+    return _strided(c[keep], lo[keep], hi[keep])
 
 
-def _merged(ranges):
-    """Byte ranges (disjoint, as _remote_bytes gives them) sorted, touching ones joined: one
-    packet record per contiguous run."""
-    if len(ranges) == 1:
-        return ranges
-    r = np.asarray(sorted(ranges), np.int64)
-    new = np.ones(len(r), bool)
-    new[1:] = r[1:, 0] > r[:-1, 1]
-    starts = np.flatnonzero(new)
-    ends = np.r_[starts[1:], len(r)] - 1
-    return list(zip(r[starts, 0].tolist(), r[ends, 1].tolist()))
+def _strided(c, lo, hi):
+    """Byte ranges [lo, hi) held by chips c (disjoint per chip, as _remote_records finds
+    them) as strided records (chips, starts, rows, row_bytes, strides; lists): per chip
+    sorted, touching ones joined, then each run of equal-length ranges equally far apart one
+    record (a run breaks where a range's length or its distance from the one before changes;
+    the breaks are found at once, not greedily, so a run may start one range later than it
+    could)."""
+    if len(lo) <= 1:
+        size = (hi - lo).tolist()
+        return c.tolist(), lo.tolist(), [1] * len(lo), size, size
+    order = np.lexsort((lo, c))
+    c, lo, hi = c[order], lo[order], hi[order]
+    new = np.ones(len(lo), bool)
+    new[1:] = (lo[1:] > hi[:-1]) | (c[1:] != c[:-1])
+    first = np.flatnonzero(new)
+    last = np.empty_like(first)
+    last[:-1], last[-1] = first[1:] - 1, len(new) - 1
+    c, lo, hi = c[first], lo[first], hi[last]
+    n, size = len(lo), hi - lo
+    step = np.zeros_like(lo)
+    step[:-1] = lo[1:] - lo[:-1]
+    cont = np.zeros(n, bool)
+    cont[1:] = (size[1:] == size[:-1]) & (c[1:] == c[:-1])
+    # Range k extends the run of k - 1 if it is as long and as far from it as k - 1 is from
+    # k - 2, or if k - 1 starts a run (its length or chip differs from k - 2's).
+    cont[2:] &= (step[1:-1] == step[:-2]) | (size[1:-1] != size[:-2]) | (c[1:-1] != c[:-2])
+    starts = np.flatnonzero(~cont)
+    rows = np.diff(starts, append=n)
+    return (c[starts].tolist(), lo[starts].tolist(), rows.tolist(), size[starts].tolist(),
+            np.where(rows > 1, step[starts], size[starts]).tolist())
 
 
 def build(program, machine, placement=None):
@@ -149,6 +176,8 @@ def build(program, machine, placement=None):
     mc = abi.const("SPL_PACKET_MULTICAST")
     cores: dict = {}
     key = 0
+    needs = []          # (tile Phase, the recv records of its chip whose bytes it reads)
+    reads = set()       # ids of recv records of reads (a monitor lists them first)
 
     def phases_of(xy_core):
         return cores.setdefault(xy_core, [])
@@ -165,7 +194,7 @@ def build(program, machine, placement=None):
         if call.kernel == "view":
             continue
         cp = placement.calls[i]
-        multicast, delivered = {}, {}
+        multicast, delivered = {}, {}      # (source chip, range) -> send; -> {chip: recv}
         homes_in = placement.homes_in[i] if i < len(placement.homes_in) else {}
         for t in range(call.ntiles):
             chip, pcore = machine.core_location(int(cp.cores[t]))
@@ -173,7 +202,7 @@ def build(program, machine, placement=None):
             plan = kdma.plan(call, t)
             ph = Phase(i, kid[call.kernel], t, np.asarray(call.tiles[t], np.int32),
                        dtcm=plan.dtcm)
-            slot = 0
+            slot, need = 0, {}
             for d in plan.dmas:
                 if isinstance(d.operand, str):
                     # A constant table of the Call: loaded with the program onto every chip
@@ -189,33 +218,58 @@ def build(program, machine, placement=None):
                                     stride=d.stride, slot=slot,
                                     dtcm_stride=max(d.dtcm_stride, d.row_bytes)))
                 slot += d.dtcm_bytes
-                for other, ranges in _remote_bytes(d, _home_parts(home, chip), chip).items():
+                for other, s, n, rb, st in zip(*_remote_records(d, _home_parts(home, chip),
+                                                               chip)):
                     ox, oy = chip_xy(machine, other)
-                    for s, e in _merged(ranges):
-                        npk = math.ceil((e - s) / payload)
-                        pk = dict(npackets=npk, bytes=e - s, buffer=bi,
-                                  offset=off + s - d.offset)
-                        if d.dir == kdma.READ:
-                            # One multicast per source range and Call: every chip expecting
-                            # it shares its key range.
-                            mkey = (other, bi, pk["offset"], e - s)
-                            sent = multicast.get(mkey)
-                            if sent is None:
-                                sent = multicast[mkey] = dict(pk, key=key, src_x=ox, src_y=oy,
-                                                              dst_x=mc, dst_y=mc, src_core=0)
-                                key += npk
-                                monitor_phase(other, i).send.append(sent)
-                            if (x, y) not in delivered.setdefault(mkey, set()):
-                                delivered[mkey].add((x, y))
-                                ph.recv.append(dict(sent, dst_x=x, dst_y=y))
-                        else:
-                            pk["key"] = key
+                    npk = math.ceil(n * rb / payload)
+                    pk = dict(npackets=npk, buffer=bi, offset=off + s - d.offset, rows=n,
+                              row_bytes=rb, stride=st)
+                    if d.dir == kdma.READ:
+                        # One multicast per source range and Call, one recv of it per
+                        # chip, by the chip's monitor; each reading tile waits for it.
+                        mkey = (other, bi, pk["offset"], n, rb, st)
+                        sent = multicast.get(mkey)
+                        if sent is None:
+                            sent = multicast[mkey] = dict(pk, key=key, src_x=ox, src_y=oy,
+                                                          dst_x=mc, dst_y=mc, src_core=0)
                             key += npk
-                            pk.update(src_x=x, src_y=y, dst_x=ox, dst_y=oy, src_core=pcore)
-                            ph.send.append(pk)
-                            monitor_phase(other, i).recv.append(pk)
+                            monitor_phase(other, i).send.append(sent)
+                        got = delivered.setdefault(mkey, {})
+                        rec = got.get((x, y))
+                        if rec is None:
+                            rec = got[(x, y)] = dict(sent, dst_x=x, dst_y=y)
+                            reads.add(id(rec))
+                            monitor_phase(chip, i).recv.append(rec)
+                        need[id(rec)] = rec
+                    else:
+                        pk["key"] = key
+                        key += npk
+                        pk.update(src_x=x, src_y=y, dst_x=ox, dst_y=oy, src_core=pcore)
+                        ph.send.append(pk)
+                        monitor_phase(other, i).recv.append(pk)
+            if need:
+                needs.append((ph, list(need.values())))
             phases_of((x, y, pcore)).append(ph)
+    _order_arrivals(cores, needs, reads)
     return cores, bt
+
+
+def _order_arrivals(cores, needs, reads):
+    """Each monitor's recvs, reads first in each phase, numbered as its chip's arrival
+    counter counts them (spinla.h); each reading tile's wait is the count that covers all of
+    its recvs."""
+    count = {}
+    for (x, y, core), phases in cores.items():
+        if core != 0:
+            continue
+        n = 0
+        for ph in phases:
+            ph.recv.sort(key=lambda r: id(r) not in reads)      # stable: reads, then writes
+            for r in ph.recv:
+                n += 1
+                count[id(r)] = n
+    for ph, recs in needs:
+        ph.wait = max(count[id(r)] for r in recs)
 
 
 def serialise(phases, xy_core, machine, nbuffers: int) -> bytes:
@@ -231,7 +285,7 @@ def serialise(phases, xy_core, machine, nbuffers: int) -> bytes:
         out.append(phr.pack(dict(call=ph.call, kernel=ph.kernel, tile=ph.tile,
                                  ntile_fields=len(ph.fields), ndma=len(ph.dmas),
                                  nsend=len(ph.send), nrecv=len(ph.recv), dtcm_bytes=ph.dtcm,
-                                 barrier=ph.call)))
+                                 barrier=ph.call, wait_arrivals=ph.wait)))
         out.append(np.asarray(ph.fields, "<i4").tobytes())
         out.append(_pack_all(dr, ph.dmas))
         out.append(_pack_all(pr, ph.send + ph.recv))

@@ -285,7 +285,7 @@ void spl_warp_affine_q15(const q15_t *x, const q15_t *theta, q15_t *y, int32_t n
  * with the host and ARM compilers).  Buffers are named by their index in the Program's buffer
  * table (Program.buffers() order); their SDRAM homes are the placement's. */
 #define SPL_STREAM_MAGIC 0x534C5053  /* "SPLS" read as little-endian bytes */
-#define SPL_STREAM_VERSION 1
+#define SPL_STREAM_VERSION 2
 /* Kernel ids of a phase: one per kernel of spinla_c/ (spinla/kernels/ registers them by the
  * lower-case name after the prefix, e.g. SPL_KERNEL_GEMM_Q15 is "gemm_q15").  NONE: a phase
  * that runs no kernel and only sends or receives packets (a chip's monitor core serving its
@@ -316,6 +316,8 @@ typedef struct {
     uint32_t nsend, nrecv;   /* spl_packet_t that follow the DMA descriptors: sends first */
     uint32_t dtcm_bytes;     /* DTCM the phase needs: its DMA slots and the kernel's scratch */
     uint32_t barrier;        /* barrier to wait on when the phase is done (the Call's index) */
+    uint32_t wait_arrivals;  /* before its DMA reads: wait until its chip's arrival counter is
+                              * >= this (0: reads no packet-delivered bytes), see below */
 } spl_phase_t;
 enum { SPL_DMA_READ = 0, SPL_DMA_WRITE = 1 };
 /* One DMA transfer of a tile: `rows` rows of row_bytes, stride bytes apart from byte `offset`
@@ -332,18 +334,35 @@ typedef struct {
     uint32_t slot;
     uint32_t dtcm_stride;
 } spl_dma_t;
-/* One packet transfer: bytes of `buffer` from `offset` sent by core src_core of chip
- * (src_x, src_y) to chip (dst_x, dst_y) as packets with keys key .. key + npackets - 1
- * (each carries the machine's packet payload, spinla/machine.py, the last one fewer).  A
- * multicast is one send record with dst SPL_PACKET_MULTICAST: the routers deliver its keys to
- * every chip whose stream has a recv record of that key range (each naming itself as dst). */
+/* One packet transfer: `rows` rows of row_bytes, stride bytes apart from byte `offset` of
+ * `buffer` (as spl_dma_t; a contiguous range is one row), sent by core src_core of chip
+ * (src_x, src_y) to chip (dst_x, dst_y) as packets with keys key .. key + npackets - 1 that
+ * carry the rows back to back (each the machine's packet payload, spinla/machine.py, the last
+ * one fewer: npackets = ceil(rows * row_bytes / payload)).  A record is a descriptor: one per
+ * strided range, however many packets.  A multicast is one send record with dst
+ * SPL_PACKET_MULTICAST: the routers deliver its keys to every chip whose stream has a recv
+ * record of that key range (each naming itself as dst).
+ *
+ * Arrivals: only a chip's monitor core (core 0) holds recv records.  It keeps the chip's
+ * arrival counter, one uint32 in System RAM (shared by the chip's cores) that starts at 0 and
+ * counts, over the whole Program, the recv records of its stream in stream order: it reaches
+ * k once the packets of its first k recv records are all in SDRAM (records completing out of
+ * order count when those before them are in).  In each monitor phase the recvs of bytes that
+ * tiles of the same Call read come first, then those of tiles' writes.  An application core
+ * whose phase has wait_arrivals = k spins (or sleeps on the counter's change) until the
+ * counter is >= k before its first DMA read: k counts every recv whose bytes the tile reads,
+ * so no core of the chip reads packet-delivered bytes before they are in.  The monitor never
+ * waits on a tile before its writes' recvs, so this cannot deadlock; a Call's barrier is
+ * reached once every recv record of its phases is complete. */
 #define SPL_PACKET_MULTICAST 0xFFFF
 typedef struct {
     uint32_t key;
     uint32_t npackets;
-    uint32_t bytes;
     uint32_t buffer;
     uint32_t offset;
+    uint32_t rows;
+    uint32_t row_bytes;
+    int32_t stride;
     uint16_t src_x, src_y;
     uint16_t dst_x, dst_y;
     uint32_t src_core;

@@ -166,7 +166,9 @@ def _monitor_sends(cores):
 
 
 def _range(pk):
-    return pk["buffer"], pk["offset"], pk["offset"] + pk["bytes"]
+    """Buffer and the first and last byte + 1 of a packet record's rows."""
+    return pk["buffer"], pk["offset"], \
+        pk["offset"] + (pk["rows"] - 1) * pk["stride"] + pk["row_bytes"]
 
 
 @pytest.mark.parametrize("strategy", ["model", "data"])
@@ -194,9 +196,11 @@ def test_a_dropped_send_fails_naming_the_packet(rng, monkeypatch):
         with pytest.raises(checked.CheckError) as e:
             _big_matmul(rng)
     pk = got["edit"]
-    assert re.search(rf"call 0 \(matmul, gemm_q15\): core \(\d+, \d+, \d+\) expects packets "
-                     rf"key {pk['key']}\.\.\d+ \(buffer {pk['buffer']} bytes \[{pk['offset']}, "
-                     rf"\d+\)\), which no core sends", str(e.value)), str(e.value)
+    o = pk["offset"]
+    assert re.search(rf"call 0 \(matmul, gemm_q15\): core \(\d+, \d+, 0\) expects packets "
+                     rf"key {pk['key']}\.\.\d+ \(buffer {pk['buffer']} (bytes \[{o}, \d+\)|"
+                     rf"\d+ rows of \d+ bytes \d+ apart from byte {o})\), which no core sends",
+                     str(e.value)), str(e.value)
 
 
 def test_a_dropped_recv_leaves_poison_that_the_reader_names(rng, monkeypatch):
@@ -224,25 +228,53 @@ def test_a_dropped_recv_leaves_poison_that_the_reader_names(rng, monkeypatch):
     assert lo <= int(m.group(1)) < int(m.group(2)) <= hi
 
 
-def test_a_recv_recorded_after_its_reader_fails(rng, monkeypatch):
-    """Packets land before the phase that records their recv: moved to a later tile of the
-    same chip, the first reader finds poison."""
-    def later(cores):
-        for k, phases in sorted(cores.items()):
-            tiles = [ph for ph in phases if ph.kernel != abi.const("SPL_KERNEL_NONE")]
-            for a, b in zip(tiles, tiles[1:]):
-                if a.recv and a.call == b.call:
-                    pk = a.recv.pop(0)
-                    b.recv.append(pk)
-                    return k, a.tile, pk
-    got = _edited(monkeypatch, later)
+def _tiles(cores):
+    """(core, Phase) of every tile phase."""
+    return [(k, ph) for k, phases in sorted(cores.items()) for ph in phases
+            if ph.kernel != abi.const("SPL_KERNEL_NONE")]
+
+
+def test_a_reader_not_ordered_after_an_arrival_fails(rng, monkeypatch):
+    """A tile whose phase waits for one arrival fewer than it reads (as when only the first
+    core of a chip to read a multicast was ordered after it): on a board its read races the
+    packets; the replay, which has the bytes, fails naming the tile, chip, core and bytes."""
+    def early(cores):
+        # A reader on a core of a chip where other cores read packet-delivered bytes too.
+        readers = {}
+        for k, ph in _tiles(cores):
+            if ph.wait:
+                readers.setdefault(k[:2], set()).add(k)
+        k, ph = next((k, ph) for k, ph in _tiles(cores) if ph.wait and len(readers[k[:2]]) > 1)
+        ph.wait -= 1
+        return k, ph.tile
+    got = _edited(monkeypatch, early)
     with use(EmulatorBackend(checked="model")):
         with pytest.raises(checked.CheckError) as e:
             _big_matmul(rng)
-    (x, y, core), tile, pk = got["edit"]
-    assert re.search(rf"tile {tile} .* on chip \({x}, {y}\) core {core}: reads bytes .* of buffer "
-                     rf"{pk['buffer']} .* no packet record brings them before this phase",
-                     str(e.value)), str(e.value)
+    (x, y, core), tile = got["edit"]
+    assert re.search(rf"call 0 \(matmul, gemm_q15\) tile {tile} .* on chip \({x}, {y}\) core "
+                     rf"{core}: reads bytes \[\d+, \d+\).* of buffer \d+ .*that packets bring "
+                     rf"to chip \({x}, {y}\) in this Call as its arrival \d+, but its phase waits "
+                     rf"for \d+ arrivals: nothing orders the read after them", str(e.value)), \
+        str(e.value)
+
+
+def test_a_recv_held_by_an_application_core_fails(rng, monkeypatch):
+    """Arrivals are counted by the chip's monitor: a recv moved into a tile's phase has
+    nobody counting it for the chip's other cores."""
+    def move(cores):
+        (x, y, _), mon = next((k, ph) for k, phases in sorted(cores.items()) if k[2] == 0
+                              for ph in phases if ph.recv)
+        k, ph = next((k, ph) for k, ph in _tiles(cores) if k[:2] == (x, y))
+        ph.recv.append(mon.recv.pop(0))
+        return k, ph.recv[-1]
+    got = _edited(monkeypatch, move)
+    with use(EmulatorBackend(checked="model")):
+        with pytest.raises(checked.CheckError) as e:
+            _big_matmul(rng)
+    k, pk = got["edit"]
+    assert re.search(rf"core {re.escape(str(k))} expects packets key {pk['key']}\.\..*: only "
+                     r"its chip's monitor \(core 0\) receives packets", str(e.value)), str(e.value)
 
 
 def test_a_placement_that_forgets_remote_bytes_fails(rng, monkeypatch):

@@ -103,6 +103,7 @@ def test_streams_round_trip_and_cover_every_tile(lenet5_streams):
                 sends[pk["key"]] = pk
             for pk in ph["recv"]:
                 assert (pk["dst_x"], pk["dst_y"]) == (x, y)
+                assert core == 0, "only a chip's monitor receives (and counts arrivals)"
                 recvs.append(pk)
             if ph["kernel"] == none:
                 continue
@@ -123,10 +124,14 @@ def test_streams_round_trip_and_cover_every_tile(lenet5_streams):
     assert set(tiles) == want
     # Every packet a chip expects is sent once, under the same keys and bytes.
     assert recvs, "a multi-chip placement moves some bytes between chips"
+    fields = ("npackets", "buffer", "offset", "rows", "row_bytes", "stride")
     for pk in recvs:
         sent = sends[pk["key"]]
-        assert (sent["npackets"], sent["bytes"], sent["buffer"], sent["offset"]) == \
-            (pk["npackets"], pk["bytes"], pk["buffer"], pk["offset"])
+        assert [sent[f] for f in fields] == [pk[f] for f in fields]
+    for pk in sends.values():
+        assert pk["npackets"] == -(-pk["rows"] * pk["row_bytes"] // m.packet_payload_bytes)
+        assert pk["rows"] == 1 or pk["stride"] > pk["row_bytes"], "touching rows are one row"
+    assert any(pk["rows"] > 1 for pk in sends.values()), "strided remote reads are one record"
     keys = sorted((pk["key"], pk["npackets"]) for pk in sends.values())
     assert all(k0 + n0 <= k1 for (k0, n0), (k1, _) in zip(keys, keys[1:])), "key ranges overlap"
 
@@ -189,3 +194,33 @@ def test_box_transfers_cover_the_box_exactly(dims, offset):
         got += [np.arange(a // 2, z // 2) for a, z in zip(s.tolist(), e.tolist())]
     got = np.sort(np.concatenate(got)) if got else np.zeros(0, np.int64)
     np.testing.assert_array_equal(got, np.sort(idx + base))
+
+
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 30), st.integers(1, 4)),
+                min_size=1, max_size=12))
+def test_strided_records_move_exactly_the_remote_bytes(parts):
+    """Byte ranges per chip (disjoint within a chip) as strided packet records: each record's
+    rows expand to exactly the ranges' bytes, per chip, and no record has touching rows."""
+    seen, c, lo, hi = set(), [], [], []
+    for chip, a, n in parts:
+        mine = {(chip, b) for b in range(4 * a, 4 * a + n)}
+        if mine & seen or any((chip, b) in seen for b in (4 * a - 1, 4 * a + n)):
+            continue
+        seen |= mine
+        c.append(chip), lo.append(4 * a), hi.append(4 * a + n)
+    got = set()
+    for chip, s, n, rb, stride in zip(*streams._strided(*(np.asarray(v, np.int64)
+                                                           for v in (c, lo, hi)))):
+        assert n == 1 or stride > rb
+        rows = {(chip, s + r * stride + b) for r in range(n) for b in range(rb)}
+        assert not rows & got
+        got |= rows
+    assert got == seen
+
+
+def test_a_transposed_remote_read_is_one_record():
+    """Rows of a column block homed on one other chip: one strided record, not one per row."""
+    d = dma.Dma(dma.READ, 0, 10, 784, 8, 512)
+    parts = (np.asarray([1]), np.asarray([0]), np.asarray([784 * 512]))
+    chips, starts, rows, row_bytes, strides = streams._remote_records(d, parts, 0)
+    assert (chips, starts, rows, row_bytes, strides) == ([1], [10], [784], [8], [512])
