@@ -581,10 +581,12 @@ def _check_sdram(program, placement: Placement):
             f"{m.sdram_bytes_per_chip:,} bytes of SDRAM for applications")
 
 
-def place(program, machine=None, strategy: str = "best") -> Placement:
+def place(program, machine=None, strategy: str = "best", replicas: int | None = None
+          ) -> Placement:
     """Map `program` onto `machine` (default: the one it was lowered for) with `strategy`
-    ('model', 'data' or 'best').  Raises PlacementError naming the call or buffer when the
-    Program cannot fit."""
+    ('model', 'data' or 'best'); data parallelism over `replicas` chips (default: each of
+    replica_counts tried, the cheapest kept).  Raises PlacementError naming the call or
+    buffer when the Program cannot fit."""
     if strategy not in STRATEGIES:
         raise ValueError(f"place: unknown strategy {strategy!r}; use one of "
                          f"{', '.join(STRATEGIES)}")
@@ -602,17 +604,16 @@ def place(program, machine=None, strategy: str = "best") -> Placement:
         pl = _greedy(program, m, strategy)
     else:
         # Data parallelism on each replica count; the cheapest Program kept.
-        data = cheapest([_greedy(program, m, "data", memo, r)
-                         for r in replica_counts(program, m)])
+        counts = replica_counts(program, m) if replicas is None else [int(replicas)]
+        data = cheapest([_greedy(program, m, "data", memo, r) for r in counts])
         if strategy == "data":
             pl = data
         else:
             # The per-call choice is greedy (each call takes the cheaper option given where
             # its inputs already are), which can lose to one strategy kept throughout: keep
             # the cheapest Program of the three.
-            n = len(data.replicas)
-            pl = cheapest([_greedy(program, m, "best", memo, n),
-                           _greedy(program, m, "model", memo), data])
+            pl = cheapest([_greedy(program, m, "best", memo, r) for r in counts]
+                          + [_greedy(program, m, "model", memo), data])
             pl.strategy = "best"
     _check_sdram(program, pl)
     _check_routes(program, pl)
