@@ -532,8 +532,33 @@ def _initial_home(buf, call, i, cp: CallPlacement, machine: Machine, mode: str,
         h.reader = id(call)
         return h
     tile, s, e = r
-    return Home.from_parts(np.asarray(cp.cores, np.int64)[tile] // machine.app_cores_per_chip,
-                           s, e)
+    chip = np.asarray(cp.cores, np.int64)[tile] // machine.app_cores_per_chip
+    return Home.from_parts(*_spread_shared(chip, s, e))
+
+
+def _spread_shared(chip, s, e):
+    """(chips, starts, stops) of a first reader's reads with each byte range that several
+    chips read (a gemm's activation rows, read by every chip of the call) split evenly
+    among its readers, each piece kept by one of them: the broadcasts of it then start from
+    every reader, not all from the lowest-numbered chip.  Ranges one chip reads are its."""
+    if len(s) < 2:
+        return chip, s, e
+    rng = np.stack([s, e], 1)
+    uniq, inv = np.unique(rng, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    if len(uniq) == len(s):
+        return chip, s, e
+    oc, os_, oe = [], [], []
+    for u, (a, z) in enumerate(uniq.tolist()):
+        readers = np.unique(chip[inv == u])
+        n = len(readers)
+        # pieces of whole q15 elements, the k-th to reader (k + u) mod n
+        cut = a + 2 * ((z - a) // 2 * np.arange(n + 1) // n)
+        cut[-1] = z
+        oc.append(np.roll(readers, -(u % n)))
+        os_.append(cut[:-1])
+        oe.append(cut[1:])
+    return np.concatenate(oc), np.concatenate(os_), np.concatenate(oe)
 
 
 def output_home(call, j, cp: CallPlacement, machine: Machine, homes: dict) -> Home:
@@ -612,7 +637,8 @@ def place(program, machine=None, strategy: str = "best", replicas: int | None = 
             # The per-call choice is greedy (each call takes the cheaper option given where
             # its inputs already are), which can lose to one strategy kept throughout: keep
             # the cheapest Program of the three.
-            pl = cheapest([_greedy(program, m, "best", memo, r) for r in counts]
+            pl = cheapest([_greedy(program, m, s, memo, r) for r in counts
+                           for s in ("best", "prefer")]
                           + [_greedy(program, m, "model", memo), data])
             pl.strategy = "best"
     _check_sdram(program, pl)
@@ -757,7 +783,10 @@ def _greedy(program, m: Machine, strategy: str, memo=None, nreplicas: int = 1) -
     pl = Placement(m, strategy)
     if memo is not None:
         pl.memo = memo
-    modes = ("model", "data") if strategy == "best" else (strategy,)
+    # 'prefer': 'best', except that a batch-separable call always runs data-parallel (the
+    # greedy choice cannot see that keeping a batch slice local pays in later calls).
+    prefer_data = strategy == "prefer"
+    modes = {"best": ("model", "data"), "prefer": ("data", "model")}.get(strategy, (strategy,))
     homes = pl.homes
     xy = grid(m)
     # The batch inputs and the views of them (a reshape of the images).
@@ -781,6 +810,12 @@ def _greedy(program, m: Machine, strategy: str, memo=None, nreplicas: int = 1) -
                 for mode in tried:
                     for cp, trial in _options(call, mode, homes, m, anchor, work, batch,
                                               replicas):
+                        if prefer_data and cp.mode == "data" and not cp.outputs:
+                            # Batch-separable: data-parallel, keeping the replicas' rows
+                            # where they are for the calls after it.
+                            best, best_t = (cp, trial), -math.inf
+                        if best_t == -math.inf:
+                            continue
                         # An option must beat the best so far by the margins; one whose
                         # lower bound cannot is not priced (the same choice, exactly).
                         limit = min(best_t * (1 - MIN_GAIN),
