@@ -31,11 +31,16 @@ Strategies (the issue's, after Graphcore Poplar's tile mappings):
          replica, when they were replicated): the all-gather of the updated weights.  No
          transfer is assumed that the tiles and homes do not state.
   best   each Call takes whichever of the two (and of the chip counts tried) the cost
-         model prices lower, given where its inputs already are; the Program placed so,
-         all-model or all-data, whichever the cost model prices lowest.
-For each Call the placer tries chip counts 1, 2, 4, ... up to the machine (never more cores
-than tiles) and keeps the cheapest, preferring fewer chips when within MIN_GAIN: small calls
-use few chips.
+         model prices lower, given where its inputs already are, on each replica count; also
+         with every batch-separable Call kept data-parallel (the greedy choice cannot see
+         that a batch slice kept local pays later); the Program placed so, all-model or
+         all-data, whichever the cost model prices lowest.
+For each model-mode Call the placer tries chip counts 1, 2, 4, ... up to the machine (never
+more cores than tiles) and keeps the cheapest, preferring fewer chips when within MIN_GAIN:
+small calls use few chips.  Data mode tries replica counts 1, 2, 4, ... and whole boards,
+at most one per batch row (replica_counts), the batch slices on the chips nearest chip 0.
+A buffer no Call writes is homed where its first reader reads it, a range several chips read
+split evenly among them (so its broadcasts start from each).
 """
 from __future__ import annotations
 
@@ -629,16 +634,27 @@ def place(program, machine=None, strategy: str = "best", replicas: int | None = 
         pl = _greedy(program, m, strategy)
     else:
         # Data parallelism on each replica count; the cheapest Program kept.
+        # Data parallelism on each replica count, fewest first, until two in a row price
+        # above the cheapest so far (ASSUMPTION: the time is unimodal in the count; it saves
+        # placing a large machine's many counts); the cheapest Program kept.
         counts = replica_counts(program, m) if replicas is None else [int(replicas)]
-        data = cheapest([_greedy(program, m, "data", memo, r) for r in counts])
+        priced, worse = [], 0
+        for r in counts:
+            pl_r = _greedy(program, m, "data", memo, r)
+            t = _price(program.calls, pl_r, m, True).time_s
+            worse = worse + 1 if priced and t >= min(priced)[0] else 0
+            priced.append((t, r, pl_r))
+            if worse == 2:
+                break
+        _, r_best, data = min(priced, key=lambda x: (x[0], x[1]))
         if strategy == "data":
             pl = data
         else:
             # The per-call choice is greedy (each call takes the cheaper option given where
             # its inputs already are), which can lose to one strategy kept throughout: keep
-            # the cheapest Program of the three.
-            pl = cheapest([_greedy(program, m, s, memo, r) for r in counts
-                           for s in ("best", "prefer")]
+            # the cheapest Program of these, the per-call passes on the data passes' best
+            # replica count.
+            pl = cheapest([_greedy(program, m, s, memo, r_best) for s in ("best", "prefer")]
                           + [_greedy(program, m, "model", memo), data])
             pl.strategy = "best"
     _check_sdram(program, pl)
