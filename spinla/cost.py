@@ -9,8 +9,9 @@ L = link_packets_per_s, A = app_cores_per_chip, r / s = receive / send_cycles_pe
 
 Data movement.  A Call reads its inputs where their homes put them.  For each input and each
 chip h running tiles of the call, the bytes its tiles read (stated byte ranges where the kernel
-says them: flat element kernels, gemm, conv; else min(the tiles' reads, the buffer), spread
-over the buffer's parts) that live on another chip s are a multicast flow from s: s sends the
+says them: flat element kernels, gemm, conv; for a data-parallel call, whose placement
+follows them, the ranges of every kernel's DMA plans; else min(the tiles' reads, the
+buffer), spread over the buffer's parts) that live on another chip s are a multicast flow from s: s sends the
 union of what its destinations need once, ceil(bytes / P) packets; each link of the routed
 tree (dimension-order routes on the chip grid, spinla.place.route, relays through
 intermediate chips included) carries the packets of the destinations behind it, at most the
