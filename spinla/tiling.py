@@ -26,12 +26,14 @@ def split(n: int, parts: int, align: int = 1):
     return np.asarray(b if n else [0, 0], dtype=np.int64)
 
 
-def aligned_ranges(n: int, per: int, row: int = 0):
+def aligned_ranges(n: int, per: int, row: int = 0, granule: int = 1):
     """(starts, stops) of ranges of at most `per` of n elements, laid out as n // row rows of
     `row` (0: no rows) so that no range crosses a row boundary it need not: a row longer than
     `per` is split into near-equal ranges, shorter rows are grouped by a power of two of them.
     A data-parallel replica's batch slice (a power-of-two share of the rows, spinla.place)
-    is then a whole number of ranges.  Without rows, ranges of `per` from 0."""
+    is then a whole number of ranges.  Without rows, ranges of `per` from 0.  granule: a row
+    that is split is split at multiples of it (when it divides the row and per allows), for
+    kernels with a faster path on aligned ranges (conv.pixel_granule)."""
     per = max(1, int(per))
     if row <= 0 or n % row or n == 0:
         b = np.arange(0, n, per, dtype=np.int64)
@@ -41,8 +43,11 @@ def aligned_ranges(n: int, per: int, row: int = 0):
         q = 1 << int(math.log2(per // row))
         b = np.arange(0, rows, q, dtype=np.int64) * row
         return b, np.minimum(b + q * row, n)
-    k = -(-row // per)
-    within = (row * np.arange(k + 1, dtype=np.int64)) // k
+    if granule < 1 or row % granule or per < granule:
+        granule = 1
+    units = row // granule
+    k = -(-units // (per // granule))
+    within = (units * np.arange(k + 1, dtype=np.int64)) // k * granule
     base = np.arange(rows, dtype=np.int64)[:, None] * row
     return (base + within[None, :-1]).ravel(), (base + within[None, 1:]).ravel()
 

@@ -119,11 +119,21 @@ def _pixel_channel_grid(g, m, per, cout, ct):
     return p0, p1, xrow0, nrows, c0, c1, pi.ravel(), ci.ravel()
 
 
+def pixel_granule(g) -> int:
+    """Pixel ranges split inside an image start at multiples of this: 4 (else 2) where the
+    output rows allow, so that every row part of a range starts even and is even and, with 4,
+    at least 4 long, as the ARM968's direct cin = 1 path needs (spinla.h
+    SPL_CONV2D_DIRECT_*, direct_blocks); harmless elsewhere (the bits do not depend on the
+    ranges)."""
+    ow = g["ow"]
+    return 4 if ow % 4 == 0 else 2 if ow % 2 == 0 else 1
+
+
 def _pixel_ranges(g, m, per):
     """Ranges of at most `per` of the m output pixels, aligned to images
-    (spinla.tiling.aligned_ranges: a data-parallel replica's images are whole ranges); the
-    bits do not depend on the ranges."""
-    return tiling.aligned_ranges(m, per, g["oh"] * g["ow"])
+    (spinla.tiling.aligned_ranges: a data-parallel replica's images are whole ranges) and to
+    pixel_granule; the bits do not depend on the ranges."""
+    return tiling.aligned_ranges(m, per, g["oh"] * g["ow"], pixel_granule(g))
 
 
 # --- packing ---------------------------------------------------------------------------------
