@@ -125,7 +125,7 @@ def _remote_records(d, parts, chip):
 
 
 def _strided(c, lo, hi):
-    """Byte ranges [lo, hi) held by chips c (disjoint per chip, as _remote_records finds
+    """Byte ranges [lo, hi) held by chips c (disjoint per chip: as _remote_records finds
     them) as strided records (chips, starts, rows, row_bytes, strides; lists): per chip
     sorted, touching ones joined, then each run of equal-length ranges equally far apart one
     record (a run breaks where a range's length or its distance from the one before changes;
@@ -218,6 +218,24 @@ def build(program, machine, placement=None):
                                     stride=d.stride, slot=slot,
                                     dtcm_stride=max(d.dtcm_stride, d.row_bytes)))
                 slot += d.dtcm_bytes
+                if d.dir == kdma.WRITE and home is not None and home.replicated:
+                    # A replicated output (an all-gather to every replica): the tile's rows
+                    # go to each other copy as one multicast, every copy's monitor
+                    # receiving it under the same keys.
+                    copies = [c for c in home.chips.tolist() if c != chip]
+                    rs, re_ = d.byte_ranges()
+                    for _, s, n, rb, st in (zip(*_strided(np.zeros(len(rs), np.int64), rs,
+                                                          re_)) if copies else ()):
+                        npk = math.ceil(n * rb / payload)
+                        sent = dict(npackets=npk, buffer=bi, offset=off + s - d.offset, rows=n,
+                                    row_bytes=rb, stride=st, key=key, src_x=x, src_y=y,
+                                    dst_x=mc, dst_y=mc, src_core=pcore)
+                        key += npk
+                        ph.send.append(sent)
+                        for c in copies:
+                            cx, cy = chip_xy(machine, c)
+                            monitor_phase(c, i).recv.append(dict(sent, dst_x=cx, dst_y=cy))
+                    continue
                 for other, s, n, rb, st in zip(*_remote_records(d, _home_parts(home, chip),
                                                                chip)):
                     ox, oy = chip_xy(machine, other)

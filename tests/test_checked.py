@@ -174,12 +174,13 @@ def _range(pk):
 @pytest.mark.parametrize("strategy", ["model", "data"])
 def test_packets_are_replayed(rng, monkeypatch, strategy):
     """A traced layer placed over many chips: its tiles read rows homed on other chips (the
-    weights under model-parallel placement; the layer's output, split by its writers, under
-    data-parallel placement), which only the packets bring."""
+    weights under model-parallel placement; under data-parallel placement, with `x` the batch
+    split over the replicas, the calls that are not batch-separable read the replicas' rows),
+    which only the packets bring."""
     got = _edited(monkeypatch, lambda cores: len(_monitor_sends(cores)))
     a = spinla.asarray(rng.uniform(-1, 1, (256, 200)), fmt="q2.13")
     b = spinla.asarray(rng.uniform(-1, 1, (200, 256)), fmt="q2.13")
-    layer = spinla.jit(lambda x, w: spinla.tanh(spinla.matmul(x, w)) + 1)
+    layer = spinla.jit(lambda x, w: spinla.tanh(spinla.matmul(x, w)) + 1, batch_args=1)
     with use(EmulatorBackend(checked=strategy)):
         out = layer(a, b).to_numpy()
     np.testing.assert_array_equal(out, layer(a, b).to_numpy())
@@ -298,9 +299,10 @@ def test_a_placement_that_forgets_remote_bytes_fails(rng, monkeypatch):
 def test_a_wrong_destination_chip_fails(rng, monkeypatch):
     """A multicast turned into a packet for one chip that does not expect it."""
     def misroute(cores):
-        expecting = {(k[0], k[1]) for phases in cores.values() for ph in phases
-                     for k in [(r["dst_x"], r["dst_y"]) for r in ph.recv]}
         _, _, pk = _monitor_sends(cores)[0]
+        # The chips expecting this packet's keys (core keys are (x, y, p)).
+        expecting = {(k[0], k[1]) for k, phases in cores.items() for ph in phases
+                     for r in ph.recv if r["key"] == pk["key"]}
         pk["dst_x"], pk["dst_y"] = next((x, y) for x in range(7, -1, -1) for y in range(5, -1, -1)
                                         if (x, y) not in expecting)
         return pk

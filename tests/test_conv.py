@@ -310,7 +310,10 @@ def test_small_dtcm_splits_channels_and_pixels_into_many_tiles(rng):
                                     spinla.conv2d_grad_weight(a, e, (5, 5), fmt=4)))
     prog = f.program(x, wt, d)
     conv = [c for c in prog.calls if c.kernel == "conv2d_q15"][0]
-    assert conv.ntiles > m.cores and len(np.unique(conv.tiles[:, 2])) > 1   # channel slices
+    # Pixel ranges within each image (aligned to images: tiling.aligned_ranges) and channel
+    # slices, more tiles than chips.
+    assert len(np.unique(conv.tiles[:, 0])) > 2 * x.shape[0]
+    assert conv.ntiles > m.chips * 8 and len(np.unique(conv.tiles[:, 2])) > 1
     for call in prog.calls:
         assert np.all(call.dtcm <= m.tile_budget_bytes), call
     y, dx, dw = f(x, wt, d)
@@ -394,3 +397,22 @@ def test_kernel_covering_the_whole_input_is_a_matmul_with_the_same_bits(mode):
     gi = spinla.conv2d_grad_input(d, w, x.shape, fmt=11)
     ref, _ = R.conv2d_grad_input(d.raw, w.raw, x.shape, 13, 13, 11)
     assert np.array_equal(gi.raw, ref)
+
+
+@pytest.mark.parametrize("batch", [1, 32, 64])
+def test_lenet5_c1_tiles_all_take_the_arms_direct_path(batch):
+    """The planner's pixel ranges (pixel_granule) let every tile of LeNet-5's C1 run on the
+    ARM968's direct cin = 1 path, which the cost model prices (direct_blocks); a range starting
+    odd, or with a 2-pixel row part, would drop a tile back to im2col at ~1.6x the cycles."""
+    from spinla import armimage
+    from spinla.kernels import conv as kconv
+    from spinla.nn import models
+    prog = armimage.training_step_program(models.lenet5, batch)
+    c1 = [c for c in prog.calls if c.kernel == "conv2d_q15" and c.params["geom"][3] == 1]
+    assert c1, "LeNet-5's step has no single-channel convolution"
+    for c in c1:
+        t = c.tiles
+        n6, n4, parts = kconv.direct_blocks(c.params["geom"], t[:, 0], t[:, 1], t[:, 3] - t[:, 2],
+                                            c.params["ldw"], c.params["scratch_rows"],
+                                            c.params["rounding"], c.params["shift"])
+        assert (parts > 0).all(), t[parts == 0][:4]

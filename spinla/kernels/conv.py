@@ -111,7 +111,7 @@ def _input_rows(g, p0, p1):
 def _pixel_channel_grid(g, m, per, cout, ct):
     """Every (pixel range of `per`, channel slice of `ct`) pair: pixel bounds p0/p1 with the
     input rows each needs, channel bounds c0/c1, and the flattened pair indices pi/ci."""
-    p0, p1 = _pixel_ranges(m, per)
+    p0, p1 = _pixel_ranges(g, m, per)
     xrow0, nrows = _input_rows(g, p0, p1)
     c0 = np.arange(0, cout, ct, dtype=np.int64)
     c1 = np.minimum(c0 + ct, cout)
@@ -119,9 +119,21 @@ def _pixel_channel_grid(g, m, per, cout, ct):
     return p0, p1, xrow0, nrows, c0, c1, pi.ravel(), ci.ravel()
 
 
-def _pixel_ranges(m, per):
-    b = np.arange(0, m, per, dtype=np.int64)
-    return b, np.minimum(b + per, m)
+def pixel_granule(g) -> int:
+    """Pixel ranges split inside an image start at multiples of this: 4 (else 2) where the
+    output rows allow, so that every row part of a range starts even and is even and, with 4,
+    at least 4 long, as the ARM968's direct cin = 1 path needs (spinla.h
+    SPL_CONV2D_DIRECT_*, direct_blocks); harmless elsewhere (the bits do not depend on the
+    ranges)."""
+    ow = g["ow"]
+    return 4 if ow % 4 == 0 else 2 if ow % 2 == 0 else 1
+
+
+def _pixel_ranges(g, m, per):
+    """Ranges of at most `per` of the m output pixels, aligned to images
+    (spinla.tiling.aligned_ranges: a data-parallel replica's images are whole ranges) and to
+    pixel_granule; the bits do not depend on the ranges."""
+    return tiling.aligned_ranges(m, per, g["oh"] * g["ow"], pixel_granule(g))
 
 
 # --- packing ---------------------------------------------------------------------------------
@@ -275,7 +287,7 @@ def _conv_plan(geom, machine, op, shapes):
     rowb = 2 * g["w"] * g["cin"]
 
     def need(per, ct, rows):
-        p0, p1 = _pixel_ranges(m, per)
+        p0, p1 = _pixel_ranges(g, m, per)
         _, nrows = _input_rows(g, p0, p1)
         pix = p1 - p0
         return 2 * ct * k + 2 * min(rows, per) * k + rowb * nrows + 2 * pix * ct
@@ -434,7 +446,7 @@ def lower_grad_weight(x_buf, d_buf, table_buf, dw_buf, geom, *, shift: int, roun
     shapes = [x_buf.shape, d_buf.shape, dw_buf.shape]
 
     def need(per, ct, cols):
-        p0, p1 = _pixel_ranges(m, per)
+        p0, p1 = _pixel_ranges(g, m, per)
         _, nrows = _input_rows(g, p0, p1)
         pix = p1 - p0
         return 8 * k * ct + 2 * gw_scratch(k, ct, min(cols, per)) + rowb * nrows + 2 * pix * ct

@@ -25,19 +25,26 @@ from . import SEED, In, Out, Step, cycle_table, dma, i32, register_bound, thread
 # Tiles are not split below the size at which a tile's fixed costs (its two DMA set-ups, the
 # kernel call's per-tile cycles and the phase barrier its core waits in: machine.py's
 # dma_setup_cycles and barrier_cycles, cycle_table's gemm per_tile) exceed MIN_TILE_OVERHEAD of
-# its MAC time (the calibrated cycles per MAC of a large tile, GEMM_REFERENCE_TILE): below it,
-# spreading a small product over more cores (and chips) stops paying.  About 28k MACs with
-# the calibrated ARM kernels (32k when they were assumed to take 1.25 cycles/MAC).
+# its predicted cycles (cycle_table's gemm formula for the halved tile): below it, spreading a
+# small product over more cores (and chips) stops paying.  In cycles, not MACs: a short-k
+# product (MLP-1's k = 10 input gradient) spends most of a tile in its per-output rounding
+# (about 47 cycles stochastic), which a MAC count would not see, and stayed on 4 cores.
 MIN_TILE_OVERHEAD = 0.05
 GEMM_REFERENCE_TILE = (64, 128, 64)
 
 
-def min_tile_macs(machine) -> int:
-    m, n, k = GEMM_REFERENCE_TILE
-    per_mac = float(cycle_table.predict("gemm", m=m, n=n, k=k)) / (m * n * k)
+def min_tile_cycles(machine) -> float:
     fixed = (machine.barrier_cycles + 2 * machine.dma_setup_cycles
              + cycle_table.TABLE["gemm"]["per_tile"].value)
-    return int(fixed / (MIN_TILE_OVERHEAD * per_mac))
+    return fixed / MIN_TILE_OVERHEAD
+
+
+def min_tile_macs(machine) -> int:
+    """min_tile_cycles in MACs of the large reference tile (about 28k with the calibrated ARM
+    kernels): the scale other planners compare work against."""
+    m, n, k = GEMM_REFERENCE_TILE
+    per_mac = float(cycle_table.predict("gemm", m=m, n=n, k=k)) / (m * n * k)
+    return int(min_tile_cycles(machine) / per_mac)
 
 
 def _cycles(call, machine):
@@ -97,11 +104,15 @@ def host_tiles(batch: int, m: int, n: int, nthreads: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=256)
-def tile_shape(m: int, n: int, k: int, machine, batch: int = 1):
+def tile_shape(m: int, n: int, k: int, machine, batch: int = 1, stochastic: bool = False):
     """(mt, nt) for an m x n x k product: the largest near-square block within the DTCM
-    budget, then halved until every core has a tile or tiles would drop below min_tile_macs."""
+    budget, then halved until every core has a tile or a tile's predicted cycles would drop
+    below min_tile_cycles."""
     budget = machine.tile_budget_bytes
-    min_mac = min_tile_macs(machine)
+    least = min_tile_cycles(machine)
+
+    def cycles(mt, nt):
+        return float(cycle_table.predict("gemm", m=mt, n=nt, k=k, stochastic=stochastic))
 
     def need(mt, nt):
         return 2 * (mt + nt) * k + 2 * mt * nt
@@ -118,7 +129,7 @@ def tile_shape(m: int, n: int, k: int, machine, batch: int = 1):
         else:
             nt = max(1, nt - 1)
     while (batch * math.ceil(m / mt) * math.ceil(n / nt) < machine.cores and (mt > 4 or nt > 4)
-           and (mt // 2) * nt * k >= min_mac):
+           and (cycles((mt + 1) // 2, nt) if mt >= nt else cycles(mt, (nt + 1) // 2)) >= least):
         if mt >= nt:
             mt = max(4, (mt + 1) // 2)
         else:
@@ -151,7 +162,7 @@ def lower(a_buf, bt_buf, c_buf, *, shift: int, rounding: str, machine, op: str =
     batch = 1 if len(a_buf.shape) == 2 else a_buf.shape[0]
     m, k = a_buf.shape[-2:]
     n = bt_buf.shape[-2]
-    ts = tile_shape(m, n, k, machine, batch)
+    ts = tile_shape(m, n, k, machine, batch, rounding == STOCHASTIC)
     if ts is None:
         raise tiling.no_fit(op, [a_buf.shape, bt_buf.shape], 2 * (2 * k + 1),
                             machine.tile_budget_bytes,
