@@ -106,7 +106,11 @@ def _remote_records(d, parts, chip):
     chips, starts, stops = (np.asarray(v, np.int64) for v in parts)
     if len(chips) == 1 and chips[0] == chip:
         return ()
-    rs, re_ = d.byte_ranges()
+    if d.rows > 1 and d.stride == d.row_bytes:          # touching rows: one range
+        rs = np.asarray([d.offset], np.int64)
+        re_ = rs + d.rows * d.row_bytes
+    else:
+        rs, re_ = d.byte_ranges()
     order = np.argsort(starts, kind="stable")
     chips, starts, stops = chips[order], starts[order], stops[order]
     # Parts overlapping each row: those starting before its end and ending after its start.
@@ -121,6 +125,9 @@ def _remote_records(d, parts, chip):
     lo, hi = np.maximum(rs[row], starts[part]), np.minimum(re_[row], stops[part])
     c = chips[part]
     keep = (hi > lo) & (c != chip)
+    if len(rs) == 1:                                   # one range: a piece per part
+        size = (hi[keep] - lo[keep]).tolist()
+        return c[keep].tolist(), lo[keep].tolist(), [1] * len(size), size, size
     return _strided(c[keep], lo[keep], hi[keep])
 
 

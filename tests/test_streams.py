@@ -224,3 +224,24 @@ def test_a_transposed_remote_read_is_one_record():
     parts = (np.asarray([1]), np.asarray([0]), np.asarray([784 * 512]))
     chips, starts, rows, row_bytes, strides = streams._remote_records(d, parts, 0)
     assert (chips, starts, rows, row_bytes, strides) == ([1], [10], [784], [8], [512])
+
+
+@given(offset=st.integers(0, 40), nrows=st.integers(1, 8), row_bytes=st.integers(1, 9),
+       stride=st.integers(0, 20), cuts=st.lists(st.integers(1, 199), max_size=6),
+       owners=st.lists(st.integers(0, 3), min_size=7, max_size=7), me=st.integers(0, 3))
+def test_remote_records_are_the_rows_other_chips_hold(offset, nrows, row_bytes, stride, cuts,
+                                                     owners, me):
+    """A transfer's rows against a home split into parts over chips: the records expand to
+    exactly the bytes the rows read from parts of other chips, each on its chip."""
+    edges = sorted(set(cuts) | {0, 200})
+    chips = np.asarray(owners[:len(edges) - 1])
+    parts = (chips, np.asarray(edges[:-1]), np.asarray(edges[1:]))
+    d = dma.Dma(dma.READ, 0, offset, nrows, row_bytes, stride)
+    want = {(int(chips[np.searchsorted(edges, b, side="right") - 1]), b)
+            for r in range(nrows) for b in range(offset + r * stride,
+                                                 offset + r * stride + row_bytes)}
+    want = {(c, b) for c, b in want if c != me}
+    got = set()
+    for c, s, n, rb, step in zip(*streams._remote_records(d, parts, me)):
+        got |= {(c, s + r * step + b) for r in range(n) for b in range(rb)}
+    assert got == want
