@@ -119,15 +119,19 @@ def _remote_records(d, parts, chip):
     cnt = np.maximum(last - first, 0)
     if not cnt.any():
         return ()
-    row = np.repeat(np.arange(len(rs)), cnt)
-    before = np.cumsum(cnt) - cnt                   # each row's first pair
-    part = np.repeat(first, cnt) + np.arange(len(row)) - np.repeat(before, cnt)
+    if len(rs) == 1:
+        row, part = np.zeros(int(cnt[0]), np.int64), np.arange(first[0], last[0])
+    else:
+        row = np.repeat(np.arange(len(rs)), cnt)
+        before = np.cumsum(cnt) - cnt               # each row's first pair
+        part = np.repeat(first, cnt) + np.arange(len(row)) - np.repeat(before, cnt)
     lo, hi = np.maximum(rs[row], starts[part]), np.minimum(re_[row], stops[part])
     c = chips[part]
     keep = (hi > lo) & (c != chip)
-    if len(rs) == 1:                                   # one range: a piece per part
+    cs = c[keep].tolist()
+    if len(rs) == 1 and len(set(cs)) == len(cs):       # one range, a piece per chip
         size = (hi[keep] - lo[keep]).tolist()
-        return c[keep].tolist(), lo[keep].tolist(), [1] * len(size), size, size
+        return cs, lo[keep].tolist(), [1] * len(size), size, size
     return _strided(c[keep], lo[keep], hi[keep])
 
 
@@ -189,13 +193,16 @@ def build(program, machine, placement=None):
     def phases_of(xy_core):
         return cores.setdefault(xy_core, [])
 
+    monitors = {}
+
     def monitor_phase(chip, i):
         """The monitor's phase of call i on `chip` (created on first use)."""
-        x, y = chip_xy(machine, chip)
-        ph = phases_of((x, y, 0))
-        if not ph or ph[-1].call != i:
-            ph.append(Phase(i, kid["none"], 0, np.zeros(0, np.int32)))
-        return ph[-1]
+        ph = monitors.get((chip, i))
+        if ph is None:
+            x, y = chip_xy(machine, chip)
+            ph = monitors[(chip, i)] = Phase(i, kid["none"], 0, np.zeros(0, np.int32))
+            phases_of((x, y, 0)).append(ph)
+        return ph
 
     for i, call in enumerate(program.calls):
         if call.kernel == "view":
