@@ -719,6 +719,8 @@ void arm_conv2d_grad_weight_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_
             p += rows;
         }
     }
+#elif defined(SPL_SIMD_AVX2)
+    p = gw_avx2(x, xrow0, g, &q, delta, ldd, p0, p1, nc, acc, ldacc);
 #endif
     for (; p < p1; p += R) {
         int32_t rows = p1 - p < R ? p1 - p : R;
