@@ -745,6 +745,9 @@ uint32_t arm_conv2d_grad_weight_reduce_q15(const q63_t *part, int32_t nparts, in
     uint32_t sat = 0;
     if (e1 <= e0)
         return 0;
+#if defined(SPL_SIMD_AVX2)
+    return gw_reduce_avx2(part, nparts, pstride, e0, e1, cin, cout, table, dw, rq);
+#endif
     int32_t k = e0 / cout, co = e0 - k * cout, ci = k % cin;
     for (int32_t e = e0; e < e1; e++) {
         if (table && !table[(int64_t)ci * cout + co]) {
