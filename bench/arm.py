@@ -8,9 +8,10 @@ the pre-rewrite kernels ("before") and of the ARMv5TE rewrite ("after") sit side
 
 - gemm: cycles per MAC of whole tiles (call, operand scan, MACs, requantisation) per shape,
   small and full-range data, and of the inner loop (the marginal cost of doubling k);
-- conv2d: cycles per MAC (of the k = kh*kw*cin MACs the layer needs, so padding to the packed
-  row stride counts as overhead) of LeNet-5's C1 and C3 tiles as the planner picks them in a
-  batch-32 training step (spinla.kernels.conv), and of its grad-input convolution;
+- conv2d: cycles per MAC (of the k = kh*kw*cin MACs the layer needs, so padding counts as
+  overhead) of LeNet-5's C1 and C3 tiles as the planner picks them in a batch-32 training step
+  (spinla.kernels.conv), and of its grad-input convolution, with the kernel's path (C1: the
+  direct cin = 1 path, no padding; else im2col + GEMM over k rounded up to even);
 - cycles per MAC of the weight gradient on LeNet-5-sized layers (whole images);
 - requantisation cycles per output (arm_requant_q15, spl_requant_block_q63);
 - Adam and SGD cycles per element;
@@ -37,7 +38,7 @@ from spinla import armcalib  # noqa: E402
 from spinla import armcases as cases  # noqa: E402
 from spinla import armcycles  # noqa: E402
 from spinla import armharness as hx  # noqa: E402
-from spinla.kernels import cycle_table  # noqa: E402
+from spinla.kernels import conv, cycle_table  # noqa: E402
 
 LIMIT_CYCLES_PER_MAC = 1.0
 TARGETS = {  # issue 8
@@ -113,6 +114,11 @@ def conv_figures():
         p0, p1, c0, c1, _ = tile
         k = g["g_kh"] * g["g_kw"] * g["g_cin"]
         macs = (p1 - p0) * (c1 - c0) * k
+        n6, n4, _ = conv.direct_blocks(dict(zip(names, geom)), p0, p1, c1 - c0, ldw, rows,
+                                       "nearest", 12)
+        direct = bool(n6 + n4)
+        executed = 6 * n6 + 4 * n4 if direct else (p1 - p0)  # pixels summed per channel
+        kx = k if direct else k + (k % 2) * (ldw > k)          # MACs per pixel and channel
         for data in ("small", "full"):
             c = count(cases.conv2d(rng(), g, data == "full", 0, p0, p1, c0, c1, ldw, rows,
                                    shift=12))
@@ -120,7 +126,8 @@ def conv_figures():
                             channels=c1 - c0, k=k, ldw=ldw, scratch_rows=rows, data=data,
                             cycles=c.cycles, macs=macs,
                             cycles_per_mac=round(c.cycles / macs, 3),
-                            padded_mac_share=round(ldw / k - 1, 3)))
+                            path="direct" if direct else "im2col",
+                            padded_mac_share=round(executed * kx / ((p1 - p0) * k) - 1, 3)))
     return out
 
 

@@ -38,6 +38,7 @@ def run(nets, batches, machines, save) -> list:
                 for strategy in STRATEGIES:
                     d = mp.public(mp.mapping(prog, net, batch, mname, strategy))
                     d.pop("routing_entries_per_chip")
+                    d["not_data_parallel"] = len(d["not_data_parallel"])
                     d["calls"] = len(d["calls"])
                     rows.append(d)
                 print(f"{net:15s} b{batch:<4d} {mname:10s} " + "  ".join(

@@ -45,28 +45,33 @@ def _rng(i):
 # --- families: (fit points, held-out points) ---------------------------------------------------
 
 def _gemm_dims(sc, a):
-    return dict(m=sc["m"], n=sc["n"], k=sc["k"])
+    return dict(m=sc["m"], n=sc["n"], k=sc["k"], stochastic=sc["mode"])
 
 
-def _gemm(shapes):
-    return [Point("gemm", lambda i, s=s: cases.gemm(_rng(i), *s, False, 0, shift=14,
+def _gemm(shapes, mode=0):
+    return [Point("gemm", lambda i, s=s: cases.gemm(_rng(i), *s, False, mode, shift=14,
                                                      small=TYPICAL), _gemm_dims) for s in shapes]
 
 
 def _conv_dims(sc, a):
+    from .kernels import conv
     k = sc["g_kh"] * sc["g_kw"] * sc["g_cin"]
+    g = {n: sc["g_" + n] for n in conv.GEOM_FIELDS}
+    n6, n4, parts = conv.direct_blocks(g, sc["p0"], sc["p1"], sc["c1"] - sc["c0"], sc["ldw"],
+                                       sc["scratch_rows"], sc["mode"], sc["shift"])
     return dict(pix=sc["p1"] - sc["p0"], ct=sc["c1"] - sc["c0"], k=k, ldw=sc["ldw"],
-                kh=sc["g_kh"], rows=sc["scratch_rows"])
+                kh=sc["g_kh"], rows=sc["scratch_rows"], n6=n6, n4=n4, parts=parts,
+                stochastic=sc["mode"])
 
 
-def _conv(specs):
+def _conv(specs, mode=0):
     out = []
     for geom, ldw_align, rows in specs:
         g = cases.conv_geometry(*geom)
         k = g["g_kh"] * g["g_kw"] * g["g_cin"]
         ldw = -(-k // ldw_align) * ldw_align
         out.append(Point("conv2d", lambda i, g=g, ldw=ldw, rows=rows: cases.conv2d(
-            _rng(i), g, False, 0, ldw=ldw, scratch_rows=rows, shift=14, small=TYPICAL),
+            _rng(i), g, False, mode, ldw=ldw, scratch_rows=rows, shift=14, small=TYPICAL),
             _conv_dims))
     return out
 
@@ -240,11 +245,11 @@ def _warp(specs):
             for s in specs]
 
 
-def _conv_tile(geom, tile, ldw, rows):
+def _conv_tile(geom, tile, ldw, rows, mode=0):
     names = "n h w cin oh ow cout kh kw sy sx pt pl".split()
     g = {f"g_{k}": v for k, v in zip(names, geom)}
     p0, p1, c0, c1, _ = tile
-    return Point("conv2d", lambda i: cases.conv2d(_rng(i), g, False, 0, p0, p1, c0, c1, ldw,
+    return Point("conv2d", lambda i: cases.conv2d(_rng(i), g, False, mode, p0, p1, c0, c1, ldw,
                                                   rows, shift=14, small=TYPICAL), _conv_dims)
 
 
@@ -303,6 +308,14 @@ def families():
         # tiles below are parts of such layers in a batch
         ((1, 32, 32, 1, 6, 5, 5, 1, 1, 0, 0), 16, 32), ((1, 14, 14, 6, 16, 5, 5, 1, 1, 0, 0), 16, 16),
         ((1, 24, 24, 1, 6, 5, 5, 1, 1, 0, 0), 16, 24),
+        # the direct cin = 1 path (conv2d_q15.c) with other kernel heights and row lengths
+        ((1, 10, 14, 1, 5, 3, 5, 1, 1, 0, 0), 16, 32), ((1, 8, 12, 1, 3, 1, 5, 1, 1, 0, 0), 2, 32),
+        ((1, 9, 16, 1, 7, 4, 5, 1, 1, 0, 0), 2, 16), ((1, 7, 10, 1, 8, 2, 5, 1, 1, 0, 0), 16, 32),
+        ((2, 12, 20, 1, 3, 5, 5, 1, 1, 0, 0), 16, 32), ((1, 14, 18, 1, 2, 5, 5, 1, 1, 0, 0), 2, 8),
+        # single-channel inputs the direct path leaves to im2col (odd w, 3-wide, 1 x 1, padded)
+        ((1, 12, 11, 1, 4, 5, 5, 1, 1, 0, 0), 16, 32), ((1, 10, 10, 1, 6, 3, 3, 1, 1, 0, 0), 16, 16),
+        ((1, 6, 6, 1, 3, 1, 1, 1, 1, 0, 0), 16, 8), ((1, 12, 12, 1, 6, 5, 5, 1, 1, 2, 2, 2, 2), 16, 32),
+        ((1, 16, 15, 1, 8, 5, 5, 1, 1, 0, 0), 16, 12),
     ]
     # Held out: LeNet-5's C1 and C3 tiles as the planner picks them, and one more shape.
     conv_held = [_conv_tile(*t[1:]) for t in lenet5_conv_tiles()[:2]] + _conv(
@@ -342,15 +355,37 @@ def families():
                         (13, 9, 50), (24, 16, 128), (64, 64, 64), (3, 12, 24), (7, 5, 21), (4, 6, 15),
                         (12, 8, 33), (9, 4, 9),
                         # odd m or n with even k: the exact path's edge blocks
-                        (9, 7, 32), (6, 5, 48), (12, 11, 20), (7, 12, 64), (15, 3, 56)]),
-                 _gemm([(20, 24, 48), (64, 128, 64), (9, 13, 40), (32, 10, 84), (6, 10, 27)])),
+                        (9, 7, 32), (6, 5, 48), (12, 11, 20), (7, 12, 64), (15, 3, 56)])
+                 # stochastic rounding: the out-of-line rounding and its hash per output
+                 + _gemm([(8, 8, 32), (16, 16, 64), (12, 20, 64), (32, 8, 16), (13, 9, 50),
+                          (4, 16, 48), (24, 16, 128)], mode=1),
+                 _gemm([(20, 24, 48), (64, 128, 64), (9, 13, 40), (32, 10, 84), (6, 10, 27)])
+                 + _gemm([(64, 128, 64), (9, 7, 32)], mode=1)),
         "conv2d": (_conv(conv_geoms) + [  # parts of layers, as the planner's tiles are
             _conv_tile((2, 32, 32, 1, 28, 28, 6, 5, 5, 1, 1, 0, 0), (0, 40, 0, 6, 0), 32, 32),
             _conv_tile((2, 32, 32, 1, 28, 28, 6, 5, 5, 1, 1, 0, 0), (700, 750, 0, 6, 0), 32, 16),
             _conv_tile((2, 20, 20, 1, 16, 16, 4, 5, 5, 1, 1, 0, 0), (30, 50, 0, 4, 0), 32, 32),
             _conv_tile((2, 14, 14, 6, 10, 10, 16, 5, 5, 1, 1, 0, 0), (100, 124, 0, 16, 0), 160,
                        16),
-            _conv_tile((2, 12, 12, 3, 10, 10, 8, 3, 3, 1, 1, 0, 0), (50, 90, 0, 8, 0), 32, 32)],
+            _conv_tile((2, 12, 12, 3, 10, 10, 8, 3, 3, 1, 1, 0, 0), (50, 90, 0, 8, 0), 32, 32),
+            _conv_tile((2, 32, 32, 1, 28, 28, 6, 5, 5, 1, 1, 0, 0), (100, 136, 2, 5, 0), 32, 36),
+            _conv_tile((2, 32, 32, 1, 28, 28, 6, 5, 5, 1, 1, 0, 0), (36, 72, 0, 6, 0), 32, 36),
+            # small and odd tiles on the im2col path (a few pixels, a row part of 2)
+            _conv_tile((2, 32, 32, 1, 28, 28, 6, 5, 5, 1, 1, 0, 0), (26, 40, 0, 6, 0), 32, 36),
+            _conv_tile((2, 14, 14, 6, 10, 10, 16, 5, 5, 1, 1, 0, 0), (7, 10, 3, 9, 0), 160, 16),
+            _conv_tile((1, 9, 9, 3, 9, 9, 5, 3, 3, 1, 1, 1, 1), (40, 42, 0, 5, 0), 32, 4),
+            _conv_tile((1, 8, 8, 2, 8, 8, 3, 1, 1, 1, 1, 0, 0), (0, 5, 0, 3, 0), 2, 8),
+            # an input gradient's tile (stride-dilated, padded: im2col mostly zero runs)
+            _conv_tile((32, 10, 10, 16, 14, 14, 6, 5, 5, 1, 1, 4, 4), (200, 216, 0, 6, 0), 400,
+                       16)]
+            # stochastic rounding (the input gradients'), on the im2col path
+            + [_conv_tile((32, 10, 10, 16, 14, 14, 6, 5, 5, 1, 1, 4, 4), (0, 16, 0, 6, 0), 400,
+                          16, mode=1),
+               _conv_tile((2, 14, 14, 6, 10, 10, 16, 5, 5, 1, 1, 0, 0), (40, 64, 0, 16, 0), 160,
+                          16, mode=1)]
+            + _conv([((1, 8, 8, 4, 12, 3, 3, 1, 1, 0, 0), 16, 8),
+                     ((1, 7, 7, 12, 4, 3, 3, 1, 1, 1, 1, 1, 1), 16, 16),
+                     ((1, 12, 12, 1, 4, 5, 5, 1, 1, 0, 0), 16, 32)], mode=1),
             conv_held),
         "conv2d_gw": (_gw(gw_geoms), _gw(gw_held)),
         "conv2d_gw_reduce": (_gwr([(1, 3, 3, 4, 8), (2, 5, 5, 1, 6), (4, 3, 3, 6, 16),

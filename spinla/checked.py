@@ -1,27 +1,38 @@
 """The emulator's checked mode: every tile run as the board would run it, on only the bytes its
-DMA plan (spinla/kernels/dma.py) brings into DTCM.
+DMA plan (spinla/kernels/dma.py) brings into DTCM from its own chip's SDRAM.
 
-The fast emulator hands kernels pointers into whole host arrays, so a wrong DMA plan would
-still give right answers on the host.  Checked mode re-runs each Call tile by tile after the
-fast run, each tile on its own (a one-tile slice of the Call):
+The fast emulator hands kernels pointers into whole host arrays, and every chip shares one copy
+of each buffer, so a wrong DMA plan or a placement whose streams forget a packet would still
+give right answers on the host.  Checked mode places the Program (spinla.place; the strategy
+given, else place()'s default, which `spinla map` shows), builds its per-core streams
+(spinla.streams) and re-runs each Call after the fast run from what the streams say, with each
+chip's own image of every buffer (spinla/sdram.py):
 
-* inputs are shadow copies holding a poison pattern everywhere except the tile's declared
-  DMA reads, which hold the real data: a tile that reads bytes its plan does not bring in
-  computes from poison, and its result differs from the fast run's;
+* the Call's packets that serve SDRAM (sent by a chip's monitor) are copied from the sending
+  chip's image to each receiving chip's just before the phase recording the recv, by the
+  streams' own send/recv records (tiles run in tile order, each core's phase order);
+* each tile runs on its own (a one-tile slice of the Call), on the core its stream names:
+  its inputs are shadow copies holding poison everywhere except the rows its DMA records
+  bring in from its chip's image.  A declared read of bytes the chip does not hold (no Home
+  put them there, no packet brought them) fails naming the buffer's byte range; a kernel that
+  reads bytes its plan does not bring in computes from poison and differs from the fast run;
 * outputs start as poison: a tile that writes outside its declared DMA writes is caught, and
   what it writes must be the fast run's bits; over all tiles, every output element must be
-  written by some tile (no output comes from nowhere);
+  written by some tile (no output comes from nowhere).  Its DMA writes land in its chip's
+  image, and the packets its phase sends carry them on;
+* after the Call, every byte of an output must be in the image of the chip its Home names
+  (bytes written on another chip must arrive by a packet record);
 * the tile's DTCM (its transfer slots and scratch, TilePlan.dtcm) must fit the machine's
   per-core budget (Machine.tile_budget_bytes);
 * the saturation count summed over the tiles must equal the fast run's.
 
-A failure raises CheckError naming the Call (index and op), the tile, its core (chip x, y
-and physical core) and the range.  Packets between chips are not replayed: streams record each
-one twice (send and recv, tests/test_streams.py checks they match), and on the host every chip
-shares one copy of each buffer.
+A failure raises CheckError naming the Call (index and op), the tile, its chip (x, y) and
+physical core, and the elements or buffer bytes.
 
-Turn it on with spinla.backends.emulator.EmulatorBackend(checked=True) or SPINLA_CHECKED=1.
-It costs a kernel call per tile and a scan of each output per tile: for tests, not training.
+Turn it on with spinla.backends.emulator.EmulatorBackend(checked=True) or SPINLA_CHECKED=1;
+checked='model' / 'data' / 'best' (or SPINLA_CHECKED=model, ...) picks the placement strategy.
+The machine is the Program's (else the current one).  It costs a placement and the streams per
+Program, a kernel call per tile and a scan of each output per tile: for tests, not training.
 """
 from __future__ import annotations
 
@@ -30,63 +41,46 @@ import os
 
 import numpy as np
 
+from . import abi, sdram
+from .beside import Beside
 from .kernels import KERNELS
 from .kernels import dma as kdma
 
-# Poison: a fixed pseudo-random int16 pattern (varied values change any arithmetic that reads
-# them, unlike a constant a max or a zero weight could hide).
-_POISON_SEED = 0x5EED
+_poison = sdram.poison
+_DIR = {kdma.READ: abi.const("SPL_DMA_READ"), kdma.WRITE: abi.const("SPL_DMA_WRITE")}
+_ON = ("1", "true", "yes", "on")
 
 
 class CheckError(RuntimeError):
-    """A tile's DMA plan does not describe what its kernel reads or writes, or its DTCM does
-    not fit."""
+    """A tile's DMA plan does not describe what its kernel reads or writes, its DTCM does not
+    fit, or the streams do not bring a chip the bytes its tiles read."""
 
 
-def enabled() -> bool:
-    """SPINLA_CHECKED=1 (or true/yes/on) turns checked mode on for every emulator run."""
-    return os.environ.get("SPINLA_CHECKED", "").strip().lower() in ("1", "true", "yes", "on")
+def enabled():
+    """SPINLA_CHECKED: 1 (or true/yes/on) turns checked mode on for every emulator run under
+    place()'s default strategy; model, data or best under that strategy.  Returns False, True
+    or the strategy."""
+    v = os.environ.get("SPINLA_CHECKED", "").strip().lower()
+    if v in _ON:
+        return True
+    from .place import STRATEGIES
+    return v if v in STRATEGIES else False
 
 
-_PATTERNS: dict = {}
-
-
-def _poison(n: int) -> np.ndarray:
-    p = _PATTERNS.get(n)
-    if p is None:
-        if len(_PATTERNS) > 64:
-            _PATTERNS.clear()
-        p = np.random.default_rng(_POISON_SEED + n).integers(-32768, 32768, n, dtype=np.int16)
-        p.flags.writeable = False
-        _PATTERNS[n] = p
-    return p
-
-
-def _elem_ranges(d):
-    """(starts, stops) element ranges of the rows of a transfer (q15 buffers: 2 bytes an
-    element; transfers are whole elements)."""
-    s, e = d.byte_ranges()
+def _whole(d):
+    """Transfers of q15 buffers are whole elements (2 bytes)."""
     if d.offset % 2 or d.row_bytes % 2 or d.stride % 2:
         raise CheckError(f"transfer {d} is not whole q15 elements")
-    return s // 2, e // 2
 
 
-def _mask(n, ranges):
-    m = np.zeros(n, bool)
-    for s, e in ranges:
-        for a, z in zip(s.tolist(), e.tolist()):
-            m[a:z] = True
-    return m
-
-
-def _where(program, i, call, t, machine):
-    from .place import chip_xy
-    core = int(call.cores[t])
-    chip, pcore = machine.core_location(core)
-    x, y = chip_xy(machine, chip)
-    name = getattr(program, "name", "program")
-    return (f"{name}: call {i} ({call.op}, {call.kernel}) tile {t} {call.tiles[t].tolist()} "
-            f"on chip ({x}, {y}) core {pcore}")
+def _mask(n, transfers):
+    """Elements of an n-element operand that the transfers cover."""
+    m = np.zeros(2 * n, np.uint8)
+    for d in transfers:
+        v = sdram.rows(m, d.offset, d.rows, d.row_bytes, d.stride)
+        if v is not None:
+            v[...] = 1
+    return m[::2].astype(bool)
 
 
 def _one_tile(call, t):
@@ -104,82 +98,224 @@ def _one_tile(call, t):
         packets=None if call.packets is None else call.packets[sl])
 
 
-def check_call(program, i: int, call, ins, outs, seed: int, sat: int, machine=None) -> None:
-    """Re-run `call` (index i of `program`) tile by tile on poisoned shadows of its operands
-    and compare with the fast run's outputs `outs` and saturation count `sat`."""
-    if call.kernel == "view":
-        return
-    from .machine import current, get
-    m = get(machine) if machine is not None else (
-        get(program.machine) if getattr(program, "machine", None) is not None else current())
-    run = KERNELS[call.kernel].run
-    flat_in = [np.ascontiguousarray(a).reshape(-1) for a in ins]
-    ref = [np.ascontiguousarray(o).reshape(-1) for o in outs]
-    shadow_in = [_poison(a.size).copy() for a in flat_in]
-    covered = [np.zeros(o.size, bool) for o in ref]
-    fill = call.params.get("fill") if call.kernel == "copy_q15" else None
-    total_sat = 0
-    for t in range(call.ntiles):
-        plan = kdma.plan(call, t)
-        if plan.dtcm > m.tile_budget_bytes:
-            raise CheckError(f"{_where(program, i, call, t, m)}: needs {plan.dtcm} bytes of "
-                             f"DTCM (transfer slots and scratch), the budget is "
-                             f"{m.tile_budget_bytes}")
-        reads = [(d, _elem_ranges(d)) for d in plan.reads() if not isinstance(d.operand, str)]
-        writes = [(d, _elem_ranges(d)) for d in plan.writes()]
-        for d, (s, e) in reads:
-            src, dst = flat_in[d.operand], shadow_in[d.operand]
-            # Rows laid out dtcm_stride apart in DTCM have a zero-filled gap; where that is
-            # also their SDRAM stride (packed weight rows), the kernel sees zeros there.
-            gap = d.dtcm_stride // 2 if d.row_bytes < d.dtcm_stride == d.stride else 0
-            for a, z in zip(s.tolist(), e.tolist()):
-                dst[a:z] = src[a:z]
-                if gap:
-                    dst[z:a + gap] = 0
-        shadow_out = [_poison(o.size).copy() for o in ref]
-        # A copy's share of the padding: declared writes of the fill value (the kernel's own
-        # fill is off in the one-tile Call).
-        fills = writes[:plan.notes.get("fill", 0)]
-        for d, (s, e) in fills:
-            for a, z in zip(s.tolist(), e.tolist()):
-                shadow_out[0][a:z] = fill
-        one = _one_tile(call, t)
-        total_sat += int(run(one, [s.reshape(a.shape) for s, a in zip(shadow_in, ins)],
-                             [s.reshape(o.shape) for s, o in zip(shadow_out, outs)], seed))
-        for j, (got, want) in enumerate(zip(shadow_out, ref)):
-            declared = _mask(got.size, [r for d, r in writes if d.operand == j])
-            written = got != _poison(got.size)
-            if j == 0 and fills:
-                written |= _mask(got.size, [r for _, r in fills])
-            stray = np.flatnonzero(written & ~declared)
-            if len(stray):
-                raise CheckError(f"{_where(program, i, call, t, m)}: wrote output {j} "
-                                 f"outside its declared DMA writes, at elements "
-                                 f"{_spans(stray)}")
-            wrong = np.flatnonzero(written & (got != want))
-            if len(wrong):
-                raise CheckError(f"{_where(program, i, call, t, m)}: output {j} differs from "
-                                 f"the fast run at elements {_spans(wrong)} (the tile reads "
-                                 f"bytes its DMA plan does not bring in: declared reads "
-                                 f"{_describe(reads, call)})")
-            covered[j] |= written
-        # Back to poison for the next tile (only what this one set).
-        for d, (s, e) in reads:
-            dst, pat = shadow_in[d.operand], _poison(shadow_in[d.operand].size)
-            hi = d.dtcm_stride // 2 if d.dtcm_stride > d.row_bytes else 0
-            for a, z in zip(s.tolist(), e.tolist()):
-                z = max(z, a + hi)
-                dst[a:z] = pat[a:z]
-    for j, (cov, want) in enumerate(zip(covered, ref)):
-        missing = np.flatnonzero(~cov & (want != _poison(want.size)))
-        if len(missing):
-            raise CheckError(f"{getattr(program, 'name', 'program')}: call {i} ({call.op}, "
-                             f"{call.kernel}): no tile writes output {j} at elements "
-                             f"{_spans(missing)}, which the fast run produced")
-    if total_sat != int(sat):
-        raise CheckError(f"{getattr(program, 'name', 'program')}: call {i} ({call.op}, "
-                         f"{call.kernel}): the tiles count {total_sat} saturations, the fast "
-                         f"run {sat}")
+_REPLAYS = Beside()
+
+
+class Checker:
+    """Checked mode over one run of a Program: its placement and streams (kept beside the
+    Program per machine and strategy), and each chip's images of the buffers (this run's)."""
+
+    def __init__(self, program, args, strategy=None, machine=None):
+        from .machine import current, get
+        m = get(machine) if machine is not None else (
+            get(program.machine) if getattr(program, "machine", None) is not None
+            else current())
+        strategy = strategy if isinstance(strategy, str) else None
+        self.program, self.machine = program, m
+        self.name = getattr(program, "name", "program")
+        self.replay = _REPLAYS.get(program, lambda: sdram.build(program, m, strategy),
+                                   (m, strategy, len(program.calls)))
+        env = {ph.id: a for ph, a in zip(program.inputs, args)}
+        truth = {}
+        for bi, buf in self.replay.base.items():
+            if bi in self.replay.initial:
+                a = env.get(buf.id)
+                a = buf.data if a is None else a
+                if a is not None:
+                    truth[bi] = np.ascontiguousarray(a).reshape(-1).view(np.uint8)
+        self.images = sdram.Images(self.replay, truth)
+
+    def _call(self, i, call) -> str:
+        return f"{self.name}: call {i} ({call.op}, {call.kernel})"
+
+    def check_call(self, i: int, call, ins, outs, seed: int, sat: int) -> None:
+        """Replay `call` (index i) from the streams, tile by tile on poisoned shadows of its
+        operands filled from the tiles' chips' images, and compare with the fast run's
+        outputs `outs` and saturation count `sat`."""
+        if call.kernel == "view":
+            return
+        cr = self.replay.calls[i]
+        if cr.error:
+            raise CheckError(f"{self._call(i, call)}: {cr.error}")
+        tiles = sorted(cr.tiles, key=lambda e: e[0])
+        if [e[0] for e in tiles] != list(range(call.ntiles)):
+            raise CheckError(f"{self._call(i, call)}: the streams run tiles "
+                             f"{[e[0] for e in tiles]}, the Call has {call.ntiles}")
+        self.images.deliver(cr.pre.get(-1, ()))
+        budget = self.machine.tile_budget_bytes
+        run = KERNELS[call.kernel].run
+        flat_in = [np.ascontiguousarray(a).reshape(-1) for a in ins]
+        in_u8 = [a.view(np.uint8) for a in flat_in]
+        ref = [np.ascontiguousarray(o).reshape(-1) for o in outs]
+        shadow_in = [_poison(a.size).copy() for a in flat_in]
+        shadow_u8 = [s.view(np.uint8) for s in shadow_in]
+        covered = [np.zeros(o.size, bool) for o in ref]
+        fill = call.params.get("fill") if call.kernel == "copy_q15" else None
+        total_sat = 0
+        for t, chip, (x, y, core), ph in tiles:
+            self.images.deliver(cr.pre.get(t, ()))
+            where = (f"{self._call(i, call)} tile {t} {call.tiles[t].tolist()} on chip "
+                     f"({x}, {y}) core {core}")
+            plan = kdma.plan(call, t)
+            if plan.dtcm > budget:
+                raise CheckError(f"{where}: needs {plan.dtcm} bytes of DTCM (transfer slots "
+                                 f"and scratch), the budget is {budget}")
+            pairs = self._pairs(where, call, plan, ph)
+            reads = [(d, r) for d, r in pairs
+                     if d.dir == kdma.READ and not isinstance(d.operand, str)]
+            writes = [(d, r) for d, r in pairs if d.dir == kdma.WRITE]
+            for d, r in reads:
+                self._load(where, (chip, x, y), d, r, shadow_u8[d.operand], in_u8[d.operand])
+            shadow_out = [_poison(o.size).copy() for o in ref]
+            # A copy's share of the padding: declared writes of the fill value (the kernel's
+            # own fill is off in the one-tile Call).
+            fills = writes[:plan.notes.get("fill", 0)]
+            for d, _ in fills:
+                v = sdram.rows(shadow_out[0].view(np.uint8), d.offset, d.rows, d.row_bytes,
+                               d.stride)
+                v.view(np.int16)[...] = fill
+            one = _one_tile(call, t)
+            total_sat += int(run(one, [s.reshape(a.shape) for s, a in zip(shadow_in, ins)],
+                                 [s.reshape(o.shape) for s, o in zip(shadow_out, outs)], seed))
+            for j, (got, want) in enumerate(zip(shadow_out, ref)):
+                mine = [d for d, _ in writes if d.operand == j]
+                declared = _mask(got.size, mine)
+                written = got != _poison(got.size)
+                if j == 0 and fills:
+                    written |= _mask(got.size, [d for d, _ in fills])
+                stray = np.flatnonzero(written & ~declared)
+                if len(stray):
+                    raise CheckError(f"{where}: wrote output {j} outside its declared DMA "
+                                     f"writes, at elements {_spans(stray)}")
+                wrong = np.flatnonzero(written & (got != want))
+                if len(wrong):
+                    raise CheckError(f"{where}: output {j} differs from the fast run at "
+                                     f"elements {_spans(wrong)} (the tile reads bytes its DMA "
+                                     f"plan does not bring in: declared reads "
+                                     f"{_describe(reads, call)})")
+                covered[j] |= written
+            # The tile's DMA writes land in its chip's image (what its DTCM slots hold).
+            for d, r in writes:
+                img = self.images.get(r["buffer"], chip)
+                dst = sdram.rows(img, r["offset"], r["rows"], r["row_bytes"], r["stride"])
+                if dst is None:
+                    raise CheckError(f"{where}: its DMA write record {r} lies outside buffer "
+                                     f"{r['buffer']} ({img.size} bytes)")
+                dst[...] = sdram.rows(shadow_out[d.operand].view(np.uint8), d.offset, d.rows,
+                                      d.row_bytes, d.stride)
+            # Back to poison for the next tile (only what this one set).
+            for d, _ in reads:
+                pat = _poison(shadow_in[d.operand].size).view(np.uint8)
+                for v, p in zip(_slots(shadow_u8[d.operand], d), _slots(pat, d)):
+                    v[...] = p
+        for j, (cov, want) in enumerate(zip(covered, ref)):
+            missing = np.flatnonzero(~cov & (want != _poison(want.size)))
+            if len(missing):
+                raise CheckError(f"{self._call(i, call)}: no tile writes output {j} at "
+                                 f"elements {_spans(missing)}, which the fast run produced")
+        if total_sat != int(sat):
+            raise CheckError(f"{self._call(i, call)}: the tiles count {total_sat} saturations,"
+                             f" the fast run {sat}")
+        self.images.deliver(cr.post)
+        self._check_homes(i, call, ref, tiles)
+
+    def _pairs(self, where, call, plan, ph):
+        """The plan's transfers beside the stream's DMA records of the tile (same order),
+        each inside its operand."""
+        if len(ph.dmas) != len(plan.dmas):
+            raise CheckError(f"{where}: its stream has {len(ph.dmas)} DMA records, its plan "
+                             f"{len(plan.dmas)} transfers")
+        for k, (d, r) in enumerate(zip(plan.dmas, ph.dmas)):
+            if not isinstance(d.operand, str):
+                _whole(d)
+                size = (call.inputs if d.dir == kdma.READ else call.outputs)[d.operand].nbytes
+                if not sdram.inside(size, d.offset, d.rows, d.row_bytes, d.stride):
+                    raise CheckError(f"{where}: transfer {d} lies outside its operand "
+                                     f"({size} bytes)")
+            if (r["rows"], r["row_bytes"], r["stride"], r["dir"]) != \
+                    (d.rows, d.row_bytes, d.stride, _DIR[d.dir]):
+                raise CheckError(f"{where}: DMA record {k} of its stream {r} is not its "
+                                 f"plan's transfer {d}")
+        return list(zip(plan.dmas, ph.dmas))
+
+    def _load(self, where, at, d, r, shadow, truth):
+        """DMA read d (stream record r) of a tile on chip `at` (index, x, y): the rows of its
+        chip's image into the shadow; a row byte the chip does not hold fails, naming the
+        buffer bytes."""
+        chip, x, y = at
+        img = self.images.get(r["buffer"], chip)
+        src = sdram.rows(img, r["offset"], r["rows"], r["row_bytes"], r["stride"])
+        if src is None:
+            raise CheckError(f"{where}: its DMA read record {r} lies outside buffer "
+                             f"{r['buffer']} ({img.size} bytes)")
+        dst = sdram.rows(shadow, d.offset, d.rows, d.row_bytes, d.stride)
+        dst[...] = src
+        want = sdram.rows(truth, d.offset, d.rows, d.row_bytes, d.stride)
+        if not np.array_equal(dst, want):
+            # Whole elements (a poison byte may equal the data's by chance).
+            bad = np.argwhere(dst.view(np.int16) != want.view(np.int16))
+            pos = r["offset"] + r["stride"] * bad[:, 0] + 2 * bad[:, 1]
+            pos = np.unique(np.r_[pos, pos + 1])
+            name = self.replay.table.entries[r["buffer"]][0]
+            raise CheckError(f"{where}: reads bytes {_spans(pos)} of buffer {r['buffer']} "
+                             f"({name}) that chip ({x}, {y}) "
+                             f"does not hold: no Home puts them there and no packet record "
+                             f"brings them before this phase")
+        # Rows laid out dtcm_stride apart in DTCM have a zero-filled gap; where that is also
+        # their SDRAM stride (packed weight rows), the kernel sees zeros there.
+        if d.row_bytes < d.dtcm_stride == d.stride:
+            for v in _slots(shadow, d)[1:]:
+                v[...] = 0
+
+    def _check_homes(self, i, call, ref, tiles):
+        """Every byte of each output must be in the image of the chip its Home names."""
+        from .place import chip_xy
+        pl = self.replay.placement
+        for j, o in enumerate(call.outputs):
+            h = pl.homes.get(o.id)
+            if h is None:
+                continue
+            bi, off = self.replay.outputs[o.id]
+            truth = ref[j].view(np.uint8)
+            if h.replicated:
+                parts = [(c, 0, truth.size) for c in h.chips.tolist()]
+            else:
+                parts = zip(h.chips.tolist(), h.starts.tolist(), h.stops.tolist())
+            for c, s, e in parts:
+                got = self.images.get(bi, c)[off + s:off + e]
+                if not np.array_equal(got, truth[s:e]):
+                    bad = 2 * np.flatnonzero(got.view(np.int16) != truth[s:e].view(np.int16)) + s
+                    bad = np.unique(np.r_[bad, bad + 1])
+                    by = sorted({f"({x}, {y}) core {core}" for _, _, (x, y, core), ph in tiles
+                                 if any(r["dir"] == _DIR[kdma.WRITE] and r["buffer"] == bi
+                                        and _covers(r, off + int(bad[0])) for r in ph.dmas)})
+                    raise CheckError(
+                        f"{self._call(i, call)}: output {j} bytes {_spans(bad)} are homed on "
+                        f"chip {chip_xy(self.machine, c)} but are not there after the Call "
+                        f"(written by {', '.join(by) or 'no tile'}; no packet record brings "
+                        f"them)")
+
+
+def _covers(r, byte) -> bool:
+    v = byte - r["offset"]
+    if r["rows"] == 1 or r["stride"] == 0:
+        return 0 <= v < r["row_bytes"]
+    k = v // r["stride"]
+    return 0 <= k < r["rows"] and 0 <= v - k * r["stride"] < r["row_bytes"]
+
+
+def _slots(buf, d):
+    """[rows view, gap view] of a read's bytes in a shadow: the gap (dtcm_stride > row_bytes
+    with that stride in SDRAM too) is the zero fill between rows, clipped to the buffer."""
+    v = sdram.rows(buf, d.offset, d.rows, d.row_bytes, d.stride)
+    out = [v]
+    if d.row_bytes < d.dtcm_stride == d.stride:
+        g = d.dtcm_stride - d.row_bytes
+        if d.rows > 1:
+            out.append(sdram.rows(buf, d.offset + d.row_bytes, d.rows - 1, g, d.stride))
+        last = d.offset + (d.rows - 1) * d.stride + d.row_bytes
+        out.append(buf[last:min(last + g, buf.size)])
+    return out
 
 
 def _spans(idx, most=3) -> str:

@@ -9,14 +9,20 @@ L = link_packets_per_s, A = app_cores_per_chip, r / s = receive / send_cycles_pe
 
 Data movement.  A Call reads its inputs where their homes put them.  For each input and each
 chip h running tiles of the call, the bytes its tiles read (stated byte ranges where the kernel
-says them: flat element kernels, gemm, conv; else min(the tiles' reads, the buffer), spread
-over the buffer's parts) that live on another chip s are a multicast flow from s: s sends the
+says them: flat element kernels, gemm, conv; for a data-parallel call, whose placement
+follows them, the ranges of every kernel's DMA plans; else min(the tiles' reads, the
+buffer), spread over the buffer's parts) that live on another chip s are a multicast flow from s: s sends the
 union of what its destinations need once, ceil(bytes / P) packets; each link of the routed
 tree (dimension-order routes on the chip grid, spinla.place.route, relays through
 intermediate chips included) carries the packets of the destinations behind it, at most the
 union; each destination receives its own.  Bytes received are written to, and bytes sent read
-from, the chips' SDRAM.  In a data-parallel call, the gradients it writes are all-reduced as a
-binary tree over its chips, and an optimiser's updated weights go to every replica.
+from, the chips' SDRAM.  Writes go where the output's home puts them (spinla.place CallPlacement.
+outputs): bytes a tile writes that live on other chips (every replica of a replicated
+output: an all-gather; an optimiser's weights back to their home) are multicast flows from
+the writer's chip in the same way.  Nothing else moves: a data-parallel gradient all-reduce
+is the Program's own calls (partials on the replicas, a combining call whose tiles read
+every replica's partial slices: the reduce-scatter; the optimiser's replicated weights:
+the all-gather), priced by these rules.
 
 Tile t of a call, on global core c(t) of chip h(t) = c // A:
     C_t  = kernel cycles;  D_t = dma_in_t + dma_out_t  (bytes)
@@ -503,15 +509,6 @@ class _Traffic:
             for row in rows:
                 self.bytes_in[idx] += row
 
-    def tree_allreduce(self, chips, nbytes: float):
-        """Reduce to the first chip and broadcast back along a binary tree of the chips:
-        every tree edge carries the whole buffer up and down once."""
-        chips = list(chips)
-        for i in range(1, len(chips)):
-            parent = chips[(i - 1) // 2]
-            self.flow(chips[i], {parent: nbytes}, nbytes)
-            self.flow(parent, {chips[i]: nbytes}, nbytes)
-
 
 class _Recorded(_Traffic):
     """The traffic of one input's reads, kept to be added again to another phase's _Traffic
@@ -542,16 +539,15 @@ class _Recorded(_Traffic):
 
 def _reads_remote_memo(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl):
     """_reads_remote, its traffic remembered in `pl.memo` under everything it reads (the
-    call, the input, each tile's chip, the input's home, the data-parallel shortcut): the
+    call, the input, each tile's chip, the input's home, whether the reads are exact): the
     placer tries one call's input on the same chips with the same home in both modes and in
     every pass.  din_share depends on the call alone."""
     from .place import _home_key_of
     memo = getattr(pl, "memo", None)
     if memo is None:
         return _reads_remote(call, i, cp, home, tile_chip, din_share, traffic, pl)
-    buf = call.inputs[i]
     key = ("reads", id(call), i, tile_chip.dtype.str, tile_chip.tobytes(), _home_key_of(home),
-           cp.mode == "data" and buf.id in pl.data_parts)
+           cp.mode == "data")
     hit = memo.get(key)
     if hit is None or hit[0] is not call:        # an id can be reused once a call is gone
         rec = _Recorded(traffic.m)
@@ -591,16 +587,15 @@ def _reads_remote(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl
     if home is None or len(home.chips) == 0:
         return
     chips = _uniq(tile_chip, traffic.m.chips)
-    if cp.mode == "data" and buf.id in pl.data_parts and set(home.chips.tolist()) <= set(
-            chips.tolist()):
-        return          # each replica reads the part of the batch it holds
     if home.replicated:
         missing = [h for h in chips.tolist() if h not in set(home.chips.tolist())]
         src = int(home.chips[0])
         if missing:
             traffic.flow(src, {h: _nbytes(buf) for h in missing}, _nbytes(buf))
         return
-    r = reads(call, i)
+    # A data-parallel call is placed by its tiles' exact reads (the DMA plans), so it is
+    # priced by them too.
+    r = reads(call, i, exact=cp.mode == "data")
     if r is None and home.reader == id(call):
         return              # laid out for this call's reads
     hc, hs, he = home.chips, home.starts, home.stops
@@ -633,6 +628,50 @@ def _reads_remote(call, i, cp, home, tile_chip, din_share, traffic: _Traffic, pl
     # whole numbers, so these float sums are exact in any order.)
     on = np.bincount(sidx, weights=he - hs, minlength=len(src))
     traffic.flows(src, chips, need, np.minimum(on, need.sum(axis=1)))
+
+
+def _writes_remote(call, j, home, tile_chip, traffic: _Traffic):
+    """Add the multicast flows that take the bytes the call's tiles write of output j to
+    the chips its home puts them on other than the writer's: every copy of a replicated
+    home, the owning chip of a partitioned one.  Each writer chip sends what it wrote once
+    (a multicast to every copy); ranges a kernel does not state are taken as each tile's
+    share of the output's bytes, in tile order."""
+    from .place import writes
+    if home is None or len(home.chips) == 0:
+        return
+    w = writes(call, j, exact=True)
+    nb = float(_nbytes(call.outputs[j]))
+    if w is None:
+        n = call.ntiles
+        b = np.linspace(0, nb, n + 1).round().astype(np.int64)
+        w = (np.arange(n), b[:-1], b[1:])
+    tile, s, e = w
+    keep = e > s
+    tile, s, e = tile[keep], s[keep], e[keep]
+    if len(tile) == 0:
+        return
+    wchip = tile_chip[tile]
+    src = _uniq(wchip, traffic.m.chips)
+    sidx = np.searchsorted(src, wchip)
+    if home.replicated:
+        dst = np.asarray(home.chips, np.int64)
+        # Per writer chip, the union of what it wrote (tiles of one call write disjoint
+        # ranges; a kernel that writes a range twice sends it once).
+        wrote = np.zeros(len(src))
+        for k in range(len(src)):
+            us, ue = _union(s[sidx == k], e[sidx == k])
+            wrote[k] = float((ue - us).sum())
+        need = np.where(dst[None, :] != src[:, None], wrote[:, None], 0.0)
+        traffic.flows(src, dst, need, wrote)
+        return
+    dst = _uniq(home.chips, traffic.m.chips)
+    need = np.zeros((len(src), len(dst)))
+    didx = np.searchsorted(dst, home.chips)
+    for ps, pe, d in zip(home.starts.tolist(), home.stops.tolist(), didx.tolist()):
+        ov = np.clip(np.minimum(e, pe) - np.maximum(s, ps), 0, None)
+        need[:, d] += np.bincount(sidx, weights=ov, minlength=len(src))
+    need[src[:, None] == dst[None, :]] = 0       # a chip's own part is written locally
+    traffic.flows(src, dst, need, need.sum(axis=1))
 
 
 _CYCLES: dict = {}
@@ -739,18 +778,8 @@ def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
         seen.add(b.id)
         share = din_all * (sizes[i] / sizes.sum() if sizes.sum() else 0.0)
         _reads_remote_memo(call, i, cp, homes.get(b.id), chip_all, share, traffic, pl)
-    used_chips = _uniq(chip_all[work], m.chips)
-    if cp.mode == "data" and len(used_chips) > 1:
-        for b in call.outputs:
-            if b.id in pl.gradients:
-                traffic.tree_allreduce(used_chips.tolist(), _nbytes(b))
-        if call.kernel in ("adam_q15", "sgd_q15"):
-            # Replicated weights and state: each chip's updated part goes to every replica.
-            for j, b in enumerate(call.outputs):
-                from .place import output_home
-                h = output_home(call, j, cp, m, homes)
-                for s, nb in h.bytes_on().items():
-                    traffic.flow(s, {c: nb for c in used_chips.tolist() if c != s}, nb)
+    for j, h in getattr(cp, "outputs", {}).items():
+        _writes_remote(call, j, h, chip_all, traffic)
     cpb = f / m.sdram_bandwidth_bytes_per_s
     byt = din + dout
     # Packet CPU time of a chip, spread over all its application cores (ASSUMPTION: the
@@ -841,8 +870,8 @@ def call_key(call: Call):
 
 def _price_key(call: Call, cp, homes: dict, pl, machine: Machine):
     """The key of _call_cost's result: the call's structure, the machine, its cores and mode,
-    its inputs' homes (whether a home was laid out by this call's reads, not by which call),
-    which inputs are data-parallel parts and which outputs are gradients."""
+    its inputs' homes (whether a home was laid out by this call's reads, not by which call)
+    and the homes its outputs are sent to."""
     from .place import _home_key_of
     ck = call_key(call)
     if ck is None:
@@ -852,9 +881,9 @@ def _price_key(call: Call, cp, homes: dict, pl, machine: Machine):
     for b in call.inputs:
         h = homes.get(b.id)
         homes_k.append(None if h is None else (_home_key_of(h)[:-1], h.reader == id(call)))
-    return (ck, machine, cp.mode, cores.dtype.str, cores.tobytes(), tuple(homes_k),
-            tuple(b.id in pl.data_parts for b in call.inputs),
-            tuple(b.id in pl.gradients for b in call.outputs))
+    outs = tuple(sorted((j, _home_key_of(h)[:-1])
+                        for j, h in getattr(cp, "outputs", {}).items()))
+    return (ck, machine, cp.mode, cores.dtype.str, cores.tobytes(), tuple(homes_k), outs)
 
 
 def _remember(key, value):

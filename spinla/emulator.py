@@ -24,6 +24,7 @@ The plan is a backend cache kept beside the Program (a SideCache), not on it.
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 
@@ -41,7 +42,8 @@ def run_program(program: Program, args, run_index: int | None = None,
                 checked: bool | None = None, *, c: bool | None = None) -> list:
     """Run `program` once; run_index (default: the runs so far) picks the stochastic-rounding
     stream, mixed with each call's seed.  checked (default: SPINLA_CHECKED) re-runs every
-    tile on only its declared DMA bytes (spinla/checked.py), which the per-call walker does.
+    tile on only its declared DMA bytes from its chip's SDRAM (spinla/checked.py; a strategy
+    name places the Program so), which the per-call walker does.
     c: True or False forces the whole-Program runner or the per-call walker; None (default)
     takes the runner for traced Programs (and any Program run before), unless
     SPINLA_PROGRAM_C=0 or checked mode."""
@@ -102,6 +104,7 @@ def _walk(program: Program, args, run: int, checked: bool = False) -> list:
     last = (_LAST_USE.get(program, program.last_use, len(program.calls))
             if len(program.calls) > 1 else {})
     keep = {b.id for b in program.outputs} | {b.id for b in program.inputs}
+    chk = _checked.Checker(program, args, checked) if checked else None
     for i, call in enumerate(program.calls):
         ins = []
         for b in call.inputs:
@@ -115,8 +118,8 @@ def _walk(program: Program, args, run: int, checked: bool = False) -> list:
         outs = [np.empty(b.shape, np.int16) for b in call.outputs]
         seed = int(lib.spl_seed_mix(call.seed, run)) if call.stochastic else 0
         sat = KERNELS[call.kernel].run(call, ins, outs, seed)
-        if checked:
-            _checked.check_call(program, i, call, ins, outs, seed, sat)
+        if chk is not None:
+            chk.check_call(i, call, ins, outs, seed, sat)
         runtime.record(call.op, sat)
         for b, o in zip(call.outputs, outs):
             env[b.id] = o
@@ -176,11 +179,17 @@ def _arena_layout(roots, ncalls) -> int:
     return size
 
 
+# Earlier runs' output arrays kept per output for reuse (_Plan._out_array): a training step's
+# outputs are its next step's inputs, so an array becomes free two runs after it was made.
+SPENT_KEPT = 3
+
+
 class _Plan:
     """A Program's records for spl_run_program and its buffer plan, built once."""
 
     def __init__(self):
         self.arenas = []
+        self.spent = []          # output arrays of earlier runs, per output (see _out_array)
 
     @classmethod
     def build(cls, program: Program):
@@ -292,6 +301,27 @@ class _Plan:
                     code += word
         return code
 
+    def _out_array(self, j: int, shape):
+        """An array for output j: an earlier run's, when nobody holds it any more, else a new one.
+        Why: a training step's outputs (new weights, optimiser state) are dropped by the
+        caller one step later, and a fresh np.empty of a few hundred KB is a new mmap whose
+        pages the kernel zeroes on first touch - measured at 12-16 % of an MLP-1 epoch.  The
+        run writes every element of an output, as it would of np.empty's memory."""
+        if len(self.spent) <= j:
+            self.spent += [[] for _ in range(j + 1 - len(self.spent))]
+        spent = self.spent[j]
+        for i in range(len(spent) - 1, -1, -1):
+            try:
+                a = spent.pop(i)     # pop first: two threads never take the same array
+            except IndexError:       # (another thread took it meanwhile)
+                continue
+            # References: `a` and getrefcount's argument.  Any other (the caller's Array, a
+            # view's base, an exported buffer) means the array is still in use.
+            if sys.getrefcount(a) == 2 and a.shape == shape:
+                return a
+            spent.insert(i, a)       # still in use (a step's outputs are its next inputs)
+        return np.empty(shape, np.int16)
+
     def run(self, program: Program, args, run: int):
         """Run once; the results, or None to leave this run to the per-call walker (an input
         or constant that is not a C-contiguous int16 array)."""
@@ -304,7 +334,8 @@ class _Plan:
         for a in pool:
             if a.dtype is not _INT16 and a.dtype != _INT16:
                 return None
-        pool += [np.empty(shape, np.int16) for shape in self.out_shapes]
+        outs = [self._out_array(j, shape) for j, shape in enumerate(self.out_shapes)]
+        pool += outs
         try:
             arena = self.arenas.pop()
         except IndexError:
@@ -318,6 +349,11 @@ class _Plan:
         bad = lib.spl_run_program(self.code_p, self.ncalls, ffi.new("void *[]", hold), run, sat)
         del hold                         # (release the buffers before the arena is reused)
         self.arenas.append(arena)
+        for j, a in enumerate(outs):
+            spent = self.spent[j]
+            spent.append(a)
+            if len(spent) > SPENT_KEPT:  # the oldest, perhaps held for good, makes room
+                del spent[0]
         if bad:
             call = program.calls[bad - 1]
             raise RuntimeError(f"{program.name}: call {bad - 1} ({call.op}, {call.kernel}): "

@@ -108,6 +108,11 @@ def mapping(program, net: str, batch: int, machine, strategy: str = "best") -> d
                                 "touches, no key/mask merging, no default routing",
         "routing_entries_per_chip": routes.tolist(),
         "dataset_upload_once_s": transfer_cost(MNIST_TRAIN_BYTES, m),
+        # Data parallelism: the replica chips the batch is split over, and the calls that
+        # are not batch-separable (placed model-parallel instead).
+        "replicas": len(pl.replicas) if any(cp.mode == "data" for cp in pl.calls) else 0,
+        "data_parallel_calls": sum(cp.mode == "data" for cp in pl.calls),
+        "not_data_parallel": [{"call": i, "op": op} for i, op, _ in pl.not_data],
         "phases": list(phases.values()),
         "calls": [{"op": r.op, "kernel": r.kernel, "mode": r.mode, "bound": r.bound,
                    "time_s": r.time_s, "roofline_s": r.roofline_cycles / m.clock_hz,
@@ -133,6 +138,10 @@ def text(d: dict) -> str:
            f" % of the cores used",
            f"  one-time upload of the MNIST training set over the host link: "
            f"{d['dataset_upload_once_s']:.3g} s",
+           f"  {d['data_parallel_calls']} calls data-parallel over {d['replicas']} replica "
+           f"chips" + (f"; {len(d['not_data_parallel'])} not batch-separable, placed "
+                       f"model-parallel" if d["not_data_parallel"] else "")
+           if d["replicas"] else "  no call data-parallel",
            "  time per step by phase (op), with the bound of most of its time:"]
     for ph in sorted(d["phases"], key=lambda p: -p["time_s"]):
         out.append(f"    {ph['op']:<22s} {ph['calls']:4d} calls {ph['time_s'] * 1e6:10.1f} us  "

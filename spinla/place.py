@@ -13,18 +13,34 @@ Strategies (the issue's, after Graphcore Poplar's tile mappings):
          the batch) is resident where its first reader reads it; an output lives where the
          tiles that wrote it ran; a Call that reads other chips' bytes gets them as
          multicast packets along routed trees.
-  data   data-parallel: the chips of a Call are replicas of the batch.  Buffers nobody in the
-         Program writes are replicated on every chip (no reads cross a link); what a data-mode
-         Call writes is partitioned over its own chips, and its consumers in data mode read
-         their own part; every gradient (the `g` input of an optimiser Call) is all-reduced
-         over the replicas as a tree.  ASSUMPTION: a Call's work splits along the batch
-         evenly over its tiles' cores, which the lowered tiles do not always state.
+  data   data-parallel: the Program's batch inputs (Program.batch_inputs, the rows of one
+         sample each) are split into contiguous batch slices, one per replica chip; the
+         other buffers nobody writes are replicated on the replicas.  A Call runs in data
+         mode only where it is batch-separable: every tile reads the bytes of its
+         partitioned (not replicated) inputs from one chip, by its declared reads (the DMA
+         plans where the kernel has no closed form), and runs there; its outputs then live
+         where its tiles wrote them, so a chain of such calls keeps each replica's rows on
+         its chip.  A Call whose tiles need more than one replica's rows (a gradient's
+         combining call reading every replica's int64 partials, a transpose across the
+         batch) is not data-parallel: it is placed model-parallel and reads the other
+         chips' bytes as multicast packets - the combining call's tiles, flat ranges of the
+         weights spread over chips, are the reduce-scatter of the gradient all-reduce.  A
+         data-mode Call that reads only replicated buffers (a weight transpose) writes its
+         output to every replica (an all-gather, priced as packets from each writer), and
+         an optimiser's updated weights go back to where its weights came from (every
+         replica, when they were replicated): the all-gather of the updated weights.  No
+         transfer is assumed that the tiles and homes do not state.
   best   each Call takes whichever of the two (and of the chip counts tried) the cost
-         model prices lower, given where its inputs already are; the Program placed so,
-         all-model or all-data, whichever the cost model prices lowest.
-For each Call the placer tries chip counts 1, 2, 4, ... up to the machine (never more cores
-than tiles) and keeps the cheapest, preferring fewer chips when within MIN_GAIN: small calls
-use few chips.
+         model prices lower, given where its inputs already are, on each replica count; also
+         with every batch-separable Call kept data-parallel (the greedy choice cannot see
+         that a batch slice kept local pays later); the Program placed so, all-model or
+         all-data, whichever the cost model prices lowest.
+For each model-mode Call the placer tries chip counts 1, 2, 4, ... up to the machine (never
+more cores than tiles) and keeps the cheapest, preferring fewer chips when within MIN_GAIN:
+small calls use few chips.  Data mode tries replica counts 1, 2, 4, ... and whole boards,
+at most one per batch row (replica_counts), the batch slices on the chips nearest chip 0.
+A buffer no Call writes is homed where its first reader reads it, a range several chips read
+split evenly among them (so its broadcasts start from each).
 """
 from __future__ import annotations
 
@@ -215,15 +231,53 @@ def _remembered(kind: str, call, i, make):
     return hit[2]
 
 
-def reads(call, i):
+def reads(call, i, exact: bool = False):
     """(tile, start, stop) byte ranges of input i each tile reads, or None where the kernel
-    does not state them (then a tile's reads are taken as spread evenly over the buffer)."""
-    return _remembered("reads", call, i, _reads)
+    has no closed form for them (then a tile's reads are taken as spread evenly over the
+    buffer).  exact: where it has none, the ranges of the tiles' DMA plans
+    (spinla/kernels/dma.py) - what data-parallel placement checks and prices."""
+    r = _remembered("reads", call, i, _reads)
+    if r is None and exact:
+        r = _remembered("plan_reads", call, i, _plan_reads)
+    return r
 
 
-def writes(call, j):
-    """(tile, start, stop) byte ranges of output j each tile writes, or None."""
-    return _remembered("writes", call, j, _writes)
+def writes(call, j, exact: bool = False):
+    """(tile, start, stop) byte ranges of output j each tile writes, or None (exact: from
+    the DMA plans where the kernel has no closed form)."""
+    w = _remembered("writes", call, j, _writes)
+    if w is None and exact:
+        w = _remembered("plan_writes", call, j, _plan_writes)
+    return w
+
+
+def _plan_writes(call, j):
+    from .kernels.dma import WRITE
+    return _plan_ranges(call, WRITE, j)
+
+
+def _plan_ranges(call, direction, j):
+    """(tile, start, stop) of every row of the tiles' DMA plans moving operand j in
+    `direction`, or None for a kernel without plans."""
+    from .kernels import dma as kdma
+    if call.kernel not in kdma.PLANS:
+        return None
+    ts, ss, es = [], [], []
+    for t in range(call.ntiles):
+        for d in kdma.plan(call, t).dmas:
+            if d.dir == direction and not isinstance(d.operand, str) and d.operand == j:
+                a, z = d.byte_ranges()
+                ts.append(np.full(len(a), t, np.int64))
+                ss.append(a)
+                es.append(z)
+    if not ts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(ts), np.concatenate(ss), np.concatenate(es)
+
+
+def _plan_reads(call, i):
+    from .kernels.dma import READ
+    return _plan_ranges(call, READ, i)
 
 
 def _reads(call, i):
@@ -361,6 +415,10 @@ def route_tree(machine: Machine, src: int):
 class CallPlacement:
     cores: np.ndarray            # global application core of each tile
     mode: str = "model"          # 'model' or 'data'
+    # Homes of outputs that do not live where their tiles wrote them: {output index: Home}
+    # (an all-gather to every replica, an optimiser's weights back to their home).  The
+    # bytes a tile writes that this home puts on other chips travel as packets.
+    outputs: dict = field(default_factory=dict)
 
     def chips(self, machine: Machine) -> np.ndarray:
         return np.unique(np.asarray(self.cores, np.int64) // machine.app_cores_per_chip)
@@ -373,8 +431,10 @@ class Placement:
     calls: list = field(default_factory=list)      # CallPlacement per Call
     homes: dict = field(default_factory=dict)      # buffer id -> Home (after the Program)
     homes_in: list = field(default_factory=list)   # per Call: {buffer id: Home} of inputs
-    gradients: set = field(default_factory=set)    # buffer ids all-reduced in data mode
-    data_parts: set = field(default_factory=set)   # buffer ids written by data-mode calls
+    # Calls a 'data' placement could not run data-parallel (index, op, why): they are
+    # placed model-parallel instead.
+    not_data: list = field(default_factory=list)
+    replicas: list = field(default_factory=list)   # the data-parallel replica chips
     # Remembered traffic of reads (spinla.cost._reads_remote_memo), shared by the passes of
     # one place(); None: price afresh, without the prices shared between Programs either.
     memo: dict = field(default_factory=dict, repr=False, compare=False)
@@ -444,11 +504,31 @@ def _anchor(call, homes: dict, machine: Machine) -> int:
     return best
 
 
-def _initial_home(buf, call, i, cp: CallPlacement, machine: Machine, mode: str) -> Home:
-    """Home of a buffer no Call writes, fixed by its first reader."""
+def batch_slices(buf, chips) -> Home:
+    """A batch input split into contiguous batch slices (whole rows of its leading axis),
+    slice r on the r-th of `chips` in increasing order: each data-parallel replica's
+    share of the batch."""
+    chips = np.asarray(sorted(set(int(c) for c in chips)), np.int64)
+    nrows = buf.shape[0] if buf.shape else 1
+    row = buf.nbytes // max(1, nrows)
+    b = np.asarray([nrows * r // len(chips) for r in range(len(chips) + 1)], np.int64) * row
+    keep = b[1:] > b[:-1]
+    return Home(chips[keep], b[:-1][keep], b[1:][keep])
+
+
+def _initial_home(buf, call, i, cp: CallPlacement, machine: Machine, mode: str,
+                  batch=frozenset()) -> Home:
+    """Home of a buffer no Call writes, fixed by its first reader.  Data mode: a batch
+    input in batch slices over the call's chips, an optimiser's state where its tiles read
+    it (each replica updates its own flat ranges), anything else replicated."""
     chips = cp.chips(machine)
     if mode == "data":
-        return Home.whole(chips, buf.nbytes, replicated=True)
+        if buf.id in batch:
+            return batch_slices(buf, chips)
+        state = call.kernel in OPTIMISER_KERNELS and i >= 2 and \
+            buf.size == call.inputs[0].size
+        if not state:
+            return Home.whole(chips, buf.nbytes, replicated=True)
     r = reads(call, i)
     if r is None:
         # Laid out as its first reader reads it: each chip holds what its tiles read (the
@@ -457,8 +537,33 @@ def _initial_home(buf, call, i, cp: CallPlacement, machine: Machine, mode: str) 
         h.reader = id(call)
         return h
     tile, s, e = r
-    return Home.from_parts(np.asarray(cp.cores, np.int64)[tile] // machine.app_cores_per_chip,
-                           s, e)
+    chip = np.asarray(cp.cores, np.int64)[tile] // machine.app_cores_per_chip
+    return Home.from_parts(*_spread_shared(chip, s, e))
+
+
+def _spread_shared(chip, s, e):
+    """(chips, starts, stops) of a first reader's reads with each byte range that several
+    chips read (a gemm's activation rows, read by every chip of the call) split evenly
+    among its readers, each piece kept by one of them: the broadcasts of it then start from
+    every reader, not all from the lowest-numbered chip.  Ranges one chip reads are its."""
+    if len(s) < 2:
+        return chip, s, e
+    rng = np.stack([s, e], 1)
+    uniq, inv = np.unique(rng, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    if len(uniq) == len(s):
+        return chip, s, e
+    oc, os_, oe = [], [], []
+    for u, (a, z) in enumerate(uniq.tolist()):
+        readers = np.unique(chip[inv == u])
+        n = len(readers)
+        # pieces of whole q15 elements, the k-th to reader (k + u) mod n
+        cut = a + 2 * ((z - a) // 2 * np.arange(n + 1) // n)
+        cut[-1] = z
+        oc.append(np.roll(readers, -(u % n)))
+        os_.append(cut[:-1])
+        oe.append(cut[1:])
+    return np.concatenate(oc), np.concatenate(os_), np.concatenate(oe)
 
 
 def output_home(call, j, cp: CallPlacement, machine: Machine, homes: dict) -> Home:
@@ -506,48 +611,209 @@ def _check_sdram(program, placement: Placement):
             f"{m.sdram_bytes_per_chip:,} bytes of SDRAM for applications")
 
 
-def place(program, machine=None, strategy: str = "best") -> Placement:
+def place(program, machine=None, strategy: str = "best", replicas: int | None = None
+          ) -> Placement:
     """Map `program` onto `machine` (default: the one it was lowered for) with `strategy`
-    ('model', 'data' or 'best').  Raises PlacementError naming the call or buffer when the
-    Program cannot fit."""
+    ('model', 'data' or 'best'); data parallelism over `replicas` chips (default: each of
+    replica_counts tried, the cheapest kept).  Raises PlacementError naming the call or
+    buffer when the Program cannot fit."""
     if strategy not in STRATEGIES:
         raise ValueError(f"place: unknown strategy {strategy!r}; use one of "
                          f"{', '.join(STRATEGIES)}")
     m = _get_machine(machine) if machine is not None else (
         program.machine if isinstance(program.machine, Machine) else _get_machine("spinn5"))
     _check_fits(program, m)
-    if strategy == "best" and len(program.calls) > 1:
-        # The per-call choice is greedy (each call takes the cheaper option given where its
-        # inputs already are), which can lose to one strategy kept throughout: keep the
-        # cheapest Program of the three.
-        from .cost import _price
-        memo = {}
-        options = [_greedy(program, m, s, memo) for s in ("best", "model", "data")]
-        pl = min(options, key=lambda p: _price(program.calls, p, m, True).time_s)
-        pl.strategy = "best"
-    else:
+    from .cost import _price
+    memo = {}
+
+    def cheapest(options):
+        return min(options, key=lambda p: _price(program.calls, p, m, True).time_s)
+    if strategy == "model" or len(program.calls) <= 1:
         # One call (an eager op): the greedy 'best' pass already takes the cheaper mode and
         # chip set for it, which is what all-model or all-data could offer.
         pl = _greedy(program, m, strategy)
+    else:
+        # Data parallelism on each replica count; the cheapest Program kept.
+        # Data parallelism on each replica count, fewest first, until two in a row price
+        # above the cheapest so far (ASSUMPTION: the time is unimodal in the count; it saves
+        # placing a large machine's many counts); the cheapest Program kept.
+        counts = replica_counts(program, m) if replicas is None else [int(replicas)]
+        priced, worse = [], 0
+        for r in counts:
+            pl_r = _greedy(program, m, "data", memo, r)
+            t = _price(program.calls, pl_r, m, True).time_s
+            worse = worse + 1 if priced and t >= min(priced)[0] else 0
+            priced.append((t, r, pl_r))
+            if worse == 2:
+                break
+        _, r_best, data = min(priced, key=lambda x: (x[0], x[1]))
+        if strategy == "data":
+            pl = data
+        else:
+            # The per-call choice is greedy (each call takes the cheaper option given where
+            # its inputs already are), which can lose to one strategy kept throughout: keep
+            # the cheapest Program of these, the per-call passes on the data passes' best
+            # replica count.
+            pl = cheapest([_greedy(program, m, s, memo, r_best) for s in ("best", "prefer")]
+                          + [_greedy(program, m, "model", memo), data])
+            pl.strategy = "best"
     _check_sdram(program, pl)
     _check_routes(program, pl)
     return pl
 
 
-def _greedy(program, m: Machine, strategy: str, memo=None) -> Placement:
+def data_cores(call, homes: dict, machine: Machine, work=None):
+    """Cores of `call` run data-parallel given the homes of its inputs, or None where it is
+    not batch-separable: each tile must read every byte of its partitioned (not
+    replicated) inputs from one chip, by its declared reads (reads(exact=True)), and runs
+    on that chip; a chip's tiles take its cores in contiguous runs of about equal work.
+    None too where no input is partitioned (nothing says which replica a tile is on)."""
+    n = call.ntiles
+    tile_chip = np.full(n, -1, np.int64)
+    partitioned = False
+    for i, b in enumerate(call.inputs):
+        h = homes.get(b.id)
+        if h is None or h.replicated or len(h.chips) == 0:
+            continue
+        r = reads(call, i, exact=True)
+        if r is None:
+            return None
+        partitioned = True
+        tile, s, e = r
+        keep = e > s
+        tile, s, e = tile[keep], s[keep], e[keep]
+        if len(tile) == 0:
+            continue
+        k = np.minimum(np.searchsorted(h.stops, s, side="right"), len(h.stops) - 1)
+        if not ((h.starts[k] <= s) & (e <= h.stops[k])).all():
+            return None                      # a read range crosses a part boundary
+        c = h.chips[k]
+        lo = np.full(n, np.iinfo(np.int64).max)
+        hi = np.full(n, -1, np.int64)
+        np.minimum.at(lo, tile, c)
+        np.maximum.at(hi, tile, c)
+        has = hi >= 0
+        if (lo[has] != hi[has]).any():
+            return None                      # a tile reads rows of two replicas
+        if (has & (tile_chip >= 0) & (tile_chip != hi)).any():
+            return None                      # two inputs put a tile on different chips
+        tile_chip = np.where(has, hi, tile_chip)
+    if not partitioned or (tile_chip < 0).all():
+        return None
+    # A tile that reads nothing partitioned (no work, or only replicated bytes) runs beside
+    # the tile before it (or after it, for leading ones).
+    idx = np.where(tile_chip >= 0, np.arange(n), 0)
+    np.maximum.accumulate(idx, out=idx)
+    first = int(np.flatnonzero(tile_chip >= 0)[0])
+    tile_chip = np.where(tile_chip >= 0, tile_chip, tile_chip[np.maximum(idx, first)])
+    a = machine.app_cores_per_chip
+    w = np.ones(n) if work is None else np.maximum(np.asarray(work, np.float64), 1.0)
+    cores = np.zeros(n, np.int64)
+    for chip in np.unique(tile_chip).tolist():
+        t = np.flatnonzero(tile_chip == chip)
+        ncores = max(1, min(len(t), a))
+        wt = w[t]
+        mid = np.cumsum(wt) - wt / 2
+        slot = np.minimum((mid / wt.sum() * ncores).astype(np.int64), ncores - 1)
+        cores[t] = chip * a + slot
+    return cores.astype(np.int32)
+
+
+def _output_homes(call, cp: CallPlacement, homes: dict, machine: Machine,
+                  replicate: bool = False):
+    """Fill cp.outputs: the outputs that do not stay where their tiles wrote them.  An
+    optimiser's updated weights go where the weights it read live (so the next step finds
+    them there; every replica when they were replicated: the all-gather); with
+    `replicate` (a data-mode call that read only replicated bytes) every output goes to
+    each of the call's chips."""
+    cp.outputs = {}
+    if call.kernel in OPTIMISER_KERNELS and call.outputs:
+        h = homes.get(call.inputs[0].id)
+        if h is not None and call.outputs[0].nbytes == call.inputs[0].nbytes:
+            cp.outputs[0] = h
+    elif replicate:
+        chips = cp.chips(machine)
+        for j, b in enumerate(call.outputs):
+            cp.outputs[j] = Home.whole(chips, b.nbytes, replicated=True)
+    return cp
+
+
+def _options(call, mode, homes, m: Machine, anchor, work, batch, replicas):
+    """(CallPlacement, homes with the call's unplaced inputs added) of each option to try
+    for `call` in `mode`.  model: its tiles in contiguous runs over the 1, 2, 4, ... chips
+    nearest the anchor.  data: each tile on the chip holding its batch rows (the batch
+    inputs, if not placed yet, in batch slices over `replicas`), only where the call is
+    batch-separable; a call that reads no partitioned bytes (a weight transpose) runs over
+    the replicas and writes its outputs to each of them."""
+    placed_parts = any(b.id in homes and not homes[b.id].replicated for b in call.inputs)
+    if mode == "data":
+        trial = dict(homes)
+        for b in call.inputs:
+            if b.id not in trial and b.id in batch:
+                trial[b.id] = batch_slices(b, replicas)
+        if placed_parts or any(b.id in batch for b in call.inputs):
+            cores = data_cores(call, trial, m, work)
+            if cores is None:
+                return
+            cp = CallPlacement(cores, "data")
+            replicate = False
+        else:
+            cp = CallPlacement(assign(call, replicas, m, work), "data")
+            replicate = True
+        for i, b in enumerate(call.inputs):
+            if b.id not in trial:
+                trial[b.id] = _initial_home(b, call, i, cp, m, mode, batch)
+        yield _output_homes(call, cp, trial, m, replicate), trial
+        return
+    for n in _candidates(call, m):
+        trial = dict(homes)
+        cp = CallPlacement(assign(call, _chip_order(m, anchor, n), m, work), mode)
+        for i, b in enumerate(call.inputs):
+            if b.id not in trial:       # a buffer no earlier call wrote
+                trial[b.id] = _initial_home(b, call, i, cp, m, mode, batch)
+        yield _output_homes(call, cp, trial, m), trial
+
+
+def replica_counts(program, machine: Machine) -> list:
+    """Replica counts a data-parallel placement tries: 1, 2, 4, ... chips and whole boards,
+    at most one per batch row."""
+    rows = min((b.shape[0] for b in getattr(program, "batch_inputs", ()) if b.shape),
+               default=1)
+    most = min(machine.chips, max(1, rows))
+    c, out = 1, []
+    while c < most:
+        out.append(c)
+        c *= 2
+    per = machine.chips_per_board
+    out += [k * per for k in (1, 2, 4) if k * per < most]
+    return sorted(set(out + [most]))
+
+
+def _greedy(program, m: Machine, strategy: str, memo=None, nreplicas: int = 1) -> Placement:
     """Calls in order, each on the cheapest of its candidate chip sets (and, for 'best', of
-    the two modes) given the homes the calls before it left.  `memo`: priced calls shared
-    with other passes over the same Program."""
+    the two modes) given the homes the calls before it left; data mode on `nreplicas`
+    replica chips (the nearest to chip 0).  `memo`: priced calls shared with other passes
+    over the same Program."""
     # The placer asks the cost model which option is cheaper.
     from .cost import call_time_below, cycles_of
     pl = Placement(m, strategy)
     if memo is not None:
         pl.memo = memo
-    pl.gradients = {c.inputs[1].id for c in program.calls if c.kernel in OPTIMISER_KERNELS}
-    modes = ("model", "data") if strategy == "best" else (strategy,)
+    # 'prefer': 'best', except that a batch-separable call always runs data-parallel (the
+    # greedy choice cannot see that keeping a batch slice local pays in later calls).
+    prefer_data = strategy == "prefer"
+    modes = {"best": ("model", "data"), "prefer": ("data", "model")}.get(strategy, (strategy,))
     homes = pl.homes
     xy = grid(m)
+    # The batch inputs and the views of them (a reshape of the images).
+    batch = {b.id for b in getattr(program, "batch_inputs", ())}
     for call in program.calls:
+        if call.kernel == "view" and call.inputs[0].id in batch:
+            batch.add(call.outputs[0].id)
+    batch = frozenset(batch)
+    replicas = sorted(_chip_order(m, 0, nreplicas))
+    pl.replicas = replicas
+    for i, call in enumerate(program.calls):
         if call.ntiles == 0 or call.kernel == "view":
             cp = CallPlacement(np.zeros(call.ntiles, np.int32), "model")
             best = (cp, None)
@@ -555,30 +821,38 @@ def _greedy(program, m: Machine, strategy: str, memo=None) -> Placement:
             work = cycles_of(call, m)
             anchor = _anchor(call, homes, m)
             best, best_t = None, math.inf
-            for mode in modes:
-                for n in _candidates(call, m):
-                    cp = CallPlacement(assign(call, _chip_order(m, anchor, n), m, work), mode)
-                    trial = dict(homes)
-                    for i, b in enumerate(call.inputs):
-                        if b.id not in trial:       # a buffer no earlier call wrote
-                            trial[b.id] = _initial_home(b, call, i, cp, m, mode)
-                    # An option must beat the best so far by the margins; one whose
-                    # lower bound cannot is not priced (the same choice, exactly).
-                    limit = min(best_t * (1 - MIN_GAIN), best_t - MIN_GAIN_CYCLES / m.clock_hz)
-                    t = call_time_below(call, cp, trial, pl, m, limit, xy)
-                    if t is not None and t < limit:
-                        best, best_t = (cp, trial), t
+            tried = modes
+            while best is None:
+                for mode in tried:
+                    for cp, trial in _options(call, mode, homes, m, anchor, work, batch,
+                                              replicas):
+                        if prefer_data and cp.mode == "data" and not cp.outputs:
+                            # Batch-separable: data-parallel, keeping the replicas' rows
+                            # where they are for the calls after it.
+                            best, best_t = (cp, trial), -math.inf
+                        if best_t == -math.inf:
+                            continue
+                        # An option must beat the best so far by the margins; one whose
+                        # lower bound cannot is not priced (the same choice, exactly).
+                        limit = min(best_t * (1 - MIN_GAIN),
+                                    best_t - MIN_GAIN_CYCLES / m.clock_hz)
+                        t = call_time_below(call, cp, trial, pl, m, limit, xy)
+                        if t is not None and t < limit:
+                            best, best_t = (cp, trial), t
+                if best is None:
+                    # Not batch-separable: model-parallel, and said so.
+                    pl.not_data.append((i, call.op, "its tiles read more than one "
+                                        "replica's rows"))
+                    tried = ("model",)
             cp = best[0]
             homes.update({k: v for k, v in best[1].items() if k not in homes})
         pl.homes_in.append({b.id: homes.get(b.id) for b in call.inputs})
         pl.calls.append(cp)
-        data_in = any(b.id in pl.data_parts for b in call.inputs)
         for j, b in enumerate(call.outputs):
             if call.kernel == "view" and call.inputs[0].id not in homes:
                 continue            # a view of an unplaced input: its first reader places it
-            homes[b.id] = output_home(call, j, cp, m, homes)
-            if cp.mode == "data" or (call.kernel == "view" and data_in):
-                pl.data_parts.add(b.id)
+            homes[b.id] = cp.outputs[j] if j in cp.outputs else \
+                output_home(call, j, cp, m, homes)
     pl.mode_of = sorted({cp.mode for cp in pl.calls})
     return pl
 

@@ -101,6 +101,10 @@ class Program:
     outputs: list = field(default_factory=list)
     machine: object = None
     name: str = "program"
+    # The inputs that hold one row per sample of the batch (a training step's images,
+    # targets and labels): data-parallel placement splits these, and only these, into the
+    # replicas' batch slices (spinla.place).  Empty: the Program states no batch.
+    batch_inputs: list = field(default_factory=list)
 
     @property
     def runs(self) -> int:

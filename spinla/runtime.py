@@ -223,9 +223,10 @@ def _live_calls(calls, outputs):
 class Jitted:
     """A function traced into one Program per (argument shapes and formats, machine)."""
 
-    def __init__(self, fn, name=None):
+    def __init__(self, fn, name=None, batch_args: int = 0):
         self.fn = fn
         self.name = name or getattr(fn, "__name__", "jit")
+        self.batch_args = int(batch_args)
         self.programs = {}
 
     def trace(self, *args):
@@ -248,7 +249,8 @@ class Jitted:
             flat, rebuild = _flatten(out)
             # Finalising the trace: the live calls, then their seeds in program order.
             prog = Program(calls=assign_seeds(_live_calls(tr.calls, flat)), inputs=placeholders,
-                           outputs=[a.buffer for a in flat], machine=current(), name=self.name)
+                           outputs=[a.buffer for a in flat], machine=current(), name=self.name,
+                           batch_inputs=placeholders[:self.batch_args])
             entry = self.programs[key] = (prog, rebuild)
         return entry
 
@@ -264,14 +266,17 @@ class Jitted:
         return rebuild(outs)
 
 
-def jit(fn=None, *, name=None):
+def jit(fn=None, *, name=None, batch_args: int = 0):
     """Trace `fn` (spinla Arrays in, spinla Arrays out) into one Program, run on every call.
 
     The Program is built on the first call for each combination of argument shapes, formats
     and machine, then reused: Python control flow runs once, at trace time.  Default output
     formats that eager execution takes from known data (an integer array's range, matmul's
     operand magnitudes, an array divisor; spinla.fixed) come from the formats while tracing,
-    as the data is not known yet: pass fmt= where a traced result must equal the eager one."""
+    as the data is not known yet: pass fmt= where a traced result must equal the eager one.
+
+    batch_args: the first this many arguments hold one row per sample of a batch (their
+    leading axis); a data-parallel placement splits them over its replicas (spinla.place)."""
     if fn is None:
-        return lambda f: Jitted(f, name)
-    return Jitted(fn, name)
+        return lambda f: Jitted(f, name, batch_args)
+    return Jitted(fn, name, batch_args)

@@ -189,6 +189,23 @@ def build(program, machine, placement=None):
                                     stride=d.stride, slot=slot,
                                     dtcm_stride=max(d.dtcm_stride, d.row_bytes)))
                 slot += d.dtcm_bytes
+                if d.dir == kdma.WRITE and home is not None and home.replicated:
+                    # A replicated output (an all-gather to every replica): the tile's rows
+                    # go to each other copy as one multicast, every copy's monitor
+                    # receiving it under the same keys.
+                    copies = [c for c in home.chips.tolist() if c != chip]
+                    for s, e in (_merged(list(zip(*(v.tolist() for v in d.byte_ranges()))))
+                                 if copies else ()):
+                        npk = math.ceil((e - s) / payload)
+                        sent = dict(npackets=npk, bytes=e - s, buffer=bi,
+                                    offset=off + s - d.offset, key=key, src_x=x, src_y=y,
+                                    dst_x=mc, dst_y=mc, src_core=pcore)
+                        key += npk
+                        ph.send.append(sent)
+                        for c in copies:
+                            cx, cy = chip_xy(machine, c)
+                            monitor_phase(c, i).recv.append(dict(sent, dst_x=cx, dst_y=cy))
+                    continue
                 for other, ranges in _remote_bytes(d, _home_parts(home, chip), chip).items():
                     ox, oy = chip_xy(machine, other)
                     for s, e in _merged(ranges):

@@ -23,7 +23,7 @@ typedef struct {
     int32_t n, oy, ox;
 } pix_t;
 
-static pix_t pix_of(const spl_conv2d_t *g, int32_t p)
+static __attribute__((noinline)) pix_t pix_of(const spl_conv2d_t *g, int32_t p)
 {
     pix_t q;
     int32_t per = g->oh * g->ow;
@@ -53,13 +53,7 @@ static __attribute__((noinline)) void copy_run(q15_t *restrict d, const q15_t *r
                                                int32_t n)
 {
     int32_t i = 0;
-    if (n < 8) { /* a short run (cin = 1: one kernel row): pairs of halfwords, no set-up */
-        for (; i + 2 <= n; i += 2) {
-            q15_t v0 = s[i], v1 = s[i + 1];
-            d[i] = v0;
-            d[i + 1] = v1;
-        }
-    } else if (((((uintptr_t)d ^ (uintptr_t)s) & 2) == 0)) {
+    if (((((uintptr_t)d ^ (uintptr_t)s) & 2) == 0)) {
         if ((uintptr_t)d & 2) {
             d[0] = s[0];
             i = 1;
@@ -67,8 +61,12 @@ static __attribute__((noinline)) void copy_run(q15_t *restrict d, const q15_t *r
         const uint32_t *ws = (const uint32_t *)(const void *)(s + i);
         uint32_t *wd = (uint32_t *)(void *)(d + i);
         int32_t nw = (n - i) >> 1;
-        for (int32_t t = 0; t < nw; t++)
-            wd[t] = ws[t];
+        if (nw > 0) { /* (bottom-tested: one branch a word) */
+            const uint32_t *we = ws + nw;
+            do
+                *wd++ = *ws++;
+            while (ws != we);
+        }
         i += 2 * nw;
     } else {
         for (; i + 4 <= n; i += 4) {
@@ -110,14 +108,8 @@ static __attribute__((noinline)) void im2col_row(const q15_t *restrict x, int32_
     int64_t wc = (int64_t)g->w * cin;
     int32_t iy0 = q.oy * g->sy - g->pt, ix0 = q.ox * g->sx - g->pl;
     int32_t inside = ix0 >= 0 && ix0 + g->kw <= g->w;
-    if (ds == 1 && inside && iy0 >= 0 && iy0 + g->kh <= g->h) {
-        /* The whole window inside the image (the common case): kh contiguous runs, one
-         * pointer step apart, no per-row tests. */
-        const q15_t *s = x + ((int64_t)q.n * g->h + iy0 - xrow0) * wc + (int64_t)ix0 * cin;
-        for (int32_t ky = 0; ky < g->kh; ky++, dst += kwc, s += wc)
-            copy_run(dst, s, kwc);
-        return;
-    }
+    /* (im2col_rows copies windows wholly inside the image itself: with ds = 1 this sees the
+     * others, and the weight gradient's transposed rows) */
     for (int32_t ky = 0; ky < g->kh; ky++, dst += (int64_t)kwc * ds) {
         int32_t iy = iy0 + ky;
         if (iy < 0 || iy >= g->h) {
@@ -178,21 +170,8 @@ static __attribute__((noinline)) void im2col_rows(const q15_t *restrict x, int32
             const q15_t *sp =
                 x + ((intptr_t)q->n * g->h + iy0 - xrow0) * wc + (intptr_t)ix0 * cin;
             q15_t *d = dst;
-            /* cin = 1 with a 5-wide kernel (LeNet's C1, the usual first layer): each
-             * run's halfwords loaded before any is stored (the empty asm keeps GCC from
-             * pairing each load with its store: a 2-cycle load-use interlock each), no loop */
-            const uint16_t *su = (const uint16_t *)sp;
-            uint16_t *du = (uint16_t *)d;
-            if (kwc == 5)
-                for (int32_t ky = 0; ky < kh; ky++, du += 5, su += wc) {
-                    uint32_t v0 = su[0], v1 = su[1], v2 = su[2], v3 = su[3], v4 = su[4];
-                    __asm__("" : "+r"(v0), "+r"(v1), "+r"(v2), "+r"(v3), "+r"(v4));
-                    du[0] = (uint16_t)v0; du[1] = (uint16_t)v1; du[2] = (uint16_t)v2;
-                    du[3] = (uint16_t)v3; du[4] = (uint16_t)v4;
-                }
-            else
-                for (int32_t ky = 0; ky < kh; ky++, d += kwc, sp += wc)
-                    copy_run(d, sp, kwc);
+            for (int32_t ky = 0; ky < kh; ky++, d += kwc, sp += wc)
+                copy_run(d, sp, kwc);
         } else {
             im2col_row(x, xrow0, g, *q, dst, 1);
         }
@@ -225,6 +204,188 @@ static int32_t conv_chunk(const q15_t *x, int32_t xrow0, const spl_conv2d_t *g, 
 }
 #endif
 
+/* --- the direct cin = 1 path (ARM968 only) ----------------------------------------------------
+ *
+ * A single-channel input with a 5-wide kernel (LeNet-5's C1, the usual first layer) gains
+ * little from im2col: each copied value serves only the tile's few output channels.  Instead a
+ * block of 6 (or 4) adjacent output pixels of one row sums straight from the input rows, one
+ * channel at a time, in 6 accumulators over the kh kernel rows: per kernel row 3 weight words
+ * and 5 input words, each pixel's 5 products an SMLAxy that picks the halfwords it needs (pixel
+ * 2q reads input words q..q+2 from their bottom half on, pixel 2q+1 from their top half), so
+ * nothing is copied, every load is an aligned word and no MAC is padding: 30 MACs in 46
+ * cycles (20 in 36 for 4 pixels: one loop, the carry flag says which).  The weights are first
+ * copied to scratch as kh rows of 6 (5 and an unused halfword: word loads), each channel's
+ * rows ending on a 64-byte boundary (spinla.h SPL_CONV2D_DIRECT_SCRATCH), so a channel's loop
+ * ends when the weight pointer does (TST #63: all 14 registers hold data).  Each sum is then
+ * rounded to nearest in registers (spl_rq32_nearest's rule: up when the remainder plus the
+ * quotient's low bit passes half) and stored.  Taken only when every row part of the tile starts and ends
+ * even and is at least 4 long (LeNet-5's 36-pixel tiles of 28-pixel rows always are), for
+ * round-to-nearest; an int32 overflow (the Q flag) or an output out of q15 range sends the
+ * whole tile to the im2col path, which redoes every output exactly and counts saturation. */
+#if defined(SPL_HAVE_QFLAG) && !defined(__thumb__)
+#define CONV_DIRECT 1
+/* pixels 2q, 2q+1 (accumulators e, o) from input words a, b, c (X_q..X_q+2) */
+#define CD_PAIR(e, o, a, b, c, mid) \
+    "smlabb %[" e "], %[" a "], %[w0], %[" e "]\n\t" \
+    "smlatb %[" o "], %[" a "], %[w0], %[" o "]\n\t" \
+    "smlatt %[" e "], %[" a "], %[w0], %[" e "]\n\t" mid \
+    "smlabt %[" o "], %[" b "], %[w0], %[" o "]\n\t" \
+    "smlabb %[" e "], %[" b "], %[w1], %[" e "]\n\t" \
+    "smlatb %[" o "], %[" b "], %[w1], %[" o "]\n\t" \
+    "smlatt %[" e "], %[" b "], %[w1], %[" e "]\n\t" \
+    "smlabt %[" o "], %[" c "], %[w1], %[" o "]\n\t" \
+    "smlabb %[" e "], %[" c "], %[w2], %[" e "]\n\t" \
+    "smlatb %[" o "], %[" c "], %[w2], %[" o "]\n\t"
+/* sum s rounded (shift xa, mask xb, half xc), its q15 bits stored at w0 (then w0 += w1); out
+ * of q15 range (q + 0x7FFF8000 or q - 0x7FFF8000 leaving int32, w2 = 0x7FFF8000) sets Q */
+#define CD_ROUND(s) \
+    "mov %[xp], %[" s "], asr %[xa]\n\t" "and %[" s "], %[" s "], %[xb]\n\t" \
+    "tst %[xp], #1\n\t" "addne %[" s "], %[" s "], #1\n\t" "cmp %[" s "], %[xc]\n\t" \
+    "addhi %[xp], %[xp], #1\n\t" "qadd %[" s "], %[xp], %[w2]\n\t" \
+    "qsub %[" s "], %[xp], %[w2]\n\t" "strh %[xp], [%[w0]], %[w1]\n\t"
+
+typedef struct {
+    const q15_t *xp;  /* the block's first input value, kernel row 0 */
+    int32_t np;       /* 4 or 6 */
+    q15_t *yp;        /* its first pixel's output, channel 0 (advanced one per channel) */
+    int32_t ys;       /* bytes from one pixel's output to the next: 2 ldy */
+    int32_t rb;       /* bytes from one input row to the next */
+    int32_t skip;     /* bytes from a channel's last weight row's end to its next's first */
+    const q15_t *we;  /* the weight pointer after the last channel (+ skip) */
+    int32_t sh, mask, half, lim; /* rounding; lim = 0x7FFF8000 (the range check) */
+} cd_block_t;
+
+/* One block, every channel (weights from wp). */
+static inline __attribute__((always_inline)) void cd_block(const q15_t *wp, cd_block_t *b)
+{
+    int32_t s0, s1, s2, s3, s4, s5;
+    uint32_t xa, xb, xc, w0, w1, w2;
+    const q15_t *xp = b->xp;
+    __asm__ volatile(
+        "ldr %[xa], %[np]\n\t"
+        "cmp %[xa], #6\n" /* C: 6 pixels (kept by everything up to the rounding's CMP, which
+                            * sets it again; TST #63 and TEQ keep it) */
+        "0:\n\t"
+        "mov %[s0], #0\n\t" "mov %[s1], #0\n\t" "mov %[s2], #0\n\t" "mov %[s3], #0\n\t"
+        "mov %[s4], #0\n\t" "mov %[s5], #0\n"
+        "1:\n\t"
+        "ldr %[w0], [%[wp]], #4\n\t" "ldr %[w1], [%[wp]], #4\n\t"
+        "ldr %[w2], [%[wp]], #4\n\t" "ldr %[xa], [%[xp]]\n\t"
+        "ldr %[xb], [%[xp], #4]\n\t" "ldr %[xc], [%[xp], #8]\n\t"
+        CD_PAIR("s0", "s1", "xa", "xb", "xc", "")
+        "ldr %[xa], [%[xp], #12]\n\t"
+        CD_PAIR("s2", "s3", "xb", "xc", "xa", "")
+        "ldrcc %[xc], %[rb]\n\t" /* 4 pixels: the row step, and pixels 4, 5 skipped */
+        "bcc 2f\n\t"
+        "ldr %[xb], [%[xp], #16]\n\t"
+        CD_PAIR("s4", "s5", "xc", "xa", "xb", "ldr %[xc], %[rb]\n\t")
+        "2:\n\t"
+        "add %[xp], %[xp], %[xc]\n\t"
+        "tst %[wp], #63\n\t" /* the channel's last kernel row done */
+        "bne 1b\n"
+        /* round and store the channel's outputs */
+        "ldr %[xa], %[sh]\n\t" "ldr %[xb], %[mask]\n\t" "ldr %[xc], %[half]\n\t"
+        "ldr %[w0], %[yp]\n\t" "ldr %[w1], %[ys]\n\t" "ldr %[w2], %[lim]\n\t"
+        CD_ROUND("s0") CD_ROUND("s1")
+        "ldr %[s0], %[np]\n" /* (s0 is free now: 6 while pixels 4, 5 are to come) */
+        "8:\n\t"
+        CD_ROUND("s2") CD_ROUND("s3")
+        "cmp %[s0], #6\n\t" /* C again for the next channel: 6 pixels (s0 = 6 or 7) */
+        "bne 7f\n\t"
+        "mov %[s0], #7\n\t" "mov %[s2], %[s4]\n\t" "mov %[s3], %[s5]\n\t" /* pixels 4, 5 */
+        "b 8b\n"
+        "7:\n\t"
+        "ldr %[w0], %[yp]\n\t" "ldr %[xp], %[x0]\n\t" "ldr %[w1], %[skip]\n\t"
+        "add %[w0], %[w0], #2\n\t" "str %[w0], %[yp]\n\t" /* the next channel */
+        "ldr %[w2], %[we]\n\t"
+        "add %[wp], %[wp], %[w1]\n\t"
+        "teq %[wp], %[w2]\n\t"
+        "bne 0b"
+        : [xp] "+r"(xp), [wp] "+r"(wp), [xa] "=&r"(xa), [xb] "=&r"(xb), [xc] "=&r"(xc),
+          [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [s0] "=&r"(s0), [s1] "=&r"(s1),
+          [s2] "=&r"(s2), [s3] "=&r"(s3), [s4] "=&r"(s4), [s5] "=&r"(s5), [yp] "+m"(b->yp)
+        : [np] "m"(b->np), [rb] "m"(b->rb), [ys] "m"(b->ys), [x0] "m"(b->xp),
+          [skip] "m"(b->skip), [we] "m"(b->we), [sh] "m"(b->sh), [mask] "m"(b->mask),
+          [half] "m"(b->half), [lim] "m"(b->lim)
+        : "cc", "memory");
+}
+
+/* The tile on the direct path: 1, or 0 when it does not apply (see above) or has to be
+ * redone.  Arguments as arm_conv2d_q15's. */
+static inline __attribute__((always_inline)) int conv_direct(const q15_t *x, int32_t xrow0,
+                                                 const spl_conv2d_t *g, const q15_t *wt,
+                                                 int32_t ldw, q15_t *y, int32_t ldy, int32_t p0,
+                                                 int32_t p1, int32_t c0, int32_t c1,
+                                                 q15_t *scratch, int32_t scratch_rows,
+                                                 const spl_requant_t *rq)
+{
+    const int32_t kh = g->kh, ow = g->ow, sh = rq->shift, nc = c1 - c0;
+    /* cin = 1, a 5-wide kernel of at most 5 rows (64-byte weight blocks in the scratch),
+     * stride 1, every window inside the image, aligned words (w, ldw even, x, wt aligned),
+     * round to nearest with a 32-bit shift */
+    if (((g->cin ^ 1) | (g->kw ^ SPL_CONV2D_DIRECT_KW) | (g->sx ^ 1) | (g->sy ^ 1) | g->pt |
+         g->pl | ((g->w | ldw) & 1) | (int32_t)(((uintptr_t)x | (uintptr_t)wt) & 3) |
+         (rq->mode ^ SPL_ROUND_NEAREST)) != 0 ||
+        (uint32_t)(kh - 1) >= SPL_CONV2D_DIRECT_KH_MAX || (uint32_t)(sh - 1) > 30u ||
+        ow + SPL_CONV2D_DIRECT_KW - 1 > g->w || g->oh + kh - 1 > g->h ||
+        SPL_CONV2D_DIRECT_SCRATCH(nc) > scratch_rows * ldw)
+        return 0;
+    cd_block_t b;
+    uint32_t *wd = (uint32_t *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+    b.ys = 2 * ldy;
+    b.rb = 2 * g->w;
+    b.skip = 64 - 12 * kh;
+    b.we = (const q15_t *)(const void *)((const char *)(wd + 16 * nc) + b.skip);
+    b.sh = sh;
+    b.half = 1 << (sh - 1);
+    b.mask = 2 * b.half - 1;
+    b.lim = 0x7FFF8000;
+    /* weights: channel c's kernel row ky at byte 64 c + skip + 12 ky, 5 values and a spare
+     * (in the packed row kernel rows start even and odd in turn: words, two rows at a time) */
+    const uint32_t *s = (const uint32_t *)(const void *)wt;
+    for (uint32_t *d0 = wd; d0 != wd + 16 * nc; d0 += 16, s += ldw >> 1) {
+        const uint32_t *sr = s;
+        uint32_t *d = (uint32_t *)(void *)((char *)d0 + b.skip);
+        for (int32_t ky = kh; ky > 0; ky -= 2, sr += 5, d += 6) {
+            uint32_t v2 = sr[2];
+            d[0] = sr[0]; d[1] = sr[1]; d[2] = v2; /* (the spare is never read) */
+            if (ky > 1) {
+                uint32_t v3 = sr[3], v4 = sr[4];
+                d[3] = (v2 >> 16) | (v3 << 16); d[4] = (v3 >> 16) | (v4 << 16); d[5] = v4 >> 16;
+            }
+        }
+    }
+    spl_q_clear();
+    pix_t q = pix_of(g, p0);
+    b.yp = y;
+    for (int32_t left = p1 - p0; left > 0;) {
+        int32_t len = left < ow - q.ox ? left : ow - q.ox; /* this row's part */
+        if ((q.ox | len) & 1 || len < 4)
+            return 0;
+        left -= len;
+        b.xp = x + ((q.n * g->h + q.oy - xrow0) * g->w + q.ox);
+        do {
+            /* 6 pixels while more than 8 are left; 8 as two 4s, not a 6 and a 4 that
+             * would repeat 2 */
+            int32_t np = len <= 4 || len == 8 ? 4 : 6;
+            b.np = np;
+            cd_block((const q15_t *)(const void *)((const char *)wd + b.skip), &b);
+            if (spl_q_set()) /* int32 overflow or q15 saturation: redo, the sooner the better */
+                return 0;
+            b.xp += np;
+            b.yp += np * ldy - nc; /* (the block advanced it one per channel) */
+            len -= np;
+        } while (len > 0);
+        q.ox = 0; /* (the row is done, or the tile is) */
+        if (++q.oy == g->oh) {
+            q.oy = 0;
+            q.n++;
+        }
+    }
+    return 1;
+}
+#endif
+
 uint32_t arm_conv2d_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_t *gp, const q15_t *wt,
                         int32_t ldw, q15_t *y, int32_t ldy, int32_t p0, int32_t p1, int32_t c0,
                         int32_t c1, q15_t *scratch, int32_t scratch_rows,
@@ -235,6 +396,11 @@ uint32_t arm_conv2d_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_t *gp, c
     int32_t k = g->kh * g->kw * g->cin;
     if (p1 <= p0 || c1 <= c0)
         return 0;
+#ifdef CONV_DIRECT
+    /* (no saturation there: a saturated output sends the tile down the path below) */
+    if (conv_direct(x, xrow0, g, wt, ldw, y, ldy, p0, p1, c0, c1, scratch, scratch_rows, rq))
+        return 0;
+#endif
     /* Columns k..kg-1 (one zero when k is odd) make the rows' last pair: zero once, never
      * written; the GEMM reads no further. */
     int32_t kg = (k & 1) && ldw > k ? k + 1 : k;
@@ -439,19 +605,23 @@ static inline __attribute__((always_inline)) __m512i gw_bcast(const q15_t *p, in
     return _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)p));
 }
 
-/* Adds the int32 lanes of v (channel-major, G groups each) to int64 acc[0..cn). */
+/* Adds the int32 lanes of v (channel-major, G groups each) to int64 acc[0..cn), or stores
+ * them there when `first` (the tile's first flush: its partials are not zeroed beforehand). */
 static inline __attribute__((always_inline)) void gw_flush(__m512i v, int32_t G, q63_t *acc,
-                                                           int32_t cn)
+                                                           int32_t cn, int first)
 {
     if (G == 1) {
         __m512i lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v));
         __m512i hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1));
         __mmask8 m0 = (__mmask8)(cn >= 8 ? 0xFF : (1u << cn) - 1u);
         __mmask8 m1 = (__mmask8)(cn >= 16 ? 0xFF : cn <= 8 ? 0 : (1u << (cn - 8)) - 1u);
-        _mm512_mask_storeu_epi64(acc, m0, _mm512_add_epi64(_mm512_maskz_loadu_epi64(m0, acc), lo));
+        if (!first) {
+            lo = _mm512_add_epi64(lo, _mm512_maskz_loadu_epi64(m0, acc));
+            hi = _mm512_add_epi64(hi, _mm512_maskz_loadu_epi64(m1, acc + 8));
+        }
+        _mm512_mask_storeu_epi64(acc, m0, lo);
         if (m1)
-            _mm512_mask_storeu_epi64(acc + 8, m1,
-                                     _mm512_add_epi64(_mm512_maskz_loadu_epi64(m1, acc + 8), hi));
+            _mm512_mask_storeu_epi64(acc + 8, m1, hi);
         return;
     }
     __m512i w = _mm512_add_epi64(_mm512_srai_epi64(_mm512_slli_epi64(v, 32), 32),
@@ -460,18 +630,21 @@ static inline __attribute__((always_inline)) void gw_flush(__m512i v, int32_t G,
         w = _mm512_maskz_compress_epi64(0x55, _mm512_add_epi64(
                 w, _mm512_shuffle_epi32(w, (_MM_PERM_ENUM)0x4E)));
     __mmask8 m = (__mmask8)((1u << cn) - 1u);
-    _mm512_mask_storeu_epi64(acc, m, _mm512_add_epi64(_mm512_maskz_loadu_epi64(m, acc), w));
+    if (!first)
+        w = _mm512_add_epi64(w, _mm512_maskz_loadu_epi64(m, acc));
+    _mm512_mask_storeu_epi64(acc, m, w);
 }
 
 #define GW_ZERO(i) __m512i a##i = _mm512_setzero_si512();
 #define GW_FMA(i) a##i = _mm512_dpwssd_epi32(a##i, dv, gw_bcast(cp + (i) * W, G));
-#define GW_OUT(i) gw_flush(a##i, G, acc + (int64_t)(k0 + (i)) * ldacc + cc0, cn);
+#define GW_OUT(i) gw_flush(a##i, G, acc + (int64_t)(k0 + (i)) * ldacc + cc0, cn, first);
 #define GW_8(OP) OP(0) OP(1) OP(2) OP(3) OP(4) OP(5) OP(6) OP(7)
 
-/* Steps [s0, s1) of every k and channel block into the partials. */
+/* Steps [s0, s1) of every k and channel block into the partials (stored there when `first`:
+ * every partial of the tile gets exactly one flush per run of steps). */
 static inline __attribute__((always_inline)) void
 gw_run(const q15_t *colq, const q15_t *dq, int32_t k, int32_t G, int32_t nblk, int32_t nc,
-       int32_t s0, int32_t s1, q63_t *acc, int32_t ldacc)
+       int32_t s0, int32_t s1, q63_t *acc, int32_t ldacc, int first)
 {
     const int32_t W = 2 * G, per = 16 / G;
     for (int32_t b = 0; b < nblk; b++) {
@@ -499,14 +672,14 @@ gw_run(const q15_t *colq, const q15_t *dq, int32_t k, int32_t G, int32_t nblk, i
 }
 
 static void gw_run_g(const q15_t *colq, const q15_t *dq, int32_t k, int32_t G, int32_t nblk,
-                     int32_t nc, int32_t s0, int32_t s1, q63_t *acc, int32_t ldacc)
+                     int32_t nc, int32_t s0, int32_t s1, q63_t *acc, int32_t ldacc, int first)
 {
     if (G == 4)
-        gw_run(colq, dq, k, 4, nblk, nc, s0, s1, acc, ldacc);
+        gw_run(colq, dq, k, 4, nblk, nc, s0, s1, acc, ldacc, first);
     else if (G == 2)
-        gw_run(colq, dq, k, 2, nblk, nc, s0, s1, acc, ldacc);
+        gw_run(colq, dq, k, 2, nblk, nc, s0, s1, acc, ldacc, first);
     else
-        gw_run(colq, dq, k, 1, nblk, nc, s0, s1, acc, ldacc);
+        gw_run(colq, dq, k, 1, nblk, nc, s0, s1, acc, ldacc, first);
 }
 
 static int32_t gw_groups(int32_t nc)
@@ -611,10 +784,11 @@ static void gw_transpose_w(const q15_t *const *rows, int32_t nl, int32_t ns, q15
 }
 
 /* One chunk of `rows` pixels from *qp on (advanced on success); 0 when the chunk must take the
- * portable path (nothing was added). */
+ * portable path (nothing was added).  *fresh: acc holds nothing yet (the first flush stores;
+ * cleared once it has). */
 static int gw_simd_chunk(const q15_t *x, int32_t xrow0, const spl_conv2d_t *g, pix_t *qp,
                          const q15_t *delta, int32_t ldd, int32_t rows, int32_t nc, q63_t *acc,
-                         int32_t ldacc, q15_t *buf)
+                         int32_t ldacc, q15_t *buf, int *fresh)
 {
     int32_t k = g->kh * g->kw * g->cin, G = gw_groups(nc), W = 2 * G, per = 16 / G;
     int32_t nblk = (nc + per - 1) / per, steps = (rows + W - 1) / W;
@@ -675,7 +849,8 @@ static int gw_simd_chunk(const q15_t *x, int32_t xrow0, const spl_conv2d_t *g, p
         int32_t s1 = s0;
         while (s1 < steps && cum + stepb[s1] <= 0x7FFFFFFFu)
             cum += stepb[s1++];
-        gw_run_g(colq, dq, k, G, nblk, nc, s0, s1, acc, ldacc);
+        gw_run_g(colq, dq, k, G, nblk, nc, s0, s1, acc, ldacc, *fresh);
+        *fresh = 0;
         s0 = s1;
     }
     *qp = q;
@@ -696,25 +871,17 @@ void arm_conv2d_grad_weight_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_
     int32_t k = g->kh * g->kw * g->cin, nc = c1 - c0, R = scratch_cols;
     int32_t k4 = (k + 3) & ~3, nc4 = (nc + 3) & ~3;
     q15_t *colt = scratch, *colhi = scratch + (int64_t)k4 * R, *dt = colhi + (int64_t)k4 * R;
-    for (int32_t i = 0; i < k; i++)
-        for (int32_t j = 0; j < nc; j++)
-            acc[(int64_t)i * ldacc + j] = 0;
-    if (p1 <= p0 || nc <= 0)
-        return;
-    for (int64_t i = (int64_t)k * R; i < (int64_t)k4 * R; i++)
-        colt[i] = 0;
-    for (int64_t i = (int64_t)nc * R; i < (int64_t)nc4 * R; i++)
-        dt[i] = 0;
     pix_t q = pix_of(g, p0);
     int32_t p = p0;
+    int fresh = 1; /* acc holds nothing yet: the host SIMD path stores its first flush */
 #if defined(__AVX512VNNI__) && defined(__AVX512BW__) && !defined(SPL_PORTABLE)
-    {
+    if (nc > 0) {
         q15_t buf[GW_BUF];
         int32_t cp = gw_chunk_pixels(k, nc);
         while (cp > 0 && p < p1) {
             int32_t rows = p1 - p < cp ? p1 - p : cp;
             if (!gw_simd_chunk(x, xrow0, g, &q, delta + (int64_t)(p - p0) * ldd, ldd, rows,
-                               nc, acc, ldacc, buf))
+                               nc, acc, ldacc, buf, &fresh))
                 break;
             p += rows;
         }
@@ -722,6 +889,16 @@ void arm_conv2d_grad_weight_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_
 #elif defined(SPL_SIMD_AVX2)
     p = gw_avx2(x, xrow0, g, &q, delta, ldd, p0, p1, nc, acc, ldacc);
 #endif
+    if (fresh)
+        for (int32_t i = 0; i < k; i++)
+            for (int32_t j = 0; j < nc; j++)
+                acc[(int64_t)i * ldacc + j] = 0;
+    if (p >= p1 || nc <= 0)
+        return;
+    for (int64_t i = (int64_t)k * R; i < (int64_t)k4 * R; i++)
+        colt[i] = 0;
+    for (int64_t i = (int64_t)nc * R; i < (int64_t)nc4 * R; i++)
+        dt[i] = 0;
     for (; p < p1; p += R) {
         int32_t rows = p1 - p < R ? p1 - p : R;
         for (int32_t r = 0; r < rows; r++) {

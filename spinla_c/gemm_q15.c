@@ -857,7 +857,9 @@ uint32_t spl_gemm_q15_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_
         qmode = 1;
     }
 #endif
-again:
+#ifdef SPL_HAVE_QFLAG
+again: /* (only the Q-flag redo below jumps here) */
+#endif
 #ifdef SPL_EXACT_SMLAL
     if (chunk <= 0) /* (after an overflow, or unaligned) every block on the exact path */
         chunk = 1;

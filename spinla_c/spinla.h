@@ -165,6 +165,15 @@ uint32_t arm_conv2d_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_t *g, co
                         int32_t ldw, q15_t *y, int32_t ldy, int32_t p0, int32_t p1, int32_t c0,
                         int32_t c1, q15_t *scratch, int32_t scratch_rows,
                         const spl_requant_t *rq);
+/* On the ARM968 a tile of a single-channel input (cin = 1) with a kernel SPL_CONV2D_DIRECT_KW
+ * wide and at most SPL_CONV2D_DIRECT_KH_MAX tall, stride 1, no padding, even w and ldw, whose
+ * row parts all start even and are even and at least 4 long, rounded to nearest, is summed
+ * straight from the input rows (conv2d_q15.c), its weights copied into the scratch, which must
+ * then hold SPL_CONV2D_DIRECT_SCRATCH(nc) q15 values for nc channels; other tiles, and any such
+ * tile whose int32 sums overflow or whose outputs saturate, take the im2col path. */
+#define SPL_CONV2D_DIRECT_KW 5
+#define SPL_CONV2D_DIRECT_KH_MAX 5
+#define SPL_CONV2D_DIRECT_SCRATCH(nc) (32 * ((nc) + 1))
 /* HWIO weights -> packed rows r0..r1 (row stride ldd, zero beyond k): forward (flip = 0) row co
  * = w[:, :, :, co]; flipped (flip = 1) row ci = w[::-1, ::-1, ci, :], the input gradient's
  * weights.  table (cin x cout, 0 = no connection, or NULL) zeroes left-out connections. */

@@ -252,6 +252,50 @@ def test_conv2d(pair, seed, full, mode, g, data):
     same(pair, cases.conv2d(rng_of(seed), g, full, mode, p0, p1, c0, c1, ldw, rows))
 
 
+@st.composite
+def cin1_tiles(draw):
+    """A cin = 1, 5-wide, stride-1 unpadded geometry (even rows) and a tile whose row parts
+    start even and are even and at least 4 long, as conv2d_q15.c's direct path takes them
+    (LeNet-5's C1 tiles): a first part from an even column, then whole rows and a last part."""
+    kh = draw(st.integers(1, 5))
+    w = draw(st.sampled_from([8, 10, 12, 14, 16, 20, 32]))
+    g = cases.conv_geometry(draw(st.integers(1, 2)), draw(st.integers(kh, 10)), w, 1,
+                            draw(st.integers(1, 9)), kh, 5, 1, 1, 0, 0)
+    ow, rows = g["g_ow"], g["g_n"] * g["g_oh"]
+    r0 = draw(st.integers(0, rows - 1))
+    ox0 = 2 * draw(st.integers(0, (ow - 4) // 2))
+    p0 = r0 * ow + ox0
+    if draw(st.booleans()):  # within the row
+        return g, p0, p0 + 2 * draw(st.integers(2, (ow - ox0) // 2))
+    p1 = (r0 + 1) * ow + ow * draw(st.integers(0, rows - r0 - 1))
+    if p1 < rows * ow and draw(st.booleans()):
+        p1 += 2 * draw(st.integers(2, ow // 2))
+    return g, p0, min(p1, rows * ow)
+
+
+@pytest.mark.parametrize("sign", [1, -1, 0])
+@given(seed=SEED, full=st.sampled_from([False, False, True]),
+       mode=st.sampled_from([0, 0, 0, 1]), tile=cin1_tiles(), data=st.data())
+def test_conv2d_cin1_direct(pair, sign, seed, full, mode, tile, data):
+    g, p0, p1 = tile
+    c0 = data.draw(st.integers(0, g["g_cout"] - 1))
+    c1 = data.draw(st.integers(c0 + 1, g["g_cout"]))
+    k = g["g_kh"] * 5
+    ldw = data.draw(st.sampled_from([k + (k & 1), -(-k // 16) * 16, k, k + 3]))
+    rows = data.draw(st.sampled_from([36, 16, 4]))
+    # operands up to 4096 with small shifts: outputs that saturate while the int32 sums fit;
+    # sign: same-signed operands make every saturated output saturate the same way (upwards,
+    # or downwards with the weights negated), so each bound of the range check is needed alone
+    kernel, sc, arrs = cases.conv2d(rng_of(seed), g, full, mode, p0, p1, c0, c1, ldw, rows,
+                                    shift=data.draw(st.integers(1, 20)),
+                                    small=data.draw(st.sampled_from([4096, 64])))
+    if sign:
+        arrs["x"] = np.minimum(np.abs(arrs["x"].astype(np.int32)), 32767).astype(np.int16)
+        arrs["wt"] = (sign * np.minimum(np.abs(arrs["wt"].astype(np.int32)), 32767)
+                      ).astype(np.int16)
+    same(pair, (kernel, sc, arrs))
+
+
 @given(seed=SEED, full=FULL, dims=st.tuples(*[st.integers(1, 5)] * 2, *[st.integers(1, 7)] * 2),
        flip=st.integers(0, 1), table=st.booleans())
 def test_conv2d_pack(pair, seed, full, dims, flip, table):

@@ -1,17 +1,23 @@
 """The emulator's checked mode (spinla/checked.py): every tile re-run on only the bytes its DMA
-plan declares, inside its DTCM budget.  On here for every kernel family and one short fit of
-each MNIST network; and shown to fail, naming call, tile and core, on a wrong plan."""
+plan declares, inside its DTCM budget, from its own chip's SDRAM image filled by the streams'
+packets (spinla/sdram.py).  On here for every kernel family and one short fit of each MNIST
+network, under model- and data-parallel placements; and shown to fail, naming call, tile and
+core, on a wrong plan or a wrong packet record."""
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import spinla
-from spinla import checked
+from spinla import abi, checked, place, sdram, streams
 from spinla.backends import use
 from spinla.backends.emulator import EmulatorBackend
+from spinla.beside import Beside
 from spinla.kernels import KERNELS, dma
 
 from board_workload import run_ops, train_steps
@@ -21,27 +27,37 @@ from board_workload import run_ops, train_steps
 def counted(monkeypatch):
     """Kernel names of every Call the checked mode looked at."""
     seen = []
-    real = checked.check_call
+    real = checked.Checker.check_call
 
-    def spy(program, i, call, *a, **kw):
-        seen.append(call.kernel)
-        return real(program, i, call, *a, **kw)
-    monkeypatch.setattr(checked, "check_call", spy)
+    def spy(self, i, call, *a, **kw):
+        seen.append((call.kernel, self.replay.placement.strategy))
+        return real(self, i, call, *a, **kw)
+    monkeypatch.setattr(checked.Checker, "check_call", spy)
     return seen
 
 
-def test_every_kernel_family_passes_checked(rng, counted):
-    with use(EmulatorBackend(checked=True)), spinla.errstate(all="ignore"):
+@pytest.mark.parametrize("strategy", ["model", "data"])
+def test_every_kernel_family_passes_checked(rng, counted, strategy):
+    with use(EmulatorBackend(checked=strategy)), spinla.errstate(all="ignore"):
         run_ops(rng)
-    assert set(counted) == set(KERNELS) - {"adam_q15"}     # Adam: in the training steps
+    assert {k for k, _ in counted} == set(KERNELS) - {"adam_q15"}   # Adam: in training
+    assert {s for _, s in counted} == {strategy}
 
 
-@pytest.mark.parametrize("net", ["mlp1", "mlp2", "lenet1", "lenet4", "lenet5"])
-def test_training_step_passes_checked(net, counted):
+# Each network under one strategy (both for all five would double the file's time): the
+# model-parallel streams of the MLPs are the largest (a packet record per transposed row).
+NETS = [("mlp1", "data"), ("mlp2", "data"), ("lenet1", "model"), ("lenet4", "data"),
+        ("lenet5", "model")]
+
+
+@pytest.mark.parametrize("net,strategy", NETS)
+def test_training_step_passes_checked(net, strategy, counted):
     """Two steps of batch 8 (boosted LeNet-4 trains three LeNet-4s: covered by lenet4)."""
-    with use(EmulatorBackend(checked=True)), spinla.errstate(all="ignore"):
+    with use(EmulatorBackend(checked=strategy)), spinla.errstate(all="ignore"):
         train_steps(np.random.default_rng(3), nets=(net,))
-    assert "adam_q15" in counted and "gemm_q15" in counted
+    kernels = {k for k, _ in counted}
+    assert "adam_q15" in kernels and "gemm_q15" in kernels
+    assert {s for _, s in counted} == {strategy}
 
 
 def test_checked_gives_the_fast_bits(rng):
@@ -100,9 +116,238 @@ def test_a_tile_over_its_dtcm_budget_fails(rng, monkeypatch):
             _matmul(rng)
 
 
+def test_environment_picks_the_strategy(rng, counted, monkeypatch):
+    monkeypatch.setenv("SPINLA_CHECKED", "data")
+    _matmul(rng)
+    assert counted and {s for _, s in counted} == {"data"}
+    counted.clear()
+    monkeypatch.setenv("SPINLA_CHECKED", "1")        # place()'s default, as `spinla map`
+    _matmul(rng)
+    assert counted and {s for _, s in counted} == {"best"}
+
+
 def test_environment_switch(rng, monkeypatch):
     _patched(monkeypatch, "gemm_q15", lambda p: dataclasses.replace(p, scratch=10 ** 9))
     _matmul(rng)                                 # off by default: the fast mode only
     monkeypatch.setenv("SPINLA_CHECKED", "1")
     with pytest.raises(checked.CheckError, match="DTCM"):
         _matmul(rng)
+
+
+# --- the streams' packets, replayed between the chips' SDRAM images ---------------------------
+
+def _big_matmul(rng):
+    """A matmul that model-parallel placement spreads over chips, reading remote rows."""
+    a = spinla.asarray(rng.uniform(-1, 1, (256, 200)), fmt="q2.13")
+    b = spinla.asarray(rng.uniform(-1, 1, (200, 256)), fmt="q2.13")
+    return spinla.matmul(a, b)
+
+
+def _edited(monkeypatch, edit):
+    """Streams as built, then edited by edit(cores) for the gemm's Program; returns what edit
+    returned (the record it changed)."""
+    real = streams.build
+    seen = {}
+    monkeypatch.setattr(checked, "_REPLAYS", Beside())     # no replay built before the edit
+
+    def build(program, machine, placement=None):
+        cores, bt = real(program, machine, placement)
+        if any(c.kernel == "gemm_q15" for c in program.calls) and not seen:
+            seen["edit"] = edit(cores)
+        return cores, bt
+    monkeypatch.setattr(streams, "build", build)
+    return seen
+
+
+def _monitor_sends(cores):
+    """(core, phase, record) of every send a monitor makes (reads served from its SDRAM)."""
+    return [(k, ph, pk) for k, phases in sorted(cores.items()) for ph in phases
+            if ph.kernel == abi.const("SPL_KERNEL_NONE") for pk in ph.send]
+
+
+def _range(pk):
+    return pk["buffer"], pk["offset"], pk["offset"] + pk["bytes"]
+
+
+@pytest.mark.parametrize("strategy", ["model", "data"])
+def test_packets_are_replayed(rng, monkeypatch, strategy):
+    """A traced layer placed over many chips: its tiles read rows homed on other chips (the
+    weights under model-parallel placement; the layer's output, split by its writers, under
+    data-parallel placement), which only the packets bring."""
+    got = _edited(monkeypatch, lambda cores: len(_monitor_sends(cores)))
+    a = spinla.asarray(rng.uniform(-1, 1, (256, 200)), fmt="q2.13")
+    b = spinla.asarray(rng.uniform(-1, 1, (200, 256)), fmt="q2.13")
+    layer = spinla.jit(lambda x, w: spinla.tanh(spinla.matmul(x, w)) + 1)
+    with use(EmulatorBackend(checked=strategy)):
+        out = layer(a, b).to_numpy()
+    np.testing.assert_array_equal(out, layer(a, b).to_numpy())
+    assert got["edit"] > 0
+
+
+def test_a_dropped_send_fails_naming_the_packet(rng, monkeypatch):
+    def drop(cores):
+        _, ph, pk = _monitor_sends(cores)[0]
+        ph.send.remove(pk)
+        return pk
+    got = _edited(monkeypatch, drop)
+    with use(EmulatorBackend(checked="model")):
+        with pytest.raises(checked.CheckError) as e:
+            _big_matmul(rng)
+    pk = got["edit"]
+    assert re.search(rf"call 0 \(matmul, gemm_q15\): core \(\d+, \d+, \d+\) expects packets "
+                     rf"key {pk['key']}\.\.\d+ \(buffer {pk['buffer']} bytes \[{pk['offset']}, "
+                     rf"\d+\)\), which no core sends", str(e.value)), str(e.value)
+
+
+def test_a_dropped_recv_leaves_poison_that_the_reader_names(rng, monkeypatch):
+    """A multicast that two chips expect, dropped from one: that chip's tiles read bytes it
+    does not hold; the error names the chip, the core and the buffer bytes."""
+    def drop(cores):
+        holders = {}
+        for k, phases in sorted(cores.items()):
+            for ph in phases:
+                for pk in ph.recv:
+                    holders.setdefault(pk["key"], []).append((k, ph, pk))
+        k, ph, pk = next(v[0] for v in holders.values() if len(v) > 1)
+        ph.recv.remove(pk)
+        return k, pk
+    got = _edited(monkeypatch, drop)
+    with use(EmulatorBackend(checked="model")):
+        with pytest.raises(checked.CheckError) as e:
+            _big_matmul(rng)
+    (x, y, _), pk = got["edit"]
+    b, lo, hi = _range(pk)
+    m = re.search(rf"call 0 \(matmul, gemm_q15\) tile \d+ .* on chip \({x}, {y}\) core \d+: "
+                  rf"reads bytes \[(\d+), (\d+)\).* of buffer {b} .*that chip \({x}, {y}\) does "
+                  rf"not hold", str(e.value))
+    assert m, str(e.value)
+    assert lo <= int(m.group(1)) < int(m.group(2)) <= hi
+
+
+def test_a_recv_recorded_after_its_reader_fails(rng, monkeypatch):
+    """Packets land before the phase that records their recv: moved to a later tile of the
+    same chip, the first reader finds poison."""
+    def later(cores):
+        for k, phases in sorted(cores.items()):
+            tiles = [ph for ph in phases if ph.kernel != abi.const("SPL_KERNEL_NONE")]
+            for a, b in zip(tiles, tiles[1:]):
+                if a.recv and a.call == b.call:
+                    pk = a.recv.pop(0)
+                    b.recv.append(pk)
+                    return k, a.tile, pk
+    got = _edited(monkeypatch, later)
+    with use(EmulatorBackend(checked="model")):
+        with pytest.raises(checked.CheckError) as e:
+            _big_matmul(rng)
+    (x, y, core), tile, pk = got["edit"]
+    assert re.search(rf"tile {tile} .* on chip \({x}, {y}\) core {core}: reads bytes .* of buffer "
+                     rf"{pk['buffer']} .* no packet record brings them before this phase",
+                     str(e.value)), str(e.value)
+
+
+def test_a_placement_that_forgets_remote_bytes_fails(rng, monkeypatch):
+    """Both records of one transfer missing (as if the builder never saw the remote bytes):
+    only the per-chip images can tell."""
+    def forget(cores):
+        _, ph, pk = _monitor_sends(cores)[0]
+        ph.send.remove(pk)
+        for phases in cores.values():
+            for p in phases:
+                p.recv[:] = [r for r in p.recv if r["key"] != pk["key"]]
+        return pk
+    got = _edited(monkeypatch, forget)
+    with use(EmulatorBackend(checked="model")):
+        with pytest.raises(checked.CheckError, match=r"reads bytes \[\d+, \d+\).* does not "
+                                                     r"hold: no Home puts them there"):
+            _big_matmul(rng)
+    assert got["edit"]
+
+
+def test_a_wrong_destination_chip_fails(rng, monkeypatch):
+    """A multicast turned into a packet for one chip that does not expect it."""
+    def misroute(cores):
+        expecting = {(k[0], k[1]) for phases in cores.values() for ph in phases
+                     for k in [(r["dst_x"], r["dst_y"]) for r in ph.recv]}
+        _, _, pk = _monitor_sends(cores)[0]
+        pk["dst_x"], pk["dst_y"] = next((x, y) for x in range(7, -1, -1) for y in range(5, -1, -1)
+                                        if (x, y) not in expecting)
+        return pk
+    got = _edited(monkeypatch, misroute)
+    with use(EmulatorBackend(checked="model")):
+        with pytest.raises(checked.CheckError) as e:
+            _big_matmul(rng)
+    pk = got["edit"]
+    assert re.search(rf"sends packets key {pk['key']}\.\..* to chip \({pk['dst_x']}, "
+                     rf"{pk['dst_y']}\); core .* expects them", str(e.value)), str(e.value)
+
+
+def _home_away(monkeypatch):
+    """The gemm's output homed whole on chip 47, away from every tile that writes it: each
+    tile's writes must then go there as packets."""
+    real = place.output_home
+
+    def away(call, j, cp, machine, homes):
+        if call.kernel == "gemm_q15":
+            return place.Home.whole([machine.chips - 1], call.outputs[j].nbytes)
+        return real(call, j, cp, machine, homes)
+    monkeypatch.setattr(place, "output_home", away)
+
+
+def test_writes_homed_elsewhere_travel_as_packets(rng, monkeypatch):
+    _home_away(monkeypatch)
+    got = _edited(monkeypatch, lambda cores: sum(
+        len(ph.send) for v in cores.values() for ph in v
+        if ph.kernel != abi.const("SPL_KERNEL_NONE")))
+    with use(EmulatorBackend(checked="model")):
+        _big_matmul(rng)
+    assert got["edit"] > 0
+
+
+def test_writes_sent_to_the_wrong_chip_fail_at_their_home(rng, monkeypatch):
+    """A tile's write packets sent (and expected) on chip 46 instead of their home, 47: the
+    records pair up, but the home chip lacks the bytes after the Call."""
+    _home_away(monkeypatch)
+    none = abi.const("SPL_KERNEL_NONE")
+
+    def misroute(cores):
+        (x, y, c), ph = next((k, ph) for k, phases in sorted(cores.items()) for ph in phases
+                             if ph.kernel != none and ph.send)
+        pk = ph.send[0]
+        home = next(p for (hx, hy, hc), phases in cores.items() if hc == 0
+                    and (hx, hy) == (pk["dst_x"], pk["dst_y"]) for p in phases
+                    if p.call == ph.call)
+        rec = next(r for r in home.recv if r["key"] == pk["key"])
+        home.recv.remove(rec)
+        pk = ph.send[0] = dict(pk, dst_x=pk["dst_x"] - 1)
+        cores.setdefault((pk["dst_x"], pk["dst_y"], 0), []).append(
+            streams.Phase(ph.call, none, 0, np.zeros(0, np.int32), recv=[dict(pk)]))
+        return pk
+    got = _edited(monkeypatch, misroute)
+    with use(EmulatorBackend(checked="model")):
+        with pytest.raises(checked.CheckError) as e:
+            _big_matmul(rng)
+    pk = got["edit"]
+    assert re.search(r"call 0 \(matmul, gemm_q15\): output 0 bytes \[\d+, \d+\).* are "
+                     rf"homed on chip \({pk['dst_x'] + 1}, {pk['dst_y']}\) but are not there "
+                     r"after the Call \(written by \(\d+, \d+\) core \d+", str(e.value)), \
+        str(e.value)
+
+
+@given(offset=st.integers(0, 60), nrows=st.integers(1, 6), row_bytes=st.integers(0, 9),
+       stride=st.integers(-12, 12))
+def test_rows_view_is_the_transfers_bytes(offset, nrows, row_bytes, stride):
+    buf = np.arange(64, dtype=np.uint8)
+    d = dma.Dma(dma.READ, 0, offset, nrows, row_bytes, stride)
+    s, e = d.byte_ranges()
+    v = sdram.rows(buf, offset, nrows, row_bytes, stride)
+    if row_bytes and (s.min() < 0 or e.max() > buf.size):
+        assert v is None
+    else:
+        assert v.tolist() == [buf[a:z].tolist() for a, z in zip(s, e)]
+
+
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(1, 7)), min_size=1, max_size=6))
+def test_ranges_index_concatenates_the_ranges(ranges):
+    o, n = zip(*ranges)
+    want = [b for a, k in ranges for b in range(a, a + k)]
+    assert sdram.ranges_index(o, n).tolist() == want

@@ -310,7 +310,10 @@ def test_small_dtcm_splits_channels_and_pixels_into_many_tiles(rng):
                                     spinla.conv2d_grad_weight(a, e, (5, 5), fmt=4)))
     prog = f.program(x, wt, d)
     conv = [c for c in prog.calls if c.kernel == "conv2d_q15"][0]
-    assert conv.ntiles > m.cores and len(np.unique(conv.tiles[:, 2])) > 1   # channel slices
+    # Pixel ranges within each image (aligned to images: tiling.aligned_ranges) and channel
+    # slices, more tiles than chips.
+    assert len(np.unique(conv.tiles[:, 0])) > 2 * x.shape[0]
+    assert conv.ntiles > m.chips * 8 and len(np.unique(conv.tiles[:, 2])) > 1
     for call in prog.calls:
         assert np.all(call.dtcm <= m.tile_budget_bytes), call
     y, dx, dw = f(x, wt, d)

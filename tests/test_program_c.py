@@ -4,6 +4,7 @@ training steps give identical bits and identical saturation records (op and coun
 call, in order); errors and warnings are the same; the arena plan reuses space without
 overlapping live buffers, and results never alias it."""
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -331,6 +332,32 @@ def test_results_do_not_alias_the_arena_or_each_other(rng):
     prog = f.program(a)
     plan = emulator._PLANS.get(prog, lambda: None, (kernels.threads_key(), len(prog.calls)))
     assert plan is not None and plan.arena_bytes > 0
+
+
+def test_outputs_are_recycled_only_when_nobody_holds_them(rng):
+    """A run reuses an earlier run's output array only once the caller has dropped it: held
+    results keep their bits, and a dropped one's array comes back (no fresh pages)."""
+    x = arr(rng, (64, 64))
+    f = sp.jit(lambda v: sp.tanh(v * 0.5) + 0.125)
+    held = f(x)
+    want = held.raw.copy()
+    for _ in range(3):
+        again = f(arr(rng, (64, 64)))               # `held` is still referenced
+        assert not np.shares_memory(again.raw, held.raw)
+        np.testing.assert_array_equal(held.raw, want)
+    prog = f.program(x)
+    dropped = emulator.run_program(prog, [x.buffer.data])[0]
+    want = dropped.copy()
+    gone = weakref.ref(dropped)
+    del dropped
+    got = emulator.run_program(prog, [x.buffer.data])[0]
+    assert got is gone()                              # recycled (else gone() is None) ...
+    np.testing.assert_array_equal(got, want)          # ... and fully rewritten
+    view = got[::2]                                   # a view keeps its base in use
+    del got
+    other = emulator.run_program(prog, [x.buffer.data])[0]
+    assert not np.shares_memory(other, view)
+    np.testing.assert_array_equal(view, want[::2])
 
 
 def test_constants_are_bound_each_run(rng):

@@ -10,12 +10,13 @@ from . import Backend, Transfer
 
 
 class EmulatorBackend(Backend):
-    """checked: run every tile on only its declared DMA bytes too (spinla/checked.py); None
-    follows SPINLA_CHECKED."""
+    """checked: replay every tile too, on only its declared DMA bytes from its chip's SDRAM
+    image, under a placement and its streams (spinla/checked.py); True: place()'s default
+    strategy, 'model' / 'data' / 'best': that one; None follows SPINLA_CHECKED."""
 
     name = "emulator"
 
-    def __init__(self, *args, checked: bool | None = None, **kw):
+    def __init__(self, *args, checked: bool | str | None = None, **kw):
         super().__init__(*args, **kw)
         self.checked = checked
 

@@ -111,7 +111,7 @@ def _input_rows(g, p0, p1):
 def _pixel_channel_grid(g, m, per, cout, ct):
     """Every (pixel range of `per`, channel slice of `ct`) pair: pixel bounds p0/p1 with the
     input rows each needs, channel bounds c0/c1, and the flattened pair indices pi/ci."""
-    p0, p1 = _pixel_ranges(m, per)
+    p0, p1 = _pixel_ranges(g, m, per)
     xrow0, nrows = _input_rows(g, p0, p1)
     c0 = np.arange(0, cout, ct, dtype=np.int64)
     c1 = np.minimum(c0 + ct, cout)
@@ -119,9 +119,11 @@ def _pixel_channel_grid(g, m, per, cout, ct):
     return p0, p1, xrow0, nrows, c0, c1, pi.ravel(), ci.ravel()
 
 
-def _pixel_ranges(m, per):
-    b = np.arange(0, m, per, dtype=np.int64)
-    return b, np.minimum(b + per, m)
+def _pixel_ranges(g, m, per):
+    """Ranges of at most `per` of the m output pixels, aligned to images
+    (spinla.tiling.aligned_ranges: a data-parallel replica's images are whole ranges); the
+    bits do not depend on the ranges."""
+    return tiling.aligned_ranges(m, per, g["oh"] * g["ow"])
 
 
 # --- packing ---------------------------------------------------------------------------------
@@ -169,15 +171,61 @@ def lower_pack(w_buf, table_buf, out_buf, *, flip: bool, machine, op: str):
 
 # --- forward ---------------------------------------------------------------------------------
 
+def direct_blocks(geom, p0, p1, nc, ldw, rows, rounding, shift):
+    """(blocks of 6 pixels, blocks of 4, row parts) per tile [p0, p1) x nc channels (arrays)
+    that conv2d_q15.c's direct cin = 1 path runs on the ARM968 (spinla.h SPL_CONV2D_DIRECT_*:
+    a single-channel input, a SPL_CONV2D_DIRECT_KW-wide kernel, stride 1, no padding, even w and
+    ldw, every row part of the tile starting even, even and at least 4 long, round to nearest,
+    the weights in the scratch); zeros where a tile takes the im2col path.  A row part of L
+    pixels is 6-pixel blocks then a 4, or two 4s when 8 are left, as the kernel splits it.  (Not
+    modelled: the rare tile whose int32 sums overflow or whose outputs saturate, which the kernel
+    then redoes on the im2col path.)"""
+    g = geom if isinstance(geom, dict) else _g(geom)
+    p0, p1 = np.asarray(p0, np.int64), np.asarray(p1, np.int64)
+    zero = np.zeros(np.broadcast(p0, p1, np.asarray(nc)).shape, np.int64)
+    ow, kh = g["ow"], g["kh"]
+    if not (g["cin"] == 1 and g["kw"] == abi.const("SPL_CONV2D_DIRECT_KW")
+            and 1 <= kh <= abi.const("SPL_CONV2D_DIRECT_KH_MAX") and g["sx"] == g["sy"] == 1
+            and g["pt"] == g["pl"] == 0 and g["w"] % 2 == 0 and ldw % 2 == 0
+            and ow + g["kw"] - 1 <= g["w"] and g["oh"] + kh - 1 <= g["h"]
+            and rounding in ("nearest", 0) and 0 < shift < 32):
+        return zero, zero, zero
+    n = p1 - p0
+    ox0 = np.mod(p0, ow)
+    first = np.minimum(ow - ox0, n)
+    rest = n - first
+    full, last = rest // ow, np.mod(rest, ow)
+
+    def split(L):  # (6s, 4s) of a row part of L pixels
+        r = np.mod(L, 6)
+        n4 = np.where(r == 4, 1, np.where(r == 2, 2, 0))
+        return (L - 4 * n4) // 6, n4
+
+    ok = ((np.mod(ox0, 2) == 0) & (np.mod(first, 2) == 0) & (first >= 4)
+          & ((last == 0) | ((np.mod(last, 2) == 0) & (last >= 4)))
+          & ((full == 0) | ((ow % 2 == 0) & (ow >= 4)))
+          & (abi.macro("SPL_CONV2D_DIRECT_SCRATCH")(np.asarray(nc)) <= rows * ldw))
+    f6, f4 = split(first)
+    r6, r4 = split(np.asarray(ow))
+    l6, l4 = split(last)
+    n6 = f6 + full * r6 + l6
+    n4 = f4 + full * r4 + l4
+    parts = 1 + full + (last > 0)
+    return (np.where(ok, n6, 0) + zero, np.where(ok, n4, 0) + zero,
+            np.where(ok, parts, 0) + zero)
+
+
 def _conv_cycles(call, machine):
     g, p = _g(call.params["geom"]), call.params
     t = call.tiles
     pix = (t[:, 1] - t[:, 0]).astype(np.float64)
     ct = (t[:, 3] - t[:, 2]).astype(np.float64)
     k = g["kh"] * g["kw"] * g["cin"]
-    # The GEMM runs over the packed row stride ldw (zero padding included).
+    n6, n4, parts = direct_blocks(g, t[:, 0], t[:, 1], t[:, 3] - t[:, 2], p["ldw"],
+                                  p["scratch_rows"], p["rounding"], p["shift"])
     return cycle_table.predict("conv2d", pix=pix, ct=ct, k=k, ldw=p["ldw"], kh=g["kh"],
-                               rows=p["scratch_rows"])
+                               rows=p["scratch_rows"], n6=n6, n4=n4, parts=parts,
+                               stochastic=p["rounding"] == STOCHASTIC)
 
 
 @register_bound("conv2d_q15", _conv_cycles, "2-D convolution: fused im2col + gemm microkernel")
@@ -229,7 +277,7 @@ def _conv_plan(geom, machine, op, shapes):
     rowb = 2 * g["w"] * g["cin"]
 
     def need(per, ct, rows):
-        p0, p1 = _pixel_ranges(m, per)
+        p0, p1 = _pixel_ranges(g, m, per)
         _, nrows = _input_rows(g, p0, p1)
         pix = p1 - p0
         return 2 * ct * k + 2 * min(rows, per) * k + rowb * nrows + 2 * pix * ct
@@ -388,7 +436,7 @@ def lower_grad_weight(x_buf, d_buf, table_buf, dw_buf, geom, *, shift: int, roun
     shapes = [x_buf.shape, d_buf.shape, dw_buf.shape]
 
     def need(per, ct, cols):
-        p0, p1 = _pixel_ranges(m, per)
+        p0, p1 = _pixel_ranges(g, m, per)
         _, nrows = _input_rows(g, p0, p1)
         pix = p1 - p0
         return 8 * k * ct + 2 * gw_scratch(k, ct, min(cols, per)) + rowb * nrows + 2 * pix * ct

@@ -90,7 +90,9 @@ def lower(op: str, in_bufs, out_buf, *, machine, label: str, rounding: str = "ne
                          f"(shapes {' '.join(str(b.shape) for b in in_bufs)})")
     nin = len(in_bufs)
     bpe = 2 * (nin + 1)
-    tiles, cores = tiling.flat_tiles(out_buf.size, machine, bytes_per_elem=bpe)
+    # Tiles aligned to the output's rows (its leading axis: a batch's samples).
+    row = out_buf.size // out_shape[0] if len(out_shape) > 1 and out_shape[0] else 0
+    tiles, cores = tiling.flat_tiles(out_buf.size, machine, bytes_per_elem=bpe, row=row)
     n = (tiles[:, 1] - tiles[:, 0]).astype(np.int64)
     # What each tile reads of each operand (the DMA plan's _read_runs, counted).
     dma_in = sum(2 * _read_counts(shape, strides[i], b.size, out_buf.size, tiles)

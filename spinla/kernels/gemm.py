@@ -43,7 +43,8 @@ def min_tile_macs(machine) -> int:
 def _cycles(call, machine):
     t = call.tiles
     m, n = (t[:, 2] - t[:, 1]).astype(np.float64), (t[:, 4] - t[:, 3]).astype(np.float64)
-    return cycle_table.predict("gemm", m=m, n=n, k=call.params["k"])
+    return cycle_table.predict("gemm", m=m, n=n, k=call.params["k"],
+                               stochastic=call.params["rounding"] == STOCHASTIC)
 
 
 @register_bound("gemm_q15", _cycles, "fixed-point matrix multiply, k-contiguous operands")

@@ -38,7 +38,10 @@ def lower(fn: str, in_buf, out_buf, *, rounding: str, machine, op: str) -> Call:
     table = TABLE_BYTES[fn]
     # The table shares the tile's DTCM: tile with a budget reduced by its size.
     m = machine.with_(dtcm_reserve_bytes=machine.dtcm_reserve_bytes + table)
-    tiles, cores = tiling.flat_tiles(in_buf.size, m, bytes_per_elem=4)
+    # Tiles aligned to rows of the leading axis (a batch's samples).
+    shp = in_buf.shape
+    row = in_buf.size // shp[0] if len(shp) > 1 and shp[0] else 0
+    tiles, cores = tiling.flat_tiles(in_buf.size, m, bytes_per_elem=4, row=row)
     n = (tiles[:, 1] - tiles[:, 0]).astype(np.int64)
     st = rounding == STOCHASTIC
     return Call(kernel="lut_q15", op=op, inputs=(in_buf,), outputs=(out_buf,),

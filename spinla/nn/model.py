@@ -331,7 +331,8 @@ class Sequential:
                                      batch=batch)
             return [loss_sum, correct, *new_p, *[a for s in new_s for a in s]]
 
-        return sp.jit(train_step, name=f"{self.name}_train_step"), lr_exp
+        # x, t and lab hold one row per sample: a data-parallel placement splits them.
+        return sp.jit(train_step, name=f"{self.name}_train_step", batch_args=3), lr_exp
 
     def _grad_maxima(self, X, T, Lb, batch, gfmts):
         """Largest |gradient| of each weight tensor on the first batch (one probe Program;

@@ -1,14 +1,26 @@
-"""matmul: lowered to gemm_q15 with k-contiguous operands (b is transposed first)."""
+"""matmul: lowered to gemm_q15 with k-contiguous operands (b is transposed first).
+
+A product over a batch, x^T @ d with x (k, m) and d (k, n) row-major and k their shared
+leading axis (a dense layer's weight gradient), can instead be split along k: exact int64
+partials over ranges of the k rows and one combining call that rounds once, lowered as the
+weight gradient of a 1x1 convolution whose pixels are the k rows (spinla/kernels/conv.py
+lower_grad_weight: conv2d_gw_q15 and conv2d_gw_reduce_q15, kernels every image already has).
+Each partial then reads only its rows, so a data-parallel placement can run it on the
+replica holding them.  It is taken where the cost model prices it below the GEMM
+(k_split_pays); the bits are the GEMM's either way (one exact sum, one rounding).
+"""
 from __future__ import annotations
 
 __all__ = ["matmul"]
 
+import functools
 import math
 
 import numpy as np
 
 from ..array import Array
 from ..fixed import INT16, Format, parse_format, result_format
+from ..kernels import conv as kconv
 from ..kernels import gemm
 from ._core import check_rounding, lowered, machine, new_buffer, operand, run
 from .elementwise import _range
@@ -64,7 +76,9 @@ def matmul(x1, x2, /, *, fmt=None, rounding=None) -> Array:
                          f"with gufunc signature (n?,k),(k,m?)->(n?,m?) (size {b2.shape[-2]} "
                          f"is different from {k})")
     m, n = a2.shape[-2], b2.shape[-1]
-    if b2.ndim == 2:
+    if b2.ndim == 2 and _k_split(a2, b2, a, k, m, n):
+        c = _split_product(a2.buffer.origin[1], b2, fo, mode, a2.fmt.frac + b2.fmt.frac)
+    elif b2.ndim == 2:
         # Fold a's batch dimensions into its rows: one 2-d product.
         lead = a2.shape[:-2]
         a3 = reshape(a2, (math.prod(lead) * m, k)) if lead else a2
@@ -89,6 +103,63 @@ def matmul(x1, x2, /, *, fmt=None, rounding=None) -> Array:
     if b.ndim == 1:
         c = reshape(c, c.shape[:-1])
     return c
+
+
+# None: split a product over a batch along k where k_split_pays says so; True / False:
+# always / never (tests compare the two).
+K_SPLIT = None
+
+
+def _k_split(a2: Array, b2: Array, a: Array, k: int, m: int, n: int) -> bool:
+    """Whether a2 @ b2 is x^T @ d (a2 the transpose of a row-major x of k rows) to split
+    along k."""
+    o = a2.buffer.origin
+    if a2 is not a or a2.ndim != 2 or o is None or o[0] != "T" or o[1].shape != (k, m) \
+            or a2.size == 0 or b2.size == 0:
+        return False
+    if K_SPLIT is not None:
+        return bool(K_SPLIT)
+    return k_split_pays(k, m, n, machine())
+
+
+@functools.lru_cache(maxsize=256)
+def k_split_pays(k: int, m: int, n: int, mach) -> bool:
+    """Whether the k-split of a (k, m)^T @ (k, n) product models faster on `mach` than one
+    GEMM (spinla.cost, each placed model-parallel on its own; the GEMM's operand
+    transposes, which the split does not need, not counted: in the GEMM's favour)."""
+    from ..cost import cost_of
+    from ..fixed import Format
+    from ..program import Buffer, Program
+    f = Format(12)
+    x, d, dw = Buffer((k, 1, 1, m), f), Buffer((k, 1, 1, n), f), Buffer((1, 1, m, n), f)
+    split = kconv.lower_grad_weight(x, d, None, dw, _geometry(k, m, n), shift=12,
+                                    rounding="nearest", machine=mach, op="matmul")
+    at, bt, c = Buffer((m, k), f), Buffer((n, k), f), Buffer((m, n), f)
+    one = gemm.lower(at, bt, c, shift=12, rounding="nearest", machine=mach)
+    t_split = cost_of(Program(calls=split, machine=mach, name="k_split"), mach,
+                      strategy="model").time_s
+    t_gemm = cost_of(Program(calls=[one], machine=mach, name="gemm"), mach,
+                     strategy="model").time_s
+    return t_split < t_gemm
+
+
+def _geometry(k, m, n):
+    """A 1x1 convolution over k one-pixel images of m channels into n."""
+    return kconv.geometry(n=k, h=1, w=1, cin=m, oh=1, ow=1, cout=n, kh=1, kw=1, sy=1, sx=1,
+                          pt=0, pl=0)
+
+
+def _split_product(x_buf, d: Array, fo: Format, mode: str, frac_in: int) -> Array:
+    """x^T @ d as exact int64 partials over ranges of the k rows and one combining call."""
+    k, m = x_buf.shape
+    n = d.shape[1]
+    x4 = reshape(Array(x_buf), (k, 1, 1, m))
+    d4 = reshape(d, (k, 1, 1, n))
+    dw = new_buffer((1, 1, m, n), fo)
+    calls = kconv.lower_grad_weight(x4.buffer, d4.buffer, None, dw, _geometry(k, m, n),
+                                    shift=frac_in - fo.frac, rounding=mode,
+                                    machine=machine(), op="matmul")
+    return reshape(run(calls, [dw])[0], (m, n))
 
 
 def _gemm(a: Array, bt: Array, out, fo: Format, mode: str) -> Array:

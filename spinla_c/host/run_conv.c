@@ -69,6 +69,46 @@ void spl_run_conv2d_grad_weight(const int16_t *x, const int16_t *delta, int64_t 
     }
 }
 
+/* The host's form of arm_conv2d_grad_weight_reduce_q15 over [e0, e1): the same exact int64 sum
+ * of the partials per weight, the same one rounding at the weight's flat index, the same zero
+ * (no rounding, nothing counted) where the table leaves the connection out.  The kernel walks
+ * each weight down all the partials (one int64 per partial, a partial's stride apart: what a
+ * core streaming its slice does); here a block of weights is summed partial by partial,
+ * contiguous int64 adds the compiler vectorises, and rounded by spl_requant_block_q63 (equal
+ * to spl_requant_q63 element by element; a zeroed sum rounds to 0 without saturating). */
+#define GW_REDUCE_BLOCK 512
+static uint32_t gw_reduce_range(const int64_t *part, int32_t nparts, int64_t pstride,
+                                int32_t e0, int32_t e1, int32_t cin, int32_t cout,
+                                const int16_t *table, int16_t *dw, const spl_requant_t *rq)
+{
+    uint32_t sat = 0;
+    int64_t s[GW_REDUCE_BLOCK];
+    for (int32_t b0 = e0; b0 < e1; b0 += GW_REDUCE_BLOCK) {
+        int32_t len = e1 - b0 < GW_REDUCE_BLOCK ? e1 - b0 : GW_REDUCE_BLOCK;
+        for (int32_t i = 0; i < len; i++)
+            s[i] = nparts > 0 ? part[b0 + i] : 0;
+        for (int32_t t = 1; t < nparts; t++) {
+            const int64_t *p = part + t * pstride + b0;
+            for (int32_t i = 0; i < len; i++)
+                s[i] += p[i];
+        }
+        if (table) {
+            int32_t k = b0 / cout, co = b0 - k * cout, ci = k % cin;
+            for (int32_t i = 0; i < len; i++) {
+                if (!table[(int64_t)ci * cout + co])
+                    s[i] = 0;
+                if (++co == cout) {
+                    co = 0;
+                    if (++ci == cin)
+                        ci = 0;
+                }
+            }
+        }
+        sat += spl_requant_block_q63(s, dw + b0, len, rq, (uint32_t)b0);
+    }
+    return sat;
+}
+
 uint64_t spl_run_conv2d_grad_weight_reduce(const int64_t *part, int32_t nparts, int32_t k,
                                            int32_t cin, int32_t cout, const int16_t *table,
                                            int16_t *dw, const int32_t *tiles, int32_t ntiles,
@@ -78,11 +118,16 @@ uint64_t spl_run_conv2d_grad_weight_reduce(const int64_t *part, int32_t nparts, 
     uint64_t sat = 0;
     spl_requant_t rq = {shift, mode, seed};
     int64_t work = (int64_t)nparts * k * cout;
+    int32_t ranges[2 * SPL_FLAT_MAX_RANGES];
+    int32_t nr = spl_flat_ranges(tiles, ntiles, nthreads, SPL_FLAT_ALIGN, ranges);
+    if (nr) { /* each weight a function of its own index: one range per thread */
+        tiles = ranges;
+        ntiles = nr;
+    }
 #pragma omp parallel for schedule(static) reduction(+ : sat) num_threads(nthreads) \
     if (work >= PAR_MIN_WORK)
     for (int32_t t = 0; t < ntiles; t++)
-        sat += arm_conv2d_grad_weight_reduce_q15(part, nparts, (int64_t)k * cout,
-                                                 tiles[2 * t], tiles[2 * t + 1], cin, cout,
-                                                 table, dw, &rq);
+        sat += gw_reduce_range(part, nparts, (int64_t)k * cout, tiles[2 * t], tiles[2 * t + 1],
+                               cin, cout, table, dw, &rq);
     return sat;
 }

@@ -1,12 +1,71 @@
 /* Emulator runner for strided copies and format changes: tiles split the outermost dimension
  * (copy) or the flat range (requant). */
 #include "../spinla.h"
+#include "../spl_simd.h"
 #include "spl_host.h"
+#include "spl_threads.inc"
+
+#if defined(SPL_SIMD_AVX512)
+#include <immintrin.h>
+/* dst[i * ld + j] = src[j * ls + i] for i < n0, j < n1: a 2-D transpose (permute_dims of a
+ * matrix, the weight and activation transposes of every dense layer's step).  The kernel's
+ * copy2d moves it one q15 at a time in 16 x 16 blocks; here 8 source rows of 16 values are
+ * transposed in registers (three rounds of unpacks within 128-bit lanes: lane 0 gives
+ * destination rows i0..i0+7, lane 1 rows i0+8..i0+15), the edges one value at a time.  A
+ * copy moves bits, so any order of moves gives the same destination. */
+static void transpose_q15(const q15_t *src, int32_t ls, q15_t *dst, int32_t ld, int32_t n0,
+                          int32_t n1)
+{
+    int32_t i0 = 0;
+    for (; i0 + 16 <= n0; i0 += 16) {
+        int32_t j0 = 0;
+        for (; j0 + 8 <= n1; j0 += 8) {
+            __m256i a[8], b[8], c[8], d[8];
+            for (int32_t r = 0; r < 8; r++)
+                a[r] = _mm256_loadu_si256((const __m256i *)(src + (int64_t)(j0 + r) * ls + i0));
+            for (int32_t r = 0; r < 8; r += 2) {
+                b[r] = _mm256_unpacklo_epi16(a[r], a[r + 1]);
+                b[r + 1] = _mm256_unpackhi_epi16(a[r], a[r + 1]);
+            }
+            for (int32_t r = 0; r < 8; r += 4) {
+                c[r] = _mm256_unpacklo_epi32(b[r], b[r + 2]);
+                c[r + 1] = _mm256_unpackhi_epi32(b[r], b[r + 2]);
+                c[r + 2] = _mm256_unpacklo_epi32(b[r + 1], b[r + 3]);
+                c[r + 3] = _mm256_unpackhi_epi32(b[r + 1], b[r + 3]);
+            }
+            for (int32_t r = 0; r < 4; r++) {
+                d[2 * r] = _mm256_unpacklo_epi64(c[r], c[r + 4]);
+                d[2 * r + 1] = _mm256_unpackhi_epi64(c[r], c[r + 4]);
+            }
+            for (int32_t r = 0; r < 8; r++) {
+                q15_t *t = dst + (int64_t)(i0 + r) * ld + j0;
+                _mm_storeu_si128((__m128i *)t, _mm256_castsi256_si128(d[r]));
+                _mm_storeu_si128((__m128i *)(t + (int64_t)8 * ld),
+                                 _mm256_extracti128_si256(d[r], 1));
+            }
+        }
+        for (int32_t i = i0; i < i0 + 16; i++)
+            for (int32_t j = j0; j < n1; j++)
+                dst[(int64_t)i * ld + j] = src[(int64_t)j * ls + i];
+    }
+    for (int32_t j = 0; j < n1; j++)
+        for (int32_t i = i0; i < n0; i++)
+            dst[(int64_t)i * ld + j] = src[(int64_t)j * ls + i];
+}
+#endif
 
 void spl_run_copy(const int16_t *src, const int32_t *src_strides, int16_t *dst,
                   const int32_t *dst_strides, const int32_t *shape, int32_t ndim,
                   const int32_t *tiles, int32_t ntiles, int32_t nthreads)
 {
+    /* A copy moves each value on its own: the tiles (ranges of the outermost dimension) may be
+     * re-cut into one range per thread (spl_threads.inc), in whole 16-row transpose blocks. */
+    int32_t ranges[2 * SPL_FLAT_MAX_RANGES];
+    int32_t nr = spl_flat_ranges(tiles, ntiles, nthreads, 16, ranges);
+    if (nr) {
+        tiles = ranges;
+        ntiles = nr;
+    }
 #pragma omp parallel for schedule(static) num_threads(nthreads)
     for (int32_t t = 0; t < ntiles; t++) {
         int32_t d0 = tiles[2 * t], d1 = tiles[2 * t + 1];
@@ -14,6 +73,13 @@ void spl_run_copy(const int16_t *src, const int32_t *src_strides, int16_t *dst,
         for (int32_t d = 0; d < ndim; d++)
             sh[d] = shape[d];
         sh[0] = d1 - d0;
+#if defined(SPL_SIMD_AVX512)
+        if (ndim == 2 && src_strides[0] == 1 && dst_strides[1] == 1 && src_strides[1] != 1) {
+            transpose_q15(src + d0, src_strides[1], dst + (int64_t)d0 * dst_strides[0],
+                          dst_strides[0], d1 - d0, shape[1]);
+            continue;
+        }
+#endif
         arm_copy_q15(src + (int64_t)d0 * src_strides[0], src_strides,
                      dst + (int64_t)d0 * dst_strides[0], dst_strides, sh, ndim);
     }
@@ -26,6 +92,12 @@ uint64_t spl_run_requant(const int16_t *src, int16_t *dst, int32_t n, const int3
     uint64_t sat = 0;
     spl_requant_t rq = {shift, mode, seed};
     (void)n;
+    int32_t ranges[2 * SPL_FLAT_MAX_RANGES];
+    int32_t nr = spl_flat_ranges(tiles, ntiles, nthreads, SPL_FLAT_ALIGN, ranges);
+    if (nr) { /* element-wise: one range per thread (spl_threads.inc) */
+        tiles = ranges;
+        ntiles = nr;
+    }
 #pragma omp parallel for schedule(static) reduction(+ : sat) num_threads(nthreads)
     for (int32_t t = 0; t < ntiles; t++) {
         int32_t e0 = tiles[2 * t], e1 = tiles[2 * t + 1];

@@ -2,6 +2,7 @@
  * params (int64): op, shift_a, shift_b, shift_c, k0, k1, v0, v1, rq shift, rounding mode. */
 #include "../spinla.h"
 #include "eltwise.h"
+#include "spl_threads.inc"
 
 uint64_t spl_run_eltwise(const int64_t *params, uint32_t seed, const int16_t *a,
                          const int32_t *sa, const int16_t *b, const int32_t *sb,
@@ -21,6 +22,12 @@ uint64_t spl_run_eltwise(const int64_t *params, uint32_t seed, const int16_t *a,
     p.rq.shift = (int32_t)params[8];
     p.rq.mode = (int32_t)params[9];
     p.rq.seed = seed;
+    int32_t ranges[2 * SPL_FLAT_MAX_RANGES];
+    int32_t nr = spl_flat_ranges(tiles, ntiles, nthreads, SPL_FLAT_ALIGN, ranges);
+    if (nr) { /* element-wise: one range per thread (spl_threads.inc) */
+        tiles = ranges;
+        ntiles = nr;
+    }
 #pragma omp parallel for schedule(static) reduction(+ : sat) num_threads(nthreads)
     for (int32_t t = 0; t < ntiles; t++) {
         int32_t e0 = tiles[2 * t], e1 = tiles[2 * t + 1];

@@ -1,0 +1,50 @@
+"""The emulator's short-k gemm path (spinla_c/host/gemm_outer_avx512.inc: lanes along the output
+columns, Bt packed once per call) against the portable C path, bit for bit.
+
+spl_run_gemm takes that path for k <= 48 and n >= 64 on an AVX-512 VNNI build (the weight
+gradients of small batches); elsewhere the same test checks the kernel path.  Shapes are wider than
+test_gemm_simd's so that the 4 x 64 register blocks, their row and column edges, odd k, several
+batches and tiles that start mid-block all occur; data kinds reach the segmented sums (rows
+whose |a| sums exceed the one-segment bound) and the tiles the path declines (-32768 pairs)."""
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spinla.kernels import gemm
+from test_gemm_simd import (KINDS, MODES, _data, _extension_runner, _grid, _portable_runner,
+                            portable)  # noqa: F401  (portable: the fixture)
+
+
+@settings(max_examples=40, deadline=None)
+@given(batch=st.integers(1, 3), m=st.integers(1, 150), n=st.integers(1, 260),
+       k=st.one_of(st.integers(1, 64), st.sampled_from([16, 31, 32, 33, 47, 48, 49])),
+       ka=st.sampled_from(KINDS), kb=st.sampled_from(KINDS), shift=st.integers(-2, 40),
+       mode=st.sampled_from(list(MODES)), host=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_short_k_matches_portable(portable, batch, m, n, k, ka, kb, shift, mode, host, seed):
+    rng = np.random.default_rng(seed)
+    a = _data(rng, (batch, m, k), ka)
+    bt = _data(rng, (batch, n, k), kb)
+    if host:
+        tiles = [tuple(int(v) for v in t) for t in gemm.host_tiles(batch, m, n, 2)]
+    else:
+        tiles = _grid(batch, m, n, int(rng.integers(1, m + 1)), int(rng.integers(1, n + 1)))
+    want, wsat = _portable_runner(portable, a, bt, m, n, k, tiles, shift, MODES[mode], seed)
+    got, gsat = _extension_runner(a, bt, m, n, k, tiles, shift, MODES[mode], seed)
+    assert np.array_equal(got, want)
+    assert gsat == wsat
+
+
+def test_segmented_and_declined_tiles(portable):
+    """Rows of large |a| force int32 segments; a tile with -32768 on both sides is declined
+    (one k-pair could wrap a lane) and must still come out right through the kernel."""
+    rng = np.random.default_rng(1)
+    for fill in (20000, -32768):
+        a = rng.integers(-300, 301, (1, 70, 47)).astype(np.int16)
+        bt = rng.integers(-300, 301, (1, 90, 47)).astype(np.int16)
+        a[0, 5, :] = fill
+        bt[0, 7, :] = fill
+        tiles = [tuple(int(v) for v in t) for t in gemm.host_tiles(1, 70, 90, 2)]
+        want, wsat = _portable_runner(portable, a, bt, 70, 90, 47, tiles, 20, 0, 3)
+        got, gsat = _extension_runner(a, bt, 70, 90, 47, tiles, 20, 0, 3)
+        assert np.array_equal(got, want) and gsat == wsat
+        assert wsat > 0 or fill == 20000
