@@ -887,7 +887,7 @@ void arm_conv2d_grad_weight_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_
         }
     }
 #elif defined(SPL_SIMD_AVX2)
-    p = gw_avx2(x, xrow0, g, &q, delta, ldd, p0, p1, nc, acc, ldacc);
+    p = gw_avx2(x, xrow0, g, &q, delta, ldd, p0, p1, nc, acc, ldacc, &fresh);
 #endif
     if (fresh)
         for (int32_t i = 0; i < k; i++)
@@ -922,9 +922,6 @@ uint32_t arm_conv2d_grad_weight_reduce_q15(const q63_t *part, int32_t nparts, in
     uint32_t sat = 0;
     if (e1 <= e0)
         return 0;
-#if defined(SPL_SIMD_AVX2)
-    return gw_reduce_avx2(part, nparts, pstride, e0, e1, cin, cout, table, dw, rq);
-#endif
     int32_t k = e0 / cout, co = e0 - k * cout, ci = k % cin;
     for (int32_t e = e0; e < e1; e++) {
         if (table && !table[(int64_t)ci * cout + co]) {

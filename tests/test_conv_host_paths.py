@@ -141,14 +141,3 @@ def test_conv2d_weight_gradient_bound_sees_both_pixels_of_a_pair(pair):
     d = arrs["delta"].reshape(-1, 2)
     d[0::2], d[1::2] = 1, 32767
     same(pair, (kernel, sc, arrs))
-
-
-@settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), nparts=st.integers(1, 9),
-       dims=st.tuples(st.integers(1, 5), st.integers(1, 5), st.integers(1, 7), st.integers(1, 20)),
-       full=st.booleans(), mode=st.sampled_from([0, 1]), table=st.booleans())
-def test_conv2d_weight_gradient_reduce(pair, seed, nparts, dims, full, mode, table):
-    # The sum over partials and the one rounding (the AVX2 form sums blocks of 64 elements and
-    # rounds them with spl_requant_block_q63's AVX2 form), connection table or none.
-    same(pair, cases.conv2d_gw_reduce(np.random.default_rng(seed), nparts, *dims, full, mode,
-                                      table))
