@@ -886,6 +886,8 @@ void arm_conv2d_grad_weight_q15(const q15_t *x, int32_t xrow0, const spl_conv2d_
             p += rows;
         }
     }
+#elif defined(SPL_SIMD_AVX2)
+    p = gw_avx2(x, xrow0, g, &q, delta, ldd, p0, p1, nc, acc, ldacc, &fresh);
 #endif
     if (fresh)
         for (int32_t i = 0; i < k; i++)

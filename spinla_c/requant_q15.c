@@ -83,10 +83,24 @@ SPL_HOT uint32_t arm_requant_q15(const q15_t *src, q15_t *dst, int32_t n, const 
  * written as branch-free loops over the block for the common cases (a right shift of at most
  * 32 bits, or none) so that the host compiler vectorises them; other shifts go element by
  * element. */
+#include "spl_simd.h"
+#if defined(SPL_SIMD_AVX2)
+#include "host/requant_avx2.inc"
+#endif
+
 uint32_t spl_requant_block_q63(const q63_t *acc, q15_t *y, int32_t n, const spl_requant_t *rq,
                                uint32_t index0)
 {
     uint32_t sat = 0;
+#if defined(SPL_SIMD_AVX2)
+    { /* whole groups of 8 (host AVX2 build); the rest below */
+        int32_t done = requant_block_avx2(acc, y, n, rq, index0, &sat);
+        acc += done;
+        y += done;
+        n -= done;
+        index0 += (uint32_t)done;
+    }
+#endif
 #if defined(__arm__) || defined(SPL_PORTABLE)
     /* The ARM968 has no 64-bit adder or shifter: accumulators that fit int32 (almost all)
      * take spl_rq32, the same rounding in 32-bit arithmetic; the host keeps the branch-free

@@ -110,3 +110,34 @@ def test_conv2d_lenet5_c1(pair):
         rng = np.random.default_rng(int(full))
         same(pair, cases.conv2d(rng, g, full, 0, scratch_rows=32))
         same(pair, cases.conv2d_gw(rng, g, full, 0, scratch_cols=256))
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), cin=st.integers(1, 3), cout=st.integers(1, 20),
+       k=st.sampled_from([1, 3, 5]), big_from=st.floats(0.0, 1.0), data=st.data())
+def test_conv2d_weight_gradient_long_tiles(pair, seed, cin, cout, k, big_from, data):
+    # Many pixels (the AVX2 form's pixel-pair chunks, several per tile), channels in several
+    # 6-row blocks with a ragged last one, and deltas that turn full-range part way through
+    # the tile: chunks before that take the SIMD form, the rest the portable path.
+    g = cases.conv_geometry(3, 28, 28, cin, cout, k, k, 1, 1, k // 2, k // 2, k // 2, k // 2)
+    npix = 3 * 28 * 28
+    p0 = data.draw(st.integers(0, npix // 2))
+    c0 = data.draw(st.integers(0, cout - 1))
+    kernel, sc, arrs = cases.conv2d_gw(np.random.default_rng(seed), g, False, 0, p0, npix, c0,
+                                       cout, data.draw(st.sampled_from([16, 64, 256])), 4096)
+    rng = np.random.default_rng(seed + 1)
+    d = arrs["delta"]
+    start = int(big_from * len(d))
+    d[start:] = rng.integers(-32768, 32768, len(d) - start)
+    same(pair, (kernel, sc, arrs))
+
+
+def test_conv2d_weight_gradient_bound_sees_both_pixels_of_a_pair(pair):
+    # Small deltas at even pixels, full-scale ones at odd pixels: a pixel pair can add about
+    # 2^30 to a lane, so the int32 runs of the AVX2 form must be bounded by the odd pixels too.
+    g = cases.conv_geometry(1, 12, 12, 1, 2, 3, 3, 1, 1, 0, 0)
+    kernel, sc, arrs = cases.conv2d_gw(np.random.default_rng(0), g, False, 0, scratch_cols=64)
+    arrs["x"][:] = 32767
+    d = arrs["delta"].reshape(-1, 2)
+    d[0::2], d[1::2] = 1, 32767
+    same(pair, (kernel, sc, arrs))

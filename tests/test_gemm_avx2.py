@@ -24,6 +24,10 @@ typedef struct { int32_t shift; int32_t mode; uint32_t seed; } spl_requant_t;
 uint32_t arm_gemm_q15(const int16_t *a, int32_t lda, const int16_t *bt, int32_t ldb, int16_t *c,
                       int32_t ldc, int32_t m, int32_t n, int32_t k, const spl_requant_t *rq,
                       uint32_t row0, uint32_t col0, uint32_t ncols_total);
+uint32_t spl_gemm_q15_chunk(const int16_t *a, int32_t lda, const int16_t *bt, int32_t ldb,
+                            int16_t *c, int32_t ldc, int32_t m, int32_t n, int32_t k,
+                            const spl_requant_t *rq, uint32_t row0, uint32_t col0,
+                            uint32_t ncols_total, int32_t chunk);
 const char *spl_simd_path(void);
 """
 
@@ -55,17 +59,56 @@ def libs(tmp_path_factory):
     return build_pair(tmp_path_factory, "gemm", SOURCES, CDEF)
 
 
-def _compare(libs, m, n, k, lda, ldb, ldc, ka, kb, shift, mode, origin, seed):
+def _chunk_call(lib_ffi, a, lda, bt, ldb, m, n, k, shift, mode, seed, row0, col0, ncols, c,
+                ldc, chunk):
+    """One spl_gemm_q15_chunk call: arm_gemm_q15 with the caller's proven int32 chunk."""
+    ffi, lib = lib_ffi
+    rq = ffi.new("spl_requant_t *", {"shift": shift, "mode": mode, "seed": seed})
+    sat = lib.spl_gemm_q15_chunk(ffi.cast("int16_t *", a.ctypes.data), lda,
+                                 ffi.cast("int16_t *", bt.ctypes.data), ldb,
+                                 ffi.cast("int16_t *", c.ctypes.data), ldc, m, n, k, rq, row0,
+                                 col0, ncols, chunk)
+    return c, int(sat)
+
+
+def _safe_chunk(a, bt, m, n, k):
+    """The longest chunk any caller may prove for these operands: no sum of `chunk` products
+    of them can pass 2^31 - 1 (chunk * max|a| * max|b| does not)."""
+    ma = int(np.abs(a[:m, :k].astype(np.int64)).max())
+    mb = int(np.abs(bt[:n, :k].astype(np.int64)).max())
+    return (2**31 - 1) // max(1, ma * mb)
+
+
+def _operand(rng, shape, kind):
+    """_data's kinds, and "q6.9": N(0, 1) in q6.9, which against q3.12 makes the panel form's
+    int32 segments a few tens of k-pairs long (many segments, each widened)."""
+    if kind == "q6.9":
+        return np.clip(np.rint(rng.standard_normal(shape) * 512), -32768, 32767).astype(np.int16)
+    return _data(rng, shape, kind)
+
+
+def _compare(libs, m, n, k, lda, ldb, ldc, ka, kb, shift, mode, origin, seed, chunk=None):
+    """Portable and AVX2 builds on the same strided tile: through arm_gemm_q15 (chunk None), or
+    through spl_gemm_q15_chunk with chunk = 0, "all" (the longest safe chunk: all of k when the
+    data allows) or "short" (a safe chunk of at most 40 products)."""
     rng = np.random.default_rng(seed)
-    a = _data(rng, (m, lda), ka)
-    bt = _data(rng, (n, ldb), kb)
+    a = _operand(rng, (m, lda), ka)
+    bt = _operand(rng, (n, ldb), kb)
     c0 = rng.integers(-32768, 32768, (m, ldc)).astype(np.int16)
     row0, col0 = origin
+    if chunk == "all":
+        chunk = _safe_chunk(a, bt, m, n, k)
+    elif chunk == "short":
+        chunk = min(_safe_chunk(a, bt, m, n, k), int(rng.integers(1, 41)))
     outs = []
     for lib in libs:
         c = c0.copy()
-        _, sat = _kernel_call(lib, a, lda, bt, ldb, m, n, k, shift, mode, seed,
-                              row0=row0, col0=col0, ncols=col0 + n + 7, c=c, ldc=ldc)
+        if chunk is None:
+            _, sat = _kernel_call(lib, a, lda, bt, ldb, m, n, k, shift, mode, seed,
+                                  row0=row0, col0=col0, ncols=col0 + n + 7, c=c, ldc=ldc)
+        else:
+            _, sat = _chunk_call(lib, a, lda, bt, ldb, m, n, k, shift, mode, seed, row0, col0,
+                                 col0 + n + 7, c, ldc, chunk)
         outs.append((c, sat))
     assert np.array_equal(outs[0][0], outs[1][0])   # padding columns untouched by both
     assert outs[0][1] == outs[1][1]
@@ -82,6 +125,39 @@ def test_avx2_strided_tile_matches_portable(libs, m, n, k, pad, ka, kb, shift, m
                                             seed):
     _compare(libs, m, n, k, k + pad[0], k + pad[1], n + pad[2], ka, kb, shift, MODES[mode],
              origin, seed)
+
+
+# The packed-panel form (gemm_avx2_panel.inc): m >= 3 rows, 8- and 16-column panels and their
+# ragged edges, 6-row blocks and their remainder, odd k (the lone last value), k up to the
+# panel's 2048 and past it, one or many int32 segments (or the lanes-along-k form when they
+# would be short), and the caller's proven chunk (none, all of k, short) as conv2d_q15.c
+# passes it.
+@given(m=st.integers(3, 40), n=st.integers(1, 40),
+       k=st.one_of(st.integers(1, 200), st.sampled_from([2047, 2048, 2049])),
+       pad=st.tuples(st.integers(0, 20), st.integers(0, 20), st.integers(0, 9)),
+       ka=st.sampled_from(KINDS + ["q6.9"]), kb=st.sampled_from(KINDS + ["q6.9"]),
+       shift=st.integers(-2, 40), mode=st.sampled_from(list(MODES)),
+       origin=st.tuples(st.integers(0, 5000), st.integers(0, 99)),
+       chunk=st.sampled_from([None, 0, "all", "short"]), seed=st.integers(0, 2**32 - 1))
+def test_avx2_panel_matches_portable(libs, m, n, k, pad, ka, kb, shift, mode, origin, chunk,
+                                     seed):
+    _compare(libs, m, n, k, k + pad[0], k + pad[1], n + pad[2], ka, kb, shift, MODES[mode],
+             origin, seed, chunk)
+
+
+@pytest.mark.parametrize("ka,kb,k,chunk", [
+    ("tiny", "tiny", 2048, "all"),     # one segment, vector rounding, proven by the caller
+    ("q3.12", "q6.9", 301, None),      # several segments of at least 8 pairs, odd k
+    ("q6.9", "q3.12", 301, "all"),     # the same from the caller's chunk
+    ("q3.12", "spiky", 1000, "short"), # a chunk under 16: the lanes-along-k form
+    ("q1.14", "q3.12", 99, None),      # segments shorter than 8 pairs: lanes-along-k form
+    ("extreme", "tiny", 2049, None),   # past the panel's k
+])
+def test_avx2_panel_hard_cases(libs, ka, kb, k, chunk):
+    for shift, mode in [(0, 0), (1, 0), (2, 0), (12, 0), (24, 0), (30, 1), (33, 0), (-1, 0)]:
+        for m, n in [(6, 16), (13, 23), (36, 6), (4, 8)]:
+            _compare(libs, m, n, k, k + 1, k + 3, n + 2, ka, kb, shift, mode, (17, 5),
+                     k + shift + m, chunk)
 
 
 @pytest.mark.parametrize("ka,kb,k", [
@@ -110,3 +186,21 @@ def test_avx2_all_minus_32768_is_exact(libs):
     assert np.all(c == k) and sat == 0    # k * 2^30 / 2^30
     c, sat = _kernel_call(libs[1], a, k, bt, k, m, n, k, 20, 0, 0)
     assert np.all(c == 32767) and sat == m * n
+
+
+@pytest.mark.parametrize("m,n,k,chunk", [(6, 16, 100, None), (13, 21, 37, "all"),
+                                         (7, 5, 2048, None)])
+def test_avx2_panel_counts_every_saturated_output(libs, m, n, k, chunk):
+    # One int32 segment rounded 8 lanes at a time: every lane of a group out of range counts.
+    a = np.full((m, k), 100, np.int16)
+    bt = np.where(np.arange(n)[:, None] % 3 == 1, -100, 100) * np.ones((n, k), np.int16)
+    bt = bt.astype(np.int16)
+    want = np.where(np.arange(n) % 3 == 1, -32768, 32767)
+    for lib in libs:
+        c = np.zeros((m, n), np.int16)
+        if chunk is None:
+            c, sat = _kernel_call(lib, a, k, bt, k, m, n, k, 0, 0, 0, c=c, ldc=n)
+        else:
+            c, sat = _chunk_call(lib, a, k, bt, k, m, n, k, 0, 0, 0, 0, 0, n, c, n,
+                                 _safe_chunk(a, bt, m, n, k))
+        assert sat == m * n and np.array_equal(c, np.broadcast_to(want, (m, n)))
