@@ -426,6 +426,35 @@ def test_weight_gradient_of_a_whole_input_kernel_is_a_matmul_with_the_same_bits(
     assert spinla.stats().saturated.get("conv2d_grad_weight", 0) == sat
 
 
+def test_weight_gradient_plan_is_the_one_the_cost_model_prices_lowest(monkeypatch):
+    """LeNet-5's C3 weight gradient at batch 64 on a SpiNN-5: every candidate plan of the
+    partial pass (conv._gw_plans) lowered and priced by spinla.cost (model-parallel); the
+    planner's estimate must pick the cheapest (within 5 %), and that one must beat the
+    widest-channel plans, whose many partials cross the links."""
+    from spinla.cost import cost_of
+    from spinla.fixed import Format
+    from spinla.kernels import conv as kconv
+    from spinla.program import Buffer, Program
+    m = spinla.machine.get("spinn5")
+    geom = kconv.geometry(n=64, h=14, w=14, cin=6, oh=10, ow=10, cout=16, kh=5, kw=5, sy=1,
+                          sx=1, pt=0, pl=0)
+    g, f = kconv._g(geom), Format(12)
+    x, d, dw = Buffer((64, 14, 14, 6), f), Buffer((64, 10, 10, 16), f), Buffer((5, 5, 6, 16), f)
+    chosen = kconv._gw_plan(geom, m)
+    fits = lambda p, c, r: kconv._gw_need(g, p, c, r).max() <= m.tile_budget_bytes  # noqa: E731
+    priced = {}
+    for plan in kconv._gw_plans(6400, 150, 16, 16, m, fits):
+        monkeypatch.setattr(kconv, "_gw_plan", lambda *a, plan=plan: plan)
+        calls = kconv.lower_grad_weight(x, d, None, dw, geom, shift=12, rounding="nearest",
+                                        machine=m, op="conv2d_grad_weight")
+        priced[plan] = cost_of(Program(calls=calls, machine=m, name="gw"), m,
+                               strategy="model").time_s
+    assert chosen in priced and len(priced) > 4
+    assert priced[chosen] <= 1.05 * min(priced.values())
+    widest = min(t for p, t in priced.items() if p[1] == 16)
+    assert priced[chosen] < 0.8 * widest
+
+
 @pytest.mark.parametrize("batch", [1, 32, 64])
 def test_lenet5_c1_tiles_all_take_the_arms_direct_path(batch):
     """The planner's pixel ranges (pixel_granule) let every tile of LeNet-5's C1 run on the
