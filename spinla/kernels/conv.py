@@ -50,10 +50,6 @@ GW_SCRATCH_COLS = 64
 # as multicast packets, received by cores: fewer, wider pixel ranges, their channels split
 # over the cores of one chip, cut that traffic at the price of im2col work repeated per
 # channel slice.  _gw_estimate weighs the two.
-# ASSUMPTION (choosing the plan only): a chip's partials leave it over about two of its
-# links, as spinla.kernels.reduce.PARTIAL_LINKS says for split sums; spinla.cost prices the
-# placed Calls exactly.
-GW_PARTIAL_LINKS = 2
 # Reduce DTCM per weight: int64 sum, two int64 partial slices in flight, q15 output.
 REDUCE_DTCM_PER_ELEM = 8 * 3 + 2
 
@@ -417,12 +413,16 @@ def _gw_estimate(geom, g, m, k, cout, plan, machine):
         the other chips, B packets per chip (Machine.packet_payload_bytes each), sent and
         received by the chips' cores (Machine.send/receive_cycles_per_packet, spread over
         Machine.app_cores_per_chip).  The busiest link (Machine.link_packets_per_s) carries
-        the larger of a chip's first hops, B / GW_PARTIAL_LINKS, and its share of the
-        bisection of this all-to-all exchange: on a sqrt(C) x sqrt(C) grid, half of the C
-        chips send half of their B packets across sqrt(C) links, B sqrt(C) / 4 each;
+        the larger of a chip's first hops, B over spinla.kernels.reduce.PARTIAL_LINKS links
+        (an ASSUMPTION for choosing plans; spinla.cost prices the placed Calls exactly), and
+        its share of the bisection of this all-to-all exchange: on a sqrt(C) x sqrt(C)
+        grid, half of the C chips send half of their B packets across sqrt(C) links,
+        B sqrt(C) / 4 each;
       combining call: its busiest tile (cycle table conv2d_gw_reduce), reading every
         partial; its packet handling or the links, whichever binds."""
     from types import SimpleNamespace
+
+    from .reduce import PARTIAL_LINKS
     per, ct, cols = plan
     p0, p1, xrow0, nrows, c0, c1, pi, ci = _pixel_channel_grid(g, m, per, cout, ct)
     tiles = np.stack([pi, p0[pi], p1[pi], c0[ci], c1[ci], xrow0[pi]], 1)
@@ -437,7 +437,7 @@ def _gw_estimate(geom, g, m, k, cout, plan, machine):
     chips = min(machine.chips, math.ceil(ncores / a))
     nparts, ne = len(p0), k * cout
     pk = 8.0 * ne * nparts / chips * (1 - 1 / chips) / machine.packet_payload_bytes
-    link = (pk * max(1 / GW_PARTIAL_LINKS, math.sqrt(chips) / 4)
+    link = (pk * max(1 / PARTIAL_LINKS, math.sqrt(chips) / 4)
             * machine.clock_hz / machine.link_packets_per_s)
     cpu = pk * (machine.send_cycles_per_packet + machine.receive_cycles_per_packet) / a
     red = float(cycle_table.predict("conv2d_gw_reduce", n=float(math.ceil(ne / machine.cores)),
