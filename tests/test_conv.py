@@ -399,6 +399,62 @@ def test_kernel_covering_the_whole_input_is_a_matmul_with_the_same_bits(mode):
     assert np.array_equal(gi.raw, ref)
 
 
+@pytest.mark.parametrize("mode", ["nearest", "stochastic"])
+@pytest.mark.parametrize("k_split", [False, True])
+def test_weight_gradient_of_a_whole_input_kernel_is_a_matmul_with_the_same_bits(
+        mode, k_split, monkeypatch):
+    # LeNet-5's C5: dW = x^T @ delta over the images, lowered as a matmul (a GEMM, or the
+    # k-split into exact partials and one combining call); the same exact sums and one
+    # rounding per weight, so the same bits and saturations as the convolution reference.
+    from spinla.ops import linalg
+    monkeypatch.setattr(linalg, "K_SPLIT", k_split)
+    rng = np.random.default_rng(7)
+    x = spinla.asarray(rng.uniform(-2, 2, (9, 5, 5, 16)), fmt=12)
+    d = spinla.asarray(rng.uniform(-1, 1, (9, 1, 1, 12)), fmt=13)
+    f = spinla.jit(lambda a, b: spinla.conv2d_grad_weight(a, b, (5, 5), fmt=14, rounding=mode))
+    prog = f.program(x, d)
+    kern = "conv2d_gw_reduce_q15" if k_split else "gemm_q15"
+    assert kern in {c.kernel for c in prog.calls}
+    assert "conv2d_gw_q15" not in {c.kernel for c in prog.calls} or k_split
+    assert {c.op for c in prog.calls} == {"conv2d_grad_weight"}
+    seed = _seed_of(prog, kern) if mode == "stochastic" else 0
+    spinla.reset_stats()
+    dw = f(x, d)
+    ref, sat = R.conv2d_grad_weight(x.raw, d.raw, 5, 5, 12, 13, 14, mode=mode, seed=seed)
+    assert dw.shape == (5, 5, 16, 12) and sat > 0
+    assert np.array_equal(dw.raw, ref)
+    assert spinla.stats().saturated.get("conv2d_grad_weight", 0) == sat
+
+
+def test_weight_gradient_plan_is_the_one_the_cost_model_prices_lowest(monkeypatch):
+    """LeNet-5's C3 weight gradient at batch 64 on a SpiNN-5: every candidate plan of the
+    partial pass (conv._gw_plans) lowered and priced by spinla.cost (model-parallel); the
+    planner's estimate must pick the cheapest (within 5 %), and that one must beat the
+    widest-channel plans, whose many partials cross the links."""
+    from spinla.cost import cost_of
+    from spinla.fixed import Format
+    from spinla.kernels import conv as kconv
+    from spinla.program import Buffer, Program
+    m = spinla.machine.get("spinn5")
+    geom = kconv.geometry(n=64, h=14, w=14, cin=6, oh=10, ow=10, cout=16, kh=5, kw=5, sy=1,
+                          sx=1, pt=0, pl=0)
+    g, f = kconv._g(geom), Format(12)
+    x, d, dw = Buffer((64, 14, 14, 6), f), Buffer((64, 10, 10, 16), f), Buffer((5, 5, 6, 16), f)
+    chosen = kconv._gw_plan(geom, m)
+    fits = lambda p, c, r: kconv._gw_need(g, p, c, r).max() <= m.tile_budget_bytes  # noqa: E731
+    priced = {}
+    for plan in kconv._gw_plans(6400, 150, 16, 16, m, fits):
+        monkeypatch.setattr(kconv, "_gw_plan", lambda *a, plan=plan: plan)
+        calls = kconv.lower_grad_weight(x, d, None, dw, geom, shift=12, rounding="nearest",
+                                        machine=m, op="conv2d_grad_weight")
+        priced[plan] = cost_of(Program(calls=calls, machine=m, name="gw"), m,
+                               strategy="model").time_s
+    assert chosen in priced and len(priced) > 4
+    assert priced[chosen] <= 1.05 * min(priced.values())
+    widest = min(t for p, t in priced.items() if p[1] == 16)
+    assert priced[chosen] < 0.8 * widest
+
+
 @pytest.mark.parametrize("batch", [1, 32, 64])
 def test_lenet5_c1_tiles_all_take_the_arms_direct_path(batch):
     """The planner's pixel ranges (pixel_granule) let every tile of LeNet-5's C1 run on the

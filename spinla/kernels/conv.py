@@ -43,29 +43,13 @@ K_ALIGN = 16
 # is then ~4 % of a k = 25 call's MACs, for 72 * K bytes of DTCM.
 SCRATCH_ROWS = 36
 GW_SCRATCH_COLS = 64
-# Weight-gradient partial traffic vs MAC time.  A partial byte costs ~1 cycle of a chip's
-# share of SDRAM and inter-chip links (machine.py: 0.6 GB/s SDRAM, 6 links of 1e7 4-byte
-# packets/s, at 200 MHz: ASSUMPTION) and each weight is 8 bytes (int64), so balancing the MAC
-# time M k cout c / T (c: the calibrated conv2d_gw cycles per MAC) against the traffic
-# 8 T k cout / chips gives T^2 = M chips c / 8, i.e. T = sqrt(M chips / (8 / c)); the divisor
-# is doubled for the reduce re-reading the partials: gw_partial_balance() = 16 / c.  c is taken
-# from the cycle table (spinla/kernels/cycle_table.py, fitted by tools/calibrate_cycles.py) on
-# a LeNet-5 C3-sized tile (GW_BALANCE_TILE), so the constant follows the kernel's calibration
-# (6.4 when the kernels were assumed to take 2.5 cycles per MAC; about 4 calibrated).
-GW_PARTIAL_BYTE_CYCLES = 1.0
-GW_BALANCE_TILE = dict(pix=256, ct=16, k=150, cols=64)
-
-
-@functools.lru_cache(maxsize=1)
-def gw_partial_balance() -> float:
-    t = GW_BALANCE_TILE
-    c = float(cycle_table.predict("conv2d_gw", **t)) / (t["pix"] * t["ct"] * t["k"])
-    return 2 * 8 * GW_PARTIAL_BYTE_CYCLES / c
-
-
-# ASSUMPTION (used only to choose the number of partials): adding one int64 partial value
-# in the reduce, ~4 cycles (two LDRs, ADDS/ADC).
-REDUCE_CYCLES_PER_PARTIAL = 4
+# Weight-gradient partials: the partial pass's tiles are (pixel range, channel slice) pairs,
+# one int64 partial (8 bytes per weight) per pixel range, and the combining call's tiles
+# (flat weight ranges, spread over the cores) read their range of every partial.  A partial
+# lives on the chip that wrote it, so nearly all of it crosses links to the combining chips
+# as multicast packets, received by cores: fewer, wider pixel ranges, their channels split
+# over the cores of one chip, cut that traffic at the price of im2col work repeated per
+# channel slice.  _gw_estimate weighs the two.
 # Reduce DTCM per weight: int64 sum, two int64 partial slices in flight, q15 output.
 REDUCE_DTCM_PER_ELEM = 8 * 3 + 2
 
@@ -394,44 +378,101 @@ def bind_gw_reduce(call):
         threads())),)
 
 
-def _gw_parts_plan(geom, g, m, k, cout, ct, most, machine, fits):
-    """(per, ct, cols) of the weight gradient, its number of partials chosen among 1, 2, 4, ...
-    `most` by an estimate of the two calls' time: the busiest core's MAC and im2col cycles
-    (the tiles spread over the cores), plus the partials' traffic (8 bytes per weight per
-    partial, all but a chip's share crossing links as packets, each sent and received by a
-    core: Machine.send/receive_cycles_per_packet) and the reduce's cycles, both spread over
-    every core, and the links out of a partial's chip.  Fewer partials mean fewer, longer tiles; more mean more traffic."""
-    from types import SimpleNamespace
-    best, best_t = None, math.inf
+def _gw_plans(m, k, cout, ct, machine, fits):
+    """Candidate (per, ct, cols) plans of the partial pass: channel slices of ct, ct / 2, ...
+    1, and for each 1, 2, 4, ... pixel ranges (partials) up to one tile per core, each shrunk
+    until it fits DTCM (_shrink); no duplicates."""
     budget = machine.tile_budget_bytes
-    p = 1
+    seen = set()
     while True:
-        parts = min(p, most)
-        per = min(m, -(-math.ceil(m / parts) // 4) * 4)
-        plan = _shrink(fits, per, ct, GW_SCRATCH_COLS, budget, 2 * k + ct)
-        if plan is not None:
-            per_, ct_, cols = plan
-            p0, p1, xrow0, nrows, c0, c1, pi, ci = _pixel_channel_grid(g, m, per_, cout, ct_)
-            tiles = np.stack([pi, p0[pi], p1[pi], c0[ci], c1[ci], xrow0[pi]], 1)
-            fake = SimpleNamespace(tiles=tiles, params=dict(geom=tuple(geom),
-                                                           scratch_cols=min(cols, per_)))
-            cyc = _gw_cycles(fake, machine)
-            n = len(p0)
-            busy = max(float(cyc.max()), float(cyc.sum()) / machine.cores)
-            pbytes = 8.0 * k * cout * n
-            remote = pbytes * (1 - 1 / max(1, min(n, machine.chips)))
-            pk = remote / machine.packet_payload_bytes
-            # Each partial leaves its chip over about two links (dimension-order routes).
-            link = (0.0 if n == 1 else 8.0 * k * cout / machine.packet_payload_bytes / 2
-                    * machine.clock_hz / machine.link_packets_per_s)
-            t = busy + link + (pk * (machine.send_cycles_per_packet
-                              + machine.receive_cycles_per_packet)
-                        + pbytes / 8 * REDUCE_CYCLES_PER_PARTIAL) / machine.cores
-            if t < best_t:
-                best, best_t = (per_, ct_, cols), t
-        if parts >= most:
-            return best
-        p *= 2
+        nct = math.ceil(cout / ct)
+        most = max(1, min(math.ceil(m / 4), machine.cores // nct))
+        p = 1
+        while True:
+            parts = min(p, most)
+            per = min(m, -(-math.ceil(m / parts) // 4) * 4)
+            plan = _shrink(fits, per, ct, GW_SCRATCH_COLS, budget, 2 * k + ct)
+            if plan is not None and plan not in seen:
+                seen.add(plan)
+                yield plan
+            if parts >= most:
+                break
+            p *= 2
+        if ct == 1:
+            return
+        ct = (ct + 1) // 2
+
+
+def _gw_estimate(geom, g, m, k, cout, plan, machine):
+    """Estimated cycles of the two calls under `plan` (per, ct, cols), to choose a plan:
+      partial pass: its busiest core, the tiles given to the cores in contiguous runs of
+        about equal cycles as spinla.place.assign gives them;
+      partials: 8 bytes per weight each.  A pixel range's channel slices are neighbouring
+        tiles, so on neighbouring cores: the partials spread over the C chips the tiles
+        fill, and all but 1 / C of each chip's partial bytes go to the combining tiles on
+        the other chips, B packets per chip (Machine.packet_payload_bytes each), sent and
+        received by the chips' cores (Machine.send/receive_cycles_per_packet, spread over
+        Machine.app_cores_per_chip).  The busiest link (Machine.link_packets_per_s) carries
+        the larger of a chip's first hops, B over spinla.kernels.reduce.PARTIAL_LINKS links
+        (an ASSUMPTION for choosing plans; spinla.cost prices the placed Calls exactly), and
+        its share of the bisection of this all-to-all exchange: on a sqrt(C) x sqrt(C)
+        grid, half of the C chips send half of their B packets across sqrt(C) links,
+        B sqrt(C) / 4 each;
+      combining call: its busiest tile (cycle table conv2d_gw_reduce), reading every
+        partial; its packet handling or the links, whichever binds."""
+    from types import SimpleNamespace
+
+    from .reduce import PARTIAL_LINKS
+    per, ct, cols = plan
+    p0, p1, xrow0, nrows, c0, c1, pi, ci = _pixel_channel_grid(g, m, per, cout, ct)
+    tiles = np.stack([pi, p0[pi], p1[pi], c0[ci], c1[ci], xrow0[pi]], 1)
+    fake = SimpleNamespace(tiles=tiles, params=dict(geom=tuple(geom),
+                                                   scratch_cols=min(cols, per)))
+    cyc = np.maximum(_gw_cycles(fake, machine), 1.0)
+    ncores = min(len(cyc), machine.cores)
+    slot = np.minimum(((np.cumsum(cyc) - cyc / 2) / cyc.sum() * ncores).astype(np.int64),
+                      ncores - 1)
+    busy = float(np.bincount(slot, weights=cyc).max())
+    a = machine.app_cores_per_chip
+    chips = min(machine.chips, math.ceil(ncores / a))
+    nparts, ne = len(p0), k * cout
+    pk = 8.0 * ne * nparts / chips * (1 - 1 / chips) / machine.packet_payload_bytes
+    link = (pk * max(1 / PARTIAL_LINKS, math.sqrt(chips) / 4)
+            * machine.clock_hz / machine.link_packets_per_s)
+    cpu = pk * (machine.send_cycles_per_packet + machine.receive_cycles_per_packet) / a
+    red = float(cycle_table.predict("conv2d_gw_reduce", n=float(math.ceil(ne / machine.cores)),
+                                    nparts=nparts))
+    return busy + machine.barrier_cycles + max(link, cpu + red)
+
+
+def _gw_need(g, per, ct, cols):
+    """DTCM bytes of each partial-pass tile of `per` pixels and `ct` channels: its int64
+    sums, scratch, input rows and delta slice."""
+    m, k = g["n"] * g["oh"] * g["ow"], g["kh"] * g["kw"] * g["cin"]
+    p0, p1 = _pixel_ranges(g, m, per)
+    _, nrows = _input_rows(g, p0, p1)
+    return (8 * k * ct + 2 * gw_scratch(k, ct, min(cols, per)) + 2 * g["w"] * g["cin"] * nrows
+            + 2 * (p1 - p0) * ct)
+
+
+@functools.lru_cache(maxsize=256)   # eager ops lower the same shapes again and again
+def _gw_plan(geom, machine):
+    """(per, ct, cols) of the weight gradient, or None when no tile fits DTCM: among
+    _gw_plans (from the widest channel slice whose sums fill at most half of DTCM), the one
+    of least _gw_estimate (ties: the first, the wider channel slice and fewer partials)."""
+    g = _g(geom)
+    budget = machine.tile_budget_bytes
+    m, cout, k = g["n"] * g["oh"] * g["ow"], g["cout"], g["kh"] * g["kw"] * g["cin"]
+    ct = cout
+    while ct > 1 and 8 * k * ct > budget // 2:
+        ct = (ct + 1) // 2
+    best, best_t = None, math.inf
+    for plan in _gw_plans(m, k, cout, ct, machine,
+                          lambda p, c, r: _gw_need(g, p, c, r).max() <= budget):
+        t = _gw_estimate(geom, g, m, k, cout, plan, machine)
+        if t < best_t:
+            best, best_t = plan, t
+    return best
 
 
 def lower_grad_weight(x_buf, d_buf, table_buf, dw_buf, geom, *, shift: int, rounding: str,
@@ -443,28 +484,10 @@ def lower_grad_weight(x_buf, d_buf, table_buf, dw_buf, geom, *, shift: int, roun
     budget = machine.tile_budget_bytes
     m, cout, k = g["n"] * g["oh"] * g["ow"], g["cout"], g["kh"] * g["kw"] * g["cin"]
     rowb = 2 * g["w"] * g["cin"]
-    shapes = [x_buf.shape, d_buf.shape, dw_buf.shape]
-
-    def need(per, ct, cols):
-        p0, p1 = _pixel_ranges(g, m, per)
-        _, nrows = _input_rows(g, p0, p1)
-        pix = p1 - p0
-        return 8 * k * ct + 2 * gw_scratch(k, ct, min(cols, per)) + rowb * nrows + 2 * pix * ct
-
-    ct = cout
-    while ct > 1 and 8 * k * ct > budget // 2:
-        ct = (ct + 1) // 2
-    nct = math.ceil(cout / ct)
-    # How many pixel ranges (partials): each costs 8 bytes per weight of SDRAM traffic, read
-    # back by the reduce, while more ranges share the MACs among more cores.  Per core, MAC
-    # time ~ M * k * cout / T and partial traffic ~ T * k * cout * 8 / chips bytes, which
-    # balance at T ~ sqrt(M * chips / gw_partial_balance()).
-    most = max(1, min(math.ceil(m / 4), machine.cores // nct,
-                      round(math.sqrt(m * machine.chips / gw_partial_balance()))))
-    plan = _gw_parts_plan(geom, g, m, k, cout, ct, most, machine,
-                          lambda p, c, r: need(p, c, r).max() <= budget)
+    plan = _gw_plan(tuple(geom), machine)
     if plan is None:
-        raise tiling.no_fit(op, shapes, int(need(1, 1, 1).max()), budget,
+        raise tiling.no_fit(op, [x_buf.shape, d_buf.shape, dw_buf.shape],
+                            int(_gw_need(g, 1, 1, 1).max()), budget,
                             "one weight-gradient column and one pixel's im2col row exceed "
                             "DTCM")
     per, ct, cols = plan

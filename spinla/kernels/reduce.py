@@ -135,8 +135,9 @@ def _grid(outer, inner, rows, cols):
 # --- split sums -----------------------------------------------------------------------------
 
 # ASSUMPTION (choosing the number of partials only): the combining call receives the partials
-# that live on other chips over about two of its chip's links (as conv's _gw_parts_plan
-# assumes for its partials); spinla.cost prices the placed Calls exactly.
+# that live on other chips over about two of its chip's links (and a chip's partials leave
+# it over about two, as conv's _gw_estimate takes them); spinla.cost prices the placed Calls
+# exactly.
 PARTIAL_LINKS = 2
 # A split must beat one call by this fraction of its time (ASSUMPTION: the estimate's own
 # error; a marginal split adds a phase and a buffer for nothing).

@@ -300,6 +300,18 @@ def conv2d_grad_weight(x, delta, kernel_shape, *, stride=1, padding="valid", tab
     fo = _coarser(x, d, fmt)
     if x.size == 0 or d.size == 0:
         return _zeros((kh, kw, cin, cout), fo)
+    if _whole_input(g, table_buf):
+        # The kernel covers the whole image (LeNet-5's C5): dW = x^T @ delta over the N
+        # images, a plain matrix product with the same exact sums and one rounding per weight.
+        # matmul then picks the GEMM (every weight's sum on one core: no partials cross the
+        # links) or the k-split into partials, whichever the cost model prices lower.
+        from .linalg import matmul
+        from .manipulation import matrix_transpose, reshape
+        with op_label(op):
+            k = kh * kw * cin
+            dw2 = matmul(matrix_transpose(reshape(x, (n, k))), reshape(d, (n, cout)), fmt=fo,
+                         rounding=mode)
+            return reshape(dw2, (kh, kw, cin, cout))
     dw = new_buffer((kh, kw, cin, cout), fo)
     calls = kconv.lower_grad_weight(x.buffer, d.buffer, table_buf, dw, geom,
                                     shift=x.fmt.frac + d.fmt.frac - fo.frac, rounding=mode,
