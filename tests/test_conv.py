@@ -472,3 +472,38 @@ def test_lenet5_c1_tiles_all_take_the_arms_direct_path(batch):
                                             c.params["ldw"], c.params["scratch_rows"],
                                             c.params["rounding"], c.params["shift"])
         assert (parts > 0).all(), t[parts == 0][:4]
+
+
+def test_host_runs_a_pixel_ranges_channel_slices_as_one_tile(rng, monkeypatch):
+    """The host merges the board's channel slices of one partial (host_gw_tiles) and gives the
+    board tiles' bits: each candidate plan of a small weight gradient run both ways."""
+    from spinla import emulator
+    from spinla.fixed import Format
+    from spinla.kernels import conv as kconv
+    from spinla.program import Buffer, Program
+    m = spinla.machine.get("spinn5")
+    geom = kconv.geometry(n=4, h=9, w=9, cin=3, oh=5, ow=5, cout=8, kh=5, kw=5, sy=1,
+                          sx=1, pt=0, pl=0)
+    g, f = kconv._g(geom), Format(12)
+    xs = rng.integers(-3000, 3000, (4, 9, 9, 3)).astype(np.int16)
+    ds = rng.integers(-3000, 3000, (4, 5, 5, 8)).astype(np.int16)
+    fits = lambda p, c, r: kconv._gw_need(g, p, c, r).max() <= m.tile_budget_bytes  # noqa: E731
+    merged = 0
+    for plan in kconv._gw_plans(100, 75, 8, 8, m, fits):
+        monkeypatch.setattr(kconv, "_gw_plan", lambda *a, plan=plan: plan)
+        x, d, dw = Buffer((4, 9, 9, 3), f), Buffer((4, 5, 5, 8), f), Buffer((5, 5, 3, 8), f)
+        calls = kconv.lower_grad_weight(x, d, None, dw, geom, shift=12, rounding="nearest",
+                                        machine=m, op="conv2d_grad_weight")
+        prog = Program(calls=calls, machine=m, name="gw", inputs=[x, d], outputs=[dw])
+        t = calls[0].tiles
+        merged += len(kconv.host_gw_tiles(t, 8)) < len(t)
+        got = emulator.run_program(prog, [xs, ds])[0]
+        monkeypatch.setattr(kconv, "host_gw_tiles", lambda tiles, cout: tiles)
+        want = emulator.run_program(Program(calls=calls, machine=m, name="gw2", inputs=[x, d],
+                                            outputs=[dw]), [xs, ds])[0]
+        monkeypatch.undo()
+        np.testing.assert_array_equal(got, want)
+    assert merged, "no plan split a pixel range's channels"
+    t = np.array([[0, 0, 10, 0, 4, 0], [0, 0, 10, 4, 8, 0], [1, 10, 20, 0, 8, 2]], np.int32)
+    assert kconv.host_gw_tiles(t, 8).tolist() == [[0, 0, 10, 0, 8, 0], [1, 10, 20, 0, 8, 2]]
+    assert kconv.host_gw_tiles(t[:1], 8).tolist() == t[:1].tolist()   # a slice alone stays

@@ -346,10 +346,36 @@ def bind_gw(call):
     nth = threads()
     cols = p["scratch_cols"]
     k = g["kh"] * g["kw"] * g["cin"]
+    tiles = host_gw_tiles(call.tiles, g["cout"])
     return (Step("spl_run_conv2d_grad_weight", (In(0), In(1), Out(0, ctype="int64_t *"),
-                                                i32(p["geom"]), i32(call.tiles), call.ntiles,
+                                                i32(p["geom"]), i32(tiles), len(tiles),
                                                 Scratch(nth * gw_scratch(k, g["cout"], cols)),
                                                 cols, nth)),)
+
+
+def host_gw_tiles(tiles, cout: int) -> np.ndarray:
+    """The tiles the host runs: where the board's tiles of a pixel range (one partial) split
+    its channels into slices that together cover all cout, one tile of all the channels
+    instead.  The board splits channels so that a chip's cores share one partial (the plan's
+    link traffic, _gw_estimate); on the host each slice would repeat the range's im2col.  A
+    partial's values do not depend on how its channels are sliced (exact int64 sums), so the
+    bits are the same; any other tile set (a checked-mode tile alone) runs as it is."""
+    t = np.asarray(tiles)
+    if len(t) == 0 or (t[:, 3] == 0).all() and (t[:, 4] == cout).all():
+        return t
+    order = np.lexsort((t[:, 3], t[:, 0]))
+    s = t[order]
+    first = np.r_[True, s[1:, 0] != s[:-1, 0]]
+    last = np.r_[s[1:, 0] != s[:-1, 0], True]
+    same_range = (s[1:, 1:3] == s[:-1, 1:3]).all(1) | first[1:]
+    chained = (s[1:, 3] == s[:-1, 4]) | first[1:]
+    if not (same_range.all() and chained.all() and (s[first, 3] == 0).all()
+            and (s[last, 4] == cout).all()):
+        return t
+    out = s[first].copy()
+    out[:, 3], out[:, 4] = 0, cout
+    out.flags.writeable = False
+    return out
 
 
 def gw_scratch(k, nc, cols):
