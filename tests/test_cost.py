@@ -350,3 +350,22 @@ def test_remembered_call_costs_equal_fresh_ones():
     pl.memo = None
     fresh = _price(prog.calls, pl, m, True).to_dict()
     assert remembered == fresh
+
+
+def test_gather_pays_one_dma_set_up_per_transfer_of_its_plan(rng):
+    """A row gather's cycles: the table's core work plus one DMA set-up for each source
+    transfer its DMA plan lists (runs of consecutive rows are one transfer)."""
+    from spinla.kernels import KERNELS, dma
+    from spinla.kernels import copy as kcopy
+    x = spinla.asarray(rng.uniform(-1, 1, (300, 8)), fmt=12)
+    rows = np.r_[np.tile(np.arange(300), 8), rng.integers(0, 300, 1500), np.arange(5, 60)]
+    prog = spinla.jit(lambda v: spinla.take(v, rows, axis=0)).program(x)
+    (call,) = [c for c in prog.calls if c.kernel == "gather_rows_q15"]
+    m = mach.get("spinn5")
+    runs = [sum(1 for d in dma.plan(call, t).dmas if d.dir == dma.READ
+                and d.operand == 0) for t in range(call.ntiles)]
+    assert max(runs) > 1 and min(runs) < max(runs)
+    want = (cycle_table.predict("gather", rows=(call.tiles[:, 1] - call.tiles[:, 0]).astype(
+        float), elems=call.elems) + m.dma_setup_cycles * np.asarray(runs, float))
+    np.testing.assert_allclose(KERNELS["gather_rows_q15"].cycles(call, m), want)
+    np.testing.assert_array_equal(kcopy._source_runs(call), runs)

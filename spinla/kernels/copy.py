@@ -112,10 +112,24 @@ def lower_view(in_buf, out_buf, *, op: str, offset: int = 0):
 
 
 def _gather_cycles(call, machine):
-    # ASSUMPTION: a gathered row costs one DMA set-up (machine.py) on top of the core's work.
+    """The core's work (cycle table) plus one DMA set-up (machine.py) for each source transfer
+    of the tile's plan (plan_gather: a run of consecutive source rows is one transfer)."""
     rows = (call.tiles[:, 1] - call.tiles[:, 0]).astype(np.float64)
     return (cycle_table.predict("gather", rows=rows, elems=call.elems)
-            + machine.dma_setup_cycles * rows)
+            + machine.dma_setup_cycles * _source_runs(call))
+
+
+def _source_runs(call) -> np.ndarray:
+    """Per tile, the runs of consecutive source rows among its row indices."""
+    idx = np.asarray(call.params["rows"], np.int64)
+    r0, r1 = call.tiles[:, 0].astype(np.int64), call.tiles[:, 1].astype(np.int64)
+    if len(idx) == 0:
+        return np.zeros(len(r0))
+    # brk[i]: breaks in consecutiveness among idx[0..i]; a tile's runs are 1 + its breaks.
+    brk = np.r_[0, np.cumsum(np.diff(idx) != 1)]
+    top = len(idx) - 1
+    first, last = np.minimum(r0, top), np.minimum(np.maximum(r1 - 1, r0), top)
+    return np.where(r1 > r0, brk[last] - brk[first] + 1, 0).astype(np.float64)
 
 
 @register_bound("gather_rows_q15", _gather_cycles, "take along the leading axis (row gather)")
