@@ -63,7 +63,10 @@ def enabled():
     """SPINLA_CHECKED: 1 (or true/yes/on) turns checked mode on for every emulator run under
     place()'s default strategy; model, data or best under that strategy.  Returns False, True
     or the strategy."""
-    v = os.environ.get("SPINLA_CHECKED", "").strip().lower()
+    v = os.environ.get("SPINLA_CHECKED")
+    if not v:                   # every eager op asks: the usual answer stays cheap
+        return False
+    v = v.strip().lower()
     if v in _ON:
         return True
     from .place import STRATEGIES
