@@ -230,6 +230,14 @@ def _reduce(specs):
                                      n=sc["n"], stochastic=sc["mode"])) for s in specs]
 
 
+def _reduce_part(specs):
+    """(rows, n, m, inner) partial tiles of a split sum."""
+    return [Point("reduce_part", lambda i, s=s: cases.reduce_part(_rng(i), s[0], s[1], s[2],
+                                                                  False, inner=s[3]),
+                  lambda sc, a: dict(rows=sc["rows"], m=sc["m"], n=sc["n"], ld=sc["ld_n"]))
+            for s in specs]
+
+
 def _softmax(specs):
     return [Point("softmax", lambda i, s=s: cases.softmax(_rng(i), s[1], s[2], False, s[3],
                                                           s[0] == "logsumexp", 11, 14),
@@ -422,6 +430,16 @@ def families():
         "lut": (_lut(lut_fit), _lut(lut_held)),
         "optim": (_optim(opt_fit), _optim(opt_held)),
         "reduce": (_reduce(red_fit), _reduce(red_held)),
+        # Held out: LeNet-5's split sums' partial tiles at batch 64 (bias gradients of C1, C3,
+        # F5, F6 and the loss's sum over the batch), as the planner picks them.
+        "reduce_part": (_reduce_part([(1, 50, 6, 6), (1, 300, 6, 6), (1, 40, 16, 16),
+                                      (2, 30, 16, 16), (3, 12, 40, 40), (1, 12, 64, 64),
+                                      (1, 16, 84, 84), (2, 10, 130, 130), (1, 5, 200, 200),
+                                      (1, 2, 64, 100), (1, 33, 20, 84), (5, 7, 10, 10),
+                                      (3, 50, 2, 2), (1, 25, 3, 3), (2, 40, 1, 4),
+                                      (4, 20, 1, 1), (1, 500, 1, 1), (1, 64, 1, 1)]),
+                        _reduce_part([(1, 196, 6, 6), (1, 100, 16, 16), (1, 8, 64, 84),
+                                      (1, 8, 20, 84), (1, 8, 56, 120), (1, 320, 1, 1)])),
         "softmax": (_softmax([(o, r, n, md) for o in ("softmax", "logsumexp")
                               for r, n, md in ((1, 10, 0), (4, 30, 1), (2, 64, 0), (8, 5, 1),
                                                (16, 10, 0), (3, 100, 1), (5, 16, 0))]),

@@ -213,11 +213,14 @@ def reduce(rng, op, rows, n, m, full, mode, shift=None):
         x=data(rng, rows * n * m, full), y=noise(rng, rows * ld_y))
 
 
-def reduce_part(rng, rows, n, m, full):
-    """The partial pass of a split sum (arm_reduce_q15 with rq NULL): int64 sums into part."""
-    ld_n, ld_row, ld_p = m, n * m, m + int(rng.integers(0, 2))
+def reduce_part(rng, rows, n, m, full, inner=None):
+    """The partial pass of a split sum (arm_reduce_q15 with rq NULL): int64 sums into part.
+    inner: the row length of the (rows, n, inner) input whose first m columns the tile sums
+    (default m)."""
+    inner = m if inner is None else inner
+    ld_n, ld_row, ld_p = inner, n * inner, m + int(rng.integers(0, 2))
     return "REDUCE_PART", dict(rows=rows, ld_row=ld_row, n=n, ld_n=ld_n, m=m, ld_p=ld_p), dict(
-        x=data(rng, rows * n * m, full), part=noise(rng, rows * ld_p, np.int64))
+        x=data(rng, rows * n * inner, full), part=noise(rng, rows * ld_p, np.int64))
 
 
 def softmax(rng, rows, n, full, mode, log=False, frac_in=None, frac_out=None):

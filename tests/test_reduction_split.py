@@ -97,8 +97,10 @@ def test_the_cost_model_sees_the_split():
 
 
 def test_small_sums_and_other_reductions_do_not_split():
+    """(A sum of 3,200 inputs, (4, 100, 8), does split since the partial tile has a calibrated
+    formula of its own: the cost model prices that split 20 % faster than one call.)"""
     m = sp.machine.spinn5()
-    for op, shape in (("sum", (4, 100, 8)), ("mean", (1, 50176, 6)), ("max", (1, 50176, 6))):
+    for op, shape in (("sum", (2, 50, 4)), ("mean", (1, 50176, 6)), ("max", (1, 50176, 6))):
         x = Buffer(shape, q(12), data=np.zeros(shape, np.int16))
         out = Buffer((shape[0], shape[2]), q(12))
         calls = kred.lower(op, x, out, outer=shape[0], n=shape[1], inner=shape[2], shift=0,

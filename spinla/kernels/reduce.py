@@ -63,13 +63,12 @@ def bind(call):
 
 
 def _part_cycles(call, machine=None):
-    """ASSUMPTION: a partial tile runs arm_reduce_q15's SUM loop and stores each int64 sum
-    where SUM would round it, so it is priced by the SUM formula without stochastic rounding
-    (the store costs less than the rounding it replaces: a slight over-count per output,
-    which is small beside the per-input term of the long slices that split)."""
+    """A partial tile (s, o0, o1, i0, i1, k0, k1) by its own fitted formula (cycle_table
+    reduce_part: arm_reduce_q15's SUM loop storing unrounded int64 sums); the input's rows are
+    `inner` apart."""
     t = call.tiles.astype(np.float64)
-    return cycle_table.predict("reduce", op="sum", rows=t[:, 2] - t[:, 1], m=t[:, 4] - t[:, 3],
-                               n=t[:, 6] - t[:, 5], stochastic=0.0)
+    return cycle_table.predict("reduce_part", rows=t[:, 2] - t[:, 1], m=t[:, 4] - t[:, 3],
+                               n=t[:, 6] - t[:, 5], ld=float(call.params["inner"]))
 
 
 @register_bound("reduce_part_q15", _part_cycles,
@@ -193,7 +192,7 @@ def _split_plan(op, outer, n, inner, rows, cols, machine) -> int:
     p = 2
     while p <= most:
         tiles = _part_tiles(outer, n, inner, rows_p, cols, p)
-        cyc = _part_cycles(SimpleNamespace(tiles=tiles), machine)
+        cyc = _part_cycles(SimpleNamespace(tiles=tiles, params=dict(inner=inner)), machine)
         busy = max(float(cyc.max()), float(cyc.sum()) / machine.cores)
         nparts = int(tiles[:, 0].max()) + 1
         cc = cycle_table.predict("conv2d_gw_reduce", n=(comb[:, 1] - comb[:, 0]).astype(
