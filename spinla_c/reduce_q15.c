@@ -29,7 +29,7 @@
  * arm-image; Boosted LeNet-4's image had 80 bytes to spare). */
 #include "spinla.h"
 
-#define RED_COLS 64
+#define RED_COLS SPL_REDUCE_COLS
 #define I32_CHUNK 65535
 
 /* Out of line on the ARM968: inlined into arm_reduce_q15, whose output loop also stores the

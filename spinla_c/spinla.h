@@ -133,6 +133,9 @@ int64_t spl_ln_q30(uint64_t v, int32_t frac);
  * rq NULL (SUM only): the partial pass of a split sum; y then holds int64 (8-byte aligned,
  * ld_y in int64 units) and gets the exact sums, unrounded (see reduce_q15.c). */
 #define SPL_MEAN_SHIFT 46
+/* Output columns per block of arm_reduce_q15's column loop (reduce_q15.c; its accumulators
+ * live on the stack, RED_COLS of them), which the reduce_part cycle formula counts. */
+#define SPL_REDUCE_COLS 64
 enum { SPL_RED_SUM = 0, SPL_RED_MEAN, SPL_RED_MAX, SPL_RED_MIN, SPL_RED_ARGMAX,
        SPL_RED_ARGMIN };
 uint32_t arm_reduce_q15(int32_t op, const q15_t *x, int32_t rows, int32_t ld_row, int32_t n,

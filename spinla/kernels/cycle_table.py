@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import abi
+
 
 @dataclass(frozen=True)
 class Term:
@@ -43,9 +45,9 @@ def _ceil_div(a, b):
 # formula, not a fitted value: change it with the kernel, then re-run the fit.  GEMM_UNROLL:
 # k-pairs per pass of the 3 x 2 loop.
 GEMM_UNROLL = 8
-# Columns per block of reduce_q15.c's column loop (RED_COLS there): the shape of reduce_part's
-# formula, like GEMM_UNROLL.
-RED_COLS = 64
+# Columns per block of reduce_q15.c's column loop (spinla.h SPL_REDUCE_COLS): the shape of
+# reduce_part's formula, read from the header.
+RED_COLS = abi.const("SPL_REDUCE_COLS")
 
 
 def _rows3(m, k):
