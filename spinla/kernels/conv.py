@@ -29,10 +29,10 @@ from ..program import Buffer, Call
 from . import (NULL, SEED, In, Out, Scratch, Step, cycle_table, dma, i32,
                register_bound, threads)
 
-# Packed row stride alignment (q15 values).  ASSUMPTION: 2 would do for the ARM968 (one LDR per
-# pair); 16 lets the host's 256/512-bit loops of arm_gemm_q15 run whole vectors.  The padding
-# is zeros, so results are unchanged; the cycle formulas count the true K, not the padding,
-# since the ARM build would pack with alignment 2.
+# Packed row stride alignment (q15 values): 16 lets the host's 256/512-bit loops of
+# arm_gemm_q15 run whole vectors.  The padding is zeros, so results are unchanged, and the ARM
+# kernels run over k rounded up to even (one LDR per pair), not over this stride: their cycle
+# formulas, fitted on the ARM build, count that k, not the padding.
 K_ALIGN = 16
 
 # Scratch rows per arm_gemm_q15 call (forward) and pixels per chunk (weight gradient).  A
