@@ -45,6 +45,11 @@ static void pix_next(const spl_conv2d_t *g, pix_t *q)
     }
 }
 
+#include "spl_simd.h"
+#if defined(SPL_SIMD_AVX512)
+/* Host only, the native AVX-512 build: the two runs below as inlined masked 512-bit moves. */
+#include "host/im2col_avx512.inc"
+#else
 /* n q15 values from s to d (ds = 1 im2col runs; one out-of-line copy: ITCM): 32-bit words
  * when both have the same alignment (NHWC rows with an even cin: one LDR/STR per two values),
  * else halfwords four at a time with the loads first, so no store waits on its load (the
@@ -95,6 +100,7 @@ static __attribute__((noinline)) void zero_run(q15_t *d, int32_t n)
     if (n & 1)
         d[n - 1] = 0;
 }
+#endif
 
 /* One im2col row (k = (ky, kx, ci)) of pixel q, written with element stride ds.  x holds input
  * rows from global row xrow0 = n * h + iy on; padding positions read as zero.  Callers pass a
