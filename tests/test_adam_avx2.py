@@ -72,11 +72,19 @@ def _data(rng, n, kind):
         return rng.integers(-32768, 32768, n).astype(np.int16)
     if kind == "edges":
         return rng.choice(np.array([-32768, -32767, -1, 0, 1, 32766, 32767], np.int16), n)
+    if kind == "zero":
+        return np.zeros(n, np.int16)
     return rng.integers(-300, 301, n).astype(np.int16)
 
 
-@given(n=st.integers(1, 70), kinds=st.tuples(*[st.sampled_from(["full", "edges", "small"])] * 4),
-       beta1=st.integers(0, 2**30 - 1), beta2=st.integers(0, 2**30 - 1),
+# Betas that are multiples of 2^28 put the moments exactly on rounding ties (m' and r' are
+# rounded in int32 lanes, where the tie rule is code of its own): m's accumulator for odd
+# M - G, and with a zero gradient the root of 2^28 R^2, R 2^14, for odd R.
+BETA = st.one_of(st.integers(0, 2**30 - 1), st.sampled_from([0, 2**28, 2**29, 3 * 2**28]))
+
+
+@given(n=st.integers(1, 70), kinds=st.tuples(*[st.sampled_from(["full", "edges", "small", "zero"])] * 4),
+       beta1=BETA, beta2=BETA,
        eps=st.integers(2**15, 2**31), ratio_max=st.integers(1, 2**31 - 1),
        w_shift=st.integers(0, 47), g_shift=st.integers(0, 15),
        stochastic=st.booleans(), lr=st.integers(-32768, 32767),
@@ -121,3 +129,30 @@ def test_avx2_top_bit_lanes_match_top_bit(lib):
     assert np.array_equal(lanes, ref)
     small = v < 2**32
     assert small.sum() > 100 and np.array_equal(lanes32[small], ref[small])
+
+
+@pytest.mark.parametrize("stochastic", [False, True])
+def test_adam_avx2_rms_ties(lib, stochastic):
+    # With a zero gradient and beta2 = 1/4 the radicand is 2^28 R^2, whose root the table
+    # gives exactly for R <= 7: R 2^14, a tie of r' = round(R / 2) for odd R (half to even:
+    # 0, 2, 2, 4 for 1, 3, 5, 7).  Both paths must agree and round the ties as the rule says.
+    ffi, L = lib
+    n = 67
+    r = np.resize(np.array([1, 3, 5, 7, 2, 0], np.int16), n)
+    g = np.zeros(n, np.int16)
+    w = np.arange(n, dtype=np.int16) * 37
+    m = (np.arange(n, dtype=np.int16) - 30) * 5
+    p = ffi.new("spl_adam_t *", dict(beta1=2**29, beta2=2**28, eps=2**16, ratio_max=2**20,
+                                     w_shift=16, g_shift=0, mode=int(stochastic), seed_w=1,
+                                     seed_m=2, seed_r=3))
+    res = []
+    for fn in (L.test_adam_portable, L.arm_adam_q15):
+        outs = [np.zeros(n, np.int16) for _ in range(3)]
+        ptr = [ffi.from_buffer("int16_t[]", a) for a in (w, g, m, r, *outs)]
+        res.append((fn(*ptr[:4], 100, *ptr[4:], n, p, 5), outs))
+    for a, b in zip(res[0][1], res[1][1]):
+        np.testing.assert_array_equal(a, b)
+    assert res[0][0] == res[1][0]
+    if not stochastic:
+        half_even = np.round(r.astype(np.float64) / 2)   # NumPy rounds halves to even
+        np.testing.assert_array_equal(res[1][1][2], half_even.astype(np.int16))

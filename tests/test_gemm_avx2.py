@@ -204,3 +204,39 @@ def test_avx2_panel_counts_every_saturated_output(libs, m, n, k, chunk):
             c, sat = _chunk_call(lib, a, k, bt, k, m, n, k, 0, 0, 0, 0, 0, n, c, n,
                                  _safe_chunk(a, bt, m, n, k))
         assert sat == m * n and np.array_equal(c, np.broadcast_to(want, (m, n)))
+
+
+# The panel form's many-segment rounding: a row's int64 segment sums go 8 at a time through
+# the 8-lane rounding block (spl_requant_block_q63), in int32 lanes when a group's sums fit
+# and one by one when any is past int32.  Large same-sign rows (|a| |b| near 2^24: segments of
+# a few tens of pairs) make whole sums of k up to 2048 run far past int32 in some rows and
+# columns and stay small in others (mixed signs), so groups of both kinds and mixed groups
+# meet; every shift and mode, the caller's chunk or the scan.
+@given(m=st.integers(3, 20), n=st.integers(1, 40), k=st.integers(40, 2048),
+       mag=st.tuples(st.integers(1000, 8000), st.integers(1000, 8000)),
+       shift=st.integers(-2, 45), mode=st.sampled_from(list(MODES)),
+       origin=st.tuples(st.integers(0, 5000), st.integers(0, 99)),
+       chunk=st.sampled_from([None, "all"]), seed=st.integers(0, 2**32 - 1))
+def test_avx2_panel_segment_sums_past_int32(libs, m, n, k, mag, shift, mode, origin, chunk,
+                                            seed):
+    rng = np.random.default_rng(seed)
+    a = (rng.integers(mag[0] // 2, mag[0] + 1, (m, k + 3))
+         * rng.choice([-1, 1], (m, 1)) * np.where(rng.random((m, 1)) < 0.3,
+                                                  rng.choice([-1, 1], (m, k + 3)), 1))
+    bt = rng.integers(mag[1] // 2, mag[1] + 1, (n, k + 1)) * rng.choice([-1, 1], (n, 1))
+    a, bt = a.astype(np.int16), bt.astype(np.int16)
+    c0 = rng.integers(-32768, 32768, (m, n + 2)).astype(np.int16)
+    row0, col0 = origin
+    ck = None if chunk is None else _safe_chunk(a, bt, m, n, k)
+    outs = []
+    for lib in libs:
+        c = c0.copy()
+        if ck is None:
+            _, sat = _kernel_call(lib, a, k + 3, bt, k + 1, m, n, k, shift, MODES[mode], seed,
+                                  row0=row0, col0=col0, ncols=col0 + n + 7, c=c, ldc=n + 2)
+        else:
+            _, sat = _chunk_call(lib, a, k + 3, bt, k + 1, m, n, k, shift, MODES[mode], seed,
+                                 row0, col0, col0 + n + 7, c, n + 2, ck)
+        outs.append((c, sat))
+    assert np.array_equal(outs[0][0], outs[1][0])
+    assert outs[0][1] == outs[1][1]
