@@ -481,9 +481,8 @@ def assign(call, chips, machine: Machine, work=None) -> np.ndarray:
     return cores[slot].astype(np.int32)
 
 
-def _candidates(call, machine: Machine):
-    """Chip counts to try: 1, 2, 4, ..., whole boards, and as many as the call has tiles."""
-    most = min(machine.chips, call.ntiles)
+def _counts_up_to(most: int, machine: Machine) -> list:
+    """1, 2, 4, ... chips, one, two and four whole boards, and `most`, all up to `most`."""
     c, out = 1, []
     while c < most:
         out.append(c)
@@ -491,6 +490,11 @@ def _candidates(call, machine: Machine):
     per = machine.chips_per_board
     out += [k * per for k in (1, 2, 4) if k * per < most]
     return sorted(set(out + [most]))
+
+
+def _candidates(call, machine: Machine):
+    """Chip counts to try: 1, 2, 4, ..., whole boards, and as many as the call has tiles."""
+    return _counts_up_to(min(machine.chips, call.ntiles), machine)
 
 
 def _anchor(call, homes: dict, machine: Machine) -> int:
@@ -779,14 +783,7 @@ def replica_counts(program, machine: Machine) -> list:
     at most one per batch row."""
     rows = min((b.shape[0] for b in getattr(program, "batch_inputs", ()) if b.shape),
                default=1)
-    most = min(machine.chips, max(1, rows))
-    c, out = 1, []
-    while c < most:
-        out.append(c)
-        c *= 2
-    per = machine.chips_per_board
-    out += [k * per for k in (1, 2, 4) if k * per < most]
-    return sorted(set(out + [most]))
+    return _counts_up_to(min(machine.chips, max(1, rows)), machine)
 
 
 def _greedy(program, m: Machine, strategy: str, memo=None, nreplicas: int = 1) -> Placement:
