@@ -159,6 +159,16 @@ def _edited(monkeypatch, edit):
     return seen
 
 
+def _edited_fails(monkeypatch, rng, edit):
+    """Streams edited by edit(cores) for the model-placed gemm of _big_matmul, whose checked
+    run must then fail: (what edit returned, the pytest ExceptionInfo)."""
+    got = _edited(monkeypatch, edit)
+    with use(EmulatorBackend(checked="model")):
+        with pytest.raises(checked.CheckError) as e:
+            _big_matmul(rng)
+    return got["edit"], e
+
+
 def _monitor_sends(cores):
     """(core, phase, record) of every send a monitor makes (reads served from its SDRAM)."""
     return [(k, ph, pk) for k, phases in sorted(cores.items()) for ph in phases
@@ -192,11 +202,7 @@ def test_a_dropped_send_fails_naming_the_packet(rng, monkeypatch):
         _, ph, pk = _monitor_sends(cores)[0]
         ph.send.remove(pk)
         return pk
-    got = _edited(monkeypatch, drop)
-    with use(EmulatorBackend(checked="model")):
-        with pytest.raises(checked.CheckError) as e:
-            _big_matmul(rng)
-    pk = got["edit"]
+    pk, e = _edited_fails(monkeypatch, rng, drop)
     o = pk["offset"]
     assert re.search(rf"call 0 \(matmul, gemm_q15\): core \(\d+, \d+, 0\) expects packets "
                      rf"key {pk['key']}\.\.\d+ \(buffer {pk['buffer']} (bytes \[{o}, \d+\)|"
@@ -216,11 +222,7 @@ def test_a_dropped_recv_leaves_poison_that_the_reader_names(rng, monkeypatch):
         k, ph, pk = next(v[0] for v in holders.values() if len(v) > 1)
         ph.recv.remove(pk)
         return k, pk
-    got = _edited(monkeypatch, drop)
-    with use(EmulatorBackend(checked="model")):
-        with pytest.raises(checked.CheckError) as e:
-            _big_matmul(rng)
-    (x, y, _), pk = got["edit"]
+    ((x, y, _), pk), e = _edited_fails(monkeypatch, rng, drop)
     b, lo, hi = _range(pk)
     m = re.search(rf"call 0 \(matmul, gemm_q15\) tile \d+ .* on chip \({x}, {y}\) core \d+: "
                   rf"reads bytes \[(\d+), (\d+)\).* of buffer {b} .*that chip \({x}, {y}\) does "
@@ -248,11 +250,7 @@ def test_a_reader_not_ordered_after_an_arrival_fails(rng, monkeypatch):
         k, ph = next((k, ph) for k, ph in _tiles(cores) if ph.wait and len(readers[k[:2]]) > 1)
         ph.wait -= 1
         return k, ph.tile
-    got = _edited(monkeypatch, early)
-    with use(EmulatorBackend(checked="model")):
-        with pytest.raises(checked.CheckError) as e:
-            _big_matmul(rng)
-    (x, y, core), tile = got["edit"]
+    ((x, y, core), tile), e = _edited_fails(monkeypatch, rng, early)
     assert re.search(rf"call 0 \(matmul, gemm_q15\) tile {tile} .* on chip \({x}, {y}\) core "
                      rf"{core}: reads bytes \[\d+, \d+\).* of buffer \d+ .*that packets bring "
                      rf"to chip \({x}, {y}\) in this Call as its arrival \d+, but its phase waits "
@@ -269,11 +267,7 @@ def test_a_recv_held_by_an_application_core_fails(rng, monkeypatch):
         k, ph = next((k, ph) for k, ph in _tiles(cores) if k[:2] == (x, y))
         ph.recv.append(mon.recv.pop(0))
         return k, ph.recv[-1]
-    got = _edited(monkeypatch, move)
-    with use(EmulatorBackend(checked="model")):
-        with pytest.raises(checked.CheckError) as e:
-            _big_matmul(rng)
-    k, pk = got["edit"]
+    (k, pk), e = _edited_fails(monkeypatch, rng, move)
     assert re.search(rf"core {re.escape(str(k))} expects packets key {pk['key']}\.\..*: only "
                      r"its chip's monitor \(core 0\) receives packets", str(e.value)), str(e.value)
 
@@ -306,11 +300,7 @@ def test_a_wrong_destination_chip_fails(rng, monkeypatch):
         pk["dst_x"], pk["dst_y"] = next((x, y) for x in range(7, -1, -1) for y in range(5, -1, -1)
                                         if (x, y) not in expecting)
         return pk
-    got = _edited(monkeypatch, misroute)
-    with use(EmulatorBackend(checked="model")):
-        with pytest.raises(checked.CheckError) as e:
-            _big_matmul(rng)
-    pk = got["edit"]
+    pk, e = _edited_fails(monkeypatch, rng, misroute)
     assert re.search(rf"sends packets key {pk['key']}\.\..* to chip \({pk['dst_x']}, "
                      rf"{pk['dst_y']}\); core .* expects them", str(e.value)), str(e.value)
 
@@ -356,11 +346,7 @@ def test_writes_sent_to_the_wrong_chip_fail_at_their_home(rng, monkeypatch):
         cores.setdefault((pk["dst_x"], pk["dst_y"], 0), []).append(
             streams.Phase(ph.call, none, 0, np.zeros(0, np.int32), recv=[dict(pk)]))
         return pk
-    got = _edited(monkeypatch, misroute)
-    with use(EmulatorBackend(checked="model")):
-        with pytest.raises(checked.CheckError) as e:
-            _big_matmul(rng)
-    pk = got["edit"]
+    pk, e = _edited_fails(monkeypatch, rng, misroute)
     assert re.search(r"call 0 \(matmul, gemm_q15\): output 0 bytes \[\d+, \d+\).* are "
                      rf"homed on chip \({pk['dst_x'] + 1}, {pk['dst_y']}\) but are not there "
                      r"after the Call \(written by \(\d+, \d+\) core \d+", str(e.value)), \
