@@ -84,17 +84,21 @@ SPL_HOT uint32_t arm_requant_q15(const q15_t *src, q15_t *dst, int32_t n, const 
  * 32 bits, or none) so that the host compiler vectorises them; other shifts go element by
  * element. */
 #include "spl_simd.h"
-#if defined(SPL_SIMD_AVX2)
+#if defined(SPL_SIMD_AVX512)
+#include "host/requant_avx512.inc"
+#define REQUANT_BLOCK_SIMD requant_block_avx512
+#elif defined(SPL_SIMD_AVX2)
 #include "host/requant_avx2.inc"
+#define REQUANT_BLOCK_SIMD requant_block_avx2
 #endif
 
 uint32_t spl_requant_block_q63(const q63_t *acc, q15_t *y, int32_t n, const spl_requant_t *rq,
                                uint32_t index0)
 {
     uint32_t sat = 0;
-#if defined(SPL_SIMD_AVX2)
-    { /* whole groups of 8 (host AVX2 build); the rest below */
-        int32_t done = requant_block_avx2(acc, y, n, rq, index0, &sat);
+#if defined(REQUANT_BLOCK_SIMD)
+    { /* host SIMD builds: all of it (AVX-512) or whole groups of 8 (AVX2); the rest below */
+        int32_t done = REQUANT_BLOCK_SIMD(acc, y, n, rq, index0, &sat);
         acc += done;
         y += done;
         n -= done;

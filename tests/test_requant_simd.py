@@ -1,11 +1,13 @@
-"""The host's AVX2 form of spl_requant_block_q63 (spinla_c/host/requant_avx2.inc, built with
--march=x86-64-v3 as for a CPU without AVX-512) against the portable C, bit for bit: outputs
+"""The host's SIMD forms of spl_requant_block_q63 against the portable C, bit for bit: AVX2
+(spinla_c/host/requant_avx2.inc, built with -march=x86-64-v3 as for a CPU without AVX-512) and
+AVX-512 (host/requant_avx512.inc, built with -march=native where the CPU has it).  Outputs
 and saturation counts for every shift, both rounding modes, accumulators in and out of int32
 range (a group of 8 with one value outside int32 goes element by element) and block lengths
 that leave a tail past the last whole group."""
+import cbuild
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from test_gemm_avx2 import build_pair
@@ -19,9 +21,18 @@ const char *spl_simd_path(void);
 """
 
 
-@pytest.fixture(scope="module")
-def libs(tmp_path_factory):
-    return build_pair(tmp_path_factory, "requant", SOURCES, CDEF)
+@pytest.fixture(scope="module", params=["avx2", "avx512"])
+def libs(request, tmp_path_factory):
+    """(portable, SIMD) builds of the requantisation."""
+    if request.param == "avx2":
+        return build_pair(tmp_path_factory, "requant", SOURCES, CDEF)
+    if not cbuild.cpu_has_vnni():
+        pytest.skip("this CPU has no AVX-512 VNNI: the AVX-512 path cannot run here")
+    d = tmp_path_factory.mktemp("requant_avx512")
+    portable = cbuild.build(d, "portable", ["-DSPL_PORTABLE"], SOURCES, CDEF)
+    native = cbuild.build(d, "native", ["-march=native"], SOURCES, CDEF)
+    assert native[0].string(native[1].spl_simd_path()) == b"avx512-vnni"
+    return portable, native
 
 
 def _run(lib_ffi, acc, shift, mode, seed, index0):
@@ -41,11 +52,12 @@ def _acc(rng, n, bits, wide_frac):
     return acc
 
 
+@settings(max_examples=300, deadline=None)
 @given(n=st.integers(0, 70), bits=st.sampled_from([4, 12, 20, 31]),
        wide_frac=st.sampled_from([0.0, 0.02, 0.5]), shift=st.integers(-3, 40),
        mode=st.sampled_from([0, 1]), seed=st.integers(0, 2**32 - 1),
        index0=st.sampled_from([0, 7, 2**32 - 5]))
-def test_requant_block_avx2_matches_portable(libs, n, bits, wide_frac, shift, mode, seed,
+def test_requant_block_simd_matches_portable(libs, n, bits, wide_frac, shift, mode, seed,
                                              index0):
     acc = _acc(np.random.default_rng(seed), n, bits, wide_frac)
     (y0, s0), (y1, s1) = (_run(lib, acc, shift, mode, seed, index0) for lib in libs)
@@ -53,7 +65,7 @@ def test_requant_block_avx2_matches_portable(libs, n, bits, wide_frac, shift, mo
     assert s0 == s1
 
 
-def test_requant_block_avx2_counts_each_saturated_lane(libs):
+def test_requant_block_simd_counts_each_saturated_lane(libs):
     # Every lane of every group out of q15 range (both signs): each one counted.
     acc = np.tile(np.array([1 << 30, -(1 << 30)], np.int64), 12)
     for lib in libs:
@@ -62,7 +74,7 @@ def test_requant_block_avx2_counts_each_saturated_lane(libs):
 
 
 @pytest.mark.parametrize("shift", [1, 2, 5, 15, 31])
-def test_requant_block_avx2_ties_to_even(libs, shift):
+def test_requant_block_simd_ties_to_even(libs, shift):
     # Exact halves (odd multiples of 2^(shift - 1)) round to the even neighbour.
     m = np.arange(-40, 40, dtype=np.int64) * 2 + 1
     acc = np.clip(m << (shift - 1), -(1 << 31), (1 << 31) - 1)
