@@ -4,6 +4,14 @@
 #include "../spinla.h"
 #include "spl_host.h"
 #include "spl_threads.inc"
+#if !defined(SPL_PORTABLE)
+#include "pool_host.inc"
+#define AVG_POOL(g) (pool_host_fits(g) ? avg_pool_host : arm_avg_pool2d_q15)
+#define AVG_POOL_GRAD(g) (pool_host_fits(g) ? avg_pool_grad_host : arm_avg_pool2d_grad_q15)
+#else /* the reference build: the kernels themselves */
+#define AVG_POOL(g) arm_avg_pool2d_q15
+#define AVG_POOL_GRAD(g) arm_avg_pool2d_grad_q15
+#endif
 
 static spl_pool2d_t geometry(const int32_t *v)
 {
@@ -46,7 +54,8 @@ uint64_t spl_run_avg_pool2d(const int16_t *x, int16_t *y, const int32_t *geom,
                             int32_t mode, uint32_t seed, int32_t *scratch, int32_t per,
                             int32_t nthreads)
 {
-    return run_avg(arm_avg_pool2d_q15, x, y, geom, tiles, ntiles, mult, shift, mode, seed,
+    spl_pool2d_t g = geometry(geom);
+    return run_avg(AVG_POOL(&g), x, y, geom, tiles, ntiles, mult, shift, mode, seed,
                    scratch, per, nthreads, 0);
 }
 
@@ -69,7 +78,8 @@ uint64_t spl_run_avg_pool2d_grad(const int16_t *d, int16_t *dx, const int32_t *g
                                  int32_t shift, int32_t mode, uint32_t seed, int32_t *scratch,
                                  int32_t per, int32_t nthreads)
 {
-    return run_avg(arm_avg_pool2d_grad_q15, d, dx, geom, tiles, ntiles, mult, shift, mode, seed,
+    spl_pool2d_t g = geometry(geom);
+    return run_avg(AVG_POOL_GRAD(&g), d, dx, geom, tiles, ntiles, mult, shift, mode, seed,
                    scratch, per, nthreads, 1);
 }
 
