@@ -3,6 +3,9 @@
 #include "../spinla.h"
 #include "eltwise.h"
 #include "spl_threads.inc"
+#if !defined(SPL_PORTABLE)
+#include "eltwise_host.inc"
+#endif
 
 uint64_t spl_run_eltwise(const int64_t *params, uint32_t seed, const int16_t *a,
                          const int32_t *sa, const int16_t *b, const int32_t *sb,
@@ -28,6 +31,15 @@ uint64_t spl_run_eltwise(const int64_t *params, uint32_t seed, const int16_t *a,
         tiles = ranges;
         ntiles = nr;
     }
+#if !defined(SPL_PORTABLE)
+    if (ew_host_fits(a, sa, b, sb, c, sc, shape, ndim)) { /* short rows: eltwise_host.inc */
+#pragma omp parallel for schedule(static) reduction(+ : sat) num_threads(nthreads)
+        for (int32_t t = 0; t < ntiles; t++)
+            sat += ew_host_rows(&p, a, sa, b, sb, c, sc, y, shape, tiles[2 * t],
+                                tiles[2 * t + 1] - tiles[2 * t]);
+        return sat;
+    }
+#endif
 #pragma omp parallel for schedule(static) reduction(+ : sat) num_threads(nthreads)
     for (int32_t t = 0; t < ntiles; t++) {
         int32_t e0 = tiles[2 * t], e1 = tiles[2 * t + 1];
