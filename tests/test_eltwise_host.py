@@ -43,7 +43,7 @@ def libs(request, tmp_path_factory):
 
 def _run(lib_ffi, params, seed, ops, shape, tiles):
     ffi, lib = lib_ffi
-    y = np.full(shape[0] * shape[1] + 1, 777, np.int16)      # one past the box: untouched
+    y = np.full(int(np.prod(shape)) + 1, 777, np.int16)      # one past the box: untouched
     keep = []
 
     def ptr(a, t):
@@ -57,7 +57,7 @@ def _run(lib_ffi, params, seed, ops, shape, tiles):
     t = np.array(tiles, np.int32)
     sat = lib.spl_run_eltwise(ptr(np.array(params, np.int64), "int64_t *"), seed, *args,
                               ptr(y, "int16_t *"), ptr(np.array(shape, np.int32), "int32_t *"),
-                              2, ptr(t, "int32_t *"), len(tiles) // 2, 1)
+                              len(shape), ptr(t, "int32_t *"), len(tiles) // 2, 1)
     return y, int(sat)
 
 
@@ -88,6 +88,33 @@ def test_eltwise_host_rows_match_kernel(libs, op, rows, cols, la, lb, lc, shifts
     cuts = sorted(set([0, n] + rng.integers(0, n + 1, ntiles - 1).tolist()))
     tiles = [v for a, b in zip(cuts, cuts[1:]) for v in (a, b)] or [0, 0]
     (y0, s0), (y1, s1) = (_run(lib, params, seed, ops, (rows, cols), tiles) for lib in libs)
+    assert np.array_equal(y0, y1) and s0 == s1
+
+
+@settings(max_examples=200, deadline=None)
+@given(op=st.sampled_from(["add", "subtract", "maximum", "minimum", "where", "multiply"]),
+       n=st.integers(1, 300), la=st.sampled_from([1, 0]), lb=st.sampled_from([1, 0, None]),
+       lc=st.sampled_from([1, 0]), shifts=st.tuples(*[st.integers(0, 16)] * 3),
+       rq=st.integers(-2, 33), mode=st.sampled_from([0, 1]), ntiles=st.integers(1, 4),
+       k0=st.sampled_from([0, -5, 1 << 20, -(1 << 31), (1 << 31) - 1]),
+       seed=st.integers(0, 2**32 - 1))
+def test_eltwise_host_flat_lanes_match_kernel(libs, op, n, la, lb, lc, shifts, rq, mode, ntiles,
+                                              k0, seed):
+    # 1-D calls (ReLU's maximum with the constant k0, its gradient's where, bias-free adds):
+    # operands of stride 1 or 0, shifts and rounding shifts in and out of the lanes' range.
+    rng = np.random.default_rng(seed)
+    if op in ("add", "subtract", "multiply") and lb is None:
+        lb = 1
+    strides = [la, lb, lc][:3 if op == "where" else 2]
+    if op == "where" and lb is None:
+        strides[1] = 0
+    ops = [(rng.integers(-32768, 32768, n if s else 1).astype(np.int16), (s,))
+           for s in strides if s is not None]
+    ops[0][0][rng.random(ops[0][0].shape) < 0.3] = 0                # where's false lanes
+    params = [OPS[op], *shifts, k0, 0, 0, 0, rq, mode]
+    cuts = sorted(set([0, n] + rng.integers(0, n + 1, ntiles - 1).tolist()))
+    tiles = [v for a, b in zip(cuts, cuts[1:]) for v in (a, b)]
+    (y0, s0), (y1, s1) = (_run(lib, params, seed, ops, (n,), tiles) for lib in libs)
     assert np.array_equal(y0, y1) and s0 == s1
 
 

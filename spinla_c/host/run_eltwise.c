@@ -39,6 +39,16 @@ uint64_t spl_run_eltwise(const int64_t *params, uint32_t seed, const int16_t *a,
                                 tiles[2 * t + 1] - tiles[2 * t]);
         return sat;
     }
+    if (ew_host_flat(&p, b, sb, c, sc, sa, ndim)) { /* 1-D, ops in lanes: eltwise_host.inc */
+#pragma omp parallel for schedule(static) reduction(+ : sat) num_threads(nthreads)
+        for (int32_t t = 0; t < ntiles; t++) {
+            int32_t e0 = tiles[2 * t];
+            sat += ew_run(&p, a + (int64_t)e0 * sa[0], sa[0], b ? b + (int64_t)e0 * sb[0] : 0,
+                          b ? sb[0] : 0, c ? c + (int64_t)e0 * sc[0] : 0, c ? sc[0] : 0,
+                          y + e0, tiles[2 * t + 1] - e0, (uint32_t)e0);
+        }
+        return sat;
+    }
 #endif
 #pragma omp parallel for schedule(static) reduction(+ : sat) num_threads(nthreads)
     for (int32_t t = 0; t < ntiles; t++) {
