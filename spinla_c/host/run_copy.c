@@ -54,10 +54,40 @@ static void transpose_q15(const q15_t *src, int32_t ls, q15_t *dst, int32_t ld, 
 }
 #endif
 
+/* The box with its inner dimensions (all but the first, which the tiles cut) of size 1
+ * dropped and those contiguous on both sides merged: an image of (h, w, 1) padded to a wider
+ * row was copied one value per copy2d row (LeNet-5's input pad: 1 ms a batch); merged, the
+ * copy moves whole rows.  The same (source, destination) pairs of elements; returns ndim. */
+static int32_t merge_inner_dims(const int32_t *shape, const int32_t *ss, const int32_t *ds,
+                                int32_t ndim, int32_t *sh, int32_t *s, int32_t *d)
+{
+    int32_t k = 0;
+    for (int32_t i = 0; i < ndim; i++) {
+        if (i > 0 && shape[i] == 1)
+            continue;
+        if (k > 1 && s[k - 1] == ss[i] * shape[i] && d[k - 1] == ds[i] * shape[i]) {
+            sh[k - 1] *= shape[i];   /* dimension k-1 steps over whole runs of dimension i */
+            s[k - 1] = ss[i];
+            d[k - 1] = ds[i];
+            continue;
+        }
+        sh[k] = shape[i];
+        s[k] = ss[i];
+        d[k] = ds[i];
+        k++;
+    }
+    return k;
+}
+
 void spl_run_copy(const int16_t *src, const int32_t *src_strides, int16_t *dst,
                   const int32_t *dst_strides, const int32_t *shape, int32_t ndim,
                   const int32_t *tiles, int32_t ntiles, int32_t nthreads)
 {
+    int32_t mshape[SPL_MAX_DIMS], mss[SPL_MAX_DIMS], mds[SPL_MAX_DIMS];
+    ndim = merge_inner_dims(shape, src_strides, dst_strides, ndim, mshape, mss, mds);
+    shape = mshape;
+    src_strides = mss;
+    dst_strides = mds;
     /* A copy moves each value on its own: the tiles (ranges of the outermost dimension) may be
      * re-cut into one range per thread (spl_threads.inc), in whole 16-row transpose blocks. */
     int32_t ranges[2 * SPL_FLAT_MAX_RANGES];
