@@ -19,6 +19,10 @@
 #include "spl_dsp.h"
 #include "spl_round.h"
 #include "spl_gemm.h"
+#include "spl_simd.h"
+#if defined(SPL_SIMD_AVX512)
+#include "host/abs_stats_avx512.inc"
+#endif
 
 /* Bounds on the largest |x| and the largest row sum of |x| over a rows x cols block (upper
  * bounds: all the overflow proof below needs).  Pairs path (aligned rows): one LDR per two
@@ -30,6 +34,10 @@
 void spl_abs_stats(const q15_t *x, int32_t rows, int32_t cols, int32_t ld, uint32_t *max_abs,
                    uint64_t *max_row_sum)
 {
+#if defined(SPL_SIMD_AVX512)
+    if (abs_stats_pairs_avx512(x, rows, cols, ld, max_abs, max_row_sum))
+        return;
+#endif
     uint32_t m = 0;
     uint64_t rs = 0;
     int pairs = ((uintptr_t)x & 3) == 0 && (ld & 1) == 0;
