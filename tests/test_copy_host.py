@@ -10,6 +10,9 @@ from hypothesis import strategies as st
 
 import cbuild
 
+# The host builds run OpenMP teams of this many threads (the portable one a single thread):
+# the outputs must not depend on how the tiles are shared out.
+THREADS = 4
 SOURCES = ("host/run_copy.c", "copy_q15.c", "requant_q15.c", "rng_q15.c", "host/simd_path.c")
 CDEF = """
 void spl_run_copy(const int16_t *src, const int32_t *src_strides, int16_t *dst,
@@ -22,7 +25,7 @@ void spl_run_copy(const int16_t *src, const int32_t *src_strides, int16_t *dst,
 def libs(tmp_path_factory):
     d = tmp_path_factory.mktemp("copy")
     return (cbuild.build(d, "portable", ["-DSPL_PORTABLE"], SOURCES, CDEF),
-            cbuild.build(d, "native", ["-march=native"], SOURCES, CDEF))
+            cbuild.build(d, "native", ["-march=native", "-fopenmp"], SOURCES, CDEF))
 
 
 def _copy(lib_ffi, src, soff, ss, dst_len, doff, ds, shape, tiles):
@@ -34,7 +37,7 @@ def _copy(lib_ffi, src, soff, ss, dst_len, doff, ds, shape, tiles):
     lib.spl_run_copy(p(src, "int16_t *") + soff, p(keep[0], "int32_t *"),
                      p(dst, "int16_t *") + doff, p(keep[1], "int32_t *"),
                      p(keep[2], "int32_t *"), len(shape), p(keep[3], "int32_t *"),
-                     len(tiles) // 2, 1)
+                     len(tiles) // 2, THREADS)
     return dst
 
 

@@ -14,6 +14,9 @@ import cbuild
 from spinla.kernels.eltwise import OPS
 from test_gemm_avx2 import cpu_has_avx2
 
+# The host builds run OpenMP teams of this many threads (the portable one a single thread):
+# the outputs must not depend on how the tiles are shared out.
+THREADS = 4
 SOURCES = ("host/run_eltwise.c", "eltwise_q15.c", "requant_q15.c", "rng_q15.c",
            "host/simd_path.c")
 CDEF = """
@@ -35,9 +38,9 @@ def libs(request, tmp_path_factory):
     if request.param == "avx2":
         if not cpu_has_avx2():
             pytest.skip("this CPU has no AVX2 (x86-64-v3)")
-        host = cbuild.build(d, "avx2", ["-march=x86-64-v3"], SOURCES, CDEF)
+        host = cbuild.build(d, "avx2", ["-march=x86-64-v3", "-fopenmp"], SOURCES, CDEF)
     else:
-        host = cbuild.build(d, "native", ["-march=native"], SOURCES, CDEF)
+        host = cbuild.build(d, "native", ["-march=native", "-fopenmp"], SOURCES, CDEF)
     return cbuild.build(d, "portable", ["-DSPL_PORTABLE"], SOURCES, CDEF), host
 
 
@@ -57,7 +60,7 @@ def _run(lib_ffi, params, seed, ops, shape, tiles):
     t = np.array(tiles, np.int32)
     sat = lib.spl_run_eltwise(ptr(np.array(params, np.int64), "int64_t *"), seed, *args,
                               ptr(y, "int16_t *"), ptr(np.array(shape, np.int32), "int32_t *"),
-                              len(shape), ptr(t, "int32_t *"), len(tiles) // 2, 1)
+                              len(shape), ptr(t, "int32_t *"), len(tiles) // 2, THREADS)
     return y, int(sat)
 
 
@@ -127,3 +130,19 @@ def test_eltwise_host_bias_add_saturates_and_counts(libs):
     out = [_run(lib, params, 0, [(x, (6, 1)), (bias, (0, 1))], (50, 6), [0, 300])
            for lib in libs]
     assert np.array_equal(out[0][0], out[1][0]) and out[0][1] == out[1][1] == 50
+
+
+@pytest.mark.parametrize("mode", [0, 1])
+def test_eltwise_host_big_calls_across_threads(libs, mode):
+    # LeNet-5's conv1 bias add and ReLU at full size: several threads share the flat ranges.
+    rng = np.random.default_rng(mode)
+    x = rng.integers(-32768, 32768, (50176, 6)).astype(np.int16)
+    bias = rng.integers(-32768, 32768, 6).astype(np.int16)
+    tiles = [v for a in range(0, 50176 * 6, 4704) for v in (a, min(a + 4704, 50176 * 6))]
+    params = [OPS["add"], 2, 0, 0, 0, 0, 0, 0, 2, mode]
+    out = [_run(lib, params, 5, [(x, (6, 1)), (bias, (0, 1))], (50176, 6), tiles)
+           for lib in libs]
+    assert np.array_equal(out[0][0], out[1][0]) and out[0][1] == out[1][1]
+    params = [OPS["maximum"], 0, 0, 0, 0, 0, 0, 0, 0, mode]
+    out = [_run(lib, params, 5, [(x.ravel(), (1,))], (x.size,), tiles) for lib in libs]
+    assert np.array_equal(out[0][0], out[1][0]) and out[0][1] == out[1][1]

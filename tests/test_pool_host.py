@@ -13,6 +13,9 @@ from hypothesis import strategies as st
 import cbuild
 from test_gemm_avx2 import cpu_has_avx2
 
+# The host builds run OpenMP teams of this many threads (the portable one a single thread):
+# the outputs must not depend on how the tiles are shared out.
+THREADS = 4
 SOURCES = ("host/run_pool.c", "pool_q15.c", "requant_q15.c", "rng_q15.c", "host/simd_path.c")
 CDEF = """
 uint64_t spl_run_avg_pool2d(const int16_t *x, int16_t *y, const int32_t *geom,
@@ -34,9 +37,9 @@ def libs(request, tmp_path_factory):
     if request.param == "avx2":
         if not cpu_has_avx2():
             pytest.skip("this CPU has no AVX2 (x86-64-v3)")
-        host = cbuild.build(d, "avx2", ["-march=x86-64-v3"], SOURCES, CDEF)
+        host = cbuild.build(d, "avx2", ["-march=x86-64-v3", "-fopenmp"], SOURCES, CDEF)
     else:
-        host = cbuild.build(d, "native", ["-march=native"], SOURCES, CDEF)
+        host = cbuild.build(d, "native", ["-march=native", "-fopenmp"], SOURCES, CDEF)
     return cbuild.build(d, "portable", ["-DSPL_PORTABLE"], SOURCES, CDEF), host
 
 
@@ -54,11 +57,11 @@ def _forward(lib_ffi, x, geom, rows_per_tile, mult, shift, mode, seed):
         tiles += [r0, min(r0 + rows_per_tile, n * oh), i * h + oy * sy]  # input from row needed
     tiles = np.array(tiles, np.int32)
     per = ow * c
-    scratch = np.zeros(per, np.int32)
+    scratch = np.zeros(THREADS * per, np.int32)
     sat = lib.spl_run_avg_pool2d(_p(ffi, x, "int16_t *"), _p(ffi, y, "int16_t *"),
                                  _p(ffi, np.array(geom, np.int32), "int32_t *"),
                                  _p(ffi, tiles, "int32_t *"), len(tiles) // 3, mult, shift, mode,
-                                 seed, _p(ffi, scratch, "int32_t *"), per, 1)
+                                 seed, _p(ffi, scratch, "int32_t *"), per, THREADS)
     return y, int(sat)
 
 
@@ -71,11 +74,11 @@ def _grad(lib_ffi, d, geom, rows_per_tile, mult, shift, mode, seed):
         tiles += [r0, min(r0 + rows_per_tile, n * h), (r0 // h) * oh]  # d from the image's row 0
     tiles = np.array(tiles, np.int32)
     per = rows_per_tile * w * c
-    scratch = np.zeros(per, np.int32)
+    scratch = np.zeros(THREADS * per, np.int32)
     sat = lib.spl_run_avg_pool2d_grad(_p(ffi, d, "int16_t *"), _p(ffi, dx, "int16_t *"),
                                       _p(ffi, np.array(geom, np.int32), "int32_t *"),
                                       _p(ffi, tiles, "int32_t *"), len(tiles) // 3, mult, shift,
-                                      mode, seed, _p(ffi, scratch, "int32_t *"), per, 1)
+                                      mode, seed, _p(ffi, scratch, "int32_t *"), per, THREADS)
     return dx, int(sat)
 
 
@@ -117,7 +120,10 @@ def test_avg_pool_host_counts_saturation(libs):
 def test_avg_pool_host_lenet_windows_every_shift(libs, shift, mode):
     # LeNet-5's 2 x 2 pools (mult 1: the int32 rounding lanes) at every shift, with ties.
     rng = np.random.default_rng(shift)
-    for geom in [(2, 28, 28, 6, 14, 14, 2, 2, 2, 2), (3, 10, 10, 16, 5, 5, 2, 2, 2, 2)]:
+    geoms = [(2, 28, 28, 6, 14, 14, 2, 2, 2, 2), (3, 10, 10, 16, 5, 5, 2, 2, 2, 2)]
+    if shift == 2:      # a whole batch: work for several threads
+        geoms.append((64, 28, 28, 6, 14, 14, 2, 2, 2, 2))
+    for geom in geoms:
         n, h, w, c, oh, ow = geom[:6]
         x = rng.integers(-32768, 32768, (n, h, w, c)).astype(np.int16)
         x[0, :2] = 1 << min(shift, 14)                   # exact halves and multiples

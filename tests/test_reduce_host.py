@@ -13,6 +13,9 @@ from hypothesis import strategies as st
 import cbuild
 from test_gemm_avx2 import cpu_has_avx2
 
+# The host builds run OpenMP teams of this many threads (the portable one a single thread):
+# the outputs must not depend on how the tiles are shared out.
+THREADS = 4
 SOURCES = ("host/run_reduce.c", "reduce_q15.c", "requant_q15.c", "rng_q15.c",
            "host/simd_path.c")
 CDEF = """
@@ -32,9 +35,9 @@ def libs(request, tmp_path_factory):
     if request.param == "avx2":
         if not cpu_has_avx2():
             pytest.skip("this CPU has no AVX2 (x86-64-v3)")
-        host = cbuild.build(d, "avx2", ["-march=x86-64-v3"], SOURCES, CDEF)
+        host = cbuild.build(d, "avx2", ["-march=x86-64-v3", "-fopenmp"], SOURCES, CDEF)
     else:
-        host = cbuild.build(d, "native", ["-march=native"], SOURCES, CDEF)
+        host = cbuild.build(d, "native", ["-march=native", "-fopenmp"], SOURCES, CDEF)
     return cbuild.build(d, "portable", ["-DSPL_PORTABLE"], SOURCES, CDEF), host
 
 
@@ -48,7 +51,7 @@ def _reduce(lib_ffi, op, x, tiles, shift, mode, seed):
     y = np.full(outer * inner + 1, 777, np.int16)
     t = np.array(tiles, np.int32)
     sat = lib.spl_run_reduce(op, _p(ffi, x, "int16_t *"), _p(ffi, y, "int16_t *"), outer, n,
-                             inner, shift, mode, seed, _p(ffi, t, "int32_t *"), len(t) // 4, 1)
+                             inner, shift, mode, seed, _p(ffi, t, "int32_t *"), len(t) // 4, THREADS)
     return y, int(sat)
 
 
@@ -58,7 +61,7 @@ def _part(lib_ffi, x, tiles, nparts):
     part = np.full(nparts * outer * inner + 1, 777, np.int64)
     t = np.array(tiles, np.int32)
     lib.spl_run_reduce_part(_p(ffi, x, "int16_t *"), _p(ffi, part, "int64_t *"), outer, n, inner,
-                            _p(ffi, t, "int32_t *"), len(t) // 7, 1)
+                            _p(ffi, t, "int32_t *"), len(t) // 7, THREADS)
     return part
 
 

@@ -88,6 +88,10 @@ void spl_run_copy(const int16_t *src, const int32_t *src_strides, int16_t *dst,
     shape = mshape;
     src_strides = mss;
     dst_strides = mds;
+    int64_t elems = 1;
+    for (int32_t d = 0; d < ndim; d++)
+        elems *= shape[d];
+    nthreads = spl_team(nthreads, elems);
     /* A copy moves each value on its own: the tiles (ranges of the outermost dimension) may be
      * re-cut into one range per thread (spl_threads.inc), in whole 16-row transpose blocks. */
     int32_t ranges[2 * SPL_FLAT_MAX_RANGES];
@@ -121,7 +125,7 @@ uint64_t spl_run_requant(const int16_t *src, int16_t *dst, int32_t n, const int3
 {
     uint64_t sat = 0;
     spl_requant_t rq = {shift, mode, seed};
-    (void)n;
+    nthreads = spl_team(nthreads, n);
     int32_t ranges[2 * SPL_FLAT_MAX_RANGES];
     int32_t nr = spl_flat_ranges(tiles, ntiles, nthreads, SPL_FLAT_ALIGN, ranges);
     if (nr) { /* element-wise: one range per thread (spl_threads.inc) */

@@ -25,6 +25,10 @@ uint64_t spl_run_eltwise(const int64_t *params, uint32_t seed, const int16_t *a,
     p.rq.shift = (int32_t)params[8];
     p.rq.mode = (int32_t)params[9];
     p.rq.seed = seed;
+    int64_t elems = 1;
+    for (int32_t d = 0; d < ndim; d++)
+        elems *= shape[d];
+    nthreads = spl_team(nthreads, elems);
     int32_t ranges[2 * SPL_FLAT_MAX_RANGES];
     int32_t nr = spl_flat_ranges(tiles, ntiles, nthreads, SPL_FLAT_ALIGN, ranges);
     if (nr) { /* element-wise: one range per thread (spl_threads.inc) */

@@ -39,8 +39,8 @@ static uint64_t run_avg(avg_kernel_t kernel, const int16_t *in, int16_t *out,
     spl_requant_t rq = {shift, mode, seed};
     int64_t wc = (int64_t)g.w * g.c, owc = (int64_t)g.ow * g.c;
     int64_t in_row = grad ? owc : wc, out_row = grad ? wc : owc;
-#pragma omp parallel for schedule(dynamic, 1) reduction(+ : sat) num_threads(nthreads) \
-    if (work(&g) >= PAR_MIN_WORK)
+#pragma omp parallel for schedule(dynamic, 1) reduction(+ : sat) \
+    num_threads(spl_team(nthreads, work(&g)))
     for (int32_t t = 0; t < ntiles; t++) {
         const int32_t *tl = tiles + 3 * t;
         sat += kernel(in + tl[2] * in_row, tl[2], &g, out + tl[0] * out_row, tl[0], tl[1], mult,
@@ -64,8 +64,7 @@ void spl_run_max_pool2d(const int16_t *x, int16_t *y, int16_t *arg, const int32_
 {
     spl_pool2d_t g = geometry(geom);
     int64_t wc = (int64_t)g.w * g.c, owc = (int64_t)g.ow * g.c;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) \
-    if (work(&g) >= PAR_MIN_WORK)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(spl_team(nthreads, work(&g)))
     for (int32_t t = 0; t < ntiles; t++) {
         const int32_t *tl = tiles + 3 * t;
         arm_max_pool2d_q15(x + tl[2] * wc, tl[2], &g, y + tl[0] * owc, arg + tl[0] * owc,
@@ -90,8 +89,8 @@ uint64_t spl_run_max_pool2d_grad(const int16_t *d, const int16_t *arg, int16_t *
     uint64_t sat = 0;
     spl_pool2d_t g = geometry(geom);
     int64_t wc = (int64_t)g.w * g.c, owc = (int64_t)g.ow * g.c;
-#pragma omp parallel for schedule(dynamic, 1) reduction(+ : sat) num_threads(nthreads) \
-    if (work(&g) >= PAR_MIN_WORK)
+#pragma omp parallel for schedule(dynamic, 1) reduction(+ : sat) \
+    num_threads(spl_team(nthreads, work(&g)))
     for (int32_t t = 0; t < ntiles; t++) {
         const int32_t *tl = tiles + 3 * t;
         sat += arm_max_pool2d_grad_q15(d + tl[2] * owc, arg + tl[2] * owc, tl[2], &g,

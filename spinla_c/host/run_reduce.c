@@ -2,6 +2,7 @@
  * are (o0, o1, i0, i1) blocks of the (outer, inner) output. */
 #include "../spinla.h"
 #include "eltwise.h"
+#include "spl_threads.inc"
 #if !defined(SPL_PORTABLE)
 #include "reduce_host.inc"
 #define REDUCE reduce_host
@@ -16,8 +17,8 @@ uint64_t spl_run_reduce(int32_t op, const int16_t *x, int16_t *y, int32_t outer,
     uint64_t sat = 0;
     spl_requant_t rq = {shift, mode, seed};
     int64_t ld_row = (int64_t)n * inner;
-    (void)outer;
-#pragma omp parallel for schedule(dynamic, 1) reduction(+ : sat) num_threads(nthreads)
+#pragma omp parallel for schedule(dynamic, 1) reduction(+ : sat) \
+    num_threads(spl_team(nthreads, (int64_t)outer * n * inner))
     for (int32_t t = 0; t < ntiles; t++) {
         const int32_t *tl = tiles + 4 * t;
         int64_t o0 = tl[0], i0 = tl[2];
@@ -34,7 +35,8 @@ void spl_run_reduce_part(const int16_t *x, int64_t *part, int32_t outer, int32_t
                          int32_t inner, const int32_t *tiles, int32_t ntiles, int32_t nthreads)
 {
     int64_t ld_row = (int64_t)n * inner, plane = (int64_t)outer * inner;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
+#pragma omp parallel for schedule(dynamic, 1) \
+    num_threads(spl_team(nthreads, (int64_t)outer * n * inner))
     for (int32_t t = 0; t < ntiles; t++) {
         const int32_t *tl = tiles + 7 * t;
         int64_t s = tl[0], o0 = tl[1], i0 = tl[3], k0 = tl[5];
