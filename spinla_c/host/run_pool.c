@@ -4,13 +4,8 @@
 #include "../spinla.h"
 #include "spl_host.h"
 #include "spl_threads.inc"
-#if !defined(SPL_PORTABLE)
+#if !defined(SPL_PORTABLE) /* the reference build runs the kernels themselves */
 #include "pool_host.inc"
-#define AVG_POOL(g) (pool_host_fits(g) ? avg_pool_host : arm_avg_pool2d_q15)
-#define AVG_POOL_GRAD(g) (pool_host_fits(g) ? avg_pool_grad_host : arm_avg_pool2d_grad_q15)
-#else /* the reference build: the kernels themselves */
-#define AVG_POOL(g) arm_avg_pool2d_q15
-#define AVG_POOL_GRAD(g) arm_avg_pool2d_grad_q15
 #endif
 
 static spl_pool2d_t geometry(const int32_t *v)
@@ -39,6 +34,22 @@ static uint64_t run_avg(avg_kernel_t kernel, const int16_t *in, int16_t *out,
     spl_requant_t rq = {shift, mode, seed};
     int64_t wc = (int64_t)g.w * g.c, owc = (int64_t)g.ow * g.c;
     int64_t in_row = grad ? owc : wc, out_row = grad ? wc : owc;
+#if !defined(SPL_PORTABLE)
+    if (pool_host_fits(&g)) { /* host paths (pool_host.inc): one plan for all the tiles */
+        pool_plan_t plan;
+        pool_plan(&g, grad, &plan);
+#pragma omp parallel for schedule(dynamic, 1) reduction(+ : sat) \
+    num_threads(spl_team(nthreads, work(&g)))
+        for (int32_t t = 0; t < ntiles; t++) {
+            const int32_t *tl = tiles + 3 * t;
+            const int16_t *i = in + tl[2] * in_row;
+            int16_t *o = out + tl[0] * out_row;
+            sat += grad ? avg_pool_grad_host(&plan, i, tl[2], &g, o, tl[0], tl[1], mult, &rq)
+                        : avg_pool_host(&plan, i, tl[2], &g, o, tl[0], tl[1], mult, &rq);
+        }
+        return sat;
+    }
+#endif
 #pragma omp parallel for schedule(dynamic, 1) reduction(+ : sat) \
     num_threads(spl_team(nthreads, work(&g)))
     for (int32_t t = 0; t < ntiles; t++) {
@@ -54,8 +65,7 @@ uint64_t spl_run_avg_pool2d(const int16_t *x, int16_t *y, const int32_t *geom,
                             int32_t mode, uint32_t seed, int32_t *scratch, int32_t per,
                             int32_t nthreads)
 {
-    spl_pool2d_t g = geometry(geom);
-    return run_avg(AVG_POOL(&g), x, y, geom, tiles, ntiles, mult, shift, mode, seed,
+    return run_avg(arm_avg_pool2d_q15, x, y, geom, tiles, ntiles, mult, shift, mode, seed,
                    scratch, per, nthreads, 0);
 }
 
@@ -77,8 +87,7 @@ uint64_t spl_run_avg_pool2d_grad(const int16_t *d, int16_t *dx, const int32_t *g
                                  int32_t shift, int32_t mode, uint32_t seed, int32_t *scratch,
                                  int32_t per, int32_t nthreads)
 {
-    spl_pool2d_t g = geometry(geom);
-    return run_avg(AVG_POOL_GRAD(&g), d, dx, geom, tiles, ntiles, mult, shift, mode, seed,
+    return run_avg(arm_avg_pool2d_grad_q15, d, dx, geom, tiles, ntiles, mult, shift, mode, seed,
                    scratch, per, nthreads, 1);
 }
 
