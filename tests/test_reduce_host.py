@@ -51,7 +51,8 @@ def _reduce(lib_ffi, op, x, tiles, shift, mode, seed):
     y = np.full(outer * inner + 1, 777, np.int16)
     t = np.array(tiles, np.int32)
     sat = lib.spl_run_reduce(op, _p(ffi, x, "int16_t *"), _p(ffi, y, "int16_t *"), outer, n,
-                             inner, shift, mode, seed, _p(ffi, t, "int32_t *"), len(t) // 4, THREADS)
+                             inner, shift, mode, seed, _p(ffi, t, "int32_t *"), len(t) // 4,
+                             THREADS)
     return y, int(sat)
 
 

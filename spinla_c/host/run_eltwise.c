@@ -43,7 +43,7 @@ uint64_t spl_run_eltwise(const int64_t *params, uint32_t seed, const int16_t *a,
                                 tiles[2 * t + 1] - tiles[2 * t]);
         return sat;
     }
-    if (ew_host_flat(&p, b, sb, c, sc, sa, ndim)) { /* 1-D, ops in lanes: eltwise_host.inc */
+    if (ew_host_flat(&p, sa, b, sb, c, sc, ndim)) { /* 1-D, ops in lanes: eltwise_host.inc */
 #pragma omp parallel for schedule(static) reduction(+ : sat) num_threads(nthreads)
         for (int32_t t = 0; t < ntiles; t++) {
             int32_t e0 = tiles[2 * t];
