@@ -217,6 +217,28 @@ def test_cauchy_schwarz_edge(portable, k, over):
         assert gsat == wsat
 
 
+# Same-sign rows of random magnitudes around _cs_edge(k) (within 3% of each other, so that
+# Cauchy-Schwarz is nearly tight): lane sums on either side of 2^31, so that the bound admitting
+# all of k, the per-position maxima's segments or the split path decides; any shift and mode,
+# random tiles of a batch of two, a few rows of mixed signs.
+@given(m=st.integers(1, 20), n=st.integers(1, 20), k=st.integers(1, 2048),
+       f=st.tuples(st.floats(0.8, 1.3), st.floats(0.8, 1.3)),
+       shift=st.integers(-2, 45), mode=st.sampled_from(list(MODES)),
+       seed=st.integers(0, 2**32 - 1))
+def test_extension_same_sign_rows_match_portable(portable, m, n, k, f, shift, mode, seed):
+    rng = np.random.default_rng(seed)
+    hi = [min(32767, int(_cs_edge(k) * g)) for g in f]
+    a = (rng.integers(hi[0] * 97 // 100, hi[0] + 1, (2, m, k)) * rng.choice([-1, 1], (2, m, 1))
+         * np.where(rng.random((2, m, 1)) < 0.2, rng.choice([-1, 1], (2, m, k)), 1))
+    bt = rng.integers(hi[1] * 97 // 100, hi[1] + 1, (2, n, k)) * rng.choice([-1, 1], (2, n, 1))
+    a, bt = a.astype(np.int16), bt.astype(np.int16)
+    tiles = _grid(2, m, n, int(rng.integers(1, m + 1)), int(rng.integers(1, n + 1)))
+    want, wsat = _portable_runner(portable, a, bt, m, n, k, tiles, shift, MODES[mode], seed)
+    got, gsat = _extension_runner(a, bt, m, n, k, tiles, shift, MODES[mode], seed)
+    assert np.array_equal(got, want)
+    assert gsat == wsat
+
+
 def test_all_minus_32768_is_exact(portable):
     # Every product is 2^30: the int64 result k * 2^30 must survive, not wrap.
     k, m, n = 200, 5, 6
