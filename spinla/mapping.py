@@ -197,10 +197,9 @@ def picture(d: dict, path: str):
     from .place import chip_xy
     c, pl = d["_cost"], d["_placement"]
     m = pl.machine
-    load = np.zeros(m.chips)
     cc = np.asarray(c.core_cycles)
-    load[:len(cc) // m.app_cores_per_chip + 1] += np.bincount(
-        np.arange(len(cc)) // m.app_cores_per_chip, weights=cc)[:m.chips]
+    load = np.bincount(np.arange(len(cc)) // m.app_cores_per_chip, weights=cc,
+                       minlength=m.chips)[:m.chips]
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(14, 5.5),
                                    gridspec_kw={"width_ratios": [1, 2.2]})
     xy = np.asarray([chip_xy(m, h) for h in range(m.chips)])
@@ -217,8 +216,7 @@ def picture(d: dict, path: str):
     for r, cp in zip(c.calls, pl.calls):
         if r.time_s <= 0:
             continue
-        chips = np.unique(np.asarray(cp.cores, np.int64) // m.app_cores_per_chip)
-        for h in chips.tolist():
+        for h in cp.chips(m).tolist():
             ax1.broken_barh([(t0 * 1e3, r.time_s * 1e3)], (h - 0.4, 0.8),
                             facecolors=colours.get(r.bound, "grey"))
         t0 += r.time_s

@@ -39,8 +39,8 @@ Resident inputs (Program.resident_inputs, spinla.jit's resident_args: a training
 epoch's order of its rows, loaded onto every chip before the Program runs; spinla.mapping
 prices that loading) are replicated on every chip.  A Call whose inputs are all on every chip
 (a batch gathered from the resident set, and what is made from it alone) may run 'local':
-whole on every chip, each on its own copies, its outputs then on every chip with no packet
-sent (Poplar's recompute-instead-of-exchange); its time is one chip's, its busy cores and
+whole on every chip of a board (local_chips), each on its own copies, its outputs then on
+each of them with no packet sent (Poplar's recompute-instead-of-exchange); its time is one chip's, its busy cores and
 energy every chip's.  The greedy choice alone would rarely take it (a call spread over many
 chips is faster on its own), so 'best' and 'model' also make passes that take it wherever it
 is offered (local_first) and keep the cheapest Program.
@@ -782,8 +782,16 @@ def _output_homes(call, cp: CallPlacement, homes: dict, machine: Machine,
     return cp
 
 
-def _everywhere(h, m: Machine) -> bool:
-    return h is not None and h.replicated and len(h.chips) == m.chips
+def _held_on(h, chips) -> bool:
+    """Whether home h is a copy on each of `chips`."""
+    return h is not None and h.replicated and set(chips.tolist()) <= set(h.chips.tolist())
+
+
+def local_chips(m: Machine) -> np.ndarray:
+    """The chips a 'local' call runs on: every chip of the board of chip 0 (ASSUMPTION: the
+    calls that read a local call's outputs keep to one board, as the placer keeps most calls
+    of an MNIST step; a reader elsewhere gets the bytes by packets, priced)."""
+    return np.asarray(sorted(_chip_order(m, 0, m.chips_per_board)), np.int64)
 
 
 def _options(call, mode, homes, m: Machine, anchor, work, batch, replicas,
@@ -826,11 +834,12 @@ def _options(call, mode, homes, m: Machine, anchor, work, batch, replicas,
     # leave its outputs replicated there without a packet (Poplar's "recompute rather than
     # exchange").  Its time is one chip's; every copy's cores are busy and charged.
     trial = dict(homes)
-    cp = CallPlacement(assign(call, [0], m, work), "local", copies=np.arange(m.chips))
+    copies = local_chips(m)
+    cp = CallPlacement(assign(call, copies[:1], m, work), "local", copies=copies)
     for i, b in enumerate(call.inputs):
         if b.id not in trial:
             trial[b.id] = _initial_home(b, call, i, cp, m, mode, batch, resident)
-    if m.chips > 1 and all(_everywhere(trial.get(b.id), m) for b in call.inputs):
+    if len(copies) > 1 and all(_held_on(trial.get(b.id), copies) for b in call.inputs):
         yield _output_homes(call, cp, trial, m), trial
 
 
