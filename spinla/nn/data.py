@@ -128,6 +128,36 @@ def place_x(a: np.ndarray, fmt: Format, scale: float | None = None) -> Array:
     return Array(upload(out, fmt, kind="dataset"))
 
 
+def place_rows(rows: np.ndarray, nsrc: int) -> Array:
+    """An order of data-set rows (e.g. an epoch's shuffle) placed once on the machine, for
+    training steps to gather their batches from the resident set (gather_rows): int32 row
+    numbers as pairs of int16 elements (their little-endian halves), shape (len(rows), 2), so
+    that a batch's numbers are a slice of leading rows.  Checked here against the set's
+    nsrc rows: the board's gather does not check them."""
+    r = np.asarray(rows)
+    if r.ndim != 1 or r.dtype.kind not in "iu":
+        raise TypeError(f"place_rows: expected a 1-d integer array, got {r.dtype} {r.shape}")
+    if r.size and (int(r.min()) < 0 or int(r.max()) >= nsrc):
+        raise IndexError(f"place_rows: row numbers must lie in [0, {nsrc}), got "
+                         f"[{int(r.min())}, {int(r.max())}]")
+    halves = np.ascontiguousarray(r, dtype="<i4").view(np.int16).reshape(len(r), 2)
+    return Array(upload(halves, INT16, kind="order"))
+
+
+def gather_rows(table: Array, rows: Array) -> Array:
+    """table's rows (leading axis) at the numbers in `rows` (place_rows' layout, or a slice
+    of its leading rows), gathered on the machine: a batch drawn from a resident data set.
+    Traced inside a training step, the numbers are an input of the step's Program."""
+    from ..kernels import copy as kcopy
+    from ..ops._core import machine, new_buffer, run
+    if rows.fmt != INT16 or rows.ndim != 2 or rows.shape[1] != 2:
+        raise TypeError(f"gather_rows: row numbers must be place_rows' (n, 2) int16 pairs, "
+                        f"got {rows.shape} {rows.fmt.name}")
+    out = new_buffer((rows.shape[0],) + table.shape[1:], table.fmt)
+    return run([kcopy.lower_gather_indexed(table.buffer, rows.buffer, out, machine=machine(),
+                                           op="gather_rows")], [out])[0]
+
+
 def conform_y(y, n: int, classes: int, classification: bool, what="y"):
     """(targets float array (n, classes) or None for integer labels, labels int array (n,)
     with -1 where there is no class)."""
