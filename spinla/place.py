@@ -121,10 +121,19 @@ class Home:
         return Home(c, s, e)
 
     def bytes_on(self) -> dict:
-        out = {}
-        for c, s, e in zip(self.chips.tolist(), self.starts.tolist(), self.stops.tolist()):
-            out[c] = out.get(c, 0) + (e - s)
-        return out
+        """{chip: bytes on it}, chips in order of their first part (a home can have
+        hundreds of thousands of parts: summed in NumPy)."""
+        if len(self.chips) < 8:
+            out = {}
+            for c, s, e in zip(self.chips.tolist(), self.starts.tolist(),
+                               self.stops.tolist()):
+                out[c] = out.get(c, 0) + (e - s)
+            return out
+        u, first, inv = np.unique(self.chips, return_index=True, return_inverse=True)
+        tot = np.bincount(inv.ravel(), weights=(self.stops - self.starts).astype(np.float64),
+                          minlength=len(u))
+        order = np.argsort(first, kind="stable")
+        return dict(zip(u[order].tolist(), tot[order].astype(np.int64).tolist()))
 
     def nbytes(self) -> int:
         return int((self.stops - self.starts).sum()) if not self.replicated else int(
@@ -667,13 +676,15 @@ def place(program, machine=None, strategy: str = "best", replicas: int | None = 
 
     def cheapest(options):
         return min(options, key=lambda p: _price(program.calls, p, m, True).time_s)
+    # The passes that run 'local' wherever it is offered are for batches drawn from resident
+    # inputs; a Program without them keeps to the greedy choice.
+    local = (False, True) if getattr(program, "resident_inputs", None) else (False,)
     if len(program.calls) <= 1:
         # One call (an eager op): the greedy 'best' pass already takes the cheaper mode and
         # chip set for it, which is what all-model or all-data could offer.
         pl = _greedy(program, m, strategy)
     elif strategy == "model":
-        pl = cheapest([_greedy(program, m, "model", memo),
-                       _greedy(program, m, "model", memo, local_first=True)])
+        pl = cheapest([_greedy(program, m, "model", memo, local_first=lf) for lf in local])
     else:
         # Data parallelism on each replica count; the cheapest Program kept.
         # Data parallelism on each replica count, fewest first, until two in a row price
@@ -697,9 +708,9 @@ def place(program, machine=None, strategy: str = "best", replicas: int | None = 
             # the cheapest Program of these, the per-call passes on the data passes' best
             # replica count.
             pl = cheapest([_greedy(program, m, s, memo, r_best, lf)
-                           for s in ("best", "prefer") for lf in (False, True)]
+                           for s in ("best", "prefer") for lf in local]
                           + [_greedy(program, m, "model", memo, local_first=lf)
-                             for lf in (False, True)] + [data])
+                             for lf in local] + [data])
             pl.strategy = "best"
     _check_sdram(program, pl)
     _check_routes(program, pl)

@@ -95,6 +95,14 @@ def input_scale_for(a: np.ndarray, input_scale, fmt: Format, what="x") -> float:
     return 1.0
 
 
+def _lut_u8(src: np.ndarray, dst: np.ndarray, table: np.ndarray) -> None:
+    """dst[i] = table[src[i]] for uint8 src, in C on the host's threads
+    (spinla_c/host/run_convert.c)."""
+    from ..kernels import ffi, lib, threads
+    lib.spl_lut_u8_to_i16(ffi.from_buffer("uint8_t[]", src), ffi.from_buffer("int16_t[]", dst),
+                          src.size, ffi.from_buffer("int16_t[]", table), threads(src.size))
+
+
 def place_x(a: np.ndarray, fmt: Format, scale: float | None = None) -> Array:
     """Quantise a validated data set once into one SDRAM Array, multiplied by `scale`
     (None: 1/255 for uint8 pixels, else 1; see input_scale_for)."""
@@ -105,14 +113,13 @@ def place_x(a: np.ndarray, fmt: Format, scale: float | None = None) -> Array:
     sat, losses = 0, {}
     if a.dtype == np.uint8 and scale == PIXEL_SCALE:
         # value u / 255 at frac f, nearest: floor(u 2^f / 255 + 1/2) = (2^(f+1) u + 255) // 510,
-        # as a 256-entry table (one lookup per pixel), written straight into the output a
-        # chunk at a time: no data-set-sized temporary (fancy indexing made one, and the
-        # page faults of touching it cost more than the lookups).
+        # as a 256-entry table (one lookup per pixel, in C), written straight into the
+        # output: no data-set-sized temporary (fancy indexing made one, and the page faults
+        # of touching it cost more than the lookups).
         f = fmt.frac
         u = np.arange(256, dtype=np.int64)
         table = np.minimum((u * (2 << f) + 255) // 510, 32767).astype(np.int16)
-        for i in range(0, flat_in.size, _CHUNK):
-            np.take(table, flat_in[i:i + _CHUNK], out=flat_out[i:i + _CHUNK])
+        _lut_u8(np.ascontiguousarray(flat_in), flat_out, table)
         if f >= 15:  # only 1.0 (u = 255) can exceed q0.15
             sat = int(np.count_nonzero(flat_in == 255))
     else:
