@@ -174,7 +174,7 @@ def test_adam_avx2_every_table_entry(lib, stochastic):
     arrays = [a.astype(np.int64).astype(np.int16) for a in
               (rng.integers(-32768, 32768, n), g, rng.integers(-32768, 32768, n), r)]
     for beta2 in (2**30 - 2**20, 2**29 + 12345, 2**28 - 1):
-        p = ffi.new("spl_adam_t *", dict(beta1=2**30 - 2**26, beta2=beta2, eps=2**15 + 3,
+        p = ffi.new("spl_adam_t *", dict(beta1=2**30 - 2**26 + 12345, beta2=beta2, eps=2**15 + 3,
                                          ratio_max=2**21, w_shift=20, g_shift=1,
                                          mode=int(stochastic), seed_w=5, seed_m=6, seed_r=7))
         res = []
@@ -201,6 +201,30 @@ def test_adam_avx2_beta1_out_of_range_takes_portable_loop(lib):
         outs = [np.zeros(n, np.int16) for _ in range(3)]
         ptr = [ffi.from_buffer("int16_t[]", a) for a in (w, g, m, r, *outs)]
         res.append((fn(*ptr[:4], 300, *ptr[4:], n, p, 0), outs))
+    for a, b in zip(res[0][1], res[1][1]):
+        np.testing.assert_array_equal(a, b)
+    assert res[0][0] == res[1][0]
+
+
+@pytest.mark.parametrize("stochastic", [False, True])
+@pytest.mark.parametrize("beta1", [2**29 + 1, 2**29 - 1, 2**30 - 3])
+def test_adam_avx2_first_moment_ties(lib, stochastic, beta1):
+    # With a zero gradient, m' = round(b1 M / 2^30); b1 = 2^29 +- 1 puts every odd M within |M|
+    # of a tie, which only the low 15 bits of b1l (M - G) (kept below the int32 part) break.
+    ffi, L = lib
+    n = 65536
+    rng = np.random.default_rng(5)
+    arrays = [rng.integers(-32768, 32768, n).astype(np.int16), np.zeros(n, np.int16),
+              np.arange(-32768, 32768).astype(np.int16),
+              rng.integers(0, 32768, n).astype(np.int16)]
+    p = ffi.new("spl_adam_t *", dict(beta1=beta1, beta2=2**29, eps=2**16, ratio_max=2**20,
+                                     w_shift=24, g_shift=0, mode=int(stochastic), seed_w=1,
+                                     seed_m=2, seed_r=3))
+    res = []
+    for fn in (L.test_adam_portable, L.arm_adam_q15):
+        outs = [np.zeros(n, np.int16) for _ in range(3)]
+        ptr = [ffi.from_buffer("int16_t[]", a) for a in (*arrays, *outs)]
+        res.append((fn(*ptr[:4], 1000, *ptr[4:], n, p, 0), outs))
     for a, b in zip(res[0][1], res[1][1]):
         np.testing.assert_array_equal(a, b)
     assert res[0][0] == res[1][0]

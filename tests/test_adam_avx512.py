@@ -144,7 +144,7 @@ def test_adam_avx512_every_table_entry(lib, stochastic):
     w = rng.integers(-32768, 32768, n)
     as16 = lambda a: np.asarray(a, np.int64).astype(np.int16)
     for beta2 in (2**30 - 2**20, 2**29 + 12345, 2**28 - 1):
-        params = dict(beta1=2**30 - 2**26, beta2=beta2, eps=2**15 + 3, ratio_max=2**21,
+        params = dict(beta1=2**30 - 2**26 + 12345, beta2=beta2, eps=2**15 + 3, ratio_max=2**21,
                       w_shift=20, g_shift=1, mode=int(stochastic), seed_w=5, seed_m=6, seed_r=7)
         _assert_same(_run_both(lib, as16(w), as16(g), as16(m), as16(r), 20000, params, 17))
 
@@ -163,3 +163,18 @@ def test_adam_avx512_out_of_range_parameters_take_portable_loop(lib, params):
                 g_shift=2, mode=1, seed_w=1, seed_m=2, seed_r=3)
     base.update(params)
     _assert_same(_run_both(lib, w, g, m, r, 300, base, 0))
+
+
+@pytest.mark.parametrize("stochastic", [False, True])
+@pytest.mark.parametrize("beta1", [2**29 + 1, 2**29 - 1, 2**30 - 3])
+def test_adam_avx512_first_moment_ties(lib, stochastic, beta1):
+    # With a zero gradient, m' = round(b1 M / 2^30); b1 = 2^29 +- 1 puts every odd M within |M|
+    # of a tie, which only the low 15 bits of b1l (M - G) (kept below the int32 part) break.
+    n = 65536
+    m = np.arange(-32768, 32768).astype(np.int16)
+    rng = np.random.default_rng(5)
+    w = rng.integers(-32768, 32768, n).astype(np.int16)
+    r = rng.integers(0, 32768, n).astype(np.int16)
+    params = dict(beta1=beta1, beta2=2**29, eps=2**16, ratio_max=2**20, w_shift=24, g_shift=0,
+                  mode=int(stochastic), seed_w=1, seed_m=2, seed_r=3)
+    _assert_same(_run_both(lib, w, np.zeros(n, np.int16), m, r, 1000, params, 0))
