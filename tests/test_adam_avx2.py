@@ -81,7 +81,8 @@ def _data(rng, n, kind):
 # Betas that are multiples of 2^28 put the moments exactly on rounding ties (m' and r' are
 # rounded in int32 lanes, where the tie rule is code of its own): m's accumulator for odd
 # M - G, and with a zero gradient the root of 2^28 R^2, R 2^14, for odd R.
-BETA = st.one_of(st.integers(0, 2**30 - 1), st.sampled_from([0, 2**28, 2**29, 3 * 2**28, 2**30]))
+BETA = st.one_of(st.integers(0, 2**30 - 1),
+                 st.sampled_from([0, 2**28, 2**29, 3 * 2**28, 2**30]))
 
 
 @given(n=st.integers(1, 70), kinds=st.tuples(*[st.sampled_from(["full", "edges", "small", "zero"])] * 4),
