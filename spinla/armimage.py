@@ -42,6 +42,7 @@ ENTRY_POINTS = {
     "conv2d_gw_reduce_q15": ["arm_conv2d_grad_weight_reduce_q15"],
     "copy_q15": ["arm_copy_q15", "arm_fill_q15"],
     "gather_rows_q15": ["arm_gather_rows_q15"],
+    "gather_rows_indexed_q15": ["arm_gather_rows_q15"],
     "view": [],
     "eltwise_q15": ["arm_eltwise_q15"],
     "lut_q15": ["arm_lut_q15"],

@@ -44,7 +44,7 @@ import os
 
 import numpy as np
 
-from . import abi, sdram
+from . import abi, sdram, streams
 from .beside import Beside
 from .kernels import KERNELS
 from .kernels import dma as kdma
@@ -144,9 +144,12 @@ class Checker:
         if cr.error:
             raise CheckError(f"{self._call(i, call)}: {cr.error}")
         tiles = sorted(cr.tiles, key=lambda e: e[0])
-        if [e[0] for e in tiles] != list(range(call.ntiles)):
+        runs = np.bincount([e[0] for e in tiles], minlength=call.ntiles)
+        # Each tile once, or (a call placed 'local') once on each chip of its copies.
+        if len(runs) != call.ntiles or runs.min(initial=1) < 1 or len(set(runs.tolist())) > 1:
             raise CheckError(f"{self._call(i, call)}: the streams run tiles "
                              f"{[e[0] for e in tiles]}, the Call has {call.ntiles}")
+        counted = set()
         self.images.begin_call(cr.pre)
         budget = self.machine.tile_budget_bytes
         run = KERNELS[call.kernel].run
@@ -166,12 +169,18 @@ class Checker:
                 raise CheckError(f"{where}: needs {plan.dtcm} bytes of DTCM (transfer slots "
                                  f"and scratch), the budget is {budget}")
             pairs = self._pairs(where, call, plan, ph)
-            reads = [(d, r) for d, r in pairs
-                     if d.dir == kdma.READ and not isinstance(d.operand, str)]
+            slot_of = dict(zip(map(id, plan.dmas),
+                               np.cumsum([0] + [d.dtcm_bytes for d in plan.dmas]).tolist()))
             writes = [(d, r) for d, r in pairs if d.dir == kdma.WRITE]
-            for d, r in reads:
-                self._load(where, (chip, x, y), d, r, shadow_u8[d.operand], in_u8[d.operand],
-                           ph.wait)
+            reads = []
+            for d, r in pairs:
+                if d.dir != kdma.READ or isinstance(d.operand, str):
+                    continue
+                for dd, rr in (self._indexed_rows(where, call, plan, slot_of, d, r, shadow_u8)
+                               if d.indexed else ((d, r),)):
+                    self._load(where, (chip, x, y), dd, rr, shadow_u8[dd.operand],
+                               in_u8[dd.operand], ph.wait)
+                    reads.append((dd, rr))
             shadow_out = [_poison(o.size).copy() for o in ref]
             # A copy's share of the padding: declared writes of the fill value (the kernel's
             # own fill is off in the one-tile Call).
@@ -181,8 +190,11 @@ class Checker:
                                d.stride)
                 v.view(np.int16)[...] = fill
             one = _one_tile(call, t)
-            total_sat += int(run(one, [s.reshape(a.shape) for s, a in zip(shadow_in, ins)],
-                                 [s.reshape(o.shape) for s, o in zip(shadow_out, outs)], seed))
+            tile_sat = int(run(one, [s.reshape(a.shape) for s, a in zip(shadow_in, ins)],
+                               [s.reshape(o.shape) for s, o in zip(shadow_out, outs)], seed))
+            if t not in counted:            # a 'local' call's copies count once
+                counted.add(t)
+                total_sat += tile_sat
             for j, (got, want) in enumerate(zip(shadow_out, ref)):
                 mine = [d for d, _ in writes if d.operand == j]
                 declared = _mask(got.size, mine)
@@ -225,6 +237,28 @@ class Checker:
         self.images.deliver(cr.post)
         self._check_homes(i, call, ref, tiles)
 
+    def _indexed_rows(self, where, call, plan, slot_of, d, r, shadow_u8):
+        """An indexed read (its rows named by int32 numbers an earlier read of the tile
+        brought into DTCM at d.index_slot) as one plain read per row, from the numbers the
+        shadow now holds; a number outside the operand fails."""
+        src = [e for e in plan.dmas if e.dir == kdma.READ and slot_of[id(e)] == d.index_slot
+               and not isinstance(e.operand, str) and e.rows == 1]
+        if not src or src[0].row_bytes < 4 * d.rows:
+            raise CheckError(f"{where}: its indexed read {d} finds no read of its {d.rows} row "
+                             f"numbers at DTCM byte {d.index_slot}")
+        e = src[0]
+        idx = shadow_u8[e.operand][e.offset:e.offset + 4 * d.rows].view("<i4").astype(np.int64)
+        size = call.inputs[d.operand].nbytes
+        start = d.offset + d.stride * idx
+        bad = np.flatnonzero((idx < 0) | (start + d.row_bytes > size))
+        if len(bad):
+            raise CheckError(f"{where}: its indexed read names row {int(idx[bad[0]])} of "
+                             f"input {d.operand} ({size} bytes, rows of {d.stride})")
+        return [(kdma.block(kdma.READ, d.operand, int(s), d.row_bytes),
+                 dict(r, dir=_DIR[kdma.READ], offset=r["offset"] + int(s) - d.offset, rows=1,
+                      stride=d.row_bytes, index_slot=0))
+                for s in start.tolist()]
+
     def _pairs(self, where, call, plan, ph):
         """The plan's transfers beside the stream's DMA records of the tile (same order),
         each inside its operand."""
@@ -235,11 +269,12 @@ class Checker:
             if not isinstance(d.operand, str):
                 _whole(d)
                 size = (call.inputs if d.dir == kdma.READ else call.outputs)[d.operand].nbytes
-                if not sdram.inside(size, d.offset, d.rows, d.row_bytes, d.stride):
+                if not sdram.inside(size, d.offset, 1 if d.indexed else d.rows, d.row_bytes,
+                                    d.stride):
                     raise CheckError(f"{where}: transfer {d} lies outside its operand "
                                      f"({size} bytes)")
             if (r["rows"], r["row_bytes"], r["stride"], r["dir"]) != \
-                    (d.rows, d.row_bytes, d.stride, _DIR[d.dir]):
+                    (d.rows, d.row_bytes, d.stride, streams.dma_dir(d)):
                 raise CheckError(f"{where}: DMA record {k} of its stream {r} is not its "
                                  f"plan's transfer {d}")
         return list(zip(plan.dmas, ph.dmas))

@@ -810,16 +810,28 @@ def _call_cost(call: Call, cp, homes: dict, pl, machine: Machine, xy=None):
                link_bound)
     busy_s = float(busy.sum()) / f
     hops = float(traffic.links.sum())
-    return CallCost(op=call.op, kernel=call.kernel, tiles=n, cores_used=len(used),
+    ncores, dma_total = len(used), float(byt.sum())
+    sparse_busy = _sparse(busy)
+    copies = getattr(cp, "copies", None)
+    if copies is not None and len(copies) > 1:
+        # Mode 'local': every copy chip runs the whole call at once, on its own inputs, as
+        # the first (priced above) does: the same time, each copy's cores busy, SDRAM
+        # traffic and energy; the MACs are the call's own (a copy's are redundant work).
+        k = len(copies)
+        ids, vals = sparse_busy
+        shift = (np.asarray(copies, np.int64) - int(chip_all[0])) * a
+        sparse_busy = ((ids[None, :] + shift[:, None]).ravel(), np.tile(vals, k))
+        busy_s, ncores, nchips, dma_total = busy_s * k, ncores * k, k, dma_total * k
+    return CallCost(op=call.op, kernel=call.kernel, tiles=n, cores_used=ncores,
                     chips_used=nchips, macs=float(np.sum(call.macs)),
                     cycles_max=core_bound, cycles=cycles, time_s=time_s,
-                    dma_bytes=float(byt.sum()), packets=float(traffic.recv.sum()),
+                    dma_bytes=dma_total, packets=float(traffic.recv.sum()),
                     busy_core_s=busy_s,
-                    mac_capacity_used=len(used) * m.core_peak_macs_per_s * time_s,
+                    mac_capacity_used=ncores * m.core_peak_macs_per_s * time_s,
                     mac_capacity_machine=m.peak_macs_per_s * time_s, bound=bound,
                     sdram_bound_cycles=sdram_bound, link_bound_cycles=link_bound,
                     roofline_cycles=roof, link_hops=hops, mode=cp.mode), \
-        _sparse(busy), _sparse(traffic.entries)
+        sparse_busy, _sparse(traffic.entries)
 
 
 _NO_ENTRIES = (np.zeros(0, np.int64), np.zeros(0, np.int64))
@@ -1138,4 +1150,23 @@ def transfer_cost(nbytes: float, machine=None) -> float:
     return 8.0 * float(nbytes) / (m.host_link_bits_per_s * max(1, m.boards))
 
 
-__all__ = ["Cost", "CallCost", "cost_of", "transfer_cost"]
+def resident_load_cost(nbytes: float, machine=None) -> tuple:
+    """(seconds, joules) to load `nbytes` onto EVERY chip of the machine (a resident data set,
+    spinla.jit's resident_args): the host link carries them once per board (transfer_cost),
+    and each board's Ethernet chip multicasts them, as they arrive, down a tree to the
+    board's other chips, each chip's cores receiving its packets (receive_cycles_per_packet,
+    shared by the chip's application cores as for any Call's packets).  ASSUMPTION: the
+    fan-out is pipelined with the upload, so the time is the slowest of the three rates, not
+    their sum.  Energy: the machine's idle power for that time, the receiving cores' busy
+    time and one link hop per packet per chip reached."""
+    m = _get_machine(machine) if machine is not None else _current()
+    packets = math.ceil(float(nbytes) / m.packet_payload_bytes)
+    recv_s = packets * m.receive_cycles_per_packet / (m.app_cores_per_chip * m.clock_hz)
+    time_s = max(transfer_cost(nbytes, m), packets / m.link_packets_per_s, recv_s)
+    energy = (m.board_idle_power_w * m.boards * time_s
+              + m.core_active_power_w * m.cores * recv_s
+              + m.packet_hop_energy_j * packets * max(0, m.chips - m.boards))
+    return time_s, energy
+
+
+__all__ = ["Cost", "CallCost", "cost_of", "transfer_cost", "resident_load_cost"]

@@ -11,16 +11,23 @@ NETS = ("mlp1", "mlp2", "lenet1", "lenet4", "lenet5", "boosted_lenet4")
 # Training images one epoch of each network sees: Boosted LeNet-4 trains its three LeNet-4s
 # on 60,000, 30,000 and 30,000 images (its filtering passes are not counted).
 EPOCH_IMAGES = {n: 60_000 for n in NETS} | {"boosted_lenet4": 120_000}
+TRAIN_ROWS = 60_000
 MNIST_TRAIN_BYTES = 60_000 * 28 * 28 * 2 + 60_000 * 10 * 2 + 60_000 * 2  # q15 x, targets, labels
+# The epoch's order of the training rows (nn.data.place_rows: one int32 per image), loaded
+# onto every chip once per epoch beside the resident set.
+ORDER_BYTES_PER_IMAGE = 4
 
 
 def train_step_program(net: str, batch: int, machine):
     """The traced training-step Program of `net` at `batch` rows, lowered for `machine`
     (Boosted LeNet-4: the step of its LeNet-4s, which share one shape).  Traced on a batch of
-    random digits: the Program depends on shapes only, not on the images."""
+    random digits: the Program depends on shapes only, not on the images; its resident
+    training set then has MNIST's 60,000 rows."""
     from . import machine as mach
     from . import runtime
+    from .array import Array
     from .nn import models
+    from .program import Buffer
 
     if net not in NETS:
         raise ValueError(f"map: unknown network {net!r}; use one of {', '.join(NETS)}")
@@ -44,9 +51,19 @@ def train_step_program(net: str, batch: int, machine):
             m.fit(x, y, epochs=1, batch_size=batch, verbose=0, seed=0)
         finally:
             runtime.remove_observer(grab)
-    if not progs:
-        raise RuntimeError(f"{net}: no training-step Program ran")
-    return progs[0]
+        if not progs:
+            raise RuntimeError(f"{net}: no training-step Program ran")
+        small = progs[0]
+        if not small.resident_inputs:
+            return small
+        # The step traced again for the whole MNIST training set resident on every chip
+        # (the run above had only one batch of rows): the same calls, with the set's true
+        # size in SDRAM.  Tracing needs shapes and formats only, no data.
+        step, _ = m._make_step(batch, m._grad_formats(batch), [len(s) for s in m._ts[1]])
+        # Inputs 0-2 are the set, its targets and its labels (Sequential._make_step).
+        args = [Array(Buffer((TRAIN_ROWS,) + b.shape[1:] if i < 3 else b.shape, b.fmt))
+                for i, b in enumerate(small.inputs)]
+        return step.program(*args)
 
 
 def steps_per_epoch(net: str, batch: int) -> int:
@@ -67,7 +84,7 @@ def routing_entries(program, placement) -> np.ndarray:
 
 def mapping(program, net: str, batch: int, machine, strategy: str = "best") -> dict:
     """The numbers of `spinla map --json`."""
-    from .cost import cost_of, transfer_cost
+    from .cost import cost_of, resident_load_cost, transfer_cost
     from .machine import get
     from .place import place
     m = get(machine)
@@ -91,13 +108,21 @@ def mapping(program, net: str, batch: int, machine, strategy: str = "best") -> d
             ph["bounds"][r.bound] = ph["bounds"].get(r.bound, 0.0) + r.time_s
     for ph in phases.values():
         ph["bound"] = max(ph["bounds"], key=ph["bounds"].get)
+    # A step that gathers its batch from a resident set (nn.fit's) needs the set on every
+    # chip once, and each epoch's order of its rows there once per epoch (in the epoch's
+    # figures); a step without resident inputs reads its batch where the host put it.
+    resident = bool(getattr(program, "resident_inputs", ()))
+    load_s, load_j = resident_load_cost(MNIST_TRAIN_BYTES, m) if resident else (0.0, 0.0)
+    order_s, order_j = resident_load_cost(EPOCH_IMAGES[net] * ORDER_BYTES_PER_IMAGE, m) \
+        if resident else (0.0, 0.0)
     return {
         "net": net, "machine": m.name, "strategy": strategy, "batch": batch,
         "note": "modelled by spinla.cost under spinla.place, not measured on hardware",
         "time_per_step_s": c.time_s, "roofline_per_step_s": c.roofline_s,
         "ratio_to_roofline": c.time_s / c.roofline_s if c.roofline_s else math.nan,
-        "steps_per_epoch": steps, "time_per_epoch_s": c.time_s * steps,
-        "energy_per_epoch_j": c.energy_j * steps,
+        "steps_per_epoch": steps, "time_per_epoch_s": c.time_s * steps + order_s,
+        "energy_per_epoch_j": c.energy_j * steps + order_j,
+        "order_load_per_epoch_s": order_s,
         "utilisation_used_cores": c.utilisation_used_cores,
         "utilisation_machine": c.utilisation_machine,
         "chips_used": int(c.chips_used), "cores_used": int(c.cores_used),
@@ -108,6 +133,9 @@ def mapping(program, net: str, batch: int, machine, strategy: str = "best") -> d
                                 "touches, no key/mask merging, no default routing",
         "routing_entries_per_chip": routes.tolist(),
         "dataset_upload_once_s": transfer_cost(MNIST_TRAIN_BYTES, m),
+        # ... and, with resident inputs, the upload fanned out to every chip
+        # (spinla.cost.resident_load_cost).
+        "dataset_load_every_chip_once_s": load_s, "dataset_load_every_chip_once_j": load_j,
         # Data parallelism: the replica chips the batch is split over, and the calls that
         # are not batch-separable (placed model-parallel instead).
         "replicas": len(pl.replicas) if any(cp.mode == "data" for cp in pl.calls) else 0,
@@ -137,7 +165,12 @@ def text(d: dict) -> str:
            f"{d['energy_per_epoch_j']:.4g} J; utilisation {100 * d['utilisation_used_cores']:.3g}"
            f" % of the cores used",
            f"  one-time upload of the MNIST training set over the host link: "
-           f"{d['dataset_upload_once_s']:.3g} s",
+           f"{d['dataset_upload_once_s']:.3g} s" + (
+               f"; resident on every chip (the steps gather their batches there): "
+               f"{d['dataset_load_every_chip_once_s']:.3g} s, "
+               f"{d['dataset_load_every_chip_once_j']:.3g} J once, and each epoch's order "
+               f"{d['order_load_per_epoch_s'] * 1e3:.3g} ms (in the epoch's time)"
+               if d["dataset_load_every_chip_once_s"] else ""),
            f"  {d['data_parallel_calls']} calls data-parallel over {d['replicas']} replica "
            f"chips" + (f"; {len(d['not_data_parallel'])} not batch-separable, placed "
                        f"model-parallel" if d["not_data_parallel"] else "")
@@ -164,10 +197,9 @@ def picture(d: dict, path: str):
     from .place import chip_xy
     c, pl = d["_cost"], d["_placement"]
     m = pl.machine
-    load = np.zeros(m.chips)
     cc = np.asarray(c.core_cycles)
-    load[:len(cc) // m.app_cores_per_chip + 1] += np.bincount(
-        np.arange(len(cc)) // m.app_cores_per_chip, weights=cc)[:m.chips]
+    load = np.bincount(np.arange(len(cc)) // m.app_cores_per_chip, weights=cc,
+                       minlength=m.chips)[:m.chips]
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(14, 5.5),
                                    gridspec_kw={"width_ratios": [1, 2.2]})
     xy = np.asarray([chip_xy(m, h) for h in range(m.chips)])
@@ -184,8 +216,7 @@ def picture(d: dict, path: str):
     for r, cp in zip(c.calls, pl.calls):
         if r.time_s <= 0:
             continue
-        chips = np.unique(np.asarray(cp.cores, np.int64) // m.app_cores_per_chip)
-        for h in chips.tolist():
+        for h in cp.chips(m).tolist():
             ax1.broken_barh([(t0 * 1e3, r.time_s * 1e3)], (h - 0.4, 0.8),
                             facecolors=colours.get(r.bound, "grey"))
         t0 += r.time_s

@@ -35,6 +35,15 @@ Strategies (the issue's, after Graphcore Poplar's tile mappings):
          with every batch-separable Call kept data-parallel (the greedy choice cannot see
          that a batch slice kept local pays later); the Program placed so, all-model or
          all-data, whichever the cost model prices lowest.
+Resident inputs (Program.resident_inputs, spinla.jit's resident_args: a training set and the
+epoch's order of its rows, loaded onto every chip before the Program runs; spinla.mapping
+prices that loading) are replicated on every chip.  A Call whose inputs are all on every chip
+(a batch gathered from the resident set, and what is made from it alone) may run 'local':
+whole on every chip of a board (local_chips), each on its own copies, its outputs then on
+each of them with no packet sent (Poplar's recompute-instead-of-exchange); its time is one chip's, its busy cores and
+energy every chip's.  The greedy choice alone would rarely take it (a call spread over many
+chips is faster on its own), so 'best' and 'model' also make passes that take it wherever it
+is offered (local_first) and keep the cheapest Program.
 For each model-mode Call the placer tries chip counts 1, 2, 4, ... up to the machine (never
 more cores than tiles) and keeps the cheapest, preferring fewer chips when within MIN_GAIN:
 small calls use few chips.  Data mode tries replica counts 1, 2, 4, ... and whole boards,
@@ -112,10 +121,19 @@ class Home:
         return Home(c, s, e)
 
     def bytes_on(self) -> dict:
-        out = {}
-        for c, s, e in zip(self.chips.tolist(), self.starts.tolist(), self.stops.tolist()):
-            out[c] = out.get(c, 0) + (e - s)
-        return out
+        """{chip: bytes on it}, chips in order of their first part (a home can have
+        hundreds of thousands of parts: summed in NumPy)."""
+        if len(self.chips) < 8:
+            out = {}
+            for c, s, e in zip(self.chips.tolist(), self.starts.tolist(),
+                               self.stops.tolist()):
+                out[c] = out.get(c, 0) + (e - s)
+            return out
+        u, first, inv = np.unique(self.chips, return_index=True, return_inverse=True)
+        tot = np.bincount(inv.ravel(), weights=(self.stops - self.starts).astype(np.float64),
+                          minlength=len(u))
+        order = np.argsort(first, kind="stable")
+        return dict(zip(u[order].tolist(), tot[order].astype(np.int64).tolist()))
 
     def nbytes(self) -> int:
         return int((self.stops - self.starts).sum()) if not self.replicated else int(
@@ -266,7 +284,11 @@ def _plan_ranges(call, direction, j):
     for t in range(call.ntiles):
         for d in kdma.plan(call, t).dmas:
             if d.dir == direction and not isinstance(d.operand, str) and d.operand == j:
-                a, z = d.byte_ranges()
+                if d.indexed:       # rows known only at run time: any of the operand
+                    ops = call.inputs if direction == kdma.READ else call.outputs
+                    a, z = np.zeros(1, np.int64), np.asarray([ops[j].nbytes], np.int64)
+                else:
+                    a, z = d.byte_ranges()
                 ts.append(np.full(len(a), t, np.int64))
                 ss.append(a)
                 es.append(z)
@@ -419,9 +441,23 @@ class CallPlacement:
     # (an all-gather to every replica, an optimiser's weights back to their home).  The
     # bytes a tile writes that this home puts on other chips travel as packets.
     outputs: dict = field(default_factory=dict)
+    # mode 'local': the call runs whole on each of these chips, on its own copy of its
+    # inputs (all replicated there), the tiles on the same cores of each chip as `cores` gives
+    # for the first; its outputs are then replicated on them with no packet sent.
+    copies: np.ndarray | None = None
 
     def chips(self, machine: Machine) -> np.ndarray:
+        if self.copies is not None:
+            return np.asarray(self.copies, np.int64)
         return np.unique(np.asarray(self.cores, np.int64) // machine.app_cores_per_chip)
+
+    def copy_cores(self, machine: Machine) -> list:
+        """[(chip, cores of the tiles on it)]: one entry, or one per copy in mode 'local'."""
+        cores = np.asarray(self.cores, np.int64)
+        if self.copies is None:
+            return [(None, cores)]
+        a = machine.app_cores_per_chip
+        return [(int(c), int(c) * a + cores % a) for c in self.copies]
 
 
 @dataclass
@@ -521,11 +557,17 @@ def batch_slices(buf, chips) -> Home:
 
 
 def _initial_home(buf, call, i, cp: CallPlacement, machine: Machine, mode: str,
-                  batch=frozenset()) -> Home:
+                  batch=frozenset(), resident=frozenset()) -> Home:
     """Home of a buffer no Call writes, fixed by its first reader.  Data mode: a batch
     input in batch slices over the call's chips, an optimiser's state where its tiles read
-    it (each replica updates its own flat ranges), anything else replicated."""
+    it (each replica updates its own flat ranges), anything else replicated.  A resident
+    input (Program.resident_inputs: a data set, or the epoch's order of its rows, loaded
+    onto every chip before the Program runs) is replicated on every chip of the machine,
+    except that data mode keeps to each replica its batch slice of one that is also a
+    batch input."""
     chips = cp.chips(machine)
+    if buf.id in resident and not (mode == "data" and buf.id in batch):
+        return Home.whole(np.arange(machine.chips), buf.nbytes, replicated=True)
     if mode == "data":
         if buf.id in batch:
             return batch_slices(buf, chips)
@@ -572,6 +614,8 @@ def _spread_shared(chip, s, e):
 
 def output_home(call, j, cp: CallPlacement, machine: Machine, homes: dict) -> Home:
     buf = call.outputs[j]
+    if cp.copies is not None:       # mode 'local': every copy wrote all of it
+        return Home.whole(cp.copies, buf.nbytes, replicated=True)
     if call.kernel == "view":
         src = homes.get(call.inputs[0].id)
         if src is not None:
@@ -632,10 +676,15 @@ def place(program, machine=None, strategy: str = "best", replicas: int | None = 
 
     def cheapest(options):
         return min(options, key=lambda p: _price(program.calls, p, m, True).time_s)
-    if strategy == "model" or len(program.calls) <= 1:
+    # The passes that run 'local' wherever it is offered are for batches drawn from resident
+    # inputs; a Program without them keeps to the greedy choice.
+    local = (False, True) if getattr(program, "resident_inputs", None) else (False,)
+    if len(program.calls) <= 1:
         # One call (an eager op): the greedy 'best' pass already takes the cheaper mode and
         # chip set for it, which is what all-model or all-data could offer.
         pl = _greedy(program, m, strategy)
+    elif strategy == "model":
+        pl = cheapest([_greedy(program, m, "model", memo, local_first=lf) for lf in local])
     else:
         # Data parallelism on each replica count; the cheapest Program kept.
         # Data parallelism on each replica count, fewest first, until two in a row price
@@ -658,8 +707,10 @@ def place(program, machine=None, strategy: str = "best", replicas: int | None = 
             # its inputs already are), which can lose to one strategy kept throughout: keep
             # the cheapest Program of these, the per-call passes on the data passes' best
             # replica count.
-            pl = cheapest([_greedy(program, m, s, memo, r_best) for s in ("best", "prefer")]
-                          + [_greedy(program, m, "model", memo), data])
+            pl = cheapest([_greedy(program, m, s, memo, r_best, lf)
+                           for s in ("best", "prefer") for lf in local]
+                          + [_greedy(program, m, "model", memo, local_first=lf)
+                             for lf in local] + [data])
             pl.strategy = "best"
     _check_sdram(program, pl)
     _check_routes(program, pl)
@@ -742,7 +793,20 @@ def _output_homes(call, cp: CallPlacement, homes: dict, machine: Machine,
     return cp
 
 
-def _options(call, mode, homes, m: Machine, anchor, work, batch, replicas):
+def _held_on(h, chips) -> bool:
+    """Whether home h is a copy on each of `chips`."""
+    return h is not None and h.replicated and set(chips.tolist()) <= set(h.chips.tolist())
+
+
+def local_chips(m: Machine) -> np.ndarray:
+    """The chips a 'local' call runs on: every chip of the board of chip 0 (ASSUMPTION: the
+    calls that read a local call's outputs keep to one board, as the placer keeps most calls
+    of an MNIST step; a reader elsewhere gets the bytes by packets, priced)."""
+    return np.asarray(sorted(_chip_order(m, 0, m.chips_per_board)), np.int64)
+
+
+def _options(call, mode, homes, m: Machine, anchor, work, batch, replicas,
+             resident=frozenset()):
     """(CallPlacement, homes with the call's unplaced inputs added) of each option to try
     for `call` in `mode`.  model: its tiles in contiguous runs over the 1, 2, 4, ... chips
     nearest the anchor.  data: each tile on the chip holding its batch rows (the batch
@@ -766,7 +830,7 @@ def _options(call, mode, homes, m: Machine, anchor, work, batch, replicas):
             replicate = True
         for i, b in enumerate(call.inputs):
             if b.id not in trial:
-                trial[b.id] = _initial_home(b, call, i, cp, m, mode, batch)
+                trial[b.id] = _initial_home(b, call, i, cp, m, mode, batch, resident)
         yield _output_homes(call, cp, trial, m, replicate), trial
         return
     for n in _candidates(call, m):
@@ -774,7 +838,19 @@ def _options(call, mode, homes, m: Machine, anchor, work, batch, replicas):
         cp = CallPlacement(assign(call, _chip_order(m, anchor, n), m, work), mode)
         for i, b in enumerate(call.inputs):
             if b.id not in trial:       # a buffer no earlier call wrote
-                trial[b.id] = _initial_home(b, call, i, cp, m, mode, batch)
+                trial[b.id] = _initial_home(b, call, i, cp, m, mode, batch, resident)
+        yield _output_homes(call, cp, trial, m), trial
+    # Every input on every chip (a batch drawn from a resident data set, and what is made
+    # from it alone): the call can run whole on each chip, on the chip's own copies, and
+    # leave its outputs replicated there without a packet (Poplar's "recompute rather than
+    # exchange").  Its time is one chip's; every copy's cores are busy and charged.
+    trial = dict(homes)
+    copies = local_chips(m)
+    cp = CallPlacement(assign(call, copies[:1], m, work), "local", copies=copies)
+    for i, b in enumerate(call.inputs):
+        if b.id not in trial:
+            trial[b.id] = _initial_home(b, call, i, cp, m, mode, batch, resident)
+    if len(copies) > 1 and all(_held_on(trial.get(b.id), copies) for b in call.inputs):
         yield _output_homes(call, cp, trial, m), trial
 
 
@@ -786,11 +862,15 @@ def replica_counts(program, machine: Machine) -> list:
     return _counts_up_to(min(machine.chips, max(1, rows)), machine)
 
 
-def _greedy(program, m: Machine, strategy: str, memo=None, nreplicas: int = 1) -> Placement:
+def _greedy(program, m: Machine, strategy: str, memo=None, nreplicas: int = 1,
+            local_first: bool = False) -> Placement:
     """Calls in order, each on the cheapest of its candidate chip sets (and, for 'best', of
     the two modes) given the homes the calls before it left; data mode on `nreplicas`
     replica chips (the nearest to chip 0).  `memo`: priced calls shared with other passes
-    over the same Program."""
+    over the same Program.  local_first: a call whose inputs are all on every chip runs
+    'local' (whole on each chip), even where spreading it would be faster on its own: the
+    greedy choice cannot see that its outputs, left on every chip, spare the calls after it
+    their broadcasts."""
     # The placer asks the cost model which option is cheaper.
     from .cost import call_time_below, cycles_of
     pl = Placement(m, strategy)
@@ -808,6 +888,11 @@ def _greedy(program, m: Machine, strategy: str, memo=None, nreplicas: int = 1) -
         if call.kernel == "view" and call.inputs[0].id in batch:
             batch.add(call.outputs[0].id)
     batch = frozenset(batch)
+    resident = {b.id for b in getattr(program, "resident_inputs", ())}
+    for call in program.calls:
+        if call.kernel == "view" and call.inputs[0].id in resident:
+            resident.add(call.outputs[0].id)
+    resident = frozenset(resident)
     replicas = sorted(_chip_order(m, 0, nreplicas))
     pl.replicas = replicas
     for i, call in enumerate(program.calls):
@@ -822,10 +907,12 @@ def _greedy(program, m: Machine, strategy: str, memo=None, nreplicas: int = 1) -
             while best is None:
                 for mode in tried:
                     for cp, trial in _options(call, mode, homes, m, anchor, work, batch,
-                                              replicas):
-                        if prefer_data and cp.mode == "data" and not cp.outputs:
+                                              replicas, resident):
+                        if (prefer_data and cp.mode == "data" and not cp.outputs) or (
+                                local_first and cp.mode == "local"):
                             # Batch-separable: data-parallel, keeping the replicas' rows
-                            # where they are for the calls after it.
+                            # where they are for the calls after it (or, local_first, every
+                            # chip computing its own copy).
                             best, best_t = (cp, trial), -math.inf
                         if best_t == -math.inf:
                             continue

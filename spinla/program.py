@@ -105,6 +105,10 @@ class Program:
     # targets and labels): data-parallel placement splits these, and only these, into the
     # replicas' batch slices (spinla.place).  Empty: the Program states no batch.
     batch_inputs: list = field(default_factory=list)
+    # The inputs loaded onto every chip once, before the Program runs, and kept there across
+    # runs (a training set resident in SDRAM, the epoch's order of its rows; spinla.jit's
+    # resident_args): spinla.place replicates them on every chip.
+    resident_inputs: list = field(default_factory=list)
 
     @property
     def runs(self) -> int:

@@ -223,10 +223,13 @@ def _live_calls(calls, outputs):
 class Jitted:
     """A function traced into one Program per (argument shapes and formats, machine)."""
 
-    def __init__(self, fn, name=None, batch_args: int = 0):
+    def __init__(self, fn, name=None, batch_args=0, resident_args=()):
         self.fn = fn
         self.name = name or getattr(fn, "__name__", "jit")
-        self.batch_args = int(batch_args)
+        # An int: the first this many arguments; a tuple: those positions.
+        self.batch_args = tuple(range(batch_args)) if isinstance(batch_args, int) else \
+            tuple(int(i) for i in batch_args)
+        self.resident_args = tuple(int(i) for i in resident_args)
         self.programs = {}
 
     def trace(self, *args):
@@ -250,7 +253,8 @@ class Jitted:
             # Finalising the trace: the live calls, then their seeds in program order.
             prog = Program(calls=assign_seeds(_live_calls(tr.calls, flat)), inputs=placeholders,
                            outputs=[a.buffer for a in flat], machine=current(), name=self.name,
-                           batch_inputs=placeholders[:self.batch_args])
+                           batch_inputs=[placeholders[i] for i in self.batch_args],
+                           resident_inputs=[placeholders[i] for i in self.resident_args])
             entry = self.programs[key] = (prog, rebuild)
         return entry
 
@@ -266,7 +270,7 @@ class Jitted:
         return rebuild(outs)
 
 
-def jit(fn=None, *, name=None, batch_args: int = 0):
+def jit(fn=None, *, name=None, batch_args=0, resident_args=()):
     """Trace `fn` (spinla Arrays in, spinla Arrays out) into one Program, run on every call.
 
     The Program is built on the first call for each combination of argument shapes, formats
@@ -275,8 +279,13 @@ def jit(fn=None, *, name=None, batch_args: int = 0):
     operand magnitudes, an array divisor; spinla.fixed) come from the formats while tracing,
     as the data is not known yet: pass fmt= where a traced result must equal the eager one.
 
-    batch_args: the first this many arguments hold one row per sample of a batch (their
-    leading axis); a data-parallel placement splits them over its replicas (spinla.place)."""
+    batch_args: the first this many arguments (or the arguments at these positions) hold one
+    row per sample of a batch (their leading axis); a data-parallel placement splits them over
+    its replicas (spinla.place).
+    resident_args: positions of arguments that are loaded onto every chip before the Program
+    runs and stay there across runs (a training set, the epoch's order of its rows): the
+    placement holds them replicated on every chip (Program.resident_inputs), and the one-time
+    loading is priced apart from the Program (spinla.mapping)."""
     if fn is None:
-        return lambda f: Jitted(f, name, batch_args)
-    return Jitted(fn, name, batch_args)
+        return lambda f: Jitted(f, name, batch_args, resident_args)
+    return Jitted(fn, name, batch_args, resident_args)

@@ -167,6 +167,13 @@ def _strided(c, lo, hi):
             np.where(rows > 1, step[starts], size[starts]).tolist())
 
 
+def dma_dir(d) -> int:
+    """spinla.h's SPL_DMA_* of a planned transfer."""
+    if d.dir == kdma.WRITE:
+        return abi.const("SPL_DMA_WRITE")
+    return abi.const("SPL_DMA_READ_INDEXED" if d.indexed else "SPL_DMA_READ")
+
+
 def build(program, machine, placement=None):
     """{(chip_x, chip_y, physical core): [Phase, ...]} and the buffer table of a placed
     Program (placement: spinla.place.place(program, machine) when None)."""
@@ -182,7 +189,6 @@ def build(program, machine, placement=None):
         placement = place(program, machine)
     kid = abi.enum("SPL_KERNEL_")
     bt = _buffer_table(program)
-    read, write = abi.const("SPL_DMA_READ"), abi.const("SPL_DMA_WRITE")
     payload = machine.packet_payload_bytes
     mc = abi.const("SPL_PACKET_MULTICAST")
     cores: dict = {}
@@ -210,8 +216,12 @@ def build(program, machine, placement=None):
         cp = placement.calls[i]
         multicast, delivered = {}, {}      # (source chip, range) -> send; -> {chip: recv}
         homes_in = placement.homes_in[i] if i < len(placement.homes_in) else {}
-        for t in range(call.ntiles):
-            chip, pcore = machine.core_location(int(cp.cores[t]))
+        # Mode 'local': each copy chip runs every tile itself (its outputs' other copies
+        # are written by their own chips, not sent).
+        local = set() if cp.copies is None else {int(c) for c in cp.copies}
+        for t, core in ((t, int(cores[t])) for _, cores in cp.copy_cores(machine)
+                        for t in range(call.ntiles)):
+            chip, pcore = machine.core_location(core)
             x, y = chip_xy(machine, chip)
             plan = kdma.plan(call, t)
             ph = Phase(i, kid[call.kernel], t, np.asarray(call.tiles[t], np.int32),
@@ -227,16 +237,20 @@ def build(program, machine, placement=None):
                     bi, off = bt.resolve(buf.id, d.offset)
                     home = (homes_in.get(buf.id) if d.dir == kdma.READ else None) \
                         or placement.homes.get(buf.id)
-                ph.dmas.append(dict(buffer=bi, dir=read if d.dir == kdma.READ else write,
-                                    offset=off, rows=d.rows, row_bytes=d.row_bytes,
-                                    stride=d.stride, slot=slot,
-                                    dtcm_stride=max(d.dtcm_stride, d.row_bytes)))
+                ph.dmas.append(dict(buffer=bi, dir=dma_dir(d), offset=off, rows=d.rows,
+                                    row_bytes=d.row_bytes, stride=d.stride, slot=slot,
+                                    dtcm_stride=max(d.dtcm_stride, d.row_bytes),
+                                    index_slot=max(0, d.index_slot)))
                 slot += d.dtcm_bytes
+                if d.indexed:
+                    # Rows known only at run time: whatever of the operand the chip does not
+                    # hold must come before (the cost model prices the same reads).
+                    d = kdma.block(kdma.READ, d.operand, 0, buf.nbytes)
                 if d.dir == kdma.WRITE and home is not None and home.replicated:
                     # A replicated output (an all-gather to every replica): the tile's rows
                     # go to each other copy as one multicast, every copy's monitor
                     # receiving it under the same keys.
-                    copies = [c for c in home.chips.tolist() if c != chip]
+                    copies = [c for c in home.chips.tolist() if c != chip and c not in local]
                     rs, re_ = d.byte_ranges()
                     for _, s, n, rb, st in (zip(*_strided(np.zeros(len(rs), np.int64), rs,
                                                           re_)) if copies else ()):

@@ -416,6 +416,10 @@ adam_loop(const q15_t *restrict w, const q15_t *restrict g, const q15_t *restric
 /* Host only, a CPU without AVX-512: the loop above four elements at a time (GCC does not
  * vectorise it for AVX2, which lacks 64-bit shifts, multiplies and leading-zero counts). */
 #include "host/adam_avx2.inc"
+#elif defined(SPL_SIMD_AVX512)
+/* Host only, the native AVX-512 build: 16 elements in 32-bit lanes, the tables read by byte
+ * permutes (defines SPL_ADAM_AVX512 where the CPU has VBMI and CD). */
+#include "host/adam_avx512.inc"
 #endif
 
 uint32_t arm_adam_q15(const q15_t *restrict w, const q15_t *restrict g,
@@ -432,6 +436,8 @@ uint32_t arm_adam_q15(const q15_t *restrict w, const q15_t *restrict g,
                      p->mode != SPL_ROUND_STOCHASTIC);
 #elif defined(SPL_SIMD_AVX2)
     return adam_avx2(w, g, m, r, lr, w_out, m_out, r_out, n, p, index0);
+#elif defined(SPL_ADAM_AVX512)
+    return adam_avx512(w, g, m, r, lr, w_out, m_out, r_out, n, p, index0);
 #else
     return p->mode == SPL_ROUND_STOCHASTIC
         ? adam_loop(w, g, m, r, lr, w_out, m_out, r_out, n, p, index0, 0)

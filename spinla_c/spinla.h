@@ -288,7 +288,7 @@ void spl_warp_affine_q15(const q15_t *x, const q15_t *theta, q15_t *y, int32_t n
  * with the host and ARM compilers).  Buffers are named by their index in the Program's buffer
  * table (Program.buffers() order); their SDRAM homes are the placement's. */
 #define SPL_STREAM_MAGIC 0x534C5053  /* "SPLS" read as little-endian bytes */
-#define SPL_STREAM_VERSION 2
+#define SPL_STREAM_VERSION 3
 /* Kernel ids of a phase: one per kernel of spinla_c/ (spinla/kernels/ registers them by the
  * lower-case name after the prefix, e.g. SPL_KERNEL_GEMM_Q15 is "gemm_q15").  NONE: a phase
  * that runs no kernel and only sends or receives packets (a chip's monitor core serving its
@@ -299,7 +299,8 @@ enum {
     SPL_KERNEL_MAX_POOL2D_Q15, SPL_KERNEL_AVG_POOL2D_GRAD_Q15, SPL_KERNEL_MAX_POOL2D_GRAD_Q15,
     SPL_KERNEL_ELTWISE_Q15, SPL_KERNEL_LUT_Q15, SPL_KERNEL_REDUCE_Q15, SPL_KERNEL_SOFTMAX_Q15,
     SPL_KERNEL_REQUANT_Q15, SPL_KERNEL_COPY_Q15, SPL_KERNEL_GATHER_ROWS_Q15,
-    SPL_KERNEL_SGD_Q15, SPL_KERNEL_ADAM_Q15, SPL_KERNEL_WARP_AFFINE_Q15, SPL_KERNEL_REDUCE_PART_Q15
+    SPL_KERNEL_SGD_Q15, SPL_KERNEL_ADAM_Q15, SPL_KERNEL_WARP_AFFINE_Q15, SPL_KERNEL_REDUCE_PART_Q15,
+    SPL_KERNEL_GATHER_ROWS_INDEXED_Q15
 };
 typedef struct {
     uint32_t magic;          /* SPL_STREAM_MAGIC */
@@ -322,11 +323,15 @@ typedef struct {
     uint32_t wait_arrivals;  /* before its DMA reads: wait until its chip's arrival counter is
                               * >= this (0: reads no packet-delivered bytes), see below */
 } spl_phase_t;
-enum { SPL_DMA_READ = 0, SPL_DMA_WRITE = 1 };
+enum { SPL_DMA_READ = 0, SPL_DMA_WRITE = 1, SPL_DMA_READ_INDEXED = 2 };
 /* One DMA transfer of a tile: `rows` rows of row_bytes, stride bytes apart from byte `offset`
  * of buffer `buffer`, to (READ) or from (WRITE) DTCM at byte `slot` of the tile's area, rows
  * packed there dtcm_stride bytes apart (>= row_bytes; the gap is zero-filled, e.g. a
- * packed weight row's alignment padding). */
+ * packed weight row's alignment padding).  READ_INDEXED: row r starts at byte
+ * offset + stride * index[r] of the buffer, index[] being `rows` int32 row numbers that an
+ * earlier READ of the same phase put in DTCM at byte index_slot (a gather whose rows are
+ * known only at run time, e.g. a training batch drawn from a data set resident in SDRAM;
+ * the kernel issues one transfer per row).  index_slot is 0 for the other directions. */
 typedef struct {
     uint32_t buffer;
     uint32_t dir;            /* SPL_DMA_* */
@@ -336,6 +341,7 @@ typedef struct {
     int32_t stride;
     uint32_t slot;
     uint32_t dtcm_stride;
+    uint32_t index_slot;     /* SPL_DMA_READ_INDEXED: DTCM byte of the int32 row numbers */
 } spl_dma_t;
 /* One packet transfer: `rows` rows of row_bytes, stride bytes apart from byte `offset` of
  * `buffer` (as spl_dma_t; a contiguous range is one row), sent by core src_core of chip

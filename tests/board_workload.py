@@ -7,6 +7,7 @@ import numpy as np
 
 import spinla as sp
 from spinla.nn import optimizers as opt
+from spinla.nn.data import gather_rows, place_rows
 
 
 class Recorder:
@@ -56,6 +57,7 @@ def run_ops(rng) -> None:
     sp.broadcast_to(row, (3, 700)) + 0
     a[::2, 1::3] + 0
     sp.take(big, np.array([3, 1, 2, 2, 7, 8, 9]), axis=0)   # gather
+    gather_rows(big, place_rows(np.array([3, 1, 2, 2, 7, 8, 9]), big.shape[0]))  # indexed
     x = sp.asarray(rng.uniform(-1, 1, (2, 10, 12, 3)), fmt="q2.13")
     w = sp.asarray(rng.uniform(-0.3, 0.3, (3, 3, 3, 4)), fmt="q2.13")
     y = sp.conv2d(x, w, stride=(1, 2), padding="same")      # pack + conv

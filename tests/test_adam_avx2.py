@@ -5,7 +5,8 @@ Both come from one test library: optim_q15.c compiled for x86-64-v3 as the emula
 build compiles it (its arm_adam_q15 then takes the SPL_SIMD_AVX2 hook into adam_avx2.inc),
 beside a wrapper that runs the portable adam_loop itself.  Every parameter range the kernel accepts is drawn (shifts, betas, eps, the ratio clamp,
 learning rates, full-range int16 data, both rounding modes, indices that wrap 2^32) and tile
-lengths that leave every tail length; outputs and saturation counts must be identical.
+lengths that leave every tail length; outputs and saturation counts must be identical.  A
+beta1 beyond 2^30 (the first moment's 32-bit split relies on it) must take the portable loop.
 """
 import numpy as np
 import pytest
@@ -80,7 +81,8 @@ def _data(rng, n, kind):
 # Betas that are multiples of 2^28 put the moments exactly on rounding ties (m' and r' are
 # rounded in int32 lanes, where the tie rule is code of its own): m's accumulator for odd
 # M - G, and with a zero gradient the root of 2^28 R^2, R 2^14, for odd R.
-BETA = st.one_of(st.integers(0, 2**30 - 1), st.sampled_from([0, 2**28, 2**29, 3 * 2**28]))
+BETA = st.one_of(st.integers(0, 2**30 - 1),
+                 st.sampled_from([0, 2**28, 2**29, 3 * 2**28, 2**30]))
 
 
 @given(n=st.integers(1, 70), kinds=st.tuples(*[st.sampled_from(["full", "edges", "small", "zero"])] * 4),
@@ -156,3 +158,74 @@ def test_adam_avx2_rms_ties(lib, stochastic):
     if not stochastic:
         half_even = np.round(r.astype(np.float64) / 2)   # NumPy rounds halves to even
         np.testing.assert_array_equal(res[1][1][2], half_even.astype(np.int16))
+
+
+@pytest.mark.parametrize("stochastic", [False, True])
+def test_adam_avx2_every_table_entry(lib, stochastic):
+    # Every RMS value with a zero gradient, every gradient with a zero RMS and random pairs, at
+    # betas that spread the radicands over both parities of the top bit: every sqrt_lut and
+    # recip_lut entry is read and most interpolation fractions differ in their low bits, which
+    # random short tiles rarely expose (a one-LSB slip in an interpolation changes few outputs).
+    ffi, L = lib
+    n = 4 * 32768
+    rng = np.random.default_rng(11)
+    r = np.concatenate([np.arange(32768), np.zeros(32768), rng.integers(0, 32768, 2 * 32768)])
+    g = np.concatenate([np.zeros(32768), np.arange(-16384, 16384),
+                        rng.integers(-32768, 32768, 2 * 32768)])
+    arrays = [a.astype(np.int64).astype(np.int16) for a in
+              (rng.integers(-32768, 32768, n), g, rng.integers(-32768, 32768, n), r)]
+    for beta2 in (2**30 - 2**20, 2**29 + 12345, 2**28 - 1):
+        p = ffi.new("spl_adam_t *", dict(beta1=2**30 - 2**26 + 12345, beta2=beta2, eps=2**15 + 3,
+                                         ratio_max=2**21, w_shift=20, g_shift=1,
+                                         mode=int(stochastic), seed_w=5, seed_m=6, seed_r=7))
+        res = []
+        for fn in (L.test_adam_portable, L.arm_adam_q15):
+            outs = [np.zeros(n, np.int16) for _ in range(3)]
+            ptr = [ffi.from_buffer("int16_t[]", a) for a in (*arrays, *outs)]
+            res.append((fn(*ptr[:4], 20000, *ptr[4:], n, p, 17), outs))
+        for a, b in zip(res[0][1], res[1][1]):
+            np.testing.assert_array_equal(a, b)
+        assert res[0][0] == res[1][0]
+
+
+def test_adam_avx2_beta1_out_of_range_takes_portable_loop(lib):
+    ffi, L = lib
+    rng = np.random.default_rng(3)
+    n = 77
+    w, g, m, r = (rng.integers(-2000, 2000, n).astype(np.int16) for _ in range(4))
+    r = np.abs(r)
+    p = ffi.new("spl_adam_t *", dict(beta1=2**30 + 12345, beta2=2**29, eps=2**16,
+                                     ratio_max=2**20, w_shift=20, g_shift=2, mode=1, seed_w=1,
+                                     seed_m=2, seed_r=3))
+    res = []
+    for fn in (L.test_adam_portable, L.arm_adam_q15):
+        outs = [np.zeros(n, np.int16) for _ in range(3)]
+        ptr = [ffi.from_buffer("int16_t[]", a) for a in (w, g, m, r, *outs)]
+        res.append((fn(*ptr[:4], 300, *ptr[4:], n, p, 0), outs))
+    for a, b in zip(res[0][1], res[1][1]):
+        np.testing.assert_array_equal(a, b)
+    assert res[0][0] == res[1][0]
+
+
+@pytest.mark.parametrize("stochastic", [False, True])
+@pytest.mark.parametrize("beta1", [2**29 + 1, 2**29 - 1, 2**30 - 3])
+def test_adam_avx2_first_moment_ties(lib, stochastic, beta1):
+    # With a zero gradient, m' = round(b1 M / 2^30); b1 = 2^29 +- 1 puts every odd M within |M|
+    # of a tie, which only the low 15 bits of b1l (M - G) (kept below the int32 part) break.
+    ffi, L = lib
+    n = 65536
+    rng = np.random.default_rng(5)
+    arrays = [rng.integers(-32768, 32768, n).astype(np.int16), np.zeros(n, np.int16),
+              np.arange(-32768, 32768).astype(np.int16),
+              rng.integers(0, 32768, n).astype(np.int16)]
+    p = ffi.new("spl_adam_t *", dict(beta1=beta1, beta2=2**29, eps=2**16, ratio_max=2**20,
+                                     w_shift=24, g_shift=0, mode=int(stochastic), seed_w=1,
+                                     seed_m=2, seed_r=3))
+    res = []
+    for fn in (L.test_adam_portable, L.arm_adam_q15):
+        outs = [np.zeros(n, np.int16) for _ in range(3)]
+        ptr = [ffi.from_buffer("int16_t[]", a) for a in (*arrays, *outs)]
+        res.append((fn(*ptr[:4], 1000, *ptr[4:], n, p, 0), outs))
+    for a, b in zip(res[0][1], res[1][1]):
+        np.testing.assert_array_equal(a, b)
+    assert res[0][0] == res[1][0]

@@ -240,3 +240,25 @@ def test_avx2_panel_segment_sums_past_int32(libs, m, n, k, mag, shift, mode, ori
         outs.append((c, sat))
     assert np.array_equal(outs[0][0], outs[1][0])
     assert outs[0][1] == outs[1][1]
+
+
+@pytest.mark.parametrize("k", [128, 784, 2047])
+@pytest.mark.parametrize("over", [0, 40])
+def test_avx2_panel_cauchy_schwarz_edge(libs, k, over):
+    # Every A and Bt row is +-x, x repeating every 64 values: one 32767 and 63 values of v.
+    # The largest |a| |b| alone would allow segments of one k-pair (the lanes-along-k form);
+    # the Cauchy-Schwarz windows (gemm_cs_bound.inc) allow 32 pairs for v = 4112, whose lane
+    # sums are then 32767^2 + 63 v^2, 0.4% under 2^31 (over = 0), and 16 pairs past it (over =
+    # 40: a 32-pair sum would be past 2^31).  Outputs and saturation counts as the portable path.
+    v = 4112 + over
+    lane = 32767 ** 2 + 63 * v * v
+    assert (lane < 2 ** 31) == (over == 0)
+    x = np.resize(np.r_[32767, np.full(63, v)], k)
+    m, n = 13, 21
+    rng = np.random.default_rng(k + over)
+    a = (rng.choice([-1, 1], (m, 1)) * x).astype(np.int16)
+    bt = (rng.choice([-1, 1], (n, 1)) * x).astype(np.int16)
+    for shift, mode in [(0, 0), (20, 0), (31, 1)]:
+        outs = [_kernel_call(lib, a, k, bt, k, m, n, k, shift, mode, 3) for lib in libs]
+        assert np.array_equal(outs[0][0], outs[1][0]), (shift, mode)
+        assert outs[0][1] == outs[1][1]

@@ -185,6 +185,60 @@ def test_hard_cases(portable, ka, kb, k):
         assert gsat == wsat
 
 
+def _cs_edge(k):
+    """The largest magnitude v for which spinla_c/host/gemm_cs_bound.inc admits all of k in one
+    int32 sum per lane of the AVX-512 path (|Q| = 2 ceil(k / 32) positions a lane, h(v) =
+    v^2 >> 16): |Q| (h(v) + 1) < 2^15."""
+    q = 2 * -(-k // 32)
+    return max(v for v in range(1, 32768) if q * ((v * v >> 16) + 1) < 2 ** 15)
+
+
+@pytest.mark.parametrize("k", [32, 64, 784, 1024])
+@pytest.mark.parametrize("over", [0, 1, 300])
+def test_cauchy_schwarz_edge(portable, k, over):
+    # Rows of one magnitude, signs per row: every lane's sum is +-|Q| v^2, at the edge of int32
+    # for v = _cs_edge(k) (over = 0); past the bound (over > 0) the lane sums would wrap if the
+    # bound admitted them, so those tiles must take the segmented or split path.  Either way
+    # every output must equal the portable path's, saturation counts included.
+    v = _cs_edge(k) + over
+    q = 2 * -(-k // 32)
+    assert q * v * v < 2 ** 31 or over     # the bound's case is exact in int32 ...
+    assert over == 0 or over == 1 or q * v * v >= 2 ** 31   # ... and one past it would wrap
+    m, n = 6, 7
+    rng = np.random.default_rng(k + over)
+    a = np.where(rng.random((1, m, 1)) < 0.5, -v, v) * np.ones((1, m, k), np.int64)
+    bt = np.where(rng.random((1, n, 1)) < 0.5, -v, v) * np.ones((1, n, k), np.int64)
+    a, bt = a.astype(np.int16), bt.astype(np.int16)
+    tiles = _grid(1, m, n, m, n)
+    for shift, mode in [(0, 0), (20, 0), (31, 1)]:
+        want, wsat = _portable_runner(portable, a, bt, m, n, k, tiles, shift, mode, 5)
+        got, gsat = _extension_runner(a, bt, m, n, k, tiles, shift, mode, 5)
+        assert np.array_equal(got, want), (shift, mode)
+        assert gsat == wsat
+
+
+# Same-sign rows of random magnitudes around _cs_edge(k) (within 3% of each other, so that
+# Cauchy-Schwarz is nearly tight): lane sums on either side of 2^31, so that the bound admitting
+# all of k, the per-position maxima's segments or the split path decides; any shift and mode,
+# random tiles of a batch of two, a few rows of mixed signs.
+@given(m=st.integers(1, 20), n=st.integers(1, 20), k=st.integers(1, 2048),
+       f=st.tuples(st.floats(0.8, 1.3), st.floats(0.8, 1.3)),
+       shift=st.integers(-2, 45), mode=st.sampled_from(list(MODES)),
+       seed=st.integers(0, 2**32 - 1))
+def test_extension_same_sign_rows_match_portable(portable, m, n, k, f, shift, mode, seed):
+    rng = np.random.default_rng(seed)
+    hi = [min(32767, int(_cs_edge(k) * g)) for g in f]
+    a = (rng.integers(hi[0] * 97 // 100, hi[0] + 1, (2, m, k)) * rng.choice([-1, 1], (2, m, 1))
+         * np.where(rng.random((2, m, 1)) < 0.2, rng.choice([-1, 1], (2, m, k)), 1))
+    bt = rng.integers(hi[1] * 97 // 100, hi[1] + 1, (2, n, k)) * rng.choice([-1, 1], (2, n, 1))
+    a, bt = a.astype(np.int16), bt.astype(np.int16)
+    tiles = _grid(2, m, n, int(rng.integers(1, m + 1)), int(rng.integers(1, n + 1)))
+    want, wsat = _portable_runner(portable, a, bt, m, n, k, tiles, shift, MODES[mode], seed)
+    got, gsat = _extension_runner(a, bt, m, n, k, tiles, shift, MODES[mode], seed)
+    assert np.array_equal(got, want)
+    assert gsat == wsat
+
+
 def test_all_minus_32768_is_exact(portable):
     # Every product is 2^30: the int64 result k * 2^30 must survive, not wrap.
     k, m, n = 200, 5, 6

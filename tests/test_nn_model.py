@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import spinla as sp
-from spinla import nn
+from spinla import backends, nn
 
 
 def blobs(n=64, classes=4, dim=12, seed=0):
@@ -77,9 +77,12 @@ def test_training_step_is_one_program():
     assert len(prog.calls) > 25 and prog.runs == 5
     assert {"gemm_q15", "adam_q15", "softmax_q15", "eltwise_q15"} <= kernels
     assert sum(c.kernel == "adam_q15" for c in prog.calls) == 4     # one per weight tensor
-    # inputs: batch, targets, labels, lr, 4 weights, 8 Adam states; outputs: loss, correct,
-    # 4 weights, 8 states
-    assert len(prog.inputs) == 16 and len(prog.outputs) == 14
+    # inputs: the resident set, its targets and labels, the batch's row numbers, lr, 4
+    # weights, 8 Adam states; outputs: loss, correct, 4 weights, 8 states
+    assert len(prog.inputs) == 17 and len(prog.outputs) == 14
+    assert prog.resident_inputs == prog.inputs[:4] and prog.batch_inputs == [prog.inputs[3]]
+    assert [b.shape for b in prog.inputs[:4]] == [(40, 12), (40, 4), (40,), (8, 2)]
+    assert [c.kernel for c in prog.calls[:3]] == ["gather_rows_indexed_q15"] * 3
     budget = sp.machine.current().tile_budget_bytes
     assert all(int(np.max(c.dtcm)) <= budget for c in prog.calls)
 
@@ -103,9 +106,16 @@ def test_shuffle_is_seeded_and_done_on_the_machine():
         runs.append(m.get_weights())
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a, b)
-    before = sp.stats().calls.get("take", 0)
-    small_model().fit(x, y, epochs=2, batch_size=16, seed=6, verbose=0)
-    assert sp.stats().calls["take"] - before == 6               # X, targets, labels per epoch
+    before = sp.stats().calls.get("gather_rows", 0)
+    be = backends.current()
+    up = be.bytes_up["order"]
+    m = small_model()
+    m.fit(x, y, epochs=2, batch_size=16, seed=6, verbose=0)
+    # Each step gathers its images, targets and labels from the resident set on the machine
+    # (64 samples: 4 steps an epoch); the host sends each epoch's order once (int32 each).
+    assert sp.stats().calls["gather_rows"] - before == 2 * 4 * 3
+    assert be.bytes_up["order"] - up == 2 * 64 * 4
+    assert any(not np.array_equal(a, b) for a, b in zip(m.get_weights(), runs[0]))
 
 
 def test_history_reports_cost_time_and_saturations():

@@ -163,7 +163,8 @@ def test_cli_map_json_has_the_named_keys(capsys):
               "utilisation_used_cores", "calls", "routing_entries_max_per_chip",
               "sdram_peak_bytes_per_chip", "dtcm_peak_bytes_per_core", "phases"):
         assert k in d, k
-    assert d["time_per_epoch_s"] == pytest.approx(d["time_per_step_s"] * 3750)
+    assert d["time_per_epoch_s"] == pytest.approx(d["time_per_step_s"] * 3750
+                                                  + d["order_load_per_epoch_s"])
     assert d["machine"] == "spinn3" and d["chips_used"] <= 4
     assert all({"op", "bound", "time_s", "utilisation"} <= set(r) for r in d["calls"])
     assert {r["bound"] for r in d["calls"]} <= {"compute", "sdram", "link", "packets"}

@@ -21,7 +21,7 @@ import numpy as np
 from .. import state
 
 # Kinds of host-to-machine transfer, each named where it happens.
-KINDS = ("asarray", "constant", "dataset", "scalar", "model", "jit_arg")
+KINDS = ("asarray", "constant", "dataset", "order", "scalar", "model", "jit_arg")
 
 
 @dataclass(frozen=True)

@@ -155,6 +155,48 @@ def lower_gather(in_buf, out_buf, rows: np.ndarray, *, machine, op: str = "take"
                 dtcm=np.minimum(2 * n * row_len, machine.tile_budget_bytes))
 
 
+def lower_gather_indexed(in_buf, idx_buf, out_buf, *, machine, op: str = "take"):
+    """Rows of in_buf (leading axis) at the row numbers in idx_buf, a Program buffer whose
+    values are known only at run time: idx_buf holds len(out) int32 row numbers, each as two
+    int16 elements (little-endian halves; spinla.nn.data.place_rows makes them).  This is how
+    a training step draws its batch from a data set resident in SDRAM: the row numbers are
+    one step's slice of the epoch's shuffled order.  On the host a number outside the
+    source's rows gathers zeros and is counted as the call's saturation (spl_run_gather_indexed)."""
+    row_len = int(np.prod(in_buf.shape[1:], dtype=np.int64))
+    n_out = out_buf.shape[0]
+    if idx_buf.size != 2 * n_out:
+        raise ValueError(f"{op}: {n_out} rows need {2 * n_out} int16 elements of row numbers, "
+                         f"the index buffer has {idx_buf.size}")
+    per_row = max(1, 2 * row_len)
+    per = max(1, min(n_out, (machine.tile_budget_bytes // 2) // per_row,
+                     -(-n_out // machine.cores)))
+    b = np.arange(0, n_out, per, dtype=np.int64)
+    tiles = np.stack([b, np.minimum(b + per, n_out)], 1).astype(np.int32)
+    n = (tiles[:, 1] - tiles[:, 0]).astype(np.int64)
+    return Call(kernel="gather_rows_indexed_q15", op=op, inputs=(in_buf, idx_buf),
+                outputs=(out_buf,), params=dict(row_len=row_len, nsrc=int(in_buf.shape[0])),
+                tiles=tiles, cores=tiling.place(len(tiles), machine),
+                macs=np.zeros(len(n), np.int64), elems=n * row_len,
+                dma_in=2 * n * row_len + 4 * n, dma_out=2 * n * row_len,
+                dtcm=np.minimum(2 * n * row_len + 4 * n, machine.tile_budget_bytes))
+
+
+def _gather_indexed_cycles(call, machine):
+    """The gather's work (the same ARM kernel, arm_gather_rows_q15) plus one DMA set-up for
+    the tile's row numbers and one per row: rows known only at run time are never merged."""
+    rows = (call.tiles[:, 1] - call.tiles[:, 0]).astype(np.float64)
+    return (cycle_table.predict("gather", rows=rows, elems=call.elems)
+            + machine.dma_setup_cycles * (rows + (rows > 0)))
+
+
+@register_bound("gather_rows_indexed_q15", _gather_indexed_cycles,
+                "take along the leading axis at row numbers known at run time")
+def bind_gather_indexed(call):
+    return (Step("spl_run_gather_indexed",
+                 (In(0), call.params["nsrc"], call.params["row_len"], In(1, ctype="int32_t *"),
+                  Out(0), i32(call.tiles), call.ntiles, threads(call.outputs[0].size))),)
+
+
 # --- DMA plans ---------------------------------------------------------------------------------
 
 def _padding_runs(size: int, pieces):
@@ -275,6 +317,18 @@ def plan_gather(call, t):
             ds.append(dma.block(dma.READ, 0, int(idx[a]) * rl, int(z - a) * rl))
     ds.append(dma.block(dma.WRITE, 0, r0 * rl, (r1 - r0) * rl))
     return dma.TilePlan(tuple(ds), resident=int(call.dtcm[t]))
+
+
+@dma.describes("gather_rows_indexed_q15")
+def plan_gather_indexed(call, t):
+    """The tile's row numbers (into DTCM slot 0), the rows they name (an indexed read: one
+    transfer per row, addresses from those numbers), and the tile's rows of the output."""
+    r0, r1 = (int(v) for v in call.tiles[t])
+    rl, n = 2 * call.params["row_len"], r1 - r0
+    ds = (dma.block(dma.READ, 1, 4 * r0, 4 * n),
+          dma.Dma(dma.READ, 0, 0, n, rl, rl, index_slot=0),
+          dma.block(dma.WRITE, 0, r0 * rl, n * rl))
+    return dma.TilePlan(ds, resident=int(call.dtcm[t]))
 
 
 @dma.describes("view")

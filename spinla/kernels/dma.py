@@ -34,6 +34,15 @@ class Dma:
     row_bytes: int
     stride: int
     dtcm_stride: int = 0
+    # >= 0: an indexed read (spinla.h SPL_DMA_READ_INDEXED): row r starts at byte
+    # offset + stride * index[r] of the operand, index[] being `rows` int32 row numbers an
+    # earlier read of the tile put at this DTCM byte (its slot).  Which rows it reads is
+    # known only at run time, so its byte ranges are the whole operand.
+    index_slot: int = -1
+
+    @property
+    def indexed(self) -> bool:
+        return self.index_slot >= 0
 
     @property
     def nbytes(self) -> int:
@@ -44,7 +53,10 @@ class Dma:
         return self.rows * max(self.row_bytes, self.dtcm_stride)
 
     def byte_ranges(self):
-        """(starts, stops) of the rows in the operand, as int64 arrays."""
+        """(starts, stops) of the rows in the operand, as int64 arrays (not for an indexed
+        read, whose rows are known only at run time)."""
+        if self.indexed:
+            raise ValueError(f"{self}: an indexed read's rows are known only at run time")
         s = self.offset + self.stride * np.arange(self.rows, dtype=np.int64)
         return s, s + self.row_bytes
 

@@ -95,6 +95,14 @@ def input_scale_for(a: np.ndarray, input_scale, fmt: Format, what="x") -> float:
     return 1.0
 
 
+def _lut_u8(src: np.ndarray, dst: np.ndarray, table: np.ndarray) -> None:
+    """dst[i] = table[src[i]] for uint8 src, in C on the host's threads
+    (spinla_c/host/run_convert.c)."""
+    from ..kernels import ffi, lib, threads
+    lib.spl_lut_u8_to_i16(ffi.from_buffer("uint8_t[]", src), ffi.from_buffer("int16_t[]", dst),
+                          src.size, ffi.from_buffer("int16_t[]", table), threads(src.size))
+
+
 def place_x(a: np.ndarray, fmt: Format, scale: float | None = None) -> Array:
     """Quantise a validated data set once into one SDRAM Array, multiplied by `scale`
     (None: 1/255 for uint8 pixels, else 1; see input_scale_for)."""
@@ -105,14 +113,13 @@ def place_x(a: np.ndarray, fmt: Format, scale: float | None = None) -> Array:
     sat, losses = 0, {}
     if a.dtype == np.uint8 and scale == PIXEL_SCALE:
         # value u / 255 at frac f, nearest: floor(u 2^f / 255 + 1/2) = (2^(f+1) u + 255) // 510,
-        # as a 256-entry table (one lookup per pixel), written straight into the output a
-        # chunk at a time: no data-set-sized temporary (fancy indexing made one, and the
-        # page faults of touching it cost more than the lookups).
+        # as a 256-entry table (one lookup per pixel, in C), written straight into the
+        # output: no data-set-sized temporary (fancy indexing made one, and the page faults
+        # of touching it cost more than the lookups).
         f = fmt.frac
         u = np.arange(256, dtype=np.int64)
         table = np.minimum((u * (2 << f) + 255) // 510, 32767).astype(np.int16)
-        for i in range(0, flat_in.size, _CHUNK):
-            np.take(table, flat_in[i:i + _CHUNK], out=flat_out[i:i + _CHUNK])
+        _lut_u8(np.ascontiguousarray(flat_in), flat_out, table)
         if f >= 15:  # only 1.0 (u = 255) can exceed q0.15
             sat = int(np.count_nonzero(flat_in == 255))
     else:
@@ -126,6 +133,36 @@ def place_x(a: np.ndarray, fmt: Format, scale: float | None = None) -> Array:
                 losses[k] = losses.get(k, 0) + v
     runtime.record("asarray", sat, call=False, **losses)
     return Array(upload(out, fmt, kind="dataset"))
+
+
+def place_rows(rows: np.ndarray, nsrc: int) -> Array:
+    """An order of data-set rows (e.g. an epoch's shuffle) placed once on the machine, for
+    training steps to gather their batches from the resident set (gather_rows): int32 row
+    numbers as pairs of int16 elements (their little-endian halves), shape (len(rows), 2), so
+    that a batch's numbers are a slice of leading rows.  Checked here against the set's
+    nsrc rows: the board's gather does not check them."""
+    r = np.asarray(rows)
+    if r.ndim != 1 or r.dtype.kind not in "iu":
+        raise TypeError(f"place_rows: expected a 1-d integer array, got {r.dtype} {r.shape}")
+    if r.size and (int(r.min()) < 0 or int(r.max()) >= nsrc):
+        raise IndexError(f"place_rows: row numbers must lie in [0, {nsrc}), got "
+                         f"[{int(r.min())}, {int(r.max())}]")
+    halves = np.ascontiguousarray(r, dtype="<i4").view(np.int16).reshape(len(r), 2)
+    return Array(upload(halves, INT16, kind="order"))
+
+
+def gather_rows(table: Array, rows: Array) -> Array:
+    """table's rows (leading axis) at the numbers in `rows` (place_rows' layout, or a slice
+    of its leading rows), gathered on the machine: a batch drawn from a resident data set.
+    Traced inside a training step, the numbers are an input of the step's Program."""
+    from ..kernels import copy as kcopy
+    from ..ops._core import machine, new_buffer, run
+    if rows.fmt != INT16 or rows.ndim != 2 or rows.shape[1] != 2:
+        raise TypeError(f"gather_rows: row numbers must be place_rows' (n, 2) int16 pairs, "
+                        f"got {rows.shape} {rows.fmt.name}")
+    out = new_buffer((rows.shape[0],) + table.shape[1:], table.fmt)
+    return run([kcopy.lower_gather_indexed(table.buffer, rows.buffer, out, machine=machine(),
+                                           op="gather_rows")], [out])[0]
 
 
 def conform_y(y, n: int, classes: int, classification: bool, what="y"):

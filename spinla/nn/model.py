@@ -1,12 +1,14 @@
 """Sequential: a stack of layers trained with whole training steps on the machine.
 
 fit() traces ONE training step - forward pass, loss, backward pass and optimiser update -
-with spinla.jit into one Program whose inputs are a batch, its targets, the learning rate,
-the weights and the optimiser state, and whose outputs are the batch's summed loss, its
-number of correct predictions and the new weights and state.  The training set is converted
-to q15 and placed in SDRAM once per fit; every batch is a leading-axis slice of it (a view,
-no data moves), and shuffling is one on-machine row gather per epoch (spinla.take).  Per
-step the host sends a learning-rate scalar and reads back two scalars.
+with spinla.jit into one Program whose inputs are the training set, its targets and labels
+(resident: converted to q15 and placed once per fit, on every chip), the row numbers of one
+batch, the learning rate, the weights and the optimiser state, and whose outputs are the
+batch's summed loss, its number of correct predictions and the new weights and state.  The
+step gathers its batch from the resident set itself (nn.data.gather_rows), so no batch is
+ever broadcast between chips; shuffling is the order of the rows, uploaded once per epoch
+(nn.data.place_rows), each step's numbers a slice of it (a view, no data moves).  Per step
+the host sends a learning-rate scalar and reads back two scalars.
 
 After each step the new weights and state replace the old ones in ONE assignment, so an
 interrupt (Ctrl-C) at any moment leaves the model with the weights of the last completed step;
@@ -318,7 +320,8 @@ class Sequential:
         lr_exp = opt.lr_exponent(batch)
         n_p = len(self._ts[0])
 
-        def train_step(x, t, lab, lr, *flat):
+        def train_step(xs, ts, labs, rows, lr, *flat):
+            x, t, lab = (nndata.gather_rows(a, rows) for a in (xs, ts, labs))
             params = list(flat[:n_p])
             states, i = [], n_p
             for k in ks:
@@ -331,8 +334,10 @@ class Sequential:
                                      batch=batch)
             return [loss_sum, correct, *new_p, *[a for s in new_s for a in s]]
 
-        # x, t and lab hold one row per sample: a data-parallel placement splits them.
-        return sp.jit(train_step, name=f"{self.name}_train_step", batch_args=3), lr_exp
+        # The set, its targets and labels and the epoch's order are resident on every chip;
+        # the row numbers hold one row per sample: a data-parallel placement splits them.
+        return sp.jit(train_step, name=f"{self.name}_train_step", batch_args=(3,),
+                      resident_args=(0, 1, 2, 3)), lr_exp
 
     def _grad_maxima(self, X, T, Lb, batch, gfmts):
         """Largest |gradient| of each weight tensor on the first batch (one probe Program;
@@ -479,11 +484,7 @@ class Sequential:
                 for cb in callbacks:
                     _call(cb, "on_epoch_begin", epoch, {})
                 Xa = X if augment is None else _augmented(augment, X, rng)
-                if shuffle:
-                    perm = rng.permutation(n)
-                    Xe, Te, Le = (sp.take(a, perm, axis=0) for a in (Xa, T, Lb))
-                else:
-                    Xe, Te, Le = Xa, T, Lb
+                order = nndata.place_rows(rng.permutation(n) if shuffle else np.arange(n), n)
                 run_loss, run_correct, seen = 0.0, 0, 0
                 t0 = time.perf_counter()
 
@@ -503,7 +504,7 @@ class Sequential:
                     step, lr_exp = steps[b]
                     params, state, it = self._ts
                     lr = self.optimizer.step_lr(it + 1, b, lr_exp)
-                    outs = step(Xe[i0:i1], Te[i0:i1], Le[i0:i1], lr, *params,
+                    outs = step(Xa, T, Lb, order[i0:i1], lr, *params,
                                 *[a for s in state for a in s])
                     new_p = outs[2:2 + len(params)]
                     flat, new_s = outs[2 + len(params):], []

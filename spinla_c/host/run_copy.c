@@ -149,3 +149,29 @@ void spl_run_gather(const int16_t *src, int32_t row_len, const int32_t *rows, in
         arm_gather_rows_q15(src, row_len, rows + r0, r1 - r0, dst + (int64_t)r0 * row_len);
     }
 }
+
+/* A row gather whose row numbers are a buffer of the Program (known only at run time, e.g. a
+ * training batch drawn from a data set resident in SDRAM).  The host checks each number
+ * against the source's nsrc rows, which the board kernel does not: a number out of range
+ * gathers a row of zeros instead of reading outside the buffer, and is counted in the
+ * returned total (reported as the call's saturations, never silent). */
+uint64_t spl_run_gather_indexed(const int16_t *src, int32_t nsrc, int32_t row_len,
+                                const int32_t *rows, int16_t *dst, const int32_t *tiles,
+                                int32_t ntiles, int32_t nthreads)
+{
+    uint64_t bad = 0;
+#pragma omp parallel for schedule(static) reduction(+ : bad) num_threads(nthreads)
+    for (int32_t t = 0; t < ntiles; t++) {
+        int32_t r0 = tiles[2 * t], r1 = tiles[2 * t + 1];
+        for (int32_t r = r0; r < r1; r++) {
+            int16_t *out = dst + (int64_t)r * row_len;
+            if (rows[r] < 0 || rows[r] >= nsrc) {
+                arm_fill_q15(out, row_len, 0);
+                bad++;
+            } else {
+                arm_gather_rows_q15(src, row_len, rows + r, 1, out);
+            }
+        }
+    }
+    return bad;
+}

@@ -48,6 +48,11 @@ static uint64_t t_gather(const int64_t *v)
     return 0;
 }
 
+static uint64_t t_gather_indexed(const int64_t *v)
+{
+    return spl_run_gather_indexed(P(0), v[1], v[2], P(3), P(4), P(5), v[6], v[7]);
+}
+
 static uint64_t t_eltwise(const int64_t *v)
 {
     return spl_run_eltwise(P(0), v[1], P(2), P(3), P(4), P(5), P(6), P(7), P(8), P(9), v[10],
@@ -153,6 +158,7 @@ static const struct {
     {"arm_fill_q15", t_fill, 3},
     {"spl_run_requant", t_requant, 9},
     {"spl_run_gather", t_gather, 7},
+    {"spl_run_gather_indexed", t_gather_indexed, 8},
     {"spl_run_eltwise", t_eltwise, 14},
     {"spl_run_lut", t_lut, 10},
     {"spl_run_reduce", t_reduce, 12},

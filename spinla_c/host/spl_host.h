@@ -15,3 +15,6 @@ uint32_t spl_seed_mix(uint32_t a, uint32_t b);
 void arm_fill_q15(int16_t *dst, int32_t n, int16_t value);
 void spl_run_gather(const int16_t *src, int32_t row_len, const int32_t *rows, int16_t *dst,
                     const int32_t *tiles, int32_t ntiles, int32_t nthreads);
+uint64_t spl_run_gather_indexed(const int16_t *src, int32_t nsrc, int32_t row_len,
+                                const int32_t *rows, int16_t *dst, const int32_t *tiles,
+                                int32_t ntiles, int32_t nthreads);
