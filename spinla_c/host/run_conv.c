@@ -16,6 +16,91 @@ static spl_conv2d_t geometry(const int32_t *v)
     return g;
 }
 
+/* One tile (or any pixel x channel range, x the whole input) on arm_conv2d_q15: the core's
+ * kernel, handed the input from the first row the range reads. */
+static uint32_t conv_tile(const int16_t *x, const spl_conv2d_t *g, const int16_t *wt,
+                          int32_t ldw, int16_t *y, int32_t p0, int32_t p1, int32_t c0,
+                          int32_t c1, int32_t xrow0, int16_t *scratch, int32_t scratch_rows,
+                          const spl_requant_t *rq)
+{
+    return arm_conv2d_q15(x + (int64_t)xrow0 * g->w * g->cin, xrow0, g, wt + (int64_t)c0 * ldw,
+                          ldw, y + (int64_t)p0 * g->cout + c0, g->cout, p0, p1, c0, c1,
+                          scratch, scratch_rows, rq);
+}
+
+#include "../spl_simd.h"
+#if defined(SPL_SIMD_AVX512) || defined(SPL_SIMD_AVX2)
+#define CONV_DIRECT_HOST 1
+#if defined(SPL_SIMD_AVX512)
+#include "conv_direct_avx512.inc"
+#else
+#include "conv_direct_avx2.inc"
+#endif
+#include "conv_direct.inc"
+
+/* Whether the tiles are the planner's grid (spinla/kernels/conv.py: pixel ranges in order,
+ * each split into the same channel ranges in order) covering every output exactly once: then
+ * the outputs do not depend on how they are cut, and the direct path takes whole images. */
+static int conv_tiles_grid(const int32_t *tiles, int32_t ntiles, int32_t npix, int32_t cout)
+{
+    int32_t nct = 0;
+    while (nct < ntiles && tiles[5 * nct] == tiles[0] && tiles[5 * nct + 1] == tiles[1])
+        nct++;
+    if (ntiles < 1 || ntiles % nct)
+        return 0;
+    for (int32_t t = 0; t < ntiles; t++) {
+        const int32_t *tl = tiles + 5 * t, *first = tiles + 5 * (t % nct);
+        const int32_t *prev = t >= nct ? tiles + 5 * (t - nct) : NULL;
+        int32_t ci = t % nct;
+        if (tl[2] != first[2] || tl[3] != first[3] || tl[3] <= tl[2] ||
+            tl[2] != (ci ? tiles[5 * (ci - 1) + 3] : 0) || tl[0] != tiles[5 * (t - ci)] ||
+            tl[1] != tiles[5 * (t - ci) + 1] || tl[1] <= tl[0] || tl[0] != (prev ? prev[1] : 0))
+            return 0;
+    }
+    return tiles[5 * (nct - 1) + 3] == cout && tiles[5 * (ntiles - 1) + 1] == npix;
+}
+
+/* The first global input row (n * h + iy) that output pixels from p on read. */
+static int32_t conv_first_row(const spl_conv2d_t *g, int32_t p)
+{
+    int32_t per = g->oh * g->ow, n = p / per, iy = (p - n * per) / g->ow * g->sy - g->pt;
+    return n * g->h + (iy < 0 ? 0 : iy > g->h ? g->h : iy);
+}
+
+/* spl_run_conv2d on the direct path (conv_direct.inc): the planner's grid as work items of
+ * whole chunks of output rows, all channels (any other tile list tile by tile); an item whose
+ * int32 bound fails runs on arm_conv2d_q15 instead. */
+static uint64_t conv_run_direct(const int16_t *x, const spl_conv2d_t *g, const int16_t *wt,
+                                int32_t ldw, int16_t *y, const int32_t *tiles, int32_t ntiles,
+                                int16_t *scratch, int32_t scratch_rows, const spl_requant_t *rq,
+                                int32_t nthreads, int64_t work)
+{
+    uint64_t sat = 0;
+    int32_t npix = g->n * g->oh * g->ow, rows = cd_chunk_rows(g);
+    int32_t per = g->oh * g->ow, chunks = (g->oh + rows - 1) / rows;
+    int grid = conv_tiles_grid(tiles, ntiles, npix, g->cout);
+    int32_t items = grid ? g->n * chunks : ntiles;
+#pragma omp parallel for schedule(dynamic, 1) reduction(+ : sat) num_threads(nthreads) \
+    if (work >= PAR_MIN_WORK)
+    for (int32_t t = 0; t < items; t++) {
+        int32_t p0, p1, c0 = 0, c1 = g->cout;
+        if (grid) {
+            int32_t n = t / chunks, r0 = (t - n * chunks) * rows;
+            p0 = n * per + r0 * g->ow;
+            p1 = r0 + rows < g->oh ? p0 + rows * g->ow : (n + 1) * per;
+        } else {
+            p0 = tiles[5 * t], p1 = tiles[5 * t + 1], c0 = tiles[5 * t + 2];
+            c1 = tiles[5 * t + 3];
+        }
+        if (!cd_range(x, g, wt, ldw, y, p0, p1, c0, c1, rq, &sat))
+            sat += conv_tile(x, g, wt, ldw, y, p0, p1, c0, c1, conv_first_row(g, p0),
+                             scratch + (int64_t)THREAD_ID() * scratch_rows * ldw, scratch_rows,
+                             rq);
+    }
+    return sat;
+}
+#endif
+
 uint64_t spl_run_conv2d(const int16_t *x, const int16_t *wt, int16_t *y, const int32_t *geom,
                         int32_t ldw, const int32_t *tiles, int32_t ntiles, int16_t *scratch,
                         int32_t scratch_rows, int32_t shift, int32_t mode, uint32_t seed,
@@ -24,17 +109,19 @@ uint64_t spl_run_conv2d(const int16_t *x, const int16_t *wt, int16_t *y, const i
     uint64_t sat = 0;
     spl_conv2d_t g = geometry(geom);
     spl_requant_t rq = {shift, mode, seed};
-    int64_t wc = (int64_t)g.w * g.cin;
     int64_t work = (int64_t)g.n * g.oh * g.ow * g.cout * g.kh * g.kw * g.cin;
+#ifdef CONV_DIRECT_HOST
+    if (cd_applies(&g))
+        return conv_run_direct(x, &g, wt, ldw, y, tiles, ntiles, scratch, scratch_rows, &rq,
+                               nthreads, work);
+#endif
 #pragma omp parallel for schedule(dynamic, 1) reduction(+ : sat) num_threads(nthreads) \
     if (work >= PAR_MIN_WORK)
     for (int32_t t = 0; t < ntiles; t++) {
         const int32_t *tl = tiles + 5 * t;
         int32_t p0 = tl[0], p1 = tl[1], c0 = tl[2], c1 = tl[3], xrow0 = tl[4];
-        q15_t *s = scratch + (int64_t)THREAD_ID() * scratch_rows * ldw;
-        sat += arm_conv2d_q15(x + xrow0 * wc, xrow0, &g, wt + (int64_t)c0 * ldw, ldw,
-                              y + (int64_t)p0 * g.cout + c0, g.cout, p0, p1, c0, c1, s,
-                              scratch_rows, &rq);
+        sat += conv_tile(x, &g, wt, ldw, y, p0, p1, c0, c1, xrow0,
+                         scratch + (int64_t)THREAD_ID() * scratch_rows * ldw, scratch_rows, &rq);
     }
     return sat;
 }
