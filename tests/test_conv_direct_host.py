@@ -167,3 +167,62 @@ def test_direct_lenet_first_layers(portable, fast):
         x[3] = -32768  # max|x| * sum|w| > 2^31: image 3 on arm_conv2d_q15's exact path
         w[:, :, :, 0] = -32768
         _same(portable, fast, g, x, w, tiles, 20, 0, 1, 2)
+
+
+GW_CDEF = """
+void spl_run_conv2d_grad_weight(const int16_t *x, const int16_t *delta, int64_t *part,
+                                const int32_t *geom, const int32_t *tiles, int32_t ntiles,
+                                int16_t *scratch, int32_t scratch_cols, int32_t nthreads);
+"""
+
+
+def _gw(built, g, x, d, tiles, cols, nthreads):
+    ffi, L = built
+    k = g["kh"] * g["kw"]
+    geom = np.array([g[f] for f in ("n", "h", "w", "cin", "oh", "ow", "cout", "kh", "kw", "sy",
+                                    "sx", "pt", "pl")], np.int32)
+    nslots = max(t[0] for t in tiles) + 1
+    part = np.full((nslots, k, g["cout"]), -777, np.int64)  # stale values: rewritten
+    k4, n4 = -(-k // 4) * 4, -(-g["cout"] // 4) * 4
+    scratch = np.full(nthreads * (2 * k4 + n4) * cols, -7, np.int16)
+    tl = np.ascontiguousarray(tiles, np.int32)
+    p = lambda a, t="int16_t *": ffi.cast(t, a.ctypes.data)
+    L.spl_run_conv2d_grad_weight(p(x), p(d), p(part, "int64_t *"), p(geom, "int32_t *"),
+                                 p(tl, "int32_t *"), len(tl), p(scratch), cols, nthreads)
+    return part
+
+
+@pytest.fixture(scope="module")
+def gw_builds(request, fast, tmp_path_factory):
+    """(portable, fast) with the weight gradient's runner declared."""
+    ffi, L = fast
+    if not hasattr(L, "spl_run_conv2d_grad_weight"):  # a cbuild library: declare it
+        ffi.cdef(GW_CDEF)
+    pf, pl = request.getfixturevalue("portable")
+    if not hasattr(pl, "spl_run_conv2d_grad_weight"):
+        pf.cdef(GW_CDEF)
+    return (pf, pl), (ffi, L)
+
+
+@settings(max_examples=100, deadline=None)
+@given(g=geometries(), seed=st.integers(0, 2**32 - 1), data=st.data())
+def test_direct_weight_gradient_matches_portable(gw_builds, g, seed, data):
+    portable, fast = gw_builds
+    rng = np.random.default_rng(seed)
+    npix = g["n"] * g["oh"] * g["ow"]
+    ax, ad = (data.draw(st.sampled_from([2**6, 2**12, 2**15])) for _ in range(2))
+    x = rng.integers(-ax, ax, (g["n"], g["h"], g["w"], 1)).astype(np.int16)
+    d = rng.integers(-ad, ad, (npix, g["cout"])).astype(np.int16)
+    if data.draw(st.booleans()):  # full-scale values from some pixel on: bounds that fail
+        d[data.draw(st.integers(0, npix - 1)):] = -32768
+    tiles = []
+    for s in range(data.draw(st.integers(1, 4))):  # partial slots: any pixel and channel range
+        a = data.draw(st.integers(0, npix - 1))
+        c = data.draw(st.integers(0, g["cout"] - 1))
+        tiles.append((s, a, data.draw(st.integers(a + 1, npix)), c,
+                      data.draw(st.integers(c + 1, g["cout"])), _first_row(g, a)))
+    cols = data.draw(st.sampled_from([4, 64, 256]))
+    want = _gw(portable, g, x, d, tiles, cols, 1)
+    got = _gw(fast, g, x, d, tiles, cols, data.draw(st.integers(1, 3)))
+    for s, a, b, c0, c1, _ in tiles:  # a tile's partial: its channels; the rest untouched
+        np.testing.assert_array_equal(got[s], want[s], err_msg=f"partial {s} differs: {g}")

@@ -37,6 +37,7 @@ static uint32_t conv_tile(const int16_t *x, const spl_conv2d_t *g, const int16_t
 #include "conv_direct_avx2.inc"
 #endif
 #include "conv_direct.inc"
+#include "conv_gw_direct.inc"
 
 /* Whether the tiles are the planner's grid (spinla/kernels/conv.py: pixel ranges in order,
  * each split into the same channel ranges in order) covering every output exactly once: then
@@ -145,10 +146,18 @@ void spl_run_conv2d_grad_weight(const int16_t *x, const int16_t *delta, int64_t 
     int64_t wc = (int64_t)g.w * g.cin, k = (int64_t)g.kh * g.kw * g.cin;
     int64_t per = SPL_CONV2D_GW_SCRATCH(k, (int64_t)g.cout, (int64_t)scratch_cols);
     int64_t work = (int64_t)g.n * g.oh * g.ow * g.cout * k;
+#ifdef CONV_DIRECT_HOST
+    int direct = gd_applies(&g);
+#endif
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) if (work >= PAR_MIN_WORK)
     for (int32_t t = 0; t < ntiles; t++) {
         const int32_t *tl = tiles + 6 * t;
         int32_t slot = tl[0], p0 = tl[1], p1 = tl[2], c0 = tl[3], c1 = tl[4], xrow0 = tl[5];
+#ifdef CONV_DIRECT_HOST
+        if (direct && gd_range(x, &g, delta + (int64_t)p0 * g.cout + c0, g.cout, p0, p1,
+                               c1 - c0, part + slot * k * g.cout + c0, g.cout))
+            continue;
+#endif
         arm_conv2d_grad_weight_q15(x + xrow0 * wc, xrow0, &g,
                                    delta + (int64_t)p0 * g.cout + c0, g.cout, p0, p1, c0, c1,
                                    part + slot * k * g.cout + c0, g.cout,
