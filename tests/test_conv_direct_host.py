@@ -14,7 +14,9 @@ covering every output), kernels 1..15 wide and tall (even and odd widths: the la
 zero half), padding on any side and cropping, output rows longer and shorter than a group,
 channel counts over several blocks, both rounding modes and shifts outside the lanes' range
 (rounded by spl_requant_q63), saturating outputs, and data whose int32 bound fails (the range
-redone on arm_conv2d_q15).
+redone on arm_conv2d_q15).  The weight gradient's direct path (conv_gw_direct.inc) against the
+portable partials the same way, and padded convolutions of any channel count and stride, which
+the SIMD builds' runner runs on a zero-padded copy of the input (run_conv.c conv_pad).
 """
 from __future__ import annotations
 
@@ -63,7 +65,7 @@ def fast(request, tmp_path_factory):
 
 def _first_row(g, p):
     per = g["oh"] * g["ow"]
-    n, iy = p // per, (p % per) // g["ow"] - g["pt"]
+    n, iy = p // per, (p % per) // g["ow"] * g["sy"] - g["pt"]
     return n * g["h"] + min(max(iy, 0), g["h"])
 
 
@@ -84,8 +86,9 @@ def _pack(built, w, g, ldw):
     ffi, L = built
     wt = np.zeros((g["cout"], ldw), np.int16)
     wc = np.ascontiguousarray(w)
-    L.arm_conv2d_pack_q15(ffi.cast("int16_t *", wc.ctypes.data), g["kh"], g["kw"], 1, g["cout"],
-                          ffi.NULL, 0, ffi.cast("int16_t *", wt.ctypes.data), ldw, 0, g["cout"])
+    L.arm_conv2d_pack_q15(ffi.cast("int16_t *", wc.ctypes.data), g["kh"], g["kw"], g["cin"],
+                          g["cout"], ffi.NULL, 0, ffi.cast("int16_t *", wt.ctypes.data), ldw, 0,
+                          g["cout"])
     return wt
 
 
@@ -125,7 +128,7 @@ def _tiles(data, g):
 
 
 def _same(portable, fast, g, x, w, tiles, shift, mode, seed, nthreads=1):
-    k = g["kh"] * g["kw"]
+    k = g["kh"] * g["kw"] * g["cin"]
     ldw = -(-k // 16) * 16
     wt = _pack(portable, w, g, ldw)
     rows = 36
@@ -226,3 +229,30 @@ def test_direct_weight_gradient_matches_portable(gw_builds, g, seed, data):
     got = _gw(fast, g, x, d, tiles, cols, data.draw(st.integers(1, 3)))
     for s, a, b, c0, c1, _ in tiles:  # a tile's partial: its channels; the rest untouched
         np.testing.assert_array_equal(got[s], want[s], err_msg=f"partial {s} differs: {g}")
+
+
+@st.composite
+def padded_geometries(draw):
+    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    sy, sx = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    h, w = draw(st.integers(1, 12)), draw(st.integers(1, 12))
+    pt, pl = draw(st.integers(-1, kh - 1)), draw(st.integers(-1, kw - 1))
+    pb, pr = draw(st.integers(-1, kh - 1)), draw(st.integers(-1, kw - 1))
+    oh, ow = (h + pt + pb - kh) // sy + 1, (w + pl + pr - kw) // sx + 1
+    if oh < 1 or ow < 1:
+        pt, pl = kh - 1, kw - 1
+        oh, ow = (h + kh - 1) // sy + 1, (w + kw - 1) // sx + 1
+    return dict(n=draw(st.integers(1, 3)), h=h, w=w, cin=draw(st.integers(1, 6)), oh=oh, ow=ow,
+                cout=draw(st.integers(1, 9)), kh=kh, kw=kw, sy=sy, sx=sx, pt=pt, pl=pl)
+
+
+@settings(max_examples=100, deadline=None)
+@given(g=padded_geometries(), seed=st.integers(0, 2**32 - 1), data=st.data())
+def test_padded_copy_matches_portable(portable, fast, g, seed, data):
+    rng = np.random.default_rng(seed)
+    amp = data.draw(st.sampled_from([2**6, 2**12, 2**15]))
+    x = rng.integers(-amp, amp, (g["n"], g["h"], g["w"], g["cin"])).astype(np.int16)
+    w = rng.integers(-amp, amp, (g["kh"], g["kw"], g["cin"], g["cout"])).astype(np.int16)
+    shift = data.draw(st.sampled_from([0, 9, 15, 35]))
+    _same(portable, fast, g, x, w, _tiles(data, g), shift, data.draw(st.sampled_from([0, 1])),
+          seed, data.draw(st.integers(1, 3)))

@@ -8,6 +8,8 @@
 #include "../spinla.h"
 #include "spl_host.h"
 #include "spl_threads.inc"
+#include <stdlib.h>
+#include <string.h>
 
 static spl_conv2d_t geometry(const int32_t *v)
 {
@@ -26,6 +28,13 @@ static uint32_t conv_tile(const int16_t *x, const spl_conv2d_t *g, const int16_t
     return arm_conv2d_q15(x + (int64_t)xrow0 * g->w * g->cin, xrow0, g, wt + (int64_t)c0 * ldw,
                           ldw, y + (int64_t)p0 * g->cout + c0, g->cout, p0, p1, c0, c1,
                           scratch, scratch_rows, rq);
+}
+
+/* The first global input row (n * h + iy) that output pixels from p on read. */
+static int32_t conv_first_row(const spl_conv2d_t *g, int32_t p)
+{
+    int32_t per = g->oh * g->ow, n = p / per, iy = (p - n * per) / g->ow * g->sy - g->pt;
+    return n * g->h + (iy < 0 ? 0 : iy > g->h ? g->h : iy);
 }
 
 #include "../spl_simd.h"
@@ -61,13 +70,6 @@ static int conv_tiles_grid(const int32_t *tiles, int32_t ntiles, int32_t npix, i
     return tiles[5 * (nct - 1) + 3] == cout && tiles[5 * (ntiles - 1) + 1] == npix;
 }
 
-/* The first global input row (n * h + iy) that output pixels from p on read. */
-static int32_t conv_first_row(const spl_conv2d_t *g, int32_t p)
-{
-    int32_t per = g->oh * g->ow, n = p / per, iy = (p - n * per) / g->ow * g->sy - g->pt;
-    return n * g->h + (iy < 0 ? 0 : iy > g->h ? g->h : iy);
-}
-
 /* spl_run_conv2d on the direct path (conv_direct.inc): the planner's grid as work items of
  * whole chunks of output rows, all channels (any other tile list tile by tile); an item whose
  * int32 bound fails runs on arm_conv2d_q15 instead. */
@@ -100,6 +102,59 @@ static uint64_t conv_run_direct(const int16_t *x, const spl_conv2d_t *g, const i
     }
     return sat;
 }
+
+/* Windows that reach into the zero padding (the input gradient's "full" convolutions, "same"
+ * layers) are im2col_row's slow case: a run of zeros, a copy and zeros again per kernel row.
+ * The runner instead copies the input once into a zero-padded image of ((oh - 1) sy + kh) x
+ * ((ow - 1) sx + kw) and runs the same tiles on it with no padding, where every window is
+ * im2col_rows' block copy.  Same output pixels, same rounding indices p * cout + c, same
+ * exact sums (the padding values were zeros either way), so the same bits and saturation
+ * counts; only each tile's xrow0 is recomputed for the padded rows.  Returns the padded copy
+ * (malloc'd, the caller frees it) with *gp and *tp (the tiles, malloc'd in the same block)
+ * set, or NULL when no window leaves the image or the copy would be large. */
+#define CONV_PAD_MAX ((int64_t)1 << 26) /* q15 values of a padded copy (128 MiB) */
+static int16_t *conv_pad(const int16_t *x, const spl_conv2d_t *g, const int32_t *tiles,
+                         int32_t ntiles, spl_conv2d_t *gp, int32_t **tp)
+{
+    int32_t hp = (g->oh - 1) * g->sy + g->kh, wp = (g->ow - 1) * g->sx + g->kw;
+    if (!(g->pt > 0 || g->pl > 0 || hp - g->pt > g->h || wp - g->pl > g->w))
+        return NULL;
+    int64_t row = (int64_t)wp * g->cin, nx = (int64_t)g->n * hp * row;
+    if (nx > CONV_PAD_MAX)
+        return NULL;
+    int64_t tbytes = ((int64_t)5 * ntiles * (int64_t)sizeof(int32_t) + 63) & ~(int64_t)63;
+    int16_t *xp = (int16_t *)malloc((size_t)(tbytes + nx * (int64_t)sizeof(int16_t)));
+    if (!xp)
+        return NULL;
+    int32_t *t = (int32_t *)(void *)xp;
+    xp = (int16_t *)(void *)((char *)xp + tbytes);
+    *gp = *g;
+    gp->h = hp;
+    gp->w = wp;
+    gp->pt = gp->pl = 0;
+    /* the columns of the image inside the padded row: [j0, j1) */
+    int32_t j0 = g->pl > 0 ? g->pl : 0, j1 = g->w + g->pl < wp ? g->w + g->pl : wp;
+    for (int64_t r = 0; r < (int64_t)g->n * hp; r++) {
+        int32_t n = (int32_t)(r / hp), iy = (int32_t)(r - (int64_t)n * hp) - g->pt;
+        int16_t *d = xp + r * row;
+        if (iy < 0 || iy >= g->h || j1 <= j0) {
+            memset(d, 0, (size_t)row * sizeof(int16_t));
+            continue;
+        }
+        memset(d, 0, (size_t)j0 * g->cin * sizeof(int16_t));
+        memcpy(d + (int64_t)j0 * g->cin,
+               x + (((int64_t)n * g->h + iy) * g->w + (j0 - g->pl)) * g->cin,
+               (size_t)(j1 - j0) * g->cin * sizeof(int16_t));
+        memset(d + (int64_t)j1 * g->cin, 0, (size_t)(wp - j1) * g->cin * sizeof(int16_t));
+    }
+    for (int32_t i = 0; i < ntiles; i++) {
+        for (int32_t j = 0; j < 4; j++)
+            t[5 * i + j] = tiles[5 * i + j];
+        t[5 * i + 4] = conv_first_row(gp, tiles[5 * i]);
+    }
+    *tp = t;
+    return xp;
+}
 #endif
 
 uint64_t spl_run_conv2d(const int16_t *x, const int16_t *wt, int16_t *y, const int32_t *geom,
@@ -115,6 +170,14 @@ uint64_t spl_run_conv2d(const int16_t *x, const int16_t *wt, int16_t *y, const i
     if (cd_applies(&g))
         return conv_run_direct(x, &g, wt, ldw, y, tiles, ntiles, scratch, scratch_rows, &rq,
                                nthreads, work);
+    spl_conv2d_t gpad;
+    int32_t *tpad = NULL;
+    int16_t *xpad = conv_pad(x, &g, tiles, ntiles, &gpad, &tpad);
+    if (xpad) {
+        x = xpad;
+        g = gpad;
+        tiles = tpad;
+    }
 #endif
 #pragma omp parallel for schedule(dynamic, 1) reduction(+ : sat) num_threads(nthreads) \
     if (work >= PAR_MIN_WORK)
@@ -124,6 +187,10 @@ uint64_t spl_run_conv2d(const int16_t *x, const int16_t *wt, int16_t *y, const i
         sat += conv_tile(x, &g, wt, ldw, y, p0, p1, c0, c1, xrow0,
                          scratch + (int64_t)THREAD_ID() * scratch_rows * ldw, scratch_rows, &rq);
     }
+#ifdef CONV_DIRECT_HOST
+    if (xpad)
+        free(tpad); /* (the tiles head the copy's block) */
+#endif
     return sat;
 }
 
