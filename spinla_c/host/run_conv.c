@@ -103,6 +103,35 @@ static uint64_t conv_run_direct(const int16_t *x, const spl_conv2d_t *g, const i
     return sat;
 }
 
+/* The planner's grid (conv_tiles_grid) of a convolution on the im2col path as a few ranges of
+ * pixels per host thread, all channels, with CONV_MERGE_ROWS im2col rows per GEMM call (big:
+ * nthreads blocks of CONV_MERGE_ROWS x ldw): arm_conv2d_q15's per-call work (the overflow
+ * proof's scan of the input rows and of the weight slice, conv_chunk) then runs a few times
+ * per call instead of once per 36-pixel tile (LeNet-5's C3: as many values scanned as MACs
+ * done), and each GEMM plans its exactness over four times the rows.  The bits do not depend
+ * on the cut: every output is its exact sum rounded at its own index p * cout + c. */
+#define CONV_MERGE_ROWS 144
+#define CONV_MERGE_PER_THREAD 4 /* ranges per thread (dynamic schedule) */
+static uint64_t conv_run_merged(const int16_t *x, const spl_conv2d_t *g, const int16_t *wt,
+                                int32_t ldw, int16_t *y, int16_t *big, const spl_requant_t *rq,
+                                int32_t nthreads, int64_t work)
+{
+    uint64_t sat = 0;
+    int32_t npix = g->n * g->oh * g->ow, items = nthreads * CONV_MERGE_PER_THREAD;
+    int32_t per = (npix + items - 1) / items;
+    per = (per + CONV_MERGE_ROWS - 1) / CONV_MERGE_ROWS * CONV_MERGE_ROWS;
+    items = (npix + per - 1) / per;
+#pragma omp parallel for schedule(dynamic, 1) reduction(+ : sat) num_threads(nthreads) \
+    if (work >= PAR_MIN_WORK)
+    for (int32_t t = 0; t < items; t++) {
+        int32_t p0 = t * per, p1 = npix - p0 < per ? npix : p0 + per;
+        sat += conv_tile(x, g, wt, ldw, y, p0, p1, 0, g->cout, conv_first_row(g, p0),
+                         big + (int64_t)THREAD_ID() * CONV_MERGE_ROWS * ldw, CONV_MERGE_ROWS,
+                         rq);
+    }
+    return sat;
+}
+
 /* Windows that reach into the zero padding (the input gradient's "full" convolutions, "same"
  * layers) are im2col_row's slow case: a run of zeros, a copy and zeros again per kernel row.
  * The runner instead copies the input once into a zero-padded image of ((oh - 1) sy + kh) x
@@ -177,6 +206,16 @@ uint64_t spl_run_conv2d(const int16_t *x, const int16_t *wt, int16_t *y, const i
         x = xpad;
         g = gpad;
         tiles = tpad;
+    }
+    int16_t *big = NULL;
+    if (conv_tiles_grid(tiles, ntiles, g.n * g.oh * g.ow, g.cout))
+        big = (int16_t *)malloc((size_t)nthreads * CONV_MERGE_ROWS * ldw * sizeof(int16_t));
+    if (big) {
+        sat = conv_run_merged(x, &g, wt, ldw, y, big, &rq, nthreads, work);
+        free(big);
+        if (xpad)
+            free(tpad);
+        return sat;
     }
 #endif
 #pragma omp parallel for schedule(dynamic, 1) reduction(+ : sat) num_threads(nthreads) \
