@@ -37,9 +37,12 @@ static int32_t conv_first_row(const spl_conv2d_t *g, int32_t p)
     return n * g->h + (iy < 0 ? 0 : iy > g->h ? g->h : iy);
 }
 
+/* The SIMD builds' host-only paths (the portable build, the tests' reference, runs every tile
+ * on the kernels as the board does): the direct cin = 1 forward and weight gradient, the
+ * planner's grid as merged ranges, padded inputs copied once. */
 #include "../spl_simd.h"
 #if defined(SPL_SIMD_AVX512) || defined(SPL_SIMD_AVX2)
-#define CONV_DIRECT_HOST 1
+#define CONV_HOST_PATHS 1
 #if defined(SPL_SIMD_AVX512)
 #include "conv_direct_avx512.inc"
 #else
@@ -195,7 +198,7 @@ uint64_t spl_run_conv2d(const int16_t *x, const int16_t *wt, int16_t *y, const i
     spl_conv2d_t g = geometry(geom);
     spl_requant_t rq = {shift, mode, seed};
     int64_t work = (int64_t)g.n * g.oh * g.ow * g.cout * g.kh * g.kw * g.cin;
-#ifdef CONV_DIRECT_HOST
+#ifdef CONV_HOST_PATHS
     if (cd_applies(&g))
         return conv_run_direct(x, &g, wt, ldw, y, tiles, ntiles, scratch, scratch_rows, &rq,
                                nthreads, work);
@@ -226,7 +229,7 @@ uint64_t spl_run_conv2d(const int16_t *x, const int16_t *wt, int16_t *y, const i
         sat += conv_tile(x, &g, wt, ldw, y, p0, p1, c0, c1, xrow0,
                          scratch + (int64_t)THREAD_ID() * scratch_rows * ldw, scratch_rows, &rq);
     }
-#ifdef CONV_DIRECT_HOST
+#ifdef CONV_HOST_PATHS
     if (xpad)
         free(tpad); /* (the tiles head the copy's block) */
 #endif
@@ -252,14 +255,14 @@ void spl_run_conv2d_grad_weight(const int16_t *x, const int16_t *delta, int64_t 
     int64_t wc = (int64_t)g.w * g.cin, k = (int64_t)g.kh * g.kw * g.cin;
     int64_t per = SPL_CONV2D_GW_SCRATCH(k, (int64_t)g.cout, (int64_t)scratch_cols);
     int64_t work = (int64_t)g.n * g.oh * g.ow * g.cout * k;
-#ifdef CONV_DIRECT_HOST
+#ifdef CONV_HOST_PATHS
     int direct = gd_applies(&g);
 #endif
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) if (work >= PAR_MIN_WORK)
     for (int32_t t = 0; t < ntiles; t++) {
         const int32_t *tl = tiles + 6 * t;
         int32_t slot = tl[0], p0 = tl[1], p1 = tl[2], c0 = tl[3], c1 = tl[4], xrow0 = tl[5];
-#ifdef CONV_DIRECT_HOST
+#ifdef CONV_HOST_PATHS
         if (direct && gd_range(x, &g, delta + (int64_t)p0 * g.cout + c0, g.cout, p0, p1,
                                c1 - c0, part + slot * k * g.cout + c0, g.cout))
             continue;
