@@ -23,3 +23,18 @@ def test_uint8_pixels_equal_quantised_floats_across_chunks(frac, monkeypatch):
     assert X.raw.shape == x.shape and X.fmt == Format(frac)
     assert sp.stats().saturated.get("asarray", 0) == sat == (
         int(np.count_nonzero(x == 255)) if frac == 15 else 0)
+
+
+@pytest.mark.parametrize("frac", [0, 7, 14, 15])
+def test_int16_q_values_scaled_by_one_lsb_are_placed_as_they_are(frac):
+    """Patterns a boosting filter drew from a placed set come back as int16 q-values; scaled
+    by one LSB of the input format they are that format's values exactly (the float path
+    gives the same bits, more slowly)."""
+    rng = np.random.default_rng(frac)
+    q = rng.integers(-32768, 32768, (5, 28, 28)).astype(np.int16)
+    sp.reset_stats()
+    X = nndata.place_x(q, Format(frac), 2.0 ** -frac)
+    np.testing.assert_array_equal(X.raw, q)
+    ref, sat = quantize(q.astype(np.float64) * 2.0 ** -frac, Format(frac))
+    np.testing.assert_array_equal(ref, q)
+    assert sat == 0 and not sp.stats().saturated.get("asarray")

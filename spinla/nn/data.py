@@ -122,6 +122,10 @@ def place_x(a: np.ndarray, fmt: Format, scale: float | None = None) -> Array:
         _lut_u8(np.ascontiguousarray(flat_in), flat_out, table)
         if f >= 15:  # only 1.0 (u = 255) can exceed q0.15
             sat = int(np.count_nonzero(flat_in == 255))
+    elif a.dtype == np.int16 and fmt.kind == "fixed" and scale == 2.0 ** -fmt.frac:
+        # q-values of this very format (e.g. patterns a boosting filter drew from a placed
+        # set): exact as they are, nothing to round or saturate.
+        flat_out[...] = flat_in
     else:
         for i in range(0, flat_in.size, _CHUNK):
             chunk = flat_in[i:i + _CHUNK]

@@ -182,7 +182,10 @@ class BoostedLeNet4:
             "wrong": (half, lambda Xc: classes(net1, Xc) != lab),
             "right": (size - half, lambda Xc: classes(net1, Xc) == lab)}, verbose, copies,
             "filtering for net 2")
-        hists.append(self.nets[1].fit(x2, l2, **kw))
+        # The filtered patterns come back as the copies hold them, q-values in X's format:
+        # scaled by one LSB of it they are placed again exactly, without a float detour.
+        q_in = dict(input_scale=2.0 ** -X.fmt.frac)
+        hists.append(self.nets[1].fit(x2, l2, **q_in, **kw))
 
         def disagree(Xc):
             return classes(net1, Xc) != classes(self.nets[1], Xc)
@@ -190,8 +193,8 @@ class BoostedLeNet4:
                            "filtering for net 3")
         if x3 is None:      # the nets agree everywhere: net 3 sees the training set
             idx3 = rng.choice(n, size, replace=n < size)
-            x3, l3 = xa[idx3], lab[idx3]
-        hists.append(self.nets[2].fit(x3, l3, **kw))
+            x3, l3, q_in = xa[idx3], lab[idx3], {}
+        hists.append(self.nets[2].fit(x3, l3, **q_in, **kw))
         return hists
 
     def _summed(self, x, batch_size):
@@ -228,8 +231,9 @@ def _filtered(stream, lab, rng, wants, verbose, total=None, desc="boosting filte
     NumPy array for bench/accuracy.py's float32 twin).  Draws from the copies of the
     stream until every want is met; a want still short at the end is topped up by drawing
     its patterns with replacement; a want that found none is left out.  Returns (images,
-    labels) as host arrays (the values are exact in the input format, so fit places them
-    again without error), shuffled, or (None, None) if nothing was selected.  verbose 1: a
+    labels) as host arrays, shuffled, or (None, None) if nothing was selected: the images of
+    placed copies as their int16 q-values (fit places them again exactly with input_scale
+    one LSB of their format), of NumPy copies as they are.  verbose 1: a
     progress bar over the copies (total of them at most); verbose 2: a line at the end."""
     got = {k: [] for k in wants}
     have = dict.fromkeys(wants, 0)
@@ -249,7 +253,7 @@ def _filtered(stream, lab, rng, wants, verbose, total=None, desc="boosting filte
             if len(idx):
                 idx = np.sort(idx)
                 xk = Xc[idx] if isinstance(Xc, np.ndarray) else \
-                    sp.take(Xc, idx, axis=0).to_numpy()
+                    sp.take(Xc, idx, axis=0).raw
                 got[k].append((xk, lab[idx]))
                 have[k] += len(idx)
         bar.update(1, postfix, force=True)
