@@ -29,7 +29,7 @@ import sys
 import numpy as np
 
 from . import checked as _checked
-from . import runtime
+from . import runtime, state
 from .kernels import (ITEMSIZE, KERNELS, NULL, SEED, In, Out, Scratch, SideCache, Static, View,
                       ffi, lib, threads_key)
 from .program import Program, count_run
@@ -235,6 +235,12 @@ class _Plan:
             calls.append((call, binding, refs, outs, scratch))
 
         plan = cls()
+        # Calls per op, added to the counters at once by a run that lost nothing (a
+        # runtime.record per call was a visible share of a small network's step).
+        ops = {}
+        for call in program.calls:
+            ops[call.op] = ops.get(call.op, 0) + 1
+        plan.op_calls = list(ops.items())
         for b in program.outputs:        # outputs get arrays of their own, not arena space
             if b.id in env and env[b.id][0].kind == "temp":
                 env[b.id][0].kind = "out"
@@ -358,9 +364,14 @@ class _Plan:
             call = program.calls[bad - 1]
             raise RuntimeError(f"{program.name}: call {bad - 1} ({call.op}, {call.kernel}): "
                                f"spl_run_program rejected its record")
-        record = runtime.record
-        for call, s in zip(program.calls, ffi.unpack(sat, self.ncalls)):
-            record(call.op, s)
+        lost = ffi.unpack(sat, self.ncalls)
+        if any(lost):           # each call in turn, as the walker (errstate may raise)
+            for call, s in zip(program.calls, lost):
+                runtime.record(call.op, s)
+        else:
+            counts = state.stats_obj().calls
+            for op, k in self.op_calls:
+                counts[op] += k
         out = []
         for j, view in self.results:
             if j < 0:
