@@ -225,3 +225,58 @@ def test_adam_avx2_first_moment_ties(lib, stochastic, beta1):
     for a, b in zip(res[0][1], res[1][1]):
         np.testing.assert_array_equal(a, b)
     assert res[0][0] == res[1][0]
+
+
+def _run_both(ffi, L, arrays, lr, n, params, index0):
+    """(saturations, [w', m', r']) from the portable loop and from the AVX2 hook."""
+    p = ffi.new("spl_adam_t *", params)
+    res = []
+    for fn in (L.test_adam_portable, L.arm_adam_q15):
+        outs = [np.full(n + 3, 12345, np.int16) for _ in range(3)]   # + untouched padding
+        ptr = [ffi.from_buffer("int16_t[]", a) for a in (*arrays, *outs)]
+        res.append((fn(*ptr[:4], lr, *ptr[4:], n, p, index0), outs))
+    return res
+
+
+@pytest.mark.parametrize("stochastic", [False, True])
+@pytest.mark.parametrize("n", [255, 256, 257, 263, 264, 511, 512, 519, 1000, 2055])
+def test_adam_avx2_chunk_boundaries(lib, stochastic, n):
+    # The path runs each phase over 256-element chunks (the last one shorter, then the n % 8
+    # tail in the portable loop): every chunk must see its own elements and random indices,
+    # here with indices that wrap 2^32 mid-run and w_shift both below and above 29 (where
+    # the step's quotient can and cannot exceed the clamp).
+    ffi, L = lib
+    rng = np.random.default_rng(n)
+    arrays = [rng.integers(-32768, 32768, n).astype(np.int16) for _ in range(4)]
+    arrays[3] = np.abs(arrays[3].astype(np.int32)).clip(0, 32767).astype(np.int16)
+    for w_shift in (3, 22, 40):
+        res = _run_both(ffi, L, arrays, -20000, n,
+                        dict(beta1=2**30 - 2**26, beta2=2**30 - 2**20, eps=2**15,
+                             ratio_max=2**24, w_shift=w_shift, g_shift=2,
+                             mode=int(stochastic), seed_w=9, seed_m=10, seed_r=11),
+                        2**32 - 300)
+        for a, b in zip(res[0][1], res[1][1]):
+            np.testing.assert_array_equal(a, b)
+        assert res[0][0] == res[1][0]
+
+
+@pytest.mark.parametrize("eps, ratio_max", [(1, 2**20), (2**15 - 1, 2**20), (2**31 + 1, 2**20),
+                                            (2**40, 2**20), (2**16, -1)])
+def test_adam_avx2_params_outside_bounds_take_portable_loop(lib, eps, ratio_max):
+    # The 32-bit ratio relies on 2^15 <= eps <= 2^31 and ratio_max >= 0 (the kernel's builder
+    # never passes others, spinla/kernels/optim.py); anything else must still equal the
+    # portable loop, which it takes.  A small eps over a small RMS gives denominators below
+    # 2^15, whose shift the 32-bit form cannot make.
+    ffi, L = lib
+    n = 203
+    rng = np.random.default_rng(eps % 1000)
+    arrays = [rng.integers(-3000, 3000, n).astype(np.int16), rng.integers(-40, 40, n).astype(np.int16),
+              rng.integers(-3000, 3000, n).astype(np.int16), rng.integers(0, 5, n).astype(np.int16)]
+    for stochastic in (0, 1):
+        res = _run_both(ffi, L, arrays, 3000, n,
+                        dict(beta1=2**29, beta2=2**29, eps=eps, ratio_max=ratio_max,
+                             w_shift=20, g_shift=0, mode=stochastic, seed_w=1, seed_m=2,
+                             seed_r=3), 7)
+        for a, b in zip(res[0][1], res[1][1]):
+            np.testing.assert_array_equal(a, b)
+        assert res[0][0] == res[1][0]
