@@ -280,3 +280,23 @@ def test_adam_avx2_params_outside_bounds_take_portable_loop(lib, eps, ratio_max)
         for a, b in zip(res[0][1], res[1][1]):
             np.testing.assert_array_equal(a, b)
         assert res[0][0] == res[1][0]
+
+
+@pytest.mark.parametrize("stochastic", [False, True])
+def test_adam_avx2_zero_radicand(lib, stochastic):
+    # A zero gradient over a zero RMS gives a zero radicand, whose root must be exactly 0
+    # (the path reads a padding entry of its root table there, not a select): with eps at its
+    # floor and a large ratio clamp, even a root of a few units would move the ratio m/eps
+    # enough to change w'.
+    ffi, L = lib
+    n = 1024
+    arrays = [np.resize(np.arange(-500, 500, 7), n).astype(np.int16), np.zeros(n, np.int16),
+              np.resize(np.arange(-32768, 32768, 61), n).astype(np.int16), np.zeros(n, np.int16)]
+    res = _run_both(ffi, L, arrays, 1, n,
+                    dict(beta1=2**29, beta2=2**29, eps=2**15, ratio_max=2**31 - 1, w_shift=6,
+                         g_shift=0, mode=int(stochastic), seed_w=4, seed_m=5, seed_r=6), 0)
+    for a, b in zip(res[0][1], res[1][1]):
+        np.testing.assert_array_equal(a, b)
+    assert res[0][0] == res[1][0]
+    assert not res[1][1][2][:n].any()                       # r' = 0 everywhere
+    assert np.abs(res[1][1][0][:n].astype(np.int32) - arrays[0]).max() > 100   # big steps
