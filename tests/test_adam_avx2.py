@@ -30,14 +30,16 @@ uint32_t test_adam_portable(const q15_t *w, const q15_t *g, const q15_t *m, cons
         ? adam_loop(w, g, m, r, lr, w_out, m_out, r_out, n, p, index0, 0)
         : adam_loop(w, g, m, r, lr, w_out, m_out, r_out, n, p, index0, 1);
 }
-/* adam_avx2.inc's leading-bit lanes beside the portable top_bit (n a multiple of 4). */
-void test_top_bits(const uint64_t *v, int64_t *lanes, int64_t *ref, int32_t n)
+/* adam_avx2.inc's normalising shift beside the portable sqrt_u62's (n a multiple of 4). */
+void test_sqrt_shifts(const uint64_t *v, int64_t *lanes, int64_t *ref, int32_t n)
 {
     for (int32_t i = 0; i < n; i += 4) {
         __m256i x = _mm256_loadu_si256((const __m256i *)(v + i));
-        _mm256_storeu_si256((__m256i *)(lanes + i), avx2_top_bit(x));
-        for (int32_t j = i; j < i + 4; j++)
-            ref[j] = top_bit(v[j]);
+        _mm256_storeu_si256((__m256i *)(lanes + i), avx2_sqrt_shift(x));
+        for (int32_t j = i; j < i + 4; j++) {
+            int32_t t = (int32_t)top_bit(v[j]);
+            ref[j] = 60 - t + (t & 1);
+        }
     }
 }
 """
@@ -52,7 +54,7 @@ uint32_t arm_adam_q15(const int16_t *w, const int16_t *g, const int16_t *m, cons
 uint32_t test_adam_portable(const int16_t *w, const int16_t *g, const int16_t *m, const int16_t *r,
                         int16_t lr, int16_t *w_out, int16_t *m_out, int16_t *r_out, int32_t n,
                         const spl_adam_t *p, uint32_t index0);
-void test_top_bits(const uint64_t *v, int64_t *lanes, int64_t *ref, int32_t n);
+void test_sqrt_shifts(const uint64_t *v, int64_t *lanes, int64_t *ref, int32_t n);
 """
 
 
@@ -113,9 +115,10 @@ def test_adam_avx2_matches_portable(lib, n, kinds, beta1, beta2, eps, ratio_max,
     assert sat0 == sat1
 
 
-def test_avx2_top_bit_lanes_match_top_bit(lib):
-    # The leading-bit lanes (the double-exponent form) at every power-of-two edge and at
-    # random over all of [0, 2^63) (Adam's radicands are below 2^62).
+def test_avx2_sqrt_shift_lanes_match_sqrt_u62(lib):
+    # The normalising shift (a double's exponent) at every power-of-two edge and at random
+    # over all of [0, 2^63) (Adam's radicands are below 2^62): sqrt_u62's k for v > 0; for
+    # v = 0, any k of 64 or more (the lanes then shift x and the root to zero).
     ffi, L = lib
     edges = [x for j in range(63) for x in ((1 << j) - 1, 1 << j, (1 << j) + 1)]
     rng = np.random.default_rng(0)
@@ -124,9 +127,11 @@ def test_avx2_top_bit_lanes_match_top_bit(lib):
     v = np.array([x for x in edges + rand + [0, 2**63 - 1] if x < 2**63], np.uint64)
     v = np.concatenate([v, np.zeros(-len(v) % 4, np.uint64)])
     lanes, ref = (np.zeros(len(v), np.int64) for _ in range(2))
-    L.test_top_bits(ffi.from_buffer("uint64_t[]", v),
-                    *(ffi.from_buffer("int64_t[]", a) for a in (lanes, ref)), len(v))
-    assert np.array_equal(lanes, ref)
+    L.test_sqrt_shifts(ffi.from_buffer("uint64_t[]", v),
+                       *(ffi.from_buffer("int64_t[]", a) for a in (lanes, ref)), len(v))
+    pos = v > 0
+    assert pos.sum() > 500 and np.array_equal(lanes[pos], ref[pos])
+    assert (~pos).any() and (lanes[~pos] >= 64).all()
 
 
 @pytest.mark.parametrize("stochastic", [False, True])
