@@ -3,10 +3,13 @@ CPU without AVX-512) against the portable C loop of optim_q15.c, bit for bit.
 
 Both come from one test library: optim_q15.c compiled for x86-64-v3 as the emulator's AVX2
 build compiles it (its arm_adam_q15 then takes the SPL_SIMD_AVX2 hook into adam_avx2.inc),
-beside a wrapper that runs the portable adam_loop itself.  Every parameter range the kernel accepts is drawn (shifts, betas, eps, the ratio clamp,
-learning rates, full-range int16 data, both rounding modes, indices that wrap 2^32) and tile
-lengths that leave every tail length; outputs and saturation counts must be identical.  A
-beta1 beyond 2^30 (the first moment's 32-bit split relies on it) must take the portable loop.
+beside a wrapper that runs the portable adam_loop itself.  Every parameter range the kernel
+accepts is drawn (shifts, betas, eps, the ratio clamp, learning rates, full-range int16 data,
+both rounding modes, indices that wrap 2^32) with tile lengths that leave every tail length,
+and lengths around the path's 256-element chunks; outputs and saturation counts must be
+identical.  Parameters beyond the bounds its 32-bit forms rely on (beta1 beyond 2^30 for the
+first moment's split, eps outside [2^15, 2^31] or a negative ratio_max for the ratio) must
+take the portable loop.
 """
 import numpy as np
 import pytest
