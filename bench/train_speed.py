@@ -157,6 +157,37 @@ def worker_torch(net: str, limit, batch: int) -> dict:
     return dict(wall_s=time.perf_counter() - t0, data_prep_s=prep, images=len(x), loss=losses)
 
 
+def table(doc: dict) -> str:
+    """The README table from a train_speed.json: each network's epoch on both sides, the
+    ratios, spinla's one-time cost per process, the cost model's run and modelled figures."""
+    rows = {(r["net"], r["build"]): r for r in doc["rows"]}
+    nets = list(dict.fromkeys(r["net"] for r in doc["rows"]))
+    builds = list(dict.fromkeys(r["build"] for r in doc["rows"]))
+    other = [b for b in builds if b != "native"]
+    out = ["| network | PyTorch f32 (s) | emulator, native (s) | ratio"
+           + "".join(f" | emulator, {b} (s) | ratio" for b in other)
+           + " | once per process (s) | with data conversion, ratio | native with the cost "
+           "model on (s) | ratio | peak RSS (native) | modelled SpiNN-5 time / energy |",
+           "| --- | ---: | ---: | ---:" + " | ---: | ---:" * len(other)
+           + " | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for net in nets:
+        n = rows[(net, "native")]
+        s, t = n["spinla"], n["torch"]
+        cells = [net, f"{t['wall_s']:.1f}", f"{s['wall_s']:.1f}", f"{n['time_ratio']:.2f}"]
+        for b in other:
+            r = rows[(net, b)]
+            cells += [f"{r['spinla']['wall_s']:.1f}", f"{r['time_ratio']:.2f}"]
+        cells += [f"{s.get('once_per_process_s', float('nan')):.2f}",
+                  f"{n.get('time_ratio_with_data_prep', float('nan')):.2f}",
+                  f"{s.get('wall_with_cost_model_s', float('nan')):.1f}",
+                  f"{n.get('time_ratio_with_cost_model', float('nan')):.2f}",
+                  f"{s['peak_rss_mb']:.0f} MB",
+                  f"{s.get('modelled_spinnaker_time_s', float('nan')):.2f} s / "
+                  f"{s.get('modelled_spinnaker_energy_j', float('nan')):.0f} J"]
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--nets", default=",".join(NETS))
@@ -167,10 +198,16 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=1,
                     help="train each side this many times, alternating, and keep each side's "
                          "fastest epoch (the least disturbed by a noisy host); all are recorded")
+    ap.add_argument("--table", action="store_true",
+                    help="print the README table from bench/results/train_speed.json and exit")
     ap.add_argument("--worker", choices=["spinla", "torch"], help=argparse.SUPPRESS)
     ap.add_argument("--with-cost", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     nets = args.nets.split(",")
+    if args.table:
+        import _common
+        print(table(_common.load("train_speed")))
+        return
     if args.worker:
         res = (worker_spinla(nets[0], args.limit, args.batch_size, args.with_cost)
                if args.worker == "spinla" else worker_torch(nets[0], args.limit,

@@ -40,10 +40,10 @@ epoch's order of its rows, loaded onto every chip before the Program runs; spinl
 prices that loading) are replicated on every chip.  A Call whose inputs are all on every chip
 (a batch gathered from the resident set, and what is made from it alone) may run 'local':
 whole on every chip of a board (local_chips), each on its own copies, its outputs then on
-each of them with no packet sent (Poplar's recompute-instead-of-exchange); its time is one chip's, its busy cores and
-energy every chip's.  The greedy choice alone would rarely take it (a call spread over many
-chips is faster on its own), so 'best' and 'model' also make passes that take it wherever it
-is offered (local_first) and keep the cheapest Program.
+each of them with no packet sent (Poplar's recompute-instead-of-exchange); its time is one
+chip's, its busy cores and energy every chip's.  The greedy choice alone would rarely take it
+(a call spread over many chips is faster on its own), so 'best' and 'model' also make passes
+that take it wherever it is offered (local_first) and keep the cheapest Program.
 For each model-mode Call the placer tries chip counts 1, 2, 4, ... up to the machine (never
 more cores than tiles) and keeps the cheapest, preferring fewer chips when within MIN_GAIN:
 small calls use few chips.  Data mode tries replica counts 1, 2, 4, ... and whole boards,

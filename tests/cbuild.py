@@ -21,6 +21,34 @@ def cpu_has_vnni() -> bool:
     return bool(re.search(r"\bavx512_vnni\b", flags)) and bool(re.search(r"\bavx512bw\b", flags))
 
 
+def cpu_has_avx2() -> bool:
+    """Whether this CPU runs x86-64-v3 code (AVX2, FMA, BMI2, MOVBE)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return all(re.search(rf"\b{f}\b", flags) for f in ("avx2", "fma", "bmi2", "movbe"))
+
+
+def portable_and_host(tmp_path_factory, host: str, name: str, sources, cdef: str):
+    """(portable, host) builds of `sources` for a bit-for-bit comparison: the portable C (what
+    the ARM968 runs) and the host's SIMD paths, built 'native' (-march=native) or 'avx2'
+    (x86-64-v3; skipped on a CPU without it), with OpenMP."""
+    d = tmp_path_factory.mktemp(f"{name}_{host}")
+    if host == "avx2":
+        if not cpu_has_avx2():
+            pytest.skip("this CPU has no AVX2 (x86-64-v3)")
+        fast = build(d, "avx2", ["-march=x86-64-v3", "-fopenmp"], sources, cdef)
+    else:
+        fast = build(d, "native", ["-march=native", "-fopenmp"], sources, cdef)
+    return build(d, "portable", ["-DSPL_PORTABLE"], sources, cdef), fast
+
+
+def ptr(ffi, a, ctype: str):
+    """A C pointer of `ctype` to NumPy array a's data."""
+    return ffi.cast(ctype, a.ctypes.data)
+
+
 def build(tmpdir: Path, name: str, flags, sources, cdef: str):
     """(ffi, lib) of `sources` (names in spinla_c/) compiled with `flags`; skips without gcc."""
     gcc = shutil.which("gcc")

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 import cbuild
 from spinla.kernels.eltwise import OPS
-from test_gemm_avx2 import cpu_has_avx2
 
 # The host builds run OpenMP teams of this many threads (the portable one a single thread):
 # the outputs must not depend on how the tiles are shared out.
@@ -34,14 +33,7 @@ LAYOUTS = {"contig": lambda r, c: ((c, 1), (r, c)), "rows": lambda r, c: ((0, 1)
 @pytest.fixture(scope="module", params=["native", "avx2"])
 def libs(request, tmp_path_factory):
     """(portable, host) builds of the element-wise runner."""
-    d = tmp_path_factory.mktemp(f"eltwise_{request.param}")
-    if request.param == "avx2":
-        if not cpu_has_avx2():
-            pytest.skip("this CPU has no AVX2 (x86-64-v3)")
-        host = cbuild.build(d, "avx2", ["-march=x86-64-v3", "-fopenmp"], SOURCES, CDEF)
-    else:
-        host = cbuild.build(d, "native", ["-march=native", "-fopenmp"], SOURCES, CDEF)
-    return cbuild.build(d, "portable", ["-DSPL_PORTABLE"], SOURCES, CDEF), host
+    return cbuild.portable_and_host(tmp_path_factory, request.param, "eltwise", SOURCES, CDEF)
 
 
 def _run(lib_ffi, params, seed, ops, shape, tiles):

@@ -11,7 +11,6 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import cbuild
-from test_gemm_avx2 import cpu_has_avx2
 
 # The host builds run OpenMP teams of this many threads (the portable one a single thread):
 # the outputs must not depend on how the tiles are shared out.
@@ -33,18 +32,10 @@ const char *spl_simd_path(void);
 @pytest.fixture(scope="module", params=["native", "avx2"])
 def libs(request, tmp_path_factory):
     """(portable, host) builds of the pooling runner."""
-    d = tmp_path_factory.mktemp(f"pool_{request.param}")
-    if request.param == "avx2":
-        if not cpu_has_avx2():
-            pytest.skip("this CPU has no AVX2 (x86-64-v3)")
-        host = cbuild.build(d, "avx2", ["-march=x86-64-v3", "-fopenmp"], SOURCES, CDEF)
-    else:
-        host = cbuild.build(d, "native", ["-march=native", "-fopenmp"], SOURCES, CDEF)
-    return cbuild.build(d, "portable", ["-DSPL_PORTABLE"], SOURCES, CDEF), host
+    return cbuild.portable_and_host(tmp_path_factory, request.param, "pool", SOURCES, CDEF)
 
 
-def _p(ffi, a, t):
-    return ffi.cast(t, a.ctypes.data)
+_p = cbuild.ptr
 
 
 def _forward(lib_ffi, x, geom, rows_per_tile, mult, shift, mode, seed):
