@@ -268,13 +268,15 @@ def test_adam_avx2_chunk_boundaries(lib, stochastic, n):
         assert res[0][0] == res[1][0]
 
 
-@pytest.mark.parametrize("eps, ratio_max", [(1, 2**20), (2**15 - 1, 2**20), (2**31 + 1, 2**20),
-                                            (2**40, 2**20), (2**16, -1)])
-def test_adam_avx2_params_outside_bounds_take_portable_loop(lib, eps, ratio_max):
-    # The 32-bit ratio relies on 2^15 <= eps <= 2^31 and ratio_max >= 0 (the kernel's builder
-    # never passes others, spinla/kernels/optim.py); anything else must still equal the
-    # portable loop, which it takes.  A small eps over a small RMS gives denominators below
-    # 2^15, whose shift the 32-bit form cannot make.
+@pytest.mark.parametrize("eps, ratio_max, w_shift", [
+    (1, 2**20, 20), (2**15 - 1, 2**20, 20), (2**31 + 1, 2**20, 20), (2**40, 2**20, 20),
+    (2**16, -1, 20), (2**15, 2**30, 48), (2**15, 2**30, 62)])
+def test_adam_avx2_params_outside_bounds_take_portable_loop(lib, eps, ratio_max, w_shift):
+    # The 32-bit ratio relies on 2^15 <= eps <= 2^31 and ratio_max >= 0, the stochastic w' in
+    # doubles on w_shift <= 47 (the kernel's builder never passes others,
+    # spinla/kernels/optim.py); anything else must still equal the portable loop, which it
+    # takes.  A small eps over a small RMS gives denominators below 2^15, whose shift the
+    # 32-bit form cannot make; past 2^53 the random offset loses low bits as a double.
     ffi, L = lib
     n = 203
     rng = np.random.default_rng(eps % 1000)
@@ -283,7 +285,7 @@ def test_adam_avx2_params_outside_bounds_take_portable_loop(lib, eps, ratio_max)
     for stochastic in (0, 1):
         res = _run_both(ffi, L, arrays, 3000, n,
                         dict(beta1=2**29, beta2=2**29, eps=eps, ratio_max=ratio_max,
-                             w_shift=20, g_shift=0, mode=stochastic, seed_w=1, seed_m=2,
+                             w_shift=w_shift, g_shift=0, mode=stochastic, seed_w=1, seed_m=2,
                              seed_r=3), 7)
         for a, b in zip(res[0][1], res[1][1]):
             np.testing.assert_array_equal(a, b)
