@@ -413,8 +413,9 @@ adam_loop(const q15_t *restrict w, const q15_t *restrict g, const q15_t *restric
 }
 
 #if defined(SPL_SIMD_AVX2)
-/* Host only, a CPU without AVX-512: the loop above four elements at a time (GCC does not
- * vectorise it for AVX2, which lacks 64-bit shifts, multiplies and leading-zero counts). */
+/* Host only, a CPU without AVX-512: the loop above eight elements at a time, in chunks
+ * (GCC does not vectorise it for AVX2, which lacks 64-bit multiplies and leading-zero
+ * counts). */
 #include "host/adam_avx2.inc"
 #elif defined(SPL_SIMD_AVX512)
 /* Host only, the native AVX-512 build: 16 elements in 32-bit lanes, the tables read by byte
