@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import adam_harness
 import cbuild
 from test_gemm_avx2 import cpu_has_avx2
 
@@ -24,15 +25,7 @@ HARNESS = r"""
 #if !defined(SPL_SIMD_AVX2)
 #error "this harness must be built for AVX2 without AVX-512 (-march=x86-64-v3)"
 #endif
-/* The portable loop itself, which arm_adam_q15 (its AVX2 hook: adam_avx2.inc) must equal. */
-uint32_t test_adam_portable(const q15_t *w, const q15_t *g, const q15_t *m, const q15_t *r,
-                            q15_t lr, q15_t *w_out, q15_t *m_out, q15_t *r_out, int32_t n,
-                            const spl_adam_t *p, uint32_t index0)
-{
-    return p->mode == SPL_ROUND_STOCHASTIC
-        ? adam_loop(w, g, m, r, lr, w_out, m_out, r_out, n, p, index0, 0)
-        : adam_loop(w, g, m, r, lr, w_out, m_out, r_out, n, p, index0, 1);
-}
+""" + adam_harness.PORTABLE_C + r"""
 /* adam_avx2.inc's normalising shift beside the portable sqrt_u62's (n a multiple of 4). */
 void test_sqrt_shifts(const uint64_t *v, int64_t *lanes, int64_t *ref, int32_t n)
 {
@@ -46,17 +39,7 @@ void test_sqrt_shifts(const uint64_t *v, int64_t *lanes, int64_t *ref, int32_t n
     }
 }
 """
-CDEF = """
-typedef struct {
-    int32_t beta1, beta2; int64_t eps; int32_t ratio_max; int32_t w_shift; int32_t g_shift;
-    int32_t mode; uint32_t seed_w, seed_m, seed_r;
-} spl_adam_t;
-uint32_t arm_adam_q15(const int16_t *w, const int16_t *g, const int16_t *m, const int16_t *r,
-                      int16_t lr, int16_t *w_out, int16_t *m_out, int16_t *r_out, int32_t n,
-                      const spl_adam_t *p, uint32_t index0);
-uint32_t test_adam_portable(const int16_t *w, const int16_t *g, const int16_t *m, const int16_t *r,
-                        int16_t lr, int16_t *w_out, int16_t *m_out, int16_t *r_out, int32_t n,
-                        const spl_adam_t *p, uint32_t index0);
+CDEF = adam_harness.CDEF + """
 void test_sqrt_shifts(const uint64_t *v, int64_t *lanes, int64_t *ref, int32_t n);
 """
 
@@ -72,24 +55,15 @@ def lib(tmp_path_factory):
                         [str(src), "requant_q15.c", "rng_q15.c"], CDEF)
 
 
-def _data(rng, n, kind):
-    if kind == "full":
-        return rng.integers(-32768, 32768, n).astype(np.int16)
-    if kind == "edges":
-        return rng.choice(np.array([-32768, -32767, -1, 0, 1, 32766, 32767], np.int16), n)
-    if kind == "zero":
-        return np.zeros(n, np.int16)
-    return rng.integers(-300, 301, n).astype(np.int16)
+_data = adam_harness.data
+_run_both = adam_harness.run_both
 
 
-# Betas that are multiples of 2^28 put the moments exactly on rounding ties (m' and r' are
-# rounded in int32 lanes, where the tie rule is code of its own): m's accumulator for odd
-# M - G, and with a zero gradient the root of 2^28 R^2, R 2^14, for odd R.
-BETA = st.one_of(st.integers(0, 2**30 - 1),
-                 st.sampled_from([0, 2**28, 2**29, 3 * 2**28, 2**30]))
+BETA = adam_harness.BETA
 
 
-@given(n=st.integers(1, 70), kinds=st.tuples(*[st.sampled_from(["full", "edges", "small", "zero"])] * 4),
+@given(n=st.integers(1, 70),
+       kinds=st.tuples(*[st.sampled_from(["full", "edges", "small", "zero"])] * 4),
        beta1=BETA, beta2=BETA,
        eps=st.integers(2**15, 2**31), ratio_max=st.integers(1, 2**31 - 1),
        w_shift=st.integers(0, 47), g_shift=st.integers(0, 15),
@@ -102,20 +76,11 @@ def test_adam_avx2_matches_portable(lib, n, kinds, beta1, beta2, eps, ratio_max,
     rng = np.random.default_rng(seed)
     w, g, m, r = (_data(rng, n, k) for k in kinds)
     r = np.abs(r.astype(np.int32)).clip(0, 32767).astype(np.int16)    # an RMS is >= 0
-    p = ffi.new("spl_adam_t *", dict(beta1=beta1, beta2=beta2, eps=eps, ratio_max=ratio_max,
-                                     w_shift=w_shift, g_shift=g_shift, mode=int(stochastic),
-                                     seed_w=seed, seed_m=seed ^ 0x5A5A5A5A,
-                                     seed_r=(seed * 7 + 1) % 2**32))
-    res = []
-    for fn in (L.test_adam_portable, L.arm_adam_q15):   # reference, AVX2 hook
-        outs = [np.full(n + 3, 12345, np.int16) for _ in range(3)]   # + untouched padding
-        ptr = [ffi.from_buffer("int16_t[]", a) for a in (w, g, m, r, *outs)]
-        sat = fn(*ptr[:4], lr, *ptr[4:], n, p, index0)
-        res.append((sat, outs))
-    (sat0, outs0), (sat1, outs1) = res
-    for a, b in zip(outs0, outs1):
-        np.testing.assert_array_equal(a, b)
-    assert sat0 == sat1
+    res = _run_both(ffi, L, (w, g, m, r), lr, n,
+                    dict(beta1=beta1, beta2=beta2, eps=eps, ratio_max=ratio_max,
+                         w_shift=w_shift, g_shift=g_shift, mode=int(stochastic), seed_w=seed,
+                         seed_m=seed ^ 0x5A5A5A5A, seed_r=(seed * 7 + 1) % 2**32), index0)
+    adam_harness.assert_same(res)
 
 
 def test_avx2_sqrt_shift_lanes_match_sqrt_u62(lib):
@@ -148,20 +113,13 @@ def test_adam_avx2_rms_ties(lib, stochastic):
     g = np.zeros(n, np.int16)
     w = np.arange(n, dtype=np.int16) * 37
     m = (np.arange(n, dtype=np.int16) - 30) * 5
-    p = ffi.new("spl_adam_t *", dict(beta1=2**29, beta2=2**28, eps=2**16, ratio_max=2**20,
-                                     w_shift=16, g_shift=0, mode=int(stochastic), seed_w=1,
-                                     seed_m=2, seed_r=3))
-    res = []
-    for fn in (L.test_adam_portable, L.arm_adam_q15):
-        outs = [np.zeros(n, np.int16) for _ in range(3)]
-        ptr = [ffi.from_buffer("int16_t[]", a) for a in (w, g, m, r, *outs)]
-        res.append((fn(*ptr[:4], 100, *ptr[4:], n, p, 5), outs))
-    for a, b in zip(res[0][1], res[1][1]):
-        np.testing.assert_array_equal(a, b)
-    assert res[0][0] == res[1][0]
+    res = _run_both(ffi, L, (w, g, m, r), 100, n,
+                    dict(beta1=2**29, beta2=2**28, eps=2**16, ratio_max=2**20, w_shift=16,
+                         g_shift=0, mode=int(stochastic), seed_w=1, seed_m=2, seed_r=3), 5)
+    adam_harness.assert_same(res)
     if not stochastic:
         half_even = np.round(r.astype(np.float64) / 2)   # NumPy rounds halves to even
-        np.testing.assert_array_equal(res[1][1][2], half_even.astype(np.int16))
+        np.testing.assert_array_equal(res[1][1][2][:n], half_even.astype(np.int16))
 
 
 @pytest.mark.parametrize("stochastic", [False, True])
@@ -179,17 +137,11 @@ def test_adam_avx2_every_table_entry(lib, stochastic):
     arrays = [a.astype(np.int64).astype(np.int16) for a in
               (rng.integers(-32768, 32768, n), g, rng.integers(-32768, 32768, n), r)]
     for beta2 in (2**30 - 2**20, 2**29 + 12345, 2**28 - 1):
-        p = ffi.new("spl_adam_t *", dict(beta1=2**30 - 2**26 + 12345, beta2=beta2, eps=2**15 + 3,
-                                         ratio_max=2**21, w_shift=20, g_shift=1,
-                                         mode=int(stochastic), seed_w=5, seed_m=6, seed_r=7))
-        res = []
-        for fn in (L.test_adam_portable, L.arm_adam_q15):
-            outs = [np.zeros(n, np.int16) for _ in range(3)]
-            ptr = [ffi.from_buffer("int16_t[]", a) for a in (*arrays, *outs)]
-            res.append((fn(*ptr[:4], 20000, *ptr[4:], n, p, 17), outs))
-        for a, b in zip(res[0][1], res[1][1]):
-            np.testing.assert_array_equal(a, b)
-        assert res[0][0] == res[1][0]
+        res = _run_both(ffi, L, arrays, 20000, n,
+                        dict(beta1=2**30 - 2**26 + 12345, beta2=beta2, eps=2**15 + 3,
+                             ratio_max=2**21, w_shift=20, g_shift=1, mode=int(stochastic),
+                             seed_w=5, seed_m=6, seed_r=7), 17)
+        adam_harness.assert_same(res)
 
 
 def test_adam_avx2_beta1_out_of_range_takes_portable_loop(lib):
@@ -198,17 +150,10 @@ def test_adam_avx2_beta1_out_of_range_takes_portable_loop(lib):
     n = 77
     w, g, m, r = (rng.integers(-2000, 2000, n).astype(np.int16) for _ in range(4))
     r = np.abs(r)
-    p = ffi.new("spl_adam_t *", dict(beta1=2**30 + 12345, beta2=2**29, eps=2**16,
-                                     ratio_max=2**20, w_shift=20, g_shift=2, mode=1, seed_w=1,
-                                     seed_m=2, seed_r=3))
-    res = []
-    for fn in (L.test_adam_portable, L.arm_adam_q15):
-        outs = [np.zeros(n, np.int16) for _ in range(3)]
-        ptr = [ffi.from_buffer("int16_t[]", a) for a in (w, g, m, r, *outs)]
-        res.append((fn(*ptr[:4], 300, *ptr[4:], n, p, 0), outs))
-    for a, b in zip(res[0][1], res[1][1]):
-        np.testing.assert_array_equal(a, b)
-    assert res[0][0] == res[1][0]
+    res = _run_both(ffi, L, (w, g, m, r), 300, n,
+                    dict(beta1=2**30 + 12345, beta2=2**29, eps=2**16, ratio_max=2**20,
+                         w_shift=20, g_shift=2, mode=1, seed_w=1, seed_m=2, seed_r=3), 0)
+    adam_harness.assert_same(res)
 
 
 @pytest.mark.parametrize("stochastic", [False, True])
@@ -222,28 +167,11 @@ def test_adam_avx2_first_moment_ties(lib, stochastic, beta1):
     arrays = [rng.integers(-32768, 32768, n).astype(np.int16), np.zeros(n, np.int16),
               np.arange(-32768, 32768).astype(np.int16),
               rng.integers(0, 32768, n).astype(np.int16)]
-    p = ffi.new("spl_adam_t *", dict(beta1=beta1, beta2=2**29, eps=2**16, ratio_max=2**20,
-                                     w_shift=24, g_shift=0, mode=int(stochastic), seed_w=1,
-                                     seed_m=2, seed_r=3))
-    res = []
-    for fn in (L.test_adam_portable, L.arm_adam_q15):
-        outs = [np.zeros(n, np.int16) for _ in range(3)]
-        ptr = [ffi.from_buffer("int16_t[]", a) for a in (*arrays, *outs)]
-        res.append((fn(*ptr[:4], 1000, *ptr[4:], n, p, 0), outs))
-    for a, b in zip(res[0][1], res[1][1]):
-        np.testing.assert_array_equal(a, b)
-    assert res[0][0] == res[1][0]
+    res = _run_both(ffi, L, arrays, 1000, n,
+                    dict(beta1=beta1, beta2=2**29, eps=2**16, ratio_max=2**20, w_shift=24,
+                         g_shift=0, mode=int(stochastic), seed_w=1, seed_m=2, seed_r=3), 0)
+    adam_harness.assert_same(res)
 
-
-def _run_both(ffi, L, arrays, lr, n, params, index0):
-    """(saturations, [w', m', r']) from the portable loop and from the AVX2 hook."""
-    p = ffi.new("spl_adam_t *", params)
-    res = []
-    for fn in (L.test_adam_portable, L.arm_adam_q15):
-        outs = [np.full(n + 3, 12345, np.int16) for _ in range(3)]   # + untouched padding
-        ptr = [ffi.from_buffer("int16_t[]", a) for a in (*arrays, *outs)]
-        res.append((fn(*ptr[:4], lr, *ptr[4:], n, p, index0), outs))
-    return res
 
 
 @pytest.mark.parametrize("stochastic", [False, True])
@@ -263,9 +191,7 @@ def test_adam_avx2_chunk_boundaries(lib, stochastic, n):
                              ratio_max=2**24, w_shift=w_shift, g_shift=2,
                              mode=int(stochastic), seed_w=9, seed_m=10, seed_r=11),
                         2**32 - 300)
-        for a, b in zip(res[0][1], res[1][1]):
-            np.testing.assert_array_equal(a, b)
-        assert res[0][0] == res[1][0]
+        adam_harness.assert_same(res)
 
 
 @pytest.mark.parametrize("eps, ratio_max, w_shift", [
@@ -280,16 +206,16 @@ def test_adam_avx2_params_outside_bounds_take_portable_loop(lib, eps, ratio_max,
     ffi, L = lib
     n = 203
     rng = np.random.default_rng(eps % 1000)
-    arrays = [rng.integers(-3000, 3000, n).astype(np.int16), rng.integers(-40, 40, n).astype(np.int16),
-              rng.integers(-3000, 3000, n).astype(np.int16), rng.integers(0, 5, n).astype(np.int16)]
+    arrays = [rng.integers(-3000, 3000, n).astype(np.int16),
+              rng.integers(-40, 40, n).astype(np.int16),
+              rng.integers(-3000, 3000, n).astype(np.int16),
+              rng.integers(0, 5, n).astype(np.int16)]
     for stochastic in (0, 1):
         res = _run_both(ffi, L, arrays, 3000, n,
                         dict(beta1=2**29, beta2=2**29, eps=eps, ratio_max=ratio_max,
                              w_shift=w_shift, g_shift=0, mode=stochastic, seed_w=1, seed_m=2,
                              seed_r=3), 7)
-        for a, b in zip(res[0][1], res[1][1]):
-            np.testing.assert_array_equal(a, b)
-        assert res[0][0] == res[1][0]
+        adam_harness.assert_same(res)
 
 
 @pytest.mark.parametrize("stochastic", [False, True])
@@ -305,8 +231,6 @@ def test_adam_avx2_zero_radicand(lib, stochastic):
     res = _run_both(ffi, L, arrays, 1, n,
                     dict(beta1=2**29, beta2=2**29, eps=2**15, ratio_max=2**31 - 1, w_shift=6,
                          g_shift=0, mode=int(stochastic), seed_w=4, seed_m=5, seed_r=6), 0)
-    for a, b in zip(res[0][1], res[1][1]):
-        np.testing.assert_array_equal(a, b)
-    assert res[0][0] == res[1][0]
+    adam_harness.assert_same(res)
     assert not res[1][1][2][:n].any()                       # r' = 0 everywhere
     assert np.abs(res[1][1][0][:n].astype(np.int32) - arrays[0]).max() > 100   # big steps

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import adam_harness
 import cbuild
 
 FLAGS = ["-march=x86-64-v4", "-mavx512vbmi", "-mavx512vnni"]
@@ -27,28 +28,8 @@ HARNESS = r"""
 #if !defined(SPL_ADAM_AVX512)
 #error "this harness must be built with AVX-512 VNNI, VBMI, CD, DQ and BW"
 #endif
-/* The portable loop itself, which arm_adam_q15 (its AVX-512 hook: adam_avx512.inc) must equal. */
-uint32_t test_adam_portable(const q15_t *w, const q15_t *g, const q15_t *m, const q15_t *r,
-                            q15_t lr, q15_t *w_out, q15_t *m_out, q15_t *r_out, int32_t n,
-                            const spl_adam_t *p, uint32_t index0)
-{
-    return p->mode == SPL_ROUND_STOCHASTIC
-        ? adam_loop(w, g, m, r, lr, w_out, m_out, r_out, n, p, index0, 0)
-        : adam_loop(w, g, m, r, lr, w_out, m_out, r_out, n, p, index0, 1);
-}
-"""
-CDEF = """
-typedef struct {
-    int32_t beta1, beta2; int64_t eps; int32_t ratio_max; int32_t w_shift; int32_t g_shift;
-    int32_t mode; uint32_t seed_w, seed_m, seed_r;
-} spl_adam_t;
-uint32_t arm_adam_q15(const int16_t *w, const int16_t *g, const int16_t *m, const int16_t *r,
-                      int16_t lr, int16_t *w_out, int16_t *m_out, int16_t *r_out, int32_t n,
-                      const spl_adam_t *p, uint32_t index0);
-uint32_t test_adam_portable(const int16_t *w, const int16_t *g, const int16_t *m,
-                            const int16_t *r, int16_t lr, int16_t *w_out, int16_t *m_out,
-                            int16_t *r_out, int32_t n, const spl_adam_t *p, uint32_t index0);
-"""
+""" + adam_harness.PORTABLE_C
+CDEF = adam_harness.CDEF
 
 
 def cpu_has_avx512_adam() -> bool:
@@ -71,40 +52,15 @@ def lib(tmp_path_factory):
     return cbuild.build(d, "adam_avx512", FLAGS, [str(src), "requant_q15.c", "rng_q15.c"], CDEF)
 
 
-def _data(rng, n, kind):
-    if kind == "full":
-        return rng.integers(-32768, 32768, n).astype(np.int16)
-    if kind == "edges":
-        return rng.choice(np.array([-32768, -32767, -1, 0, 1, 32766, 32767], np.int16), n)
-    if kind == "zero":
-        return np.zeros(n, np.int16)
-    return rng.integers(-300, 301, n).astype(np.int16)
+_data = adam_harness.data
+_assert_same = adam_harness.assert_same
 
 
 def _run_both(lib, w, g, m, r, lr, params, index0):
-    """(saturations, [w', m', r']) of the portable loop and of arm_adam_q15, each output with
-    three halfwords of padding that must stay untouched."""
-    ffi, L = lib
-    n = len(w)
-    p = ffi.new("spl_adam_t *", params)
-    res = []
-    for fn in (L.test_adam_portable, L.arm_adam_q15):   # reference, AVX-512 hook
-        outs = [np.full(n + 3, 12345, np.int16) for _ in range(3)]
-        ptr = [ffi.from_buffer("int16_t[]", a) for a in (w, g, m, r, *outs)]
-        res.append((fn(*ptr[:4], lr, *ptr[4:], n, p, index0), outs))
-    return res
+    return adam_harness.run_both(*lib, (w, g, m, r), lr, len(w), params, index0)
 
 
-def _assert_same(res):
-    (sat0, outs0), (sat1, outs1) = res
-    for name, a, b in zip(("w'", "m'", "r'"), outs0, outs1):
-        np.testing.assert_array_equal(a, b, err_msg=name)
-    assert sat0 == sat1
-
-
-# Betas that are multiples of 2^28 put the moments exactly on rounding ties; 2^30 is the top
-# of the range the 32-bit split of b1 accepts.
-BETA = st.one_of(st.integers(0, 2**30 - 1), st.sampled_from([0, 2**28, 2**29, 3 * 2**28, 2**30]))
+BETA = adam_harness.BETA
 
 
 @settings(max_examples=300, deadline=None)
