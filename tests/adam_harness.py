@@ -4,7 +4,10 @@ host hook is the path under test), its cdef, test data, and the bit-for-bit comp
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import strategies as st
+
+import cbuild
 
 # Appended to `#include "optim_q15.c"` and a guard that the build took the intended hook.
 PORTABLE_C = r"""
@@ -63,3 +66,14 @@ def assert_same(res):
     for name, a, b in zip(("w'", "m'", "r'"), outs0, outs1):
         np.testing.assert_array_equal(a, b, err_msg=name)
     assert sat0 == sat1
+
+
+def build(tmp_path_factory, name: str, harness: str, cdef: str, flags, runs_here: bool, why: str):
+    """(ffi, lib) of the harness C (`harness`: optim_q15.c, a guard, PORTABLE_C ...) built
+    with `flags`; skipped with `why` where this CPU cannot run it."""
+    if not runs_here:
+        pytest.skip(why)
+    d = tmp_path_factory.mktemp(name)
+    src = d / f"{name}_harness.c"
+    src.write_text(harness)
+    return cbuild.build(d, name, flags, [str(src), "requant_q15.c", "rng_q15.c"], cdef)

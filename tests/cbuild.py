@@ -32,9 +32,12 @@ def cpu_has_avx2() -> bool:
 
 def portable_and_host(tmp_path_factory, host: str, name: str, sources, cdef: str):
     """(portable, host) builds of `sources` for a bit-for-bit comparison: the portable C (what
-    the ARM968 runs) and the host's SIMD paths, built 'native' (-march=native) or 'avx2'
-    (x86-64-v3; skipped on a CPU without it), with OpenMP."""
+    the ARM968 runs) and the host's SIMD paths, built 'native' (-march=native), 'vnni'
+    (-march=native, skipped on a CPU without AVX-512 VNNI) or 'avx2' (x86-64-v3; skipped on a
+    CPU without it), with OpenMP."""
     d = tmp_path_factory.mktemp(f"{name}_{host}")
+    if host == "vnni" and not cpu_has_vnni():
+        pytest.skip("this CPU has no AVX-512 VNNI: the AVX-512 host path is not built here")
     if host == "avx2":
         if not cpu_has_avx2():
             pytest.skip("this CPU has no AVX2 (x86-64-v3)")

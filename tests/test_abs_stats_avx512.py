@@ -19,11 +19,7 @@ void spl_abs_stats(const int16_t *x, int32_t rows, int32_t cols, int32_t ld, uin
 
 @pytest.fixture(scope="module")
 def libs(tmp_path_factory):
-    if not cbuild.cpu_has_vnni():
-        pytest.skip("this CPU has no AVX-512 VNNI: the AVX-512 path is not built here")
-    d = tmp_path_factory.mktemp("abs_stats")
-    return (cbuild.build(d, "portable", ["-DSPL_PORTABLE"], SOURCES, CDEF),
-            cbuild.build(d, "native", ["-march=native"], SOURCES, CDEF))
+    return cbuild.portable_and_host(tmp_path_factory, "vnni", "abs_stats", SOURCES, CDEF)
 
 
 def _stats(lib_ffi, buf, off, rows, cols, ld):

@@ -17,7 +17,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import adam_harness
-import cbuild
 from test_gemm_avx2 import cpu_has_avx2
 
 HARNESS = r"""
@@ -46,13 +45,9 @@ void test_sqrt_shifts(const uint64_t *v, int64_t *lanes, int64_t *ref, int32_t n
 
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory):
-    if not cpu_has_avx2():
-        pytest.skip("this CPU has no AVX2 (x86-64-v3): the AVX2 path cannot run here")
-    d = tmp_path_factory.mktemp("adam_avx2")
-    src = d / "adam_avx2_harness.c"
-    src.write_text(HARNESS)
-    return cbuild.build(d, "adam_avx2", ["-march=x86-64-v3"],
-                        [str(src), "requant_q15.c", "rng_q15.c"], CDEF)
+    return adam_harness.build(tmp_path_factory, "adam_avx2", HARNESS, CDEF, ["-march=x86-64-v3"],
+                              cpu_has_avx2(), "this CPU has no AVX2 (x86-64-v3): the AVX2 "
+                              "path cannot run here")
 
 
 _data = adam_harness.data

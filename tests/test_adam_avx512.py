@@ -19,7 +19,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import adam_harness
-import cbuild
 
 FLAGS = ["-march=x86-64-v4", "-mavx512vbmi", "-mavx512vnni"]
 
@@ -44,12 +43,9 @@ def cpu_has_avx512_adam() -> bool:
 
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory):
-    if not cpu_has_avx512_adam():
-        pytest.skip("this CPU lacks AVX-512 VNNI/VBMI/CD/DQ/BW: the AVX-512 Adam cannot run here")
-    d = tmp_path_factory.mktemp("adam_avx512")
-    src = d / "adam_avx512_harness.c"
-    src.write_text(HARNESS)
-    return cbuild.build(d, "adam_avx512", FLAGS, [str(src), "requant_q15.c", "rng_q15.c"], CDEF)
+    return adam_harness.build(tmp_path_factory, "adam_avx512", HARNESS, CDEF, FLAGS,
+                              cpu_has_avx512_adam(), "this CPU lacks AVX-512 VNNI/VBMI/CD/DQ/"
+                              "BW: the AVX-512 Adam cannot run here")
 
 
 _data = adam_harness.data

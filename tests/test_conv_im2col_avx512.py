@@ -30,11 +30,7 @@ void arm_conv2d_pack_q15(const int16_t *w, int32_t kh, int32_t kw, int32_t cin, 
 
 @pytest.fixture(scope="module")
 def libs(tmp_path_factory):
-    if not cbuild.cpu_has_vnni():
-        pytest.skip("this CPU has no AVX-512 VNNI: the host path is not built")
-    d = tmp_path_factory.mktemp("conv_im2col")
-    return (cbuild.build(d, "portable", ["-DSPL_PORTABLE"], SOURCES, CDEF),
-            cbuild.build(d, "native", ["-march=native"], SOURCES, CDEF))
+    return cbuild.portable_and_host(tmp_path_factory, "vnni", "conv_im2col", SOURCES, CDEF)
 
 
 def _conv(lib, geom, x, w, ldw, p0, p1, c0, c1, rows, shift, mode, seed):

@@ -324,11 +324,8 @@ uint64_t spl_run_conv2d_grad_weight_reduce(const int64_t *part, int32_t nparts, 
     spl_requant_t rq = {shift, mode, seed};
     int64_t work = (int64_t)nparts * k * cout;
     int32_t ranges[2 * SPL_FLAT_MAX_RANGES];
-    int32_t nr = spl_flat_ranges(tiles, ntiles, nthreads, SPL_FLAT_ALIGN, ranges);
-    if (nr) { /* each weight a function of its own index: one range per thread */
-        tiles = ranges;
-        ntiles = nr;
-    }
+    /* each weight a function of its own index: one range per thread */
+    spl_flat_tiles(&tiles, &ntiles, nthreads, SPL_FLAT_ALIGN, ranges);
 #pragma omp parallel for schedule(static) reduction(+ : sat) num_threads(nthreads) \
     if (work >= PAR_MIN_WORK)
     for (int32_t t = 0; t < ntiles; t++)

@@ -95,11 +95,7 @@ void spl_run_copy(const int16_t *src, const int32_t *src_strides, int16_t *dst,
     /* A copy moves each value on its own: the tiles (ranges of the outermost dimension) may be
      * re-cut into one range per thread (spl_threads.inc), in whole 16-row transpose blocks. */
     int32_t ranges[2 * SPL_FLAT_MAX_RANGES];
-    int32_t nr = spl_flat_ranges(tiles, ntiles, nthreads, 16, ranges);
-    if (nr) {
-        tiles = ranges;
-        ntiles = nr;
-    }
+    spl_flat_tiles(&tiles, &ntiles, nthreads, 16, ranges);
 #pragma omp parallel for schedule(static) num_threads(nthreads)
     for (int32_t t = 0; t < ntiles; t++) {
         int32_t d0 = tiles[2 * t], d1 = tiles[2 * t + 1];
@@ -127,11 +123,7 @@ uint64_t spl_run_requant(const int16_t *src, int16_t *dst, int32_t n, const int3
     spl_requant_t rq = {shift, mode, seed};
     nthreads = spl_team(nthreads, n);
     int32_t ranges[2 * SPL_FLAT_MAX_RANGES];
-    int32_t nr = spl_flat_ranges(tiles, ntiles, nthreads, SPL_FLAT_ALIGN, ranges);
-    if (nr) { /* element-wise: one range per thread (spl_threads.inc) */
-        tiles = ranges;
-        ntiles = nr;
-    }
+    spl_flat_tiles(&tiles, &ntiles, nthreads, SPL_FLAT_ALIGN, ranges);  /* element-wise */
 #pragma omp parallel for schedule(static) reduction(+ : sat) num_threads(nthreads)
     for (int32_t t = 0; t < ntiles; t++) {
         int32_t e0 = tiles[2 * t], e1 = tiles[2 * t + 1];

@@ -30,11 +30,7 @@ uint64_t spl_run_eltwise(const int64_t *params, uint32_t seed, const int16_t *a,
         elems *= shape[d];
     nthreads = spl_team(nthreads, elems);
     int32_t ranges[2 * SPL_FLAT_MAX_RANGES];
-    int32_t nr = spl_flat_ranges(tiles, ntiles, nthreads, SPL_FLAT_ALIGN, ranges);
-    if (nr) { /* element-wise: one range per thread (spl_threads.inc) */
-        tiles = ranges;
-        ntiles = nr;
-    }
+    spl_flat_tiles(&tiles, &ntiles, nthreads, SPL_FLAT_ALIGN, ranges);  /* element-wise */
 #if !defined(SPL_PORTABLE)
     if (ew_host_fits(a, sa, b, sb, c, sc, shape, ndim)) { /* short rows: eltwise_host.inc */
 #pragma omp parallel for schedule(static) reduction(+ : sat) num_threads(nthreads)

@@ -9,11 +9,7 @@ uint64_t spl_run_lut(int32_t fn, const int16_t *x, int16_t *y, int32_t frac_in,
 {
     uint64_t sat = 0;
     int32_t ranges[2 * SPL_FLAT_MAX_RANGES];
-    int32_t nr = spl_flat_ranges(tiles, ntiles, nthreads, SPL_FLAT_ALIGN, ranges);
-    if (nr) { /* element-wise: one range per thread (spl_threads.inc) */
-        tiles = ranges;
-        ntiles = nr;
-    }
+    spl_flat_tiles(&tiles, &ntiles, nthreads, SPL_FLAT_ALIGN, ranges);  /* element-wise */
 #pragma omp parallel for schedule(static) reduction(+ : sat) num_threads(nthreads)
     for (int32_t t = 0; t < ntiles; t++) {
         int32_t e0 = tiles[2 * t], e1 = tiles[2 * t + 1];

@@ -14,11 +14,7 @@ uint64_t spl_run_sgd(const int16_t *w, const int16_t *g, const int16_t *v, const
     uint64_t sat = 0;
     spl_sgd_t p = {mu, w_shift, p_shift, v_shift, v_round, mode, seed, spl_seed_mix(seed, 1u)};
     int32_t ranges[2 * SPL_FLAT_MAX_RANGES];
-    int32_t nr = spl_flat_ranges(tiles, ntiles, nthreads, SPL_FLAT_ALIGN, ranges);
-    if (nr) { /* element-wise: one range per thread (spl_threads.inc) */
-        tiles = ranges;
-        ntiles = nr;
-    }
+    spl_flat_tiles(&tiles, &ntiles, nthreads, SPL_FLAT_ALIGN, ranges);  /* element-wise */
 #pragma omp parallel for schedule(static) reduction(+ : sat) num_threads(nthreads)
     for (int32_t t = 0; t < ntiles; t++) {
         int32_t e0 = tiles[2 * t], e1 = tiles[2 * t + 1];
@@ -39,11 +35,7 @@ uint64_t spl_run_adam(const int16_t *w, const int16_t *g, const int16_t *m, cons
     spl_adam_t p = {beta1, beta2, eps, ratio_max, w_shift, g_shift, mode, seed,
                     spl_seed_mix(seed, 1u), spl_seed_mix(seed, 2u)};
     int32_t ranges[2 * SPL_FLAT_MAX_RANGES];
-    int32_t nr = spl_flat_ranges(tiles, ntiles, nthreads, SPL_FLAT_ALIGN, ranges);
-    if (nr) { /* element-wise: one range per thread (spl_threads.inc) */
-        tiles = ranges;
-        ntiles = nr;
-    }
+    spl_flat_tiles(&tiles, &ntiles, nthreads, SPL_FLAT_ALIGN, ranges);  /* element-wise */
 #pragma omp parallel for schedule(static) reduction(+ : sat) num_threads(nthreads)
     for (int32_t t = 0; t < ntiles; t++) {
         int32_t e0 = tiles[2 * t], e1 = tiles[2 * t + 1];
