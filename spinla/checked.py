@@ -40,11 +40,10 @@ Program, a kernel call per tile and a scan of each output per tile: for tests, n
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import numpy as np
 
-from . import abi, sdram, streams
+from . import _env, abi, sdram, streams
 from .beside import Beside
 from .kernels import KERNELS
 from .kernels import dma as kdma
@@ -63,7 +62,7 @@ def enabled():
     """SPINLA_CHECKED: 1 (or true/yes/on) turns checked mode on for every emulator run under
     place()'s default strategy; model, data or best under that strategy.  Returns False, True
     or the strategy."""
-    v = os.environ.get("SPINLA_CHECKED")
+    v = _env.get("SPINLA_CHECKED")
     if not v:                   # every eager op asks: the usual answer stays cheap
         return False
     v = v.strip().lower()

@@ -23,13 +23,12 @@ The plan is a backend cache kept beside the Program (a SideCache), not on it.
 """
 from __future__ import annotations
 
-import os
 import sys
 
 import numpy as np
 
 from . import checked as _checked
-from . import runtime, state
+from . import _env, runtime, state
 from .kernels import (ITEMSIZE, KERNELS, NULL, SEED, In, Out, Scratch, SideCache, Static, View,
                       ffi, lib, threads_key)
 from .program import Program, count_run
@@ -60,13 +59,13 @@ def run_program(program: Program, args, run_index: int | None = None,
     if not checked and not program.inputs and len(program.calls) == 1 and not c:
         # An eager op: one Call over buffers that hold their data (the walker's work without
         # its bookkeeping; a dozen microseconds is most of what a small eager op costs).
-        results = _run_one(program, program.calls[0], run)
+        results = _run_one(program.name, program.calls[0], program.outputs, run)
         count_run(program)
         runtime.notify(program)
         return results
     if c is None:
         c = ((bool(program.inputs) or program.runs > 0)
-             and os.environ.get("SPINLA_PROGRAM_C", "1") != "0")
+             and _env.get("SPINLA_PROGRAM_C", "1") != "0")
     results = None
     if c and not checked and 0 <= run < 1 << 32:
         plan = _PLANS.get(program, lambda: _Plan.build(program),
@@ -82,17 +81,25 @@ def run_program(program: Program, args, run_index: int | None = None,
 
 # --- the per-call walker ------------------------------------------------------------------------
 
-def _run_one(program: Program, call, run: int) -> list:
+def run_call(call, outputs) -> list:
+    """An eager op's one Call, over buffers that hold their data, run now as the first run of
+    a Program of its own would be (EmulatorBackend.run_op, when nothing observes runs)."""
+    return _run_one(call.op, call, outputs, 0)
+
+
+def _run_one(name: str, call, outputs, run: int) -> list:
     ins = []
     for b in call.inputs:
         if b.data is None:
-            raise RuntimeError(f"{program.name}: {call.op} reads {b!r}, which holds no data")
+            raise RuntimeError(f"{name}: {call.op} reads {b!r}, which holds no data")
         ins.append(b.data)
     outs = [np.empty(b.shape, np.int16) for b in call.outputs]
     seed = int(lib.spl_seed_mix(call.seed, run)) if call.stochastic else 0
     runtime.record(call.op, KERNELS[call.kernel].run(call, ins, outs, seed))
+    if len(outputs) == 1 and len(outs) == 1 and outputs[0] is call.outputs[0]:
+        return outs                      # (every eager op so far)
     by_id = {b.id: o for b, o in zip(call.outputs, outs)}
-    return [by_id[b.id] if b.id in by_id else b.data for b in program.outputs]
+    return [by_id[b.id] if b.id in by_id else b.data for b in outputs]
 
 
 _LAST_USE = SideCache()

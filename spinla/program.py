@@ -39,7 +39,7 @@ class Buffer:
 
     def __init__(self, shape, fmt: Format, data=None, name: str | None = None):
         self.id = next(_ids)
-        self.shape = tuple(int(s) for s in shape)
+        self.shape = tuple(map(int, shape))
         self.fmt = fmt
         self.data = data
         self.name = name

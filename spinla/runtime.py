@@ -2,7 +2,8 @@
 (the per-context state itself lives in spinla/state.py).
 
 Every op builds Calls over Buffers and hands them to `emit`.  Outside a trace they run at once
-as a one-op Program; inside `jit` they are recorded, and the traced Program then runs many
+(the backend's run_op: as a one-op Program, or on the emulator with nobody observing, the
+Call straight through its kernel); inside `jit` they are recorded, and the traced Program then runs many
 times with new inputs, which is how a whole training step becomes one Program.
 """
 from __future__ import annotations
@@ -162,9 +163,7 @@ def emit(calls, outputs):
     if tr is not None:
         tr.calls.extend(calls)      # seeded when the trace is finalised (Jitted.trace)
         return outputs
-    prog = Program(calls=assign_seeds(calls), outputs=list(outputs),
-                   name=calls[0].op if calls else "")
-    results = _backend().run(prog, [], 0)
+    results = _backend().run_op(assign_seeds(calls), outputs)
     for b, r in zip(outputs, results):
         b.data = r
     return outputs

@@ -117,3 +117,45 @@ def test_a_repeated_eager_op_binds_its_kernel_once(monkeypatch):
     expect = np.asarray(sp.asarray(np.asarray(a) + np.asarray(b), fmt=(a + b).fmt))
     for o in outs:
         np.testing.assert_array_equal(o, expect)
+
+
+def test_unobserved_eager_ops_run_straight_with_the_bits_of_a_program(monkeypatch):
+    """With nobody observing, the emulator runs an eager op's one Call straight through its
+    kernel (EmulatorBackend.run_op, emulator.run_call); with an observer every op is a Program
+    of its own, run, counted and notified.  Both give the same bits, formats, statistics and
+    seed stream, and the straight way is the one taken when nothing observes."""
+    from spinla import emulator
+    straight_calls = []
+    real = emulator.run_call
+
+    def counting(call, outputs):
+        straight_calls.append(call.op)
+        return real(call, outputs)
+    monkeypatch.setattr(emulator, "run_call", counting)
+    straight = _run(True, monkeypatch)
+    n_straight = len(straight_calls)
+
+    programs = []
+
+    class Watch:
+        def on_run(self, p):
+            programs.append(p)
+    with runtime.observing(Watch()):
+        watched = _run(True, monkeypatch)
+    assert n_straight > 100 and len(straight_calls) == n_straight   # none while watched
+    assert len(programs) >= n_straight
+    assert len(straight[0]) == len(watched[0])
+    for i, ((f1, s1, r1), (f2, s2, r2)) in enumerate(zip(straight[0], watched[0])):
+        assert (f1, s1) == (f2, s2), i
+        np.testing.assert_array_equal(r1, r2, err_msg=f"result {i}")
+    assert straight[1:] == watched[1:]
+
+
+def test_a_saturating_straight_eager_op_is_counted_and_raises():
+    a = sp.asarray(np.full((4, 4), 3.5), fmt="q2.13")
+    runtime.reset_stats()
+    with sp.errstate(saturate="ignore"):
+        sp.add(a, a, fmt="q2.13")
+    assert runtime.stats().saturated["add"] == 16
+    with sp.errstate(saturate="raise"), pytest.raises(sp.FixedPointError, match="add"):
+        sp.add(a, a, fmt="q2.13")

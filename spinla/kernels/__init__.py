@@ -9,7 +9,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .. import abi
+from .. import _env, abi
 from ..beside import Beside
 
 
@@ -89,7 +89,7 @@ def threads(work: int | None = None) -> int:
     calls with less than PARALLEL_MIN_WORK units of work."""
     if work is not None and work < PARALLEL_MIN_WORK:
         return 1
-    v = os.environ.get("SPINLA_THREADS")
+    v = _env.get("SPINLA_THREADS")
     return max(1, int(v)) if v else _CPUS
 
 
@@ -210,10 +210,33 @@ def i32(values) -> Static:
 
 def threads_key():
     """The setting bindings depend on beyond the Call (thread counts, scratch sizes)."""
-    return os.environ.get("SPINLA_THREADS")
+    return _env.get("SPINLA_THREADS")
 
 
 _BOUND = SideCache()
+
+
+def _marshal(steps) -> tuple:
+    """A binding made ready for run_bound: per Step, the C function, its argument list with
+    every per-Call constant already converted (Static pointers, NULL, ints), and the positions
+    of the per-run arguments (In, Out, Scratch, SEED) with what goes there.  Converting once
+    per Call instead of every run is most of what a small eager op's marshalling costs."""
+    plan = []
+    for fn, args in steps:
+        fixed, per_run = [], []
+        for i, a in enumerate(args):
+            t = type(a)
+            if t is In or t is Out or t is Scratch or (t is str and a == SEED):
+                fixed.append(None)
+                per_run.append((i, a))
+            elif t is Static:
+                fixed.append(a.p)
+            elif a is NULL:
+                fixed.append(ffi.NULL)
+            else:
+                fixed.append(a)
+        plan.append((getattr(lib, fn), fixed, tuple(per_run)))
+    return tuple(plan)
 
 
 def run_bound(call, bind, ins, outs, seed) -> int:
@@ -221,29 +244,23 @@ def run_bound(call, bind, ins, outs, seed) -> int:
     the per-call walker's path, and the reference the whole-Program runner is tested
     against."""
     owner = binding_owner(call)
-    steps = _BOUND.get(owner, lambda: bind(owner), threads_key())
+    plan = _BOUND.get(owner, lambda: _marshal(bind(owner)), threads_key())
     sat = 0
-    for fn, args in steps:
-        cargs = []
-        for a in args:
+    for cfn, fixed, per_run in plan:
+        cargs = fixed.copy()
+        for i, a in per_run:
             t = type(a)
             if t is In or t is Out:
                 arr = (ins if t is In else outs)[a.index]
                 if t is In and not arr.flags.c_contiguous:     # (outputs are fresh arrays)
                     arr = np.ascontiguousarray(arr)
                 p = ptr(arr, a.ctype)
-                cargs.append(p + a.offset if a.offset else p)
-            elif t is Static:
-                cargs.append(a.p)
-            elif a is SEED:
-                cargs.append(seed)
-            elif a is NULL:
-                cargs.append(ffi.NULL)
+                cargs[i] = p + a.offset if a.offset else p
             elif t is Scratch:
-                cargs.append(ptr(np.empty(max(1, a.count), _DTYPE[a.ctype]), a.ctype))
+                cargs[i] = ptr(np.empty(max(1, a.count), _DTYPE[a.ctype]), a.ctype)
             else:
-                cargs.append(a)
-        r = getattr(lib, fn)(*cargs)
+                cargs[i] = seed
+        r = cfn(*cargs)
         if r is not None:
             sat += int(r)
     return sat

@@ -160,8 +160,8 @@ def lowered(key, inputs, outputs, lower):
     # Formats by their fields and the machine by identity (checked below): their dataclass
     # hashes cost more than the rest of the look-up.
     m = current_machine()
-    full = (key, tuple((b.shape, b.fmt.frac, b.fmt.kind) for b in inputs),
-            tuple((b.shape, b.fmt.frac, b.fmt.kind) for b in outputs), id(m))
+    full = (key, tuple([(b.shape, b.fmt.frac, b.fmt.kind) for b in inputs]),
+            tuple([(b.shape, b.fmt.frac, b.fmt.kind) for b in outputs]), id(m))
     t = _LOWERED.get(full)
     if t is None or t[1] is not m:
         calls = _as_list(lower())
@@ -239,7 +239,9 @@ def broadcast_shapes(op: str, *shapes):
     if not shapes:
         return ()
     first = shapes[0]
-    if all(s == first for s in shapes[1:]):     # the common case, without NumPy's checks
+    if len(shapes) == 2 and shapes[1] == first:  # the common cases, without NumPy's checks
+        return tuple(first)
+    if all(s == first for s in shapes[1:]):
         return tuple(first)
     try:
         return tuple(np.broadcast_shapes(*shapes))

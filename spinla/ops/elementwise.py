@@ -114,9 +114,10 @@ def _range_fmt(op, arrs, weak, raw) -> Format:
     """The default output format of an arithmetic op (spinla.fixed's rule).  With fixed-point
     operands only, and no array divisor, it reads no data: it is kept per (op, formats, weak
     scalars' values), since eager ops repeat."""
-    if op != "divide" and all(a.fmt.kind == "fixed" for a in arrs):
-        key = (op, tuple(a.fmt.frac for a in arrs), tuple(
-            (type(x), x) if w else None for x, w in zip(raw, weak)))
+    fmts = [a.fmt for a in arrs]
+    if op != "divide" and all([f.kind == "fixed" for f in fmts]):
+        key = (op, tuple([f.frac for f in fmts]),
+               tuple([(type(x), x) if w else None for x, w in zip(raw, weak)]))
         fo = _RANGE_FMTS.get(key)
         if fo is None:
             if len(_RANGE_FMTS) > 4096:
