@@ -10,6 +10,7 @@ the board runs them: all tiles of call i finish before call i+1 starts.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,7 +48,7 @@ class Buffer:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)     # Python ints: exact, and 20x cheaper than np.prod
 
     @property
     def nbytes(self) -> int:

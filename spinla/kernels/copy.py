@@ -98,7 +98,7 @@ def lower(inputs, out_buf, pieces, *, machine, op: str, fill=None):
           bind=lambda call: View(call.params["offset"]))
 def _run_view(call, ins, outs, seed):
     off = call.params["offset"]
-    size = int(np.prod(call.params["shape"], dtype=np.int64))
+    size = math.prod(call.params["shape"])
     outs[0] = ins[0].reshape(-1)[off:off + size].reshape(call.params["shape"])
     return 0
 
