@@ -127,7 +127,16 @@ def assign_seeds(calls) -> list:
     are unchanged; a traced Program takes its seeds when the trace is finalised, over the
     calls it keeps, in program order, so they depend on the Program and the stream, not on
     calls lowered while tracing and then dropped (Jitted.trace)."""
-    return [replace(c, seed=next_seed()) if c.stochastic else c for c in calls]
+    return [_seeded(c, next_seed()) if c.stochastic else c for c in calls]
+
+
+def _seeded(call, seed: int):
+    """call with `seed`; it binds as call does (a binding reads a Call's seed at run time,
+    never when it is built), so a cached eager lowering's binding serves its seeded copies."""
+    from . import kernels
+    c = replace(call, seed=seed)
+    kernels.same_arguments(c, kernels.binding_owner(call))
+    return c
 
 
 # --- tracing ------------------------------------------------------------------------------

@@ -159,3 +159,47 @@ def test_a_saturating_straight_eager_op_is_counted_and_raises():
     assert runtime.stats().saturated["add"] == 16
     with sp.errstate(saturate="raise"), pytest.raises(sp.FixedPointError, match="add"):
         sp.add(a, a, fmt="q2.13")
+
+
+def test_a_split_sum_is_kept_with_fresh_partials_for_each_copy(monkeypatch):
+    """A lowering into several Calls (the split sum: partials, then their combination) is kept
+    too; each copy gets its own intermediate Buffer, and gives the exact column sums."""
+    monkeypatch.setattr(_core, "LOWERING_CACHE", True)
+    _core._LOWERED.clear()
+    calls = []
+
+    class Grab:
+        def on_run(self, p):
+            calls.append(p.calls)
+    rng = np.random.default_rng(5)
+    xs = [rng.integers(-300, 300, (64, 10)) for _ in range(3)]
+    with runtime.observing(Grab()):
+        sums = [sp.sum(sp.asarray(x, fmt="q12.3"), axis=0) for x in xs]
+    assert [len(c) for c in calls] == [2, 2, 2] and len(_core._LOWERED) == 1
+    parts = [c[0].outputs[0] for c in calls]
+    assert len({id(p) for p in parts}) == 3                         # fresh partials
+    assert all(c[1].inputs[0] is c[0].outputs[0] for c in calls)     # wired as lowered
+    assert calls[1][0].tiles is calls[2][0].tiles                    # one tiling
+    for s, x in zip(sums, xs):
+        np.testing.assert_array_equal(np.asarray(s), x.sum(axis=0))   # exact: integer sums
+
+
+def test_a_stochastic_eager_op_binds_once(monkeypatch):
+    """Seeding a Call copies it (runtime.assign_seeds); the copy binds as the lowering's
+    template does, so repeated stochastic eager ops build their binding once."""
+    from spinla.kernels import KERNELS, run_bound
+    counted = []
+    kernel = KERNELS["eltwise_q15"]
+
+    def counting(call):
+        counted.append(call)
+        return kernel.bind(call)
+    monkeypatch.setitem(KERNELS, "eltwise_q15", kernel.__class__(
+        kernel.name, lambda call, ins, outs, seed: run_bound(call, counting, ins, outs, seed),
+        kernel.cycles, kernel.doc, counting))
+    monkeypatch.setattr(_core, "LOWERING_CACHE", True)
+    _core._LOWERED.clear()
+    a = sp.asarray(np.linspace(-1, 1, 640).reshape(64, 10), fmt="q1.14")
+    outs = [sp.multiply(a, a, rounding="stochastic") for _ in range(5)]
+    assert len(counted) == 2           # the first op's own Call, then the template once
+    assert len({o.raw.tobytes() for o in outs}) == 5                # new seeds every time

@@ -147,14 +147,15 @@ _LOWERED_MAX = 4096
 
 
 def lowered(key, inputs, outputs, lower):
-    """The Calls `lower()` makes over `inputs` and `outputs` (a list), from the one Call it
-    made before for the same `key` (everything lower() reads besides the buffers' shapes and
+    """The Calls `lower()` makes over `inputs` and `outputs` (a list), from the Calls it made
+    before for the same `key` (everything lower() reads besides the buffers' shapes and
     formats and the current machine, which are added here) with these buffers.  The copies
-    share the tiling arrays (read-only) and start from the first Call's params.  Seeds are not
+    share the tiling arrays (read-only) and start from the first Calls' params.  Seeds are not
     lowering's business (runtime.assign_seeds fixes them when the Call runs or its trace is
     finalised), so a copy is exactly what lowering would make.  A lowering into several Calls
-    (a split sum, whose partials live in a Buffer of its own) is not kept: copies would share
-    that intermediate Buffer."""
+    (a split sum, whose partials live in a Buffer of its own) gets fresh intermediate Buffers
+    with each copy; one whose buffers repeat (x + x) is kept only if it is one Call, whose
+    operands are replaced by position."""
     if not LOWERING_CACHE:
         return _as_list(lower())
     # Formats by their fields and the machine by identity (checked below): their dataclass
@@ -165,19 +166,54 @@ def lowered(key, inputs, outputs, lower):
     t = _LOWERED.get(full)
     if t is None or t[1] is not m:
         calls = _as_list(lower())
-        if len(calls) == 1:
+        tpl = _template(calls, inputs, outputs)
+        if tpl is not None:
             if len(_LOWERED) >= _LOWERED_MAX:
                 _LOWERED.clear()
-            # The template holds data-less stand-ins of the buffers (their shapes and formats
-            # are what a binding reads), so the cache keeps no user array alive.
-            tpl = _copy(calls[0], [Buffer(b.shape, b.fmt) for b in inputs],
-                        [Buffer(b.shape, b.fmt) for b in outputs])
             _LOWERED[full] = (tpl, m)
         return calls
     tpl = t[0]
-    c = _copy(tpl, inputs, outputs)
-    kernels.same_arguments(c, tpl)      # its kernel binding is the template's, built once
-    return [c]
+    if type(tpl) is Call:                  # one Call: its operands replaced by position
+        c = _copy(tpl, inputs, outputs)
+        kernels.same_arguments(c, tpl)     # its kernel binding is the template's, built once
+        return [c]
+    tcalls, (ins_at, outs_at, mids) = tpl
+    bufs = [*inputs, *outputs] + [Buffer(b.shape, b.fmt, name=b.name) for b in mids]
+    out = []
+    for tc, ins, outs in zip(tcalls, ins_at, outs_at):
+        c = _copy(tc, [bufs[i] for i in ins], [bufs[i] for i in outs])
+        kernels.same_arguments(c, tc)
+        out.append(c)
+    return out
+
+
+def _template(calls, inputs, outputs):
+    """What the cache keeps of a lowering: data-less stand-ins of its buffers (their shapes and
+    formats are what a binding reads, so the cache keeps no user array alive).  One Call: the
+    Call over stand-ins.  Several: the Calls over stand-ins and, per Call, the positions of
+    its buffers in [*inputs, *outputs, *intermediates], or None where a buffer repeats or an
+    intermediate is a view of another (a transpose's origin), which positions cannot say."""
+    if len(calls) == 1:
+        return _copy(calls[0], [Buffer(b.shape, b.fmt) for b in inputs],
+                     [Buffer(b.shape, b.fmt) for b in outputs])
+    known = [*inputs, *outputs]
+    if len({id(b) for b in known}) < len(known):
+        return None
+    pos = {id(b): i for i, b in enumerate(known)}
+    mids = []
+    for c in calls:
+        for b in (*c.inputs, *c.outputs):
+            if id(b) not in pos:
+                if b.origin is not None:
+                    return None
+                pos[id(b)] = len(known) + len(mids)
+                mids.append(Buffer(b.shape, b.fmt, name=b.name))
+    stand = [Buffer(b.shape, b.fmt) for b in known] + mids
+    ins = [[pos[id(b)] for b in c.inputs] for c in calls]
+    outs = [[pos[id(b)] for b in c.outputs] for c in calls]
+    tcalls = [_copy(c, [stand[i] for i in i_], [stand[i] for i in o_])
+              for c, i_, o_ in zip(calls, ins, outs)]
+    return tcalls, (ins, outs, mids)
 
 
 def _copy(call, inputs, outputs):
