@@ -1,7 +1,8 @@
 /* Emulator runner for gemm: tiles are (batch, m0, m1, n0, n1) rows; the batch stride of each
- * operand is its full matrix.  On an AVX-512 VNNI host, products with short k (the weight
- * gradients of small batches) take the outer-product path of gemm_outer_avx512.inc, with Bt
- * packed once per call; every other tile (and any tile that path declines) runs the kernel. */
+ * operand is its full matrix.  On an AVX-512 VNNI host, tiles of products with short k (the
+ * weight gradients of small batches) or whose sums fit int32 take the outer-product path of
+ * gemm_outer_avx512.inc, with Bt packed once per call; every other tile (and any tile that
+ * path declines) runs the kernel. */
 #include <stdlib.h>
 #include "../spinla.h"
 #include "../spl_simd.h"
@@ -17,19 +18,14 @@ uint64_t spl_run_gemm(const int16_t *a, const int16_t *bt, int16_t *c, int32_t M
 {
     uint64_t sat = 0;
     spl_requant_t rq = {shift, mode, seed};
-    uint32_t *bp = NULL, mb[64];
+    uint32_t *bp = NULL, *ast = NULL, mb[64];
     int32_t ldp = 0, nb = 0;
 #if defined(SPL_SIMD_AVX512)
-    /* Outer path: short k, one packed copy of every batch's Bt (at most 64 batches). */
+    /* Outer path (short k, or sums that fit int32): one packed copy of every batch's Bt (at
+     * most 64 batches) and the statistics of A's rows, once per call. */
     for (int32_t t = 0; t < ntiles; t++)
         nb = tiles[5 * t] + 1 > nb ? tiles[5 * t] + 1 : nb;
-    if (K >= 1 && K <= OUTER_MAX_K && N >= OUTER_MIN_N && nb <= 64) {
-        ldp = (N + OUTER_W + 15) & ~15; /* a 64-column block from any column stays inside */
-        int64_t per = (int64_t)(K + 1) / 2 * ldp;
-        bp = (uint32_t *)malloc((size_t)(per * nb) * sizeof(uint32_t));
-        for (int32_t b = 0; bp && b < nb; b++)
-            mb[b] = outer_pack(bt + (int64_t)b * N * K, N, K, ldp, bp + b * per);
-    }
+    outer_prepare(a, bt, M, N, K, nb, &bp, &ast, mb, &ldp);
 #endif
 #pragma omp parallel for schedule(dynamic, 1) reduction(+ : sat) num_threads(nthreads)
     for (int32_t t = 0; t < ntiles; t++) {
@@ -42,7 +38,8 @@ uint64_t spl_run_gemm(const int16_t *a, const int16_t *bt, int16_t *c, int32_t M
 #if defined(SPL_SIMD_AVX512)
         if (bp && m1 > m0 && n1 > n0) {
             uint32_t s = 0;
-            if (gemm_outer(a + (b * M + m0) * K, bp + b * ((K + 1) / 2) * ldp + n0, ldp, mb[b],
+            if (gemm_outer(a + (b * M + m0) * K, ast + 2 * (b * M + m0),
+                           bp + b * ((K + 1) / 2) * ldp + n0, ldp, mb[b],
                            c + (b * M + m0) * N + n0, N, m1 - m0, n1 - n0, K, &r, (uint32_t)m0,
                            (uint32_t)n0, (uint32_t)N, &s)) {
                 sat += s;
@@ -55,6 +52,7 @@ uint64_t spl_run_gemm(const int16_t *a, const int16_t *bt, int16_t *c, int32_t M
                             (uint32_t)m0, (uint32_t)n0, (uint32_t)N);
     }
     free(bp);
+    free(ast);
     (void)ldp; (void)nb; (void)mb;
     return sat;
 }
