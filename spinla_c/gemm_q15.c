@@ -442,7 +442,8 @@ uint32_t spl_gemm_q15_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_
 {
     uint32_t sat = 0;
 #if defined(SPL_SIMD_AVX512)
-    if (gemm_simd(a, lda, bt, ldb, c, ldc, m, n, k, rq, row0, col0, ncols_total, &sat))
+    if (gemm_simd(a, lda, bt, ldb, c, ldc, m, n, k, rq, row0, col0, ncols_total, NULL, NULL,
+                  &sat))
         return sat;
 #endif
 #if defined(SPL_SIMD_AVX2)

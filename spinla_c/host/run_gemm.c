@@ -2,11 +2,13 @@
  * operand is its full matrix.  On an AVX-512 VNNI host, tiles of products with short k (the
  * weight gradients of small batches) or whose sums fit int32 take the outer-product path of
  * gemm_outer_avx512.inc, with Bt packed once per call; every other tile (and any tile that
- * path declines) runs the kernel. */
+ * path declines) runs the kernel, given (when no tile could take that path) the energies of
+ * its rows for its overflow plan, taken once per call. */
 #include <stdlib.h>
 #include "../spinla.h"
 #include "../spl_simd.h"
 #include "spl_host.h"
+#include "../spl_gemm.h"
 
 #if defined(SPL_SIMD_AVX512)
 #include "gemm_outer_avx512.inc"
@@ -18,7 +20,7 @@ uint64_t spl_run_gemm(const int16_t *a, const int16_t *bt, int16_t *c, int32_t M
 {
     uint64_t sat = 0;
     spl_requant_t rq = {shift, mode, seed};
-    uint32_t *bp = NULL, *ast = NULL, mb[64];
+    uint32_t *bp = NULL, *ast = NULL, *ea = NULL, mb[64];
     int32_t ldp = 0, nb = 0;
 #if defined(SPL_SIMD_AVX512)
     /* Outer path (short k, or sums that fit int32): one packed copy of every batch's Bt (at
@@ -26,6 +28,18 @@ uint64_t spl_run_gemm(const int16_t *a, const int16_t *bt, int16_t *c, int32_t M
     for (int32_t t = 0; t < ntiles; t++)
         nb = tiles[5 * t] + 1 > nb ? tiles[5 * t] + 1 : nb;
     outer_prepare(a, bt, M, N, K, nb, &bp, &ast, mb, &ldp);
+    /* Otherwise the kernel's overflow plan, from every A and Bt row's energies taken here once
+     * (a tile would scan its rows again: each A row once per 64 output columns). */
+    if (!bp && ntiles > 1) {
+        ea = (uint32_t *)malloc((size_t)nb * (M + N) * 16 * sizeof(uint32_t));
+        for (int32_t b = 0; ea && b < nb; b++)
+            if (!spl_gemm_row_energy(a + (int64_t)b * M * K, M, K, K, ea + (int64_t)b * M * 16) ||
+                !spl_gemm_row_energy(bt + (int64_t)b * N * K, N, K, K,
+                                     ea + ((int64_t)nb * M + (int64_t)b * N) * 16)) {
+                free(ea);
+                ea = NULL;
+            }
+    }
 #endif
 #pragma omp parallel for schedule(dynamic, 1) reduction(+ : sat) num_threads(nthreads)
     for (int32_t t = 0; t < ntiles; t++) {
@@ -46,6 +60,14 @@ uint64_t spl_run_gemm(const int16_t *a, const int16_t *bt, int16_t *c, int32_t M
                 continue;
             }
         }
+        if (ea) {
+            sat += spl_gemm_q15_energy(a + (b * M + m0) * K, K, bt + (b * N + n0) * K, K,
+                                       c + (b * M + m0) * N + n0, N, m1 - m0, n1 - n0, K, &r,
+                                       (uint32_t)m0, (uint32_t)n0, (uint32_t)N,
+                                       ea + (b * M + m0) * 16,
+                                       ea + ((int64_t)nb * M + b * N + n0) * 16);
+            continue;
+        }
 #endif
         sat += arm_gemm_q15(a + (b * M + m0) * K, K, bt + (b * N + n0) * K, K,
                             c + (b * M + m0) * N + n0, N, m1 - m0, n1 - n0, K, &r,
@@ -53,6 +75,7 @@ uint64_t spl_run_gemm(const int16_t *a, const int16_t *bt, int16_t *c, int32_t M
     }
     free(bp);
     free(ast);
-    (void)ldp; (void)nb; (void)mb;
+    free(ea);
+    (void)ldp; (void)nb; (void)mb; (void)ea;
     return sat;
 }
