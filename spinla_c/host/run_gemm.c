@@ -22,20 +22,23 @@ uint64_t spl_run_gemm(const int16_t *a, const int16_t *bt, int16_t *c, int32_t M
     spl_requant_t rq = {shift, mode, seed};
     uint32_t *bp = NULL, *ast = NULL, *ea = NULL, mb[64];
     int32_t ldp = 0, nb = 0;
+    for (int32_t t = 0; t < ntiles; t++) /* batches */
+        nb = tiles[5 * t] + 1 > nb ? tiles[5 * t] + 1 : nb;
 #if defined(SPL_SIMD_AVX512)
     /* Outer path (short k, or sums that fit int32): one packed copy of every batch's Bt (at
      * most 64 batches) and the statistics of A's rows, once per call. */
-    for (int32_t t = 0; t < ntiles; t++)
-        nb = tiles[5 * t] + 1 > nb ? tiles[5 * t] + 1 : nb;
     outer_prepare(a, bt, M, N, K, nb, &bp, &ast, mb, &ldp);
+#endif
+#if defined(SPL_SIMD_AVX512) || defined(SPL_SIMD_AVX2)
     /* Otherwise the kernel's overflow plan, from every A and Bt row's energies taken here once
      * (a tile would scan its rows again: each A row once per 64 output columns). */
-    if (!bp && ntiles > 1) {
-        ea = (uint32_t *)malloc((size_t)nb * (M + N) * 16 * sizeof(uint32_t));
+    int64_t ew = spl_gemm_energy_words(K);
+    if (!bp && ntiles > 1 && ew > 0) {
+        ea = (uint32_t *)malloc((size_t)(nb * (M + N) * ew) * sizeof(uint32_t));
         for (int32_t b = 0; ea && b < nb; b++)
-            if (!spl_gemm_row_energy(a + (int64_t)b * M * K, M, K, K, ea + (int64_t)b * M * 16) ||
+            if (!spl_gemm_row_energy(a + (int64_t)b * M * K, M, K, K, ea + b * M * ew) ||
                 !spl_gemm_row_energy(bt + (int64_t)b * N * K, N, K, K,
-                                     ea + ((int64_t)nb * M + (int64_t)b * N) * 16)) {
+                                     ea + ((int64_t)nb * M + (int64_t)b * N) * ew)) {
                 free(ea);
                 ea = NULL;
             }
@@ -60,12 +63,14 @@ uint64_t spl_run_gemm(const int16_t *a, const int16_t *bt, int16_t *c, int32_t M
                 continue;
             }
         }
+#endif
+#if defined(SPL_SIMD_AVX512) || defined(SPL_SIMD_AVX2)
         if (ea) {
             sat += spl_gemm_q15_energy(a + (b * M + m0) * K, K, bt + (b * N + n0) * K, K,
                                        c + (b * M + m0) * N + n0, N, m1 - m0, n1 - n0, K, &r,
                                        (uint32_t)m0, (uint32_t)n0, (uint32_t)N,
-                                       ea + (b * M + m0) * 16,
-                                       ea + ((int64_t)nb * M + b * N + n0) * 16);
+                                       ea + (b * M + m0) * ew,
+                                       ea + ((int64_t)nb * M + b * N + n0) * ew);
             continue;
         }
 #endif
