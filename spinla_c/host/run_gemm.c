@@ -14,6 +14,20 @@
 #include "gemm_outer_avx512.inc"
 #endif
 
+/* MACs a call needs per host thread before it wakes another.  With OMP_WAIT_POLICY=PASSIVE
+ * (spinla/kernels/__init__.py) every parallel region wakes sleeping threads, which on the
+ * 2-core Zen 5 VM the benchmarks run on costs 50-70 us of wall time: MLP-1's small products
+ * (64x10x300, 300x64x10, 64x300x10: 0.2M MACs, 4-6 us on one thread) took 60-77 us on two,
+ * and two threads broke even near 10-15M MACs (6-8M on the AVX2 build, half as fast a MAC).
+ * The caller's thread count (spinla.kernels.threads) is an upper bound. */
+#if defined(SPL_SIMD_AVX512)
+#define GEMM_PAR_MACS ((int64_t)6 << 20)
+#elif defined(SPL_SIMD_AVX2)
+#define GEMM_PAR_MACS ((int64_t)4 << 20)
+#else
+#define GEMM_PAR_MACS ((int64_t)SPL_HOST_PARALLEL_MIN_WORK) /* (not measured here) */
+#endif
+
 uint64_t spl_run_gemm(const int16_t *a, const int16_t *bt, int16_t *c, int32_t M, int32_t N,
                       int32_t K, const int32_t *tiles, int32_t ntiles, int32_t shift,
                       int32_t mode, uint32_t seed, int32_t nthreads)
@@ -22,8 +36,14 @@ uint64_t spl_run_gemm(const int16_t *a, const int16_t *bt, int16_t *c, int32_t M
     spl_requant_t rq = {shift, mode, seed};
     uint32_t *bp = NULL, *ast = NULL, *ea = NULL, mb[64];
     int32_t ldp = 0, nb = 0;
-    for (int32_t t = 0; t < ntiles; t++) /* batches */
-        nb = tiles[5 * t] + 1 > nb ? tiles[5 * t] + 1 : nb;
+    int64_t macs = 0;
+    for (int32_t t = 0; t < ntiles; t++) { /* batches, work */
+        const int32_t *tl = tiles + 5 * t;
+        nb = tl[0] + 1 > nb ? tl[0] + 1 : nb;
+        macs += (int64_t)(tl[2] - tl[1]) * (tl[4] - tl[3]) * K;
+    }
+    int64_t team = macs / GEMM_PAR_MACS;
+    nthreads = team < 1 ? 1 : team < nthreads ? (int32_t)team : nthreads;
 #if defined(SPL_SIMD_AVX512)
     /* Outer path (short k, or sums that fit int32): one packed copy of every batch's Bt (at
      * most 64 batches) and the statistics of A's rows, once per call. */
