@@ -70,3 +70,19 @@ def test_long_k_one_int32_sum_matches_portable(portable, batch, m, n, k, amp_a, 
     got, gsat = _extension_runner(a, bt, m, n, k, tiles, shift, MODES[mode], seed)
     assert np.array_equal(got, want)
     assert gsat == wsat
+
+
+def test_cauchy_schwarz_edge(portable):
+    """Rows of one constant c at k = 64 (n >= 64): every sum is 64 c^2 and the Cauchy-Schwarz
+    bound is exact, so c = 5792 (sums just under 2^31) takes the one-int32-sum path and
+    c = 6208 (sums past 2^31, which an int32 lane would wrap) must not; the row-sum bound
+    admits neither."""
+    for c in (5792, 6208):
+        for sign in (1, -1):
+            a = np.full((1, 9, 64), c, np.int16)
+            bt = np.full((1, 70, 64), sign * c, np.int16)
+            tiles = [tuple(int(v) for v in t) for t in gemm.host_tiles(1, 9, 70, 2)]
+            for shift, mode in ((16, 0), (31, 0), (31, 1)):
+                want, wsat = _portable_runner(portable, a, bt, 9, 70, 64, tiles, shift, mode, 5)
+                got, gsat = _extension_runner(a, bt, 9, 70, 64, tiles, shift, mode, 5)
+                assert np.array_equal(got, want) and gsat == wsat

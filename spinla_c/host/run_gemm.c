@@ -34,8 +34,9 @@ uint64_t spl_run_gemm(const int16_t *a, const int16_t *bt, int16_t *c, int32_t M
 {
     uint64_t sat = 0;
     spl_requant_t rq = {shift, mode, seed};
-    uint32_t *bp = NULL, *ast = NULL, *ea = NULL, mb[64];
-    int32_t ldp = 0, nb = 0;
+    uint32_t *ea = NULL;
+    int32_t nb = 0;
+    int outer = 0; /* the outer path is prepared (AVX-512) */
     int64_t macs = 0;
     for (int32_t t = 0; t < ntiles; t++) { /* batches, work */
         const int32_t *tl = tiles + 5 * t;
@@ -46,14 +47,15 @@ uint64_t spl_run_gemm(const int16_t *a, const int16_t *bt, int16_t *c, int32_t M
     nthreads = team < 1 ? 1 : team < nthreads ? (int32_t)team : nthreads;
 #if defined(SPL_SIMD_AVX512)
     /* Outer path (short k, or sums that fit int32): one packed copy of every batch's Bt (at
-     * most 64 batches) and the statistics of A's rows, once per call. */
-    outer_prepare(a, bt, M, N, K, nb, &bp, &ast, mb, &ldp);
+     * most 64 batches) and the statistics of the A and Bt rows, once per call. */
+    outer_call_t oc;
+    outer = outer_prepare(&oc, a, bt, M, N, K, nb);
 #endif
 #if defined(SPL_SIMD_AVX512) || defined(SPL_SIMD_AVX2)
     /* Otherwise the kernel's overflow plan, from every A and Bt row's energies taken here once
      * (a tile would scan its rows again: each A row once per 64 output columns). */
     int64_t ew = spl_gemm_energy_words(K);
-    if (!bp && ntiles > 1 && ew > 0) {
+    if (!outer && ntiles > 1 && ew > 0) {
         ea = (uint32_t *)malloc((size_t)(nb * (M + N) * ew) * sizeof(uint32_t));
         for (int32_t b = 0; ea && b < nb; b++)
             if (!spl_gemm_row_energy(a + (int64_t)b * M * K, M, K, K, ea + b * M * ew) ||
@@ -73,12 +75,9 @@ uint64_t spl_run_gemm(const int16_t *a, const int16_t *bt, int16_t *c, int32_t M
         spl_requant_t r = rq;
         r.seed = b ? spl_seed_mix(seed, (uint32_t)b) : seed;
 #if defined(SPL_SIMD_AVX512)
-        if (bp && m1 > m0 && n1 > n0) {
+        if (outer && m1 > m0 && n1 > n0) {
             uint32_t s = 0;
-            if (gemm_outer(a + (b * M + m0) * K, ast + 2 * (b * M + m0),
-                           bp + b * ((K + 1) / 2) * ldp + n0, ldp, mb[b],
-                           c + (b * M + m0) * N + n0, N, m1 - m0, n1 - n0, K, &r, (uint32_t)m0,
-                           (uint32_t)n0, (uint32_t)N, &s)) {
+            if (outer_tile(&oc, a, c, b, m0, m1, n0, n1, &r, &s)) {
                 sat += s;
                 continue;
             }
@@ -98,9 +97,13 @@ uint64_t spl_run_gemm(const int16_t *a, const int16_t *bt, int16_t *c, int32_t M
                             c + (b * M + m0) * N + n0, N, m1 - m0, n1 - n0, K, &r,
                             (uint32_t)m0, (uint32_t)n0, (uint32_t)N);
     }
-    free(bp);
-    free(ast);
+#if defined(SPL_SIMD_AVX512)
+    if (outer) {
+        free(oc.bp);
+        free(oc.st);
+    }
+#endif
     free(ea);
-    (void)ldp; (void)nb; (void)mb; (void)ea;
+    (void)nb; (void)ea; (void)outer;
     return sat;
 }
