@@ -86,3 +86,19 @@ def test_cauchy_schwarz_edge(portable):
                 want, wsat = _portable_runner(portable, a, bt, 9, 70, 64, tiles, shift, mode, 5)
                 got, gsat = _extension_runner(a, bt, 9, 70, 64, tiles, shift, mode, 5)
                 assert np.array_equal(got, want) and gsat == wsat
+
+
+def test_batches_pass_and_fail_apart(portable):
+    """k past the segmented range, two batches: small values in one (its tiles take the path),
+    full-range values in the other (its Bt scan stops early and its tiles take the kernel)."""
+    rng = np.random.default_rng(7)
+    a = np.stack([rng.integers(-50, 51, (40, 100)), rng.integers(-32768, 32768, (40, 100))])
+    bt = np.stack([rng.integers(-50, 51, (90, 100)), rng.integers(-32768, 32768, (90, 100))])
+    a, bt = a.astype(np.int16), bt.astype(np.int16)
+    tiles = [tuple(int(v) for v in t) for t in gemm.host_tiles(2, 40, 90, 2)]
+    for order in ((0, 1), (1, 0)):
+        aa, bb = np.ascontiguousarray(a[list(order)]), np.ascontiguousarray(bt[list(order)])
+        for shift, mode in ((20, 0), (25, 1)):
+            want, wsat = _portable_runner(portable, aa, bb, 40, 90, 100, tiles, shift, mode, 9)
+            got, gsat = _extension_runner(aa, bb, 40, 90, 100, tiles, shift, mode, 9)
+            assert np.array_equal(got, want) and gsat == wsat
