@@ -48,8 +48,14 @@ uint64_t spl_run_gemm(const int16_t *a, const int16_t *bt, int16_t *c, int32_t M
 #if defined(SPL_SIMD_AVX512)
     /* Outer path (short k, or sums that fit int32): one packed copy of every batch's Bt (at
      * most 64 batches) and the statistics of the A and Bt rows, once per call. */
+    int64_t wide = 0; /* MACs in tiles wide enough for the path's 64-column blocks */
+    for (int32_t t = 0; t < ntiles; t++) {
+        const int32_t *tl = tiles + 5 * t;
+        if (tl[4] - tl[3] >= OUTER_MIN_TILE_N)
+            wide += (int64_t)(tl[2] - tl[1]) * (tl[4] - tl[3]) * K;
+    }
     outer_call_t oc;
-    outer = outer_prepare(&oc, a, bt, M, N, K, nb);
+    outer = outer_prepare(&oc, a, bt, M, N, K, nb, 2 * wide >= macs);
 #endif
 #if defined(SPL_SIMD_AVX512) || defined(SPL_SIMD_AVX2)
     /* Otherwise the kernel's overflow plan, from every A and Bt row's energies taken here once
