@@ -442,11 +442,13 @@ uint32_t spl_gemm_q15_chunk(const q15_t *a, int32_t lda, const q15_t *bt, int32_
 {
     uint32_t sat = 0;
 #if defined(SPL_SIMD_AVX512)
-    if (gemm_simd(a, lda, bt, ldb, c, ldc, m, n, k, rq, row0, col0, ncols_total, &sat))
+    if (gemm_simd(a, lda, bt, ldb, c, ldc, m, n, k, rq, row0, col0, ncols_total, NULL, NULL,
+                  &sat))
         return sat;
 #endif
 #if defined(SPL_SIMD_AVX2)
-    if (gemm_avx2(a, lda, bt, ldb, c, ldc, m, n, k, rq, row0, col0, ncols_total, chunk, &sat))
+    if (gemm_avx2(a, lda, bt, ldb, c, ldc, m, n, k, rq, row0, col0, ncols_total, chunk, NULL,
+                  NULL, &sat))
         return sat;
 #elif defined(SPL_SIMD_NEON)
     if (gemm_neon(a, lda, bt, ldb, c, ldc, m, n, k, rq, row0, col0, ncols_total, &sat))
