@@ -87,15 +87,30 @@ def run_call(call, outputs) -> list:
     return _run_one(call.op, call, outputs, 0)
 
 
-def _run_one(name: str, call, outputs, run: int) -> list:
+def run_kept(call, inputs, outputs, op: str, seed: int) -> list:
+    """What run_call does for a copy of `call` over `inputs` and `outputs` (buffers that hold
+    their data) seeded with `seed` and labelled `op`, without making the copy: `call` is a
+    lowering kept by the eager-op cache (spinla.ops._core.run_lowered); its binding is built
+    over its shapes and formats, which the buffers share.  Returns the outputs' arrays."""
+    return _run_kernel(op, op, call, inputs, outputs, seed, 0)
+
+
+def _run_kernel(name: str, op: str, call, inputs, outputs, seed: int, run: int) -> list:
+    """call's kernel over the data of `inputs` into new arrays for `outputs` (its own buffers
+    or ones shaped as they are), its losses recorded under `op`."""
     ins = []
-    for b in call.inputs:
+    for b in inputs:
         if b.data is None:
-            raise RuntimeError(f"{name}: {call.op} reads {b!r}, which holds no data")
+            raise RuntimeError(f"{name}: {op} reads {b!r}, which holds no data")
         ins.append(b.data)
-    outs = [np.empty(b.shape, np.int16) for b in call.outputs]
-    seed = int(lib.spl_seed_mix(call.seed, run)) if call.stochastic else 0
-    runtime.record(call.op, KERNELS[call.kernel].run(call, ins, outs, seed))
+    outs = [np.empty(b.shape, np.int16) for b in outputs]
+    s = int(lib.spl_seed_mix(seed, run)) if call.stochastic else 0
+    runtime.record(op, KERNELS[call.kernel].run(call, ins, outs, s))
+    return outs
+
+
+def _run_one(name: str, call, outputs, run: int) -> list:
+    outs = _run_kernel(name, call.op, call, call.inputs, call.outputs, call.seed, run)
     if len(outputs) == 1 and len(outs) == 1 and outputs[0] is call.outputs[0]:
         return outs                      # (every eager op so far)
     by_id = {b.id: o for b, o in zip(call.outputs, outs)}

@@ -3,8 +3,9 @@
 
 Every op builds Calls over Buffers and hands them to `emit`.  Outside a trace they run at once
 (the backend's run_op: as a one-op Program, or on the emulator with nobody observing, the
-Call straight through its kernel); inside `jit` they are recorded, and the traced Program then runs many
-times with new inputs, which is how a whole training step becomes one Program.
+Call straight through its kernel; `emit_kept` runs an eager-op cache's kept Call so without
+even copying it); inside `jit` they are recorded, and the traced Program then runs many times
+with new inputs, which is how a whole training step becomes one Program.
 """
 from __future__ import annotations
 
@@ -176,6 +177,23 @@ def emit(calls, outputs):
     for b, r in zip(outputs, results):
         b.data = r
     return outputs
+
+
+def emit_kept(call, inputs, outputs) -> bool:
+    """Run, now, a copy of the kept lowering `call` over `inputs` and `outputs` without making
+    the copy, when nothing could tell (not tracing, and the backend runs unobserved Calls
+    straight: Backend.straight): the same seed draw, label, counts and errors as emit() of the
+    copy.  False: nothing ran (emit a copy instead)."""
+    if state.trace.get() is not None:
+        return False
+    b = _backend()
+    if not b.straight():
+        return False
+    seed = next_seed() if call.stochastic else 0
+    results = b.run_kept(call, inputs, outputs, state.label.get() or call.op, seed)
+    for buf, r in zip(outputs, results):
+        buf.data = r
+    return True
 
 
 add_observer = state.add_observer

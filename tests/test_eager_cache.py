@@ -121,19 +121,26 @@ def test_a_repeated_eager_op_binds_its_kernel_once(monkeypatch):
 
 def test_unobserved_eager_ops_run_straight_with_the_bits_of_a_program(monkeypatch):
     """With nobody observing, the emulator runs an eager op's one Call straight through its
-    kernel (EmulatorBackend.run_op, emulator.run_call); with an observer every op is a Program
-    of its own, run, counted and notified.  Both give the same bits, formats, statistics and
-    seed stream, and the straight way is the one taken when nothing observes."""
+    kernel (EmulatorBackend.run_op, emulator.run_call), and a repeated op's kept lowering
+    without even copying it (runtime.emit_kept, emulator.run_kept); with an observer every op
+    is a Program of its own, run, counted and notified.  All give the same bits, formats,
+    statistics and seed stream, and the straight ways are the ones taken when nothing
+    observes."""
     from spinla import emulator
-    straight_calls = []
-    real = emulator.run_call
+    straight, kept = [], []
+    real_call, real_kept = emulator.run_call, emulator.run_kept
 
-    def counting(call, outputs):
-        straight_calls.append(call.op)
-        return real(call, outputs)
-    monkeypatch.setattr(emulator, "run_call", counting)
-    straight = _run(True, monkeypatch)
-    n_straight = len(straight_calls)
+    def counting_call(call, outputs):
+        straight.append(call.op)
+        return real_call(call, outputs)
+
+    def counting_kept(call, inputs, outputs, op, seed):
+        kept.append(op)
+        return real_kept(call, inputs, outputs, op, seed)
+    monkeypatch.setattr(emulator, "run_call", counting_call)
+    monkeypatch.setattr(emulator, "run_kept", counting_kept)
+    unwatched = _run(True, monkeypatch)
+    n_straight, n_kept = len(straight), len(kept)
 
     programs = []
 
@@ -142,13 +149,14 @@ def test_unobserved_eager_ops_run_straight_with_the_bits_of_a_program(monkeypatc
             programs.append(p)
     with runtime.observing(Watch()):
         watched = _run(True, monkeypatch)
-    assert n_straight > 100 and len(straight_calls) == n_straight   # none while watched
-    assert len(programs) >= n_straight
-    assert len(straight[0]) == len(watched[0])
-    for i, ((f1, s1, r1), (f2, s2, r2)) in enumerate(zip(straight[0], watched[0])):
+    assert n_straight > 20 and n_kept > 80                  # both ways taken unobserved
+    assert (len(straight), len(kept)) == (n_straight, n_kept)       # neither while watched
+    assert len(programs) >= n_straight + n_kept
+    assert len(unwatched[0]) == len(watched[0])
+    for i, ((f1, s1, r1), (f2, s2, r2)) in enumerate(zip(unwatched[0], watched[0])):
         assert (f1, s1) == (f2, s2), i
         np.testing.assert_array_equal(r1, r2, err_msg=f"result {i}")
-    assert straight[1:] == watched[1:]
+    assert unwatched[1:] == watched[1:]
 
 
 def test_a_saturating_straight_eager_op_is_counted_and_raises():

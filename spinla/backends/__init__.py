@@ -67,6 +67,17 @@ class Backend(ABC):
                        name=calls[0].op if calls else "")
         return self.run(prog, [], 0)
 
+    def straight(self) -> bool:
+        """Whether an eager op's one Call may run now without a Program of its own (run_op's
+        shorter way, and run_kept), because nothing could tell the difference."""
+        return False
+
+    def run_kept(self, call, inputs, outputs, op: str, seed: int) -> list:
+        """For a backend whose straight() is true: run a copy of `call` over `inputs` and
+        `outputs`, labelled `op` and seeded `seed`, without making the copy (the eager-op
+        cache's kept lowering, spinla.ops._core.run_lowered); the outputs' arrays."""
+        raise NotImplementedError(f"{self.name}: run_kept")
+
     def _record(self, t: Transfer):
         if t.direction == "up":
             if t.kind not in self.bytes_up:

@@ -9,6 +9,17 @@ from .. import state
 from ..program import Buffer
 from . import Backend, Transfer
 
+_EMULATOR = []
+
+
+def _emulator():
+    """spinla.emulator, imported on first use (it imports the kernels, which import this
+    package); its attributes are looked up per run, so a test may stand in for them."""
+    if not _EMULATOR:
+        from .. import emulator
+        _EMULATOR.append(emulator)
+    return _EMULATOR[0]
+
 
 class EmulatorBackend(Backend):
     """checked: replay every tile too, on only its declared DMA bytes from its chip's SDRAM
@@ -30,20 +41,24 @@ class EmulatorBackend(Backend):
         return buf
 
     def run(self, program, args, run_index: int) -> list:
-        from .. import emulator      # looked up per run, so a test may stand in for it
-        return emulator.run_program(program, args, run_index=run_index, checked=self.checked)
+        return _emulator().run_program(program, args, run_index=run_index, checked=self.checked)
+
+    def straight(self) -> bool:
+        """One Call with nobody watching (no run observers, not checked) runs straight
+        through the kernels: its Program would be made, counted and dropped with no one to see
+        it, which is a fifth of what a small eager op costs.  A subclass that overrides run
+        sees every Program, eager ones included."""
+        if self.checked or type(self).run is not EmulatorBackend.run or state.observers():
+            return False
+        return not _emulator()._checked.enabled()
 
     def run_op(self, calls, outputs) -> list:
-        """One Call with nobody watching (no run observers, not checked) runs straight
-        through the kernels (emulator.run_call): its Program would be made, counted and
-        dropped with no one to see it, which is a fifth of what a small eager op costs.  A
-        subclass that overrides run sees every Program, eager ones included."""
-        if (len(calls) == 1 and not self.checked and type(self).run is EmulatorBackend.run
-                and not state.observers()):
-            from .. import emulator
-            if not emulator._checked.enabled():
-                return emulator.run_call(calls[0], outputs)
+        if len(calls) == 1 and self.straight():
+            return _emulator().run_call(calls[0], outputs)
         return super().run_op(calls, outputs)
+
+    def run_kept(self, call, inputs, outputs, op: str, seed: int) -> list:
+        return _emulator().run_kept(call, inputs, outputs, op, seed)
 
     def download(self, buffer) -> np.ndarray:
         if buffer.data is None:

@@ -158,13 +158,8 @@ def lowered(key, inputs, outputs, lower):
     operands are replaced by position."""
     if not LOWERING_CACHE:
         return _as_list(lower())
-    # Formats by their fields and the machine by identity (checked below): their dataclass
-    # hashes cost more than the rest of the look-up.
-    m = current_machine()
-    full = (key, tuple([(b.shape, b.fmt.frac, b.fmt.kind) for b in inputs]),
-            tuple([(b.shape, b.fmt.frac, b.fmt.kind) for b in outputs]), id(m))
-    t = _LOWERED.get(full)
-    if t is None or t[1] is not m:
+    full, m, tpl = _kept(key, inputs, outputs)
+    if tpl is None:
         calls = _as_list(lower())
         tpl = _template(calls, inputs, outputs)
         if tpl is not None:
@@ -172,7 +167,6 @@ def lowered(key, inputs, outputs, lower):
                 _LOWERED.clear()
             _LOWERED[full] = (tpl, m)
         return calls
-    tpl = t[0]
     if type(tpl) is Call:                  # one Call: its operands replaced by position
         c = _copy(tpl, inputs, outputs)
         kernels.same_arguments(c, tpl)     # its kernel binding is the template's, built once
@@ -185,6 +179,29 @@ def lowered(key, inputs, outputs, lower):
         kernels.same_arguments(c, tc)
         out.append(c)
     return out
+
+
+def run_lowered(key, inputs, outputs, lower) -> list:
+    """run(lowered(key, inputs, outputs, lower), outputs): an op's Calls run now (eager) or
+    recorded (traced), as Arrays of `outputs`.  An eager op whose lowering is kept as one Call
+    runs that Call's kernel binding on the new buffers without copying it, when nothing could
+    tell (runtime.emit_kept): a repeated eager op is then a dictionary look-up and a C call."""
+    if LOWERING_CACHE:
+        tpl = _kept(key, inputs, outputs)[2]
+        if type(tpl) is Call and runtime.emit_kept(tpl, inputs, outputs):
+            return [Array(b) for b in outputs]
+    return run(lowered(key, inputs, outputs, lower), outputs)
+
+
+def _kept(key, inputs, outputs):
+    """(the cache key, the machine, the kept lowering or None) for these buffers."""
+    # Formats by their fields and the machine by identity (checked below): their dataclass
+    # hashes cost more than the rest of the look-up.
+    m = current_machine()
+    full = (key, tuple([(b.shape, b.fmt.frac, b.fmt.kind) for b in inputs]),
+            tuple([(b.shape, b.fmt.frac, b.fmt.kind) for b in outputs]), id(m))
+    t = _LOWERED.get(full)
+    return full, m, (t[0] if t is not None and t[1] is m else None)
 
 
 def _template(calls, inputs, outputs):

@@ -64,8 +64,8 @@ from ..fixed import (BOOL, INT16, QMAX, QMIN, Format, frac_for, parse_format, re
                      value_range)
 from ..kernels import eltwise as kew
 from ..kernels import lut as klut
-from ._core import (broadcast_shapes, check_rounding, lowered, machine, new_buffer,
-                    operand, run)
+from ._core import (broadcast_shapes, check_rounding, machine, new_buffer,
+                    operand, run, run_lowered)
 
 _LIMIT = 1 << 20  # comparison / clip thresholds beyond every int16 value (and no overflow)
 
@@ -179,10 +179,9 @@ def _emit(op, label, arrs, fo, mode, **fields) -> Array:
         return _empty(shape, fo)
     out = new_buffer(shape, fo)
     ins = [a.buffer for a in arrs]
-    calls = lowered(("eltwise", op, label, mode, tuple(fields.items())), ins, [out],
-                    lambda: kew.lower(op, ins, out, machine=machine(), label=label,
-                                      rounding=mode, **fields))
-    return run(calls, [out])[0]
+    return run_lowered(("eltwise", op, label, mode, tuple(fields.items())), ins, [out],
+                       lambda: kew.lower(op, ins, out, machine=machine(), label=label,
+                                         rounding=mode, **fields))[0]
 
 
 def _binary(op, x1, x2, fmt, rounding):
@@ -488,10 +487,9 @@ def _lut(fn, x, fmt, rounding):
     if a.size == 0:
         return _empty(a.shape, fo)
     out = new_buffer(a.shape, fo)
-    calls = lowered(("lut", fn, mode), [a.buffer], [out],
-                    lambda: klut.lower(fn, a.buffer, out, rounding=mode, machine=machine(),
-                                       op=fn))
-    return run(calls, [out])[0]
+    return run_lowered(("lut", fn, mode), [a.buffer], [out],
+                       lambda: klut.lower(fn, a.buffer, out, rounding=mode, machine=machine(),
+                                          op=fn))[0]
 
 
 def exp(x, /, *, fmt=None, rounding=None) -> Array:

@@ -22,7 +22,7 @@ from ..array import Array
 from ..fixed import INT16, Format, parse_format, result_format
 from ..kernels import conv as kconv
 from ..kernels import gemm
-from ._core import check_rounding, lowered, machine, new_buffer, operand, run
+from ._core import check_rounding, machine, new_buffer, operand, run, run_lowered
 from .elementwise import _range
 from .manipulation import broadcast_to, matrix_transpose, reshape
 
@@ -167,9 +167,8 @@ def _gemm(a: Array, bt: Array, out, fo: Format, mode: str) -> Array:
     if a.size == 0 or bt.size == 0:
         from .creation import zeros
         return zeros(out.shape, fmt=fo)
-    calls = lowered(("gemm", shift, mode), [a.buffer, bt.buffer], [out],
-                    lambda: gemm.lower(a.buffer, bt.buffer, out, shift=shift, rounding=mode,
-                                       machine=machine(), op="matmul"))
-    return run(calls, [out])[0]
+    return run_lowered(("gemm", shift, mode), [a.buffer, bt.buffer], [out],
+                       lambda: gemm.lower(a.buffer, bt.buffer, out, shift=shift, rounding=mode,
+                                          machine=machine(), op="matmul"))[0]
 
 

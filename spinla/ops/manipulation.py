@@ -14,8 +14,8 @@ from ..array import Array
 from ..fixed import INT16, Format, frac_for_range, parse_format, result_format
 from ..kernels import copy as kcopy
 from ..kernels import requant as krequant
-from ._core import (check_rounding, index_int, lowered, machine, new_buffer, normalize_axis,
-                    normalize_shape, operand, run)
+from ._core import (check_rounding, index_int, machine, new_buffer, normalize_axis,
+                    normalize_shape, operand, run, run_lowered)
 
 
 def reshape(x, shape, *, copy=None) -> Array:
@@ -43,11 +43,10 @@ def _strided(x: Array, shape, offset, strides, op: str) -> Array:
     if math.prod(shape) == 0:
         out.data = np.zeros(shape, np.int16)
         return Array(out)
-    calls = lowered(("strided", op, int(offset), tuple(strides)), [x.buffer], [out],
-                    lambda: kcopy.lower([x.buffer], out, [kcopy.piece(
-                        0, shape, src_offset=offset, src_strides=strides)], machine=machine(),
-                        op=op))
-    return run(calls, [out])[0]
+    return run_lowered(("strided", op, int(offset), tuple(strides)), [x.buffer], [out],
+                       lambda: kcopy.lower([x.buffer], out, [kcopy.piece(
+                           0, shape, src_offset=offset, src_strides=strides)], machine=machine(),
+                           op=op))[0]
 
 
 def permute_dims(x, axes) -> Array:
@@ -340,7 +339,6 @@ def astype(x, fmt, /, *, rounding=None, copy=True) -> Array:
     mode = check_rounding("astype", rounding)
     out = new_buffer(x.shape, f)
     shift = x.fmt.frac - f.frac
-    calls = lowered(("requant", shift, mode), [x.buffer], [out],
-                    lambda: krequant.lower(x.buffer, out, shift=shift, rounding=mode,
-                                           machine=machine(), op="astype"))
-    return run(calls, [out])[0]
+    return run_lowered(("requant", shift, mode), [x.buffer], [out],
+                       lambda: krequant.lower(x.buffer, out, shift=shift, rounding=mode,
+                                              machine=machine(), op="astype"))[0]

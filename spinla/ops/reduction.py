@@ -37,8 +37,8 @@ from ..array import Array
 from ..fixed import INT16, Format, frac_for, frac_for_range, parse_format
 from ..kernels import reduce as kred
 from ..kernels import softmax as ksm
-from ._core import (check_rounding, lowered, machine, new_buffer, normalize_axis,
-                    operand, run)
+from ._core import (check_rounding, machine, new_buffer, normalize_axis,
+                    operand, run, run_lowered)
 from .manipulation import permute_dims, reshape
 
 _NUMPY_NAME = {"max": "maximum", "min": "minimum", "argmax": "argmax", "argmin": "argmin",
@@ -93,10 +93,10 @@ def _reduce(op, x, axis, keepdims, fmt, rounding, default_fmt):
     fi = a.fmt.frac
     shift = {"sum": fi - fo.frac, "mean": fi + kred.MEAN_SHIFT - fo.frac,
              "max": fi - fo.frac, "min": fi - fo.frac, "argmax": 0, "argmin": 0}[op]
-    calls = lowered(("reduce", op, outer, n, inner, shift, mode), [src.buffer], [out],
-                    lambda: kred.lower(op, src.buffer, out, outer=outer, n=n, inner=inner,
-                                       shift=shift, rounding=mode, machine=machine(), label=op))
-    return run(calls, [out])[0]
+    return run_lowered(("reduce", op, outer, n, inner, shift, mode), [src.buffer], [out],
+                       lambda: kred.lower(op, src.buffer, out, outer=outer, n=n, inner=inner,
+                                          shift=shift, rounding=mode, machine=machine(),
+                                          label=op))[0]
 
 
 def _sum_fmt(f: Format, n: int) -> Format:
