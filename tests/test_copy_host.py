@@ -1,6 +1,6 @@
 """The emulator's strided copy runner (spinla_c/host/run_copy.c: inner dimensions of size 1
-dropped and contiguous ones merged before the kernel runs, the AVX-512 transpose) against the
--DSPL_PORTABLE build of the same runner and against NumPy: boxes of 1..5 dimensions with
+dropped and contiguous ones merged before the kernel runs, the AVX-512 / AVX2 transpose) against the
+-DSPL_PORTABLE build of the same runner (native and AVX2 builds) and against NumPy: boxes of 1..5 dimensions with
 size-1 dimensions anywhere, padded, permuted, reversed and broadcast sources, padded
 destinations, and tiles that cut the first dimension anywhere."""
 import numpy as np
@@ -21,11 +21,11 @@ void spl_run_copy(const int16_t *src, const int32_t *src_strides, int16_t *dst,
 """
 
 
-@pytest.fixture(scope="module")
-def libs(tmp_path_factory):
-    d = tmp_path_factory.mktemp("copy")
-    return (cbuild.build(d, "portable", ["-DSPL_PORTABLE"], SOURCES, CDEF),
-            cbuild.build(d, "native", ["-march=native", "-fopenmp"], SOURCES, CDEF))
+@pytest.fixture(scope="module", params=["native", "avx2"])
+def libs(request, tmp_path_factory):
+    """The portable build and one host build: native (the AVX-512 transpose where the CPU
+    has it) or x86-64-v3 (the same transpose in AVX2)."""
+    return cbuild.portable_and_host(tmp_path_factory, request.param, "copy", SOURCES, CDEF)
 
 
 def _copy(lib_ffi, src, soff, ss, dst_len, doff, ds, shape, tiles):
@@ -90,3 +90,16 @@ def test_copy_runner_lenet_input_pad(libs):
     want = np.full((4, 32, 32), 999, np.int16)
     want[:, 2:30, 2:30] = src.reshape(4, 28, 28)
     assert np.array_equal(got[0], want.ravel()) and np.array_equal(got[1], want.ravel())
+
+
+@pytest.mark.parametrize("n0,n1,pad", [(16, 8, 0), (17, 9, 3), (48, 40, 1), (70, 23, 5)])
+def test_transposes_match_portable_and_numpy(libs, n0, n1, pad):
+    """2-D transposes (the host path's 16 x 8 register blocks and their edges): destination
+    rows of n1 values, the source n1 rows of n0 + pad values read down its columns."""
+    rng = np.random.default_rng(n0 * 100 + n1)
+    ls = n0 + pad
+    src = rng.integers(-32768, 32768, n1 * ls).astype(np.int16)
+    tiles = [0, n0 // 3, n0 // 3, n0]
+    got = [_copy(lib, src, 0, [1, ls], n0 * n1, 0, [n1, 1], [n0, n1], tiles) for lib in libs]
+    want = src.reshape(n1, ls)[:, :n0].T.reshape(-1)
+    assert np.array_equal(got[0], want) and np.array_equal(got[1], want)

@@ -5,7 +5,8 @@
 #include "spl_host.h"
 #include "spl_threads.inc"
 
-#if defined(SPL_SIMD_AVX512)
+#if defined(SPL_SIMD_AVX512) || defined(SPL_SIMD_AVX2)
+#define COPY_TRANSPOSE_SIMD 1 /* (256-bit unpacks only: AVX2 has them all) */
 #include <immintrin.h>
 /* dst[i * ld + j] = src[j * ls + i] for i < n0, j < n1: a 2-D transpose (permute_dims of a
  * matrix, the weight and activation transposes of every dense layer's step).  The kernel's
@@ -103,7 +104,7 @@ void spl_run_copy(const int16_t *src, const int32_t *src_strides, int16_t *dst,
         for (int32_t d = 0; d < ndim; d++)
             sh[d] = shape[d];
         sh[0] = d1 - d0;
-#if defined(SPL_SIMD_AVX512)
+#if defined(COPY_TRANSPOSE_SIMD)
         if (ndim == 2 && src_strides[0] == 1 && dst_strides[1] == 1 && src_strides[1] != 1) {
             transpose_q15(src + d0, src_strides[1], dst + (int64_t)d0 * dst_strides[0],
                           dst_strides[0], d1 - d0, shape[1]);
