@@ -15,7 +15,8 @@ both builds' rows (each labelled with its simd path) in the one results file.  `
 skips the conv2d cases, `--only eager` runs only the eager-op row.
 
 Eager op overhead: an eager 64x10 add against NumPy float32 on the same shapes, per op, in the
-same run (`slowdown`, spinla's time over NumPy's; the issue's target is under 20 us an op).
+same run (`slowdown`, spinla's time over NumPy's; the issue's target is under 20 us an op),
+in `--eager-processes` processes (default 3), the fastest kept and every one recorded.
 
 Data: 'nn' uses magnitudes like MNIST training (activations in [0, 2), weights N(0, 0.05));
 'wide' uses N(0, 1) values in q3.12 for both operands, the worst case for the int32 chunk bound
@@ -25,6 +26,7 @@ of gemm_q15.c.  Target (issue #11): on the native build the emulator's matmul re
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -75,7 +77,29 @@ def bench_case(name, macs, f_emul, f_np, repeat):
     return row
 
 
-def bench_eager_add(repeat, n=200):
+def bench_eager_add(repeat, processes=1):
+    """bench_eager_add_here in this process and in processes - 1 fresh ones (this build, the
+    same settings), keeping the row of the process whose spinla time is least, with every
+    process's pair of times in `processes`.  Why: on the 2-core VM these figures come from,
+    whole processes run every small operation about 1.6x slower than others, NumPy's add too
+    (0.36-0.41 us in some, 0.61-0.71 us in others), so one process's figure says more about
+    the process than about the op; each row keeps its own NumPy time beside it."""
+    rows = [bench_eager_add_here(repeat)]
+    for _ in range(processes - 1):
+        out = subprocess.run([sys.executable, __file__, "--eager-child", "--repeat", str(repeat)],
+                             check=True, capture_output=True, text=True).stdout
+        rows.append(json.loads(out.strip().splitlines()[-1]))
+    best = dict(min(rows, key=lambda r: r["spinla_s"]))
+    best["processes"] = [{"spinla_s": r["spinla_s"], "numpy_f32_s": r["numpy_f32_s"]}
+                         for r in rows]
+    if processes > 1:
+        print(f"{'  best of ' + str(processes) + ' processes':<34s} spinla "
+              f"{best['spinla_s'] * 1e6:7.1f} us/op   numpy f32 {best['numpy_f32_s'] * 1e6:6.2f}"
+              f" us/op   slowdown {best['slowdown']:6.1f}x", flush=True)
+    return best
+
+
+def bench_eager_add_here(repeat, n=200):
     """An eager 64x10 add (q-format operands, the same shapes every time: its lowering is
     cached, issue 11 item 3) against NumPy float32 on the same shapes, per op, in the same
     process and alternating blocks.  The row's `slowdown` is spinla's time over NumPy's
@@ -126,8 +150,17 @@ def main(argv=None):
                     help="also run the cases on a build with this SPINLA_MARCH (e.g. x86-64-v3)")
     ap.add_argument("--name", help="results file bench/results/NAME.json (default: kernels, "
                     "or kernels_builds with --also-march or --only)")
+    ap.add_argument("--eager-processes", type=int, default=3,
+                    help="measure the eager add in this many processes and keep the fastest "
+                         "(default 3; see bench_eager_add)")
     ap.add_argument("--rows-to", help=argparse.SUPPRESS)   # child of --also-march
+    ap.add_argument("--eager-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.eager_child:               # one process of bench_eager_add: its row as JSON
+        with contextlib.redirect_stdout(sys.stderr):
+            row = bench_eager_add_here(args.repeat)
+        print(json.dumps(row))
+        return
     argv = sys.argv[1:] if argv is None else list(argv)
     rng = np.random.default_rng(0)
     rows = []
@@ -135,7 +168,7 @@ def main(argv=None):
     path_name = spinla.kernels.simd_path()
     print(f"threads: {spinla.kernels.threads()}  (SPINLA_THREADS; NumPy uses its BLAS threads)"
           f"  simd path: {path_name}  SPINLA_MARCH={os.environ.get('SPINLA_MARCH', 'native')}")
-    eager = bench_eager_add(args.repeat)
+    eager = bench_eager_add(args.repeat, args.eager_processes)
     for kind in (kinds if args.only != "eager" else []):
         for (m, k, n) in [(256, 784, 300), (1024, 1024, 1024)]:
             a, b, fa, fb, fo = operands(kind, rng, (m, k), (k, n))
