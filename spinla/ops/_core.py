@@ -208,10 +208,16 @@ def _template(calls, inputs, outputs):
     """What the cache keeps of a lowering: data-less stand-ins of its buffers (their shapes and
     formats are what a binding reads, so the cache keeps no user array alive).  One Call: the
     Call over stand-ins.  Several: the Calls over stand-ins and, per Call, the positions of
-    its buffers in [*inputs, *outputs, *intermediates], or None where a buffer repeats or an
-    intermediate is a view of another (a transpose's origin), which positions cannot say."""
+    its buffers in [*inputs, *outputs, *intermediates], or None where a buffer repeats, a Call
+    reads a buffer no earlier Call wrote (a constant made while lowering, whose data a copy
+    would lack) or an intermediate is a view of another (a transpose's origin), which
+    positions cannot say."""
     if len(calls) == 1:
-        return _copy(calls[0], [Buffer(b.shape, b.fmt) for b in inputs],
+        c = calls[0]
+        if (len(c.inputs) != len(inputs) or len(c.outputs) != len(outputs)
+                or any(a is not b for a, b in zip((*c.inputs, *c.outputs), (*inputs, *outputs)))):
+            return None                # its operands are not these, position for position
+        return _copy(c, [Buffer(b.shape, b.fmt) for b in inputs],
                      [Buffer(b.shape, b.fmt) for b in outputs])
     known = [*inputs, *outputs]
     if len({id(b) for b in known}) < len(known):
@@ -219,7 +225,10 @@ def _template(calls, inputs, outputs):
     pos = {id(b): i for i, b in enumerate(known)}
     mids = []
     for c in calls:
-        for b in (*c.inputs, *c.outputs):
+        for b in c.inputs:          # read before any Call wrote it: a constant, not kept
+            if id(b) not in pos:
+                return None
+        for b in c.outputs:
             if id(b) not in pos:
                 if b.origin is not None:
                     return None
